@@ -1,0 +1,27 @@
+//! Analysis: what theory predicts for a scenario, and how sure we are of what a run measured.
+//!
+//! Two halves, both pure functions with no simulator state:
+//!
+//! - [`queueing`]: closed-form queueing results (Erlang B/C for M/M/c, Pollaczek–Khinchine for
+//!   M/G/1 and M/D/1, the Kingman and Allen–Cunneen G/G approximations) and the capacity figures
+//!   the capacity panel shows (servers for a utilization or wait target, partitions for a hot key,
+//!   backlog growth and drain time, retry amplification). Every prediction says whether it is
+//!   exact or an approximation, and an unstable system (ρ ≥ 1) is reported as such rather than
+//!   as an infinity or NaN.
+//! - [`stats`]: replication statistics: Welford's online mean and variance, the Student-t 0.975
+//!   quantile, 95 % confidence intervals from independent replications, and paired differences
+//!   for common-random-number comparisons.
+//!
+//! The reference for every formula is `shared/reference/queueing.md`; the unit tests check its
+//! worked examples.
+
+pub mod queueing;
+pub mod stats;
+
+pub use queueing::{
+    Accuracy, DEFAULT_TARGET_UTILIZATION, HotKeyPlan, Model, Prediction, QueueingError, WaitTarget,
+    allen_cunneen, backlog_growth_per_s, dead_letter_fraction, drain_time_s, erlang_b, erlang_c,
+    kingman, md1, mg1, mmc, partitions_for_hot_key, retry_amplification, servers_for_utilization,
+    servers_for_wait,
+};
+pub use stats::{Estimate, StatsError, Welford, paired_difference, t_quantile_975};

@@ -1,0 +1,224 @@
+//! The `eventflow` command line: `run`, `check`, `pattern test`, and the desktop app.
+//!
+//! `main` → [`main`] → a subcommand returning an [`ExitCode`]: 0 success, 2 invalid input (file,
+//! pattern, flag), 1 internal failure. Raw flags become validated values before any work starts.
+
+pub mod pattern;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::model::Duration;
+use crate::report;
+use crate::scenario::{self, Severity};
+use crate::sim::{self, RunOptions};
+
+/// Invalid input (file, pattern or flag).
+pub const EXIT_INVALID: u8 = 2;
+/// Internal failure.
+pub const EXIT_INTERNAL: u8 = 1;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "eventflow",
+    version,
+    about = "Simulate and visualize event-driven architectures: EventBridge rules, SQS queues, streams and consumers.",
+    long_about = None,
+    after_help = "With no subcommand, opens the desktop app with a bundled example scenario."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario headless and print its results.
+    Run(RunArgs),
+    /// Validate a scenario: exit 0 when valid, 2 with every problem listed.
+    Check {
+        /// Scenario file.
+        file: PathBuf,
+    },
+    /// EventBridge event patterns.
+    Pattern {
+        #[command(subcommand)]
+        command: PatternCommand,
+    },
+    /// Open the desktop app.
+    Gui {
+        /// Scenario to open (a bundled example when absent).
+        file: Option<PathBuf>,
+        /// Start the simulation at once.
+        #[arg(long)]
+        run: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PatternCommand {
+    /// Test patterns against events: JSON Lines {"pattern": …, "event": …} on stdin, or one pair from files.
+    Test(pattern::PatternTestArgs),
+}
+
+/// Flags of `eventflow run`.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Scenario file.
+    pub file: PathBuf,
+    /// Seed instead of the file's.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Simulated duration instead of the file's (e.g. 10m, 90s).
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// Print the results object as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the time series as a tidy CSV (time_s,node,metric,value) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub csv: Option<PathBuf>,
+    /// Time-series buckets over the run (default 500).
+    #[arg(long)]
+    pub buckets: Option<u32>,
+    /// Include the time series in the JSON output.
+    #[arg(long)]
+    pub series: bool,
+}
+
+/// Parses the process arguments and runs the command.
+#[must_use]
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                _ => ExitCode::from(EXIT_INVALID),
+            };
+        }
+    };
+    match cli.command {
+        None => gui(None, false),
+        Some(Command::Gui { file, run }) => gui(file, run),
+        Some(Command::Run(args)) => run(&args),
+        Some(Command::Check { file }) => check(&file),
+        Some(Command::Pattern { command: PatternCommand::Test(args) }) => {
+            let stdin = std::io::stdin();
+            let mut input = stdin.lock();
+            let stdout = std::io::stdout();
+            let mut output = stdout.lock();
+            pattern::run_test(&args, &mut input, &mut output)
+        }
+    }
+}
+
+#[cfg(feature = "gui")]
+fn gui(file: Option<PathBuf>, run: bool) -> ExitCode {
+    crate::ui::launch(file, run)
+}
+
+#[cfg(not(feature = "gui"))]
+fn gui(_file: Option<PathBuf>, _run: bool) -> ExitCode {
+    eprintln!("this build of eventflow has no desktop app (built without the `gui` feature); use `eventflow run FILE`, or see `eventflow --help`");
+    ExitCode::from(EXIT_INVALID)
+}
+
+fn invalid(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("{message}");
+    ExitCode::from(EXIT_INVALID)
+}
+
+/// Loads a scenario, printing problems; warnings go to stderr.
+fn load(file: &Path) -> Result<scenario::Loaded, ExitCode> {
+    match scenario::load(file) {
+        Ok(l) => Ok(l),
+        Err(e) => Err(invalid(e)),
+    }
+}
+
+fn run(args: &RunArgs) -> ExitCode {
+    let duration = match args.duration.as_deref().map(Duration::parse).transpose() {
+        Ok(d) => d,
+        Err(e) => return invalid(format!("--duration: {e}")),
+    };
+    if duration == Some(Duration::ZERO) {
+        return invalid("--duration: the run must last longer than zero");
+    }
+    if args.buckets == Some(0) {
+        return invalid("--buckets: needs at least one bucket");
+    }
+    let loaded = match load(&args.file) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    for w in &loaded.warnings {
+        eprintln!("{}: {w}", args.file.display());
+    }
+    let opts = RunOptions { seed: args.seed, duration, series_buckets: args.buckets };
+    let mut results = match sim::run(&loaded.scenario, &opts) {
+        Ok(r) => r,
+        Err(e) => return invalid(format!("{}: {e}", args.file.display())),
+    };
+    if let Some(dir) = &args.csv {
+        let Some(series) = &results.series else {
+            return invalid("no time series recorded");
+        };
+        if let Err(e) = write_csv(dir, series) {
+            return invalid(format!("--csv {}: {e}", dir.display()));
+        }
+    }
+    if !args.series {
+        results.series = None;
+    }
+    let text = if args.json { report::json(&results) } else { report::table(&results) };
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{}", text.trim_end()).is_err() {
+        return ExitCode::from(EXIT_INTERNAL);
+    }
+    ExitCode::SUCCESS
+}
+
+fn write_csv(dir: &Path, series: &crate::metrics::SeriesData) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join("series.csv");
+    let tmp = dir.join(".series.csv.tmp");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        series.write_csv(&mut f)?;
+        f.flush()?;
+    }
+    std::fs::rename(tmp, path)
+}
+
+fn check(file: &Path) -> ExitCode {
+    match scenario::load(file) {
+        Ok(l) => {
+            let s = &l.scenario;
+            println!(
+                "{}: ok — \"{}\": {} producers, {} buses ({} rules), {} queues, {} streams, {} consumers",
+                file.display(),
+                s.name,
+                s.producers.len(),
+                s.buses.len(),
+                s.buses.iter().map(|b| b.rules.len()).sum::<usize>(),
+                s.queues.len(),
+                s.streams.len(),
+                s.consumers.len()
+            );
+            for w in &l.warnings {
+                println!("  {w}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            let _ = e.problems().iter().filter(|p| p.severity == Severity::Error).count();
+            ExitCode::from(EXIT_INVALID)
+        }
+    }
+}

@@ -1,0 +1,756 @@
+//! The scenario model: what a scenario file says, as plain serde types.
+//!
+//! These types mirror `scenario-format.md` (format `eventflow/1`) field for field. They hold no
+//! behaviour beyond small accessors: loading with good errors lives in [`crate::scenario`], and
+//! the engine compiles a scenario into its own fast form in [`crate::sim`]. Optional fields are
+//! skipped when saving so a saved file stays as small as the one the author wrote.
+
+mod duration;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use duration::Duration;
+
+/// The format version this build writes.
+pub const FORMAT: &str = "eventflow/1";
+
+/// A whole scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Format version, `eventflow/1`.
+    #[serde(default = "default_format")]
+    pub format: String,
+    /// Display name.
+    pub name: String,
+    /// Markdown for the notes panel: what to watch, what to change, what will happen.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Seed of every random stream.
+    #[serde(default)]
+    pub seed: u64,
+    /// Simulated time to run.
+    pub duration: Duration,
+    /// Statistics ignore events that arrive before this time.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub warmup: Duration,
+    /// Event sources.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub producers: Vec<Producer>,
+    /// EventBridge-style buses with their rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buses: Vec<Bus>,
+    /// SQS-style queues (standard or FIFO).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queues: Vec<Queue>,
+    /// Kafka/Kinesis-style partitioned streams.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub streams: Vec<Stream>,
+    /// Handlers reading queues or streams, or invoked directly by rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consumers: Vec<Consumer>,
+    /// Outage, slowdown and error windows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<Fault>,
+    /// Operator actions at given times: redrives and replays.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimelineEntry>,
+    /// Canvas positions by component id, written by the GUI; never affects results.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub layout: BTreeMap<String, [f32; 2]>,
+    /// Health thresholds (defaults from the design notes' monitoring table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<HealthThresholds>,
+    /// Engine and measurement settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Settings>,
+}
+
+fn default_format() -> String {
+    FORMAT.to_owned()
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(d: &Duration) -> bool {
+    d.0 == 0
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero_f64(x: &f64) -> bool {
+    *x == 0.0
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_one(x: &u32) -> bool {
+    *x == 1
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Engine and measurement settings, all optional.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Number of time-series buckets over the run (default 500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series_buckets: Option<u32>,
+    /// Loop guard: stop the run once this many events have been produced (default 10 million).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_events: Option<u64>,
+}
+
+/// Thresholds that give each node a health state over time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HealthThresholds {
+    /// Consumer lag (messages waiting) for a warning.
+    pub lag_warning: u64,
+    /// Consumer lag for critical.
+    pub lag_critical: u64,
+    /// Dead-letter queue depth for a warning.
+    pub dlq_warning: u64,
+    /// Dead-letter queue depth for critical.
+    pub dlq_critical: u64,
+    /// Failed / attempted for a warning.
+    pub error_rate_warning: f64,
+    /// Failed / attempted for critical.
+    pub error_rate_critical: f64,
+}
+
+impl Default for HealthThresholds {
+    /// The design notes' monitoring table.
+    fn default() -> Self {
+        HealthThresholds {
+            lag_warning: 10_000,
+            lag_critical: 100_000,
+            dlq_warning: 100,
+            dlq_critical: 1_000,
+            error_rate_warning: 0.001,
+            error_rate_critical: 0.01,
+        }
+    }
+}
+
+/// How a producer spaces its events.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arrivals {
+    /// Exponential inter-arrival times (a Poisson process).
+    #[default]
+    Poisson,
+    /// Even spacing, 1/rate apart.
+    Uniform,
+}
+
+/// A change of a producer's rate from a time on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateChange {
+    /// From this simulated time.
+    pub at: Duration,
+    /// The new rate, events per second (0 pauses the producer).
+    pub rate: f64,
+}
+
+/// A token bucket: sustained `rate` per second with bursts up to `burst`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Throttle {
+    /// Tokens per second.
+    pub rate: f64,
+    /// Bucket size (default: one second of `rate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst: Option<f64>,
+}
+
+/// An event source.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Producer {
+    /// Unique id.
+    pub id: String,
+    /// A bus, queue or stream id.
+    pub to: String,
+    /// Events per second.
+    pub rate: f64,
+    /// Inter-arrival process.
+    #[serde(default)]
+    pub arrivals: Arrivals,
+    /// Rate changes over time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule: Vec<RateChange>,
+    /// Stop after this many events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    /// EventBridge envelope template; objects with one `$`-key are generators.
+    #[serde(default = "empty_object", skip_serializing_if = "is_empty_object")]
+    pub event: Value,
+    /// Client-side rate limit on sending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttle: Option<Throttle>,
+}
+
+fn empty_object() -> Value {
+    Value::Object(serde_json::Map::new())
+}
+
+fn is_empty_object(v: &Value) -> bool {
+    v.as_object().is_some_and(serde_json::Map::is_empty)
+}
+
+/// An EventBridge-style event bus.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bus {
+    /// Unique id.
+    pub id: String,
+    /// Routing rules; an event goes to every target of every rule it matches.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    /// Delivery latency from PutEvents to target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Distribution>,
+    /// Keep matching events for replays in the `timeline`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub archive: bool,
+    /// PutEvents quota.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttle: Option<Throttle>,
+}
+
+/// A routing rule: an event pattern and the targets of the events it matches.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Unique id.
+    pub id: String,
+    /// EventBridge event pattern, verbatim.
+    pub pattern: Value,
+    /// Where matching events go.
+    pub targets: Vec<Target>,
+}
+
+/// A rule target.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// A consumer (invoked directly), queue, stream or bus id.
+    pub to: String,
+    /// Retry policy for failed deliveries (EventBridge defaults when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryPolicy>,
+    /// Queue receiving events that exhausted their retries or age.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_letter: Option<String>,
+    /// InputPath / InputTransformer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<Value>,
+    /// Invocation rate limit for this target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttle: Option<Throttle>,
+}
+
+/// EventBridge target retry policy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryPolicy {
+    /// Retry attempts after the first (0..=185; EventBridge's default is 185).
+    #[serde(default = "default_attempts")]
+    pub attempts: u32,
+    /// Give up on an event this old (60s..=24h; default 24h).
+    #[serde(default = "default_max_age")]
+    pub max_age: Duration,
+    /// First backoff delay (default 1s), doubling per attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<Duration>,
+    /// Longest backoff delay (default 5m).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_backoff: Option<Duration>,
+    /// Full jitter on the backoff (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter: Option<bool>,
+}
+
+fn default_attempts() -> u32 {
+    185
+}
+
+fn default_max_age() -> Duration {
+    Duration::from_secs(86_400)
+}
+
+/// Standard or FIFO queue semantics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueType {
+    /// At-least-once, best-effort order.
+    #[default]
+    Standard,
+    /// Strict order per message group, exactly-once within the dedup window.
+    Fifo,
+}
+
+/// What a full bounded queue does with a new message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenFull {
+    /// Refuse it; counted as rejected at the sender.
+    #[default]
+    Reject,
+    /// Make the sender wait: backpressure reaches the producer.
+    Block,
+}
+
+/// An SQS-style queue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Queue {
+    /// Unique id.
+    pub id: String,
+    /// Standard or FIFO.
+    #[serde(default, rename = "type")]
+    pub kind: QueueType,
+    /// Bound on messages held (waiting and in flight); unbounded when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u64>,
+    /// Behaviour when full.
+    #[serde(default)]
+    pub when_full: WhenFull,
+    /// How long a received message stays invisible before redelivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility_timeout: Option<Duration>,
+    /// Redrive policy: receives before dead-lettering.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_receives: Option<u32>,
+    /// Redrive target queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_letter: Option<String>,
+    /// Probability that a message is delivered twice (standard queues).
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub duplicate_rate: f64,
+    /// FIFO message group path (e.g. `detail.customerId`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_by: Option<String>,
+    /// FIFO deduplication window (SQS: 5 minutes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup_window: Option<Duration>,
+    /// Messages older than this are deleted (SQS default 4 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Duration>,
+}
+
+/// A Kafka/Kinesis-style partitioned stream.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stream {
+    /// Unique id.
+    pub id: String,
+    /// Number of partitions (shards).
+    pub partitions: u32,
+    /// Partition key path; records without it are spread round-robin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// How long records are kept (default 24h).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Duration>,
+}
+
+/// A service-time or latency distribution.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Distribution {
+    /// Always this long.
+    Constant(Duration),
+    /// Exponential with this mean.
+    Exponential {
+        /// Mean.
+        mean: Duration,
+    },
+    /// Uniform between two bounds.
+    Uniform([Duration; 2]),
+    /// Log-normal with this mean and standard deviation (of the time itself).
+    Lognormal {
+        /// Mean.
+        mean: Duration,
+        /// Standard deviation.
+        stddev: Duration,
+    },
+}
+
+impl Distribution {
+    /// Mean, nanoseconds.
+    #[must_use]
+    pub fn mean_ns(&self) -> f64 {
+        match self {
+            Distribution::Constant(d) => d.0 as f64,
+            Distribution::Exponential { mean } | Distribution::Lognormal { mean, .. } => mean.0 as f64,
+            Distribution::Uniform([lo, hi]) => (lo.0 as f64 + hi.0 as f64) / 2.0,
+        }
+    }
+
+    /// Squared coefficient of variation (variance / mean²), for the G/G/c approximations.
+    #[must_use]
+    pub fn scv(&self) -> f64 {
+        let m = self.mean_ns();
+        if m <= 0.0 {
+            return 0.0;
+        }
+        match self {
+            Distribution::Constant(_) => 0.0,
+            Distribution::Exponential { .. } => 1.0,
+            Distribution::Uniform([lo, hi]) => {
+                let w = hi.0 as f64 - lo.0 as f64;
+                w * w / 12.0 / (m * m)
+            }
+            Distribution::Lognormal { stddev, .. } => {
+                let s = stddev.0 as f64;
+                s * s / (m * m)
+            }
+        }
+    }
+}
+
+/// A circuit breaker around a consumer's handler.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CircuitBreaker {
+    /// Consecutive failures that open it.
+    pub failures: u32,
+    /// How long it stays open before a half-open probe.
+    pub cooldown: Duration,
+}
+
+/// When an `emits` entry fires.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmitOn {
+    /// After successful processing.
+    #[default]
+    Success,
+    /// After a failed attempt that will not be retried by this consumer.
+    Failure,
+}
+
+/// An event a consumer publishes after handling one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Emit {
+    /// On success or on failure.
+    #[serde(default)]
+    pub on: EmitOn,
+    /// A bus, queue or stream id.
+    pub to: String,
+    /// Envelope template; `$from` copies a path from the triggering event.
+    #[serde(default = "empty_object", skip_serializing_if = "is_empty_object")]
+    pub event: Value,
+    /// Emit only this fraction of the time (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
+}
+
+/// A service-level objective for capacity recommendations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Slo {
+    /// The wait (queueing delay) target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<Duration>,
+    /// Which quantile of the wait must meet it (default 0.99).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantile: Option<f64>,
+    /// Utilization target (default 0.67).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utilization: Option<f64>,
+}
+
+/// A handler reading a queue or stream, or invoked directly by a rule target.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consumer {
+    /// Unique id.
+    pub id: String,
+    /// The queue or stream read; absent for a directly invoked (Lambda-like) consumer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Parallel slots (instances for a stream consumer group).
+    #[serde(default = "one")]
+    pub concurrency: u32,
+    /// Messages per invocation.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub batch_size: u32,
+    /// Handler time per invocation.
+    pub service_time: Distribution,
+    /// Probability that an attempt fails.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub failure_rate: f64,
+    /// Events matching this pattern always fail (poison messages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_when: Option<Value>,
+    /// Attempts taking longer fail with reason `timeout`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// Skips events it has already processed.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub idempotent: bool,
+    /// Opens after consecutive failures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub circuit_breaker: Option<CircuitBreaker>,
+    /// Events published after handling.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emits: Vec<Emit>,
+    /// Event path whose order matters, for `out_of_order`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_key: Option<String>,
+    /// Capacity-planning targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<Slo>,
+}
+
+/// Kinds of fault window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Nothing is processed (or accepted, for a bus).
+    Outage,
+    /// Service times multiplied by `factor`.
+    Slowdown,
+    /// Attempts fail with probability `rate`.
+    Errors,
+}
+
+/// A fault on one component over a window of simulated time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// Consumer, queue or bus id.
+    pub target: String,
+    /// Start.
+    pub from: Duration,
+    /// End.
+    pub to: Duration,
+    /// What goes wrong.
+    pub kind: FaultKind,
+    /// Slowdown factor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<f64>,
+    /// Error probability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+}
+
+/// An operator action at a simulated time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "TimelineRepr", into = "TimelineRepr")]
+pub struct TimelineEntry {
+    /// When.
+    pub at: Duration,
+    /// What.
+    pub action: TimelineAction,
+}
+
+/// What a timeline entry does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TimelineAction {
+    /// Move every message of a dead-letter queue back to a queue.
+    Redrive {
+        /// The dead-letter queue.
+        dlq: String,
+        /// The queue to move them to.
+        to: String,
+    },
+    /// Re-publish a bus's archived events produced in [from, to).
+    Replay {
+        /// The archiving bus.
+        bus: String,
+        /// Window start.
+        from: Duration,
+        /// Window end.
+        to: Duration,
+    },
+}
+
+/// The on-disk shape of a timeline entry: `to` is a queue id for a redrive and a time for a replay.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimelineRepr {
+    at: Duration,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    redrive: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    replay: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    from: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    to: Option<Value>,
+}
+
+impl TryFrom<TimelineRepr> for TimelineEntry {
+    type Error = String;
+    fn try_from(r: TimelineRepr) -> Result<Self, String> {
+        let action = match (r.redrive, r.replay) {
+            (Some(dlq), None) => {
+                if r.from.is_some() {
+                    return Err("a redrive has no `from`; it moves the whole dead-letter queue".into());
+                }
+                match r.to {
+                    Some(Value::String(to)) => TimelineAction::Redrive { dlq, to },
+                    _ => return Err("a redrive needs `to`: the id of the queue to move messages back to".into()),
+                }
+            }
+            (None, Some(bus)) => {
+                let to = match r.to {
+                    Some(v) => serde_json::from_value::<Duration>(v)
+                        .map_err(|e| format!("replay `to` must be a time: {e}"))?,
+                    None => return Err("a replay needs `from` and `to` times".into()),
+                };
+                TimelineAction::Replay { bus, from: r.from.unwrap_or_default(), to }
+            }
+            (Some(_), Some(_)) => return Err("an entry is either a `redrive` or a `replay`, not both".into()),
+            (None, None) => return Err("a timeline entry needs `redrive` or `replay`".into()),
+        };
+        Ok(TimelineEntry { at: r.at, action })
+    }
+}
+
+impl From<TimelineEntry> for TimelineRepr {
+    fn from(e: TimelineEntry) -> Self {
+        match e.action {
+            TimelineAction::Redrive { dlq, to } => TimelineRepr {
+                at: e.at,
+                redrive: Some(dlq),
+                replay: None,
+                from: None,
+                to: Some(Value::String(to)),
+            },
+            TimelineAction::Replay { bus, from, to } => TimelineRepr {
+                at: e.at,
+                redrive: None,
+                replay: Some(bus),
+                from: Some(from),
+                to: Some(Value::String(to.to_string())),
+            },
+        }
+    }
+}
+
+/// What kind of component an id names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A producer.
+    Producer,
+    /// A bus.
+    Bus,
+    /// A queue.
+    Queue,
+    /// A stream.
+    Stream,
+    /// A consumer.
+    Consumer,
+}
+
+impl Kind {
+    /// Lower-case name as in the results contract.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Producer => "producer",
+            Kind::Bus => "bus",
+            Kind::Queue => "queue",
+            Kind::Stream => "stream",
+            Kind::Consumer => "consumer",
+        }
+    }
+}
+
+impl Scenario {
+    /// Every component's id and kind, in file order (producers, buses, queues, streams, consumers).
+    #[must_use]
+    pub fn components(&self) -> Vec<(&str, Kind)> {
+        let mut out = Vec::new();
+        out.extend(self.producers.iter().map(|p| (p.id.as_str(), Kind::Producer)));
+        out.extend(self.buses.iter().map(|b| (b.id.as_str(), Kind::Bus)));
+        out.extend(self.queues.iter().map(|q| (q.id.as_str(), Kind::Queue)));
+        out.extend(self.streams.iter().map(|s| (s.id.as_str(), Kind::Stream)));
+        out.extend(self.consumers.iter().map(|c| (c.id.as_str(), Kind::Consumer)));
+        out
+    }
+
+    /// The kind of the component with this id.
+    #[must_use]
+    pub fn kind_of(&self, id: &str) -> Option<Kind> {
+        self.components().into_iter().find(|(i, _)| *i == id).map(|(_, k)| k)
+    }
+
+    /// Health thresholds in force.
+    #[must_use]
+    pub fn health_thresholds(&self) -> HealthThresholds {
+        self.health.clone().unwrap_or_default()
+    }
+
+    /// An empty scenario, as File ▸ New makes.
+    #[must_use]
+    pub fn empty(name: &str) -> Self {
+        Scenario {
+            format: FORMAT.into(),
+            name: name.into(),
+            description: String::new(),
+            seed: 1,
+            duration: Duration::from_secs(600),
+            warmup: Duration::ZERO,
+            producers: vec![],
+            buses: vec![],
+            queues: vec![],
+            streams: vec![],
+            consumers: vec![],
+            faults: vec![],
+            timeline: vec![],
+            layout: BTreeMap::new(),
+            health: None,
+            settings: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distributions_read_the_contract_forms() {
+        let c: Distribution = serde_json::from_str(r#"{ "constant": "10ms" }"#).unwrap();
+        assert_eq!(c, Distribution::Constant(Duration::from_millis(10)));
+        let e: Distribution = serde_json::from_str(r#"{ "exponential": { "mean": "80ms" } }"#).unwrap();
+        assert_eq!(e.mean_ns(), 80e6);
+        let u: Distribution = serde_json::from_str(r#"{ "uniform": ["5ms", "20ms"] }"#).unwrap();
+        assert_eq!(u.mean_ns(), 12.5e6);
+        let l: Distribution =
+            serde_json::from_str(r#"{ "lognormal": { "mean": "80ms", "stddev": "40ms" } }"#).unwrap();
+        assert!((l.scv() - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn timeline_entries_round_trip() {
+        let text = r#"[ { "at": "8m", "redrive": "inventory-dlq", "to": "inventory-q" },
+                        { "at": "9m", "replay": "orders-bus", "from": "0s", "to": "5m" } ]"#;
+        let entries: Vec<TimelineEntry> = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            entries[1].action,
+            TimelineAction::Replay { bus: "orders-bus".into(), from: Duration::ZERO, to: Duration::from_secs(300) }
+        );
+        let again: Vec<TimelineEntry> =
+            serde_json::from_str(&serde_json::to_string(&entries).unwrap()).unwrap();
+        assert_eq!(entries, again);
+        assert!(serde_json::from_str::<TimelineEntry>(r#"{ "at": "1m" }"#).is_err());
+    }
+}

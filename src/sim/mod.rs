@@ -1,0 +1,141 @@
+//! The simulation engine and its public face.
+//!
+//! [`Simulation`] compiles a validated [`Scenario`] and runs it in integer nanoseconds, in
+//! steps (the GUI advances it to a given simulated time) or to the end ([`run`]). Results follow
+//! the results contract of `scenario-format.md` ([`Results`]).
+//!
+//! Determinism: the event queue is ordered by (time, insertion sequence); every component draws
+//! from its own random stream derived from the seed and its id ([`rng::Stream`]); no hash-map
+//! iteration order reaches results. The same scenario and seed give byte-identical results
+//! (apart from `engine.wall_seconds`) on every machine and at every step size.
+
+mod engine;
+mod results;
+pub mod rng;
+pub mod template;
+
+use std::time::Instant;
+
+pub use engine::{Conservation, DEFAULT_MAX_EVENTS, Nanos, Stop, find_cycles};
+pub use results::{EngineInfo, EndToEnd, NodeResult, QueueDepth, Results};
+
+use crate::metrics::DEFAULT_BUCKETS;
+use crate::model::{Duration, Scenario};
+
+/// Overrides for one run.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Seed instead of the scenario's.
+    pub seed: Option<u64>,
+    /// Duration instead of the scenario's.
+    pub duration: Option<Duration>,
+    /// Time-series buckets (default 500, or the scenario's `settings.series_buckets`).
+    pub series_buckets: Option<u32>,
+}
+
+/// A compiled simulation that can be advanced step by step.
+pub struct Simulation {
+    engine: engine::Engine,
+    scenario: Scenario,
+    wall_seconds: f64,
+}
+
+impl Simulation {
+    /// Compiles `scenario` (which should have passed [`crate::scenario::validate`]).
+    ///
+    /// # Errors
+    /// A message when a part of the scenario cannot be compiled.
+    pub fn new(scenario: &Scenario, opts: &RunOptions) -> Result<Self, String> {
+        let mut scenario = scenario.clone();
+        if let Some(seed) = opts.seed {
+            scenario.seed = seed;
+        }
+        if let Some(d) = opts.duration {
+            scenario.duration = d;
+            if scenario.warmup >= d {
+                return Err(format!("the warm-up ({}) is not shorter than the duration ({d})", scenario.warmup));
+            }
+        }
+        let buckets = opts.series_buckets.unwrap_or(DEFAULT_BUCKETS as u32);
+        let engine = engine::Engine::new(&scenario, scenario.seed, buckets)?;
+        Ok(Simulation { engine, scenario, wall_seconds: 0.0 })
+    }
+
+    /// Advances to simulated time `t` (nanoseconds). Returns false once the run is over.
+    pub fn advance_to(&mut self, t: Nanos) -> bool {
+        let start = Instant::now();
+        let more = self.engine.run_until(t);
+        self.wall_seconds += start.elapsed().as_secs_f64();
+        more
+    }
+
+    /// Runs to the end.
+    pub fn run_to_end(&mut self) {
+        let end = self.engine.end();
+        self.advance_to(end);
+    }
+
+    /// Current simulated time, nanoseconds.
+    #[must_use]
+    pub fn now(&self) -> Nanos {
+        self.engine.now()
+    }
+
+    /// End of the run, nanoseconds.
+    #[must_use]
+    pub fn end(&self) -> Nanos {
+        self.engine.end()
+    }
+
+    /// Is the run over (end reached or stopped by the loop guard)?
+    #[must_use]
+    pub fn finished(&self) -> bool {
+        self.engine.finished()
+    }
+
+    /// Why the run stopped early, if it did.
+    #[must_use]
+    pub fn stopped(&self) -> Option<&Stop> {
+        self.engine.stopped.as_ref()
+    }
+
+    /// The scenario as run (with overrides applied).
+    #[must_use]
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// Engine events handled so far.
+    #[must_use]
+    pub fn events_processed(&self) -> u64 {
+        self.engine.events_processed
+    }
+
+    /// Results as of now (final once [`Simulation::finished`]).
+    #[must_use]
+    pub fn results(&self) -> Results {
+        results::build(&self.engine, &self.scenario, self.wall_seconds, true)
+    }
+
+    /// Results as of now without the time series (cheap enough for live display).
+    #[must_use]
+    pub fn summary(&self) -> Results {
+        results::build(&self.engine, &self.scenario, self.wall_seconds, false)
+    }
+
+    /// The time series recorded so far.
+    #[must_use]
+    pub fn series(&self) -> crate::metrics::SeriesData {
+        self.engine.series.snapshot(self.engine.now())
+    }
+}
+
+/// Runs a scenario to its end and returns the results.
+///
+/// # Errors
+/// As [`Simulation::new`].
+pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Results, String> {
+    let mut sim = Simulation::new(scenario, opts)?;
+    sim.run_to_end();
+    Ok(sim.results())
+}

@@ -1,0 +1,247 @@
+//! The results contract (`eventflow run FILE --json`), built from an engine's collectors.
+
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+use super::engine::{Conservation, Engine};
+use crate::metrics::{LatencySummary, SeriesData};
+use crate::model::{Kind, Scenario};
+
+/// The whole results object.
+#[derive(Clone, Debug, Serialize)]
+pub struct Results {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed used.
+    pub seed: u64,
+    /// Run length, seconds.
+    pub duration_s: f64,
+    /// Warm-up, seconds.
+    pub warmup_s: f64,
+    /// Engine figures.
+    pub engine: EngineInfo,
+    /// Per component, in file order.
+    pub nodes: Nodes,
+    /// End-to-end figures.
+    pub end_to_end: EndToEnd,
+    /// The delivery balance.
+    pub conservation: Conservation,
+    /// Time series (omitted when not asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series: Option<SeriesData>,
+}
+
+/// Engine figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct EngineInfo {
+    /// Events handled by the engine.
+    pub events_processed: u64,
+    /// Wall-clock time of the run (the only field that differs between identical runs).
+    pub wall_seconds: f64,
+    /// Simulated seconds reached.
+    pub simulated_s: f64,
+    /// Why the run stopped early (loop guard), if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
+/// End-to-end latency: from a root event's production to a completion at the end of its chain.
+#[derive(Clone, Debug, Serialize)]
+pub struct EndToEnd {
+    /// Seconds.
+    pub latency_s: LatencySummary,
+}
+
+/// Depth statistics of a waiting line.
+#[derive(Clone, Debug, Serialize)]
+pub struct QueueDepth {
+    /// Time-average messages waiting.
+    pub mean: f64,
+    /// Most messages waiting at once.
+    pub max: u64,
+}
+
+/// One component's figures over the measured window.
+#[derive(Clone, Debug, Serialize)]
+pub struct NodeResult {
+    /// producer, bus, queue, stream or consumer.
+    pub kind: &'static str,
+    /// Arrivals (messages that became available to it).
+    pub arrived: u64,
+    /// Successful completions (routed events for a bus, sent events for a producer).
+    pub completed: u64,
+    /// Failed attempts.
+    pub failed: u64,
+    /// Redeliveries and retries.
+    pub retried: u64,
+    /// Throttled attempts.
+    pub throttled: u64,
+    /// Messages dead-lettered from here.
+    pub dead_lettered: u64,
+    /// Messages refused (full, outage).
+    pub rejected: u64,
+    /// Messages that expired.
+    pub expired: u64,
+    /// Duplicate deliveries seen.
+    pub duplicates: u64,
+    /// Starts after a later-produced event of the same key.
+    pub out_of_order: u64,
+    /// Arrivals per second (λ).
+    pub arrival_rate: f64,
+    /// Completions per second.
+    pub throughput: f64,
+    /// Slots (consumers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+    /// Time-average number in system (L).
+    pub mean_number_in_system: f64,
+    /// Mean time in system (W), over every departure.
+    pub mean_time_in_system_s: f64,
+    /// λ × W, to set beside L.
+    pub littles_law_lambda_w: f64,
+    /// Busy slot-time / (concurrency × window).
+    pub utilization: f64,
+    /// Arrival → service start.
+    pub wait_s: LatencySummary,
+    /// Arrival → completion.
+    pub latency_s: LatencySummary,
+    /// Waiting line.
+    pub queue_depth: QueueDepth,
+    /// Records or messages behind at the end (queues and streams).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag: Option<u64>,
+    /// Age of the oldest waiting message at the end, seconds (queues and streams).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag_s: Option<f64>,
+    /// Dead-lettered or dropped messages by reason.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub dead_letter_reasons: std::collections::BTreeMap<&'static str, u64>,
+    /// Attempts per unique completed event (1 = no retries).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_amplification: Option<f64>,
+    /// Unique events completed per second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub goodput: Option<f64>,
+    /// Circuit-breaker state changes.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub circuit_breaker_transitions: u64,
+    /// Events this consumer emitted.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub emitted: u64,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(x: &u64) -> bool {
+    *x == 0
+}
+
+/// Nodes by id, serialized as a JSON object in file order.
+#[derive(Clone, Debug, Default)]
+pub struct Nodes(pub Vec<(String, NodeResult)>);
+
+impl Nodes {
+    /// The node with this id.
+    #[must_use]
+    pub fn get(&self, id: &str) -> Option<&NodeResult> {
+        self.0.iter().find(|(i, _)| i == id).map(|(_, n)| n)
+    }
+}
+
+impl Serialize for Nodes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (id, n) in &self.0 {
+            map.serialize_entry(id, n)?;
+        }
+        map.end()
+    }
+}
+
+pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bool) -> Results {
+    let now = e.now;
+    let window_ns = now.saturating_sub(e.warmup);
+    let window = window_ns as f64 / 1e9;
+    let per_s = |n: u64| if window > 0.0 { n as f64 / window } else { 0.0 };
+    let queues = e.queue_snapshot();
+    let streams = e.stream_snapshot();
+    let mut nodes = Vec::with_capacity(e.stats.len());
+    for (i, st) in e.stats.iter().enumerate() {
+        let l = if window_ns > 0 { st.in_system.mean(now) } else { 0.0 };
+        let w = if st.departures > 0 { st.sojourn_ns as f64 / st.departures as f64 / 1e9 } else { 0.0 };
+        let lambda = per_s(st.arrived);
+        let utilization = if st.kind == Kind::Consumer && st.concurrency > 0 && window_ns > 0 {
+            st.busy.mean(now) / f64::from(st.concurrency)
+        } else {
+            0.0
+        };
+        let (lag, lag_s) = if let Some(q) = queues.iter().find(|q| q.0 == i) {
+            (Some(q.2), Some(q.3.map_or(0.0, |t| (now - t) as f64 / 1e9)))
+        } else if let Some(x) = streams.iter().find(|x| x.0 == i) {
+            (Some(x.1), Some(x.2.map_or(0.0, |t| (now - t) as f64 / 1e9)))
+        } else {
+            (None, None)
+        };
+        let reasons = super::engine::Engine::reason_names()
+            .iter()
+            .zip(st.reasons.iter())
+            .filter(|(_, n)| **n > 0)
+            .map(|(name, n)| (*name, *n))
+            .collect();
+        let consumer = st.kind == Kind::Consumer;
+        nodes.push((
+            st.id.clone(),
+            NodeResult {
+                kind: st.kind.as_str(),
+                arrived: st.arrived,
+                completed: st.completed,
+                failed: st.failed,
+                retried: st.retried,
+                throttled: st.throttled,
+                dead_lettered: st.dead_lettered,
+                rejected: st.rejected,
+                expired: st.expired,
+                duplicates: st.duplicates,
+                out_of_order: st.out_of_order,
+                arrival_rate: lambda,
+                throughput: per_s(st.completed),
+                concurrency: consumer.then_some(st.concurrency),
+                mean_number_in_system: l,
+                mean_time_in_system_s: w,
+                littles_law_lambda_w: lambda * w,
+                utilization,
+                wait_s: st.wait.summary(),
+                latency_s: st.latency.summary(),
+                queue_depth: QueueDepth {
+                    mean: if window_ns > 0 { st.waiting.mean(now) } else { 0.0 },
+                    max: st.waiting.max(),
+                },
+                lag,
+                lag_s,
+                dead_letter_reasons: reasons,
+                retry_amplification: (consumer && st.unique_completed > 0)
+                    .then(|| st.attempts as f64 / st.unique_completed as f64),
+                goodput: consumer.then(|| per_s(st.unique_completed)),
+                circuit_breaker_transitions: st.breaker_transitions,
+                emitted: st.emitted,
+            },
+        ));
+    }
+    let mut conservation = e.cons;
+    conservation.in_flight = e.in_flight();
+    Results {
+        scenario: s.name.clone(),
+        seed: s.seed,
+        duration_s: e.end as f64 / 1e9,
+        warmup_s: e.warmup as f64 / 1e9,
+        engine: EngineInfo {
+            events_processed: e.events_processed,
+            wall_seconds,
+            simulated_s: now as f64 / 1e9,
+            stopped: e.stopped.as_ref().map(|x| x.reason.clone()),
+        },
+        nodes: Nodes(nodes),
+        end_to_end: EndToEnd { latency_s: e.e2e.summary() },
+        conservation,
+        series: with_series.then(|| e.series.snapshot(now)),
+    }
+}

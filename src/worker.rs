@@ -1,0 +1,1 @@
+//! (being written: the simulation thread the GUI drives)

@@ -1,0 +1,1057 @@
+//! The plots panel: a run's per-node time series in tabs, linked by a time cursor.
+//!
+//! Tabs: throughput (arrivals in, completions out), backlog and lag, latency percentiles,
+//! Little's law (L against λW per bucket, over time or as a scatter around the L = λW line),
+//! dead-letter depth and error rates, and utilization (busy slots / concurrency).
+//!
+//! Interaction:
+//! - hovering shows the nearest value with its unit;
+//! - the legend toggles nodes, and the choice is shared by every tab (one set of hidden nodes,
+//!   written into each plot's memory before it is drawn and read back after);
+//! - clicking or dragging in a plot sets the time cursor (`cursor_s`), which the canvas shares
+//!   and every plot draws as a vertical line, so one can scrub back through a recorded run; the
+//!   slider does the same from the keyboard; panning is off so a drag always scrubs (scroll and
+//!   Ctrl+scroll still pan and zoom, a right-drag zooms to a box, a double-click resets);
+//! - all time plots share their x range, so a zoom carries over between tabs.
+//!
+//! Long runs stay smooth: each series is reduced to its minimum and maximum per pixel column
+//! ([`decimate`]) before it reaches egui_plot, so a single-bucket spike still shows. A `None`
+//! value is a gap in the line, never a zero.
+//!
+//! Following the egui_plot examples, the view is a small state struct: [`PlotsView::show`]
+//! draws the controls and then the plot, and a test can drive it with fixed data.
+
+use eframe::egui;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+use egui::ecolor::Hsva;
+use egui::{Color32, Id, PointerButton, Ui, Vec2b};
+use egui_plot::{
+    Corner, HLine, HoverPosition, ItemId, ItemIdSet, Legend, LegendGrouping, Line, LineStyle, Plot,
+    PlotMemory, PlotPoints, PlotUi, Points, VLine,
+};
+
+use crate::metrics::{Metric, SeriesData};
+
+/// Smallest height of one plot, points.
+const MIN_PLOT_HEIGHT: f32 = 120.0;
+
+/// The error metrics the "DLQ & errors" tab can show, with their labels.
+const ERROR_METRICS: [(Metric, &str); 6] = [
+    (Metric::Failures, "Failures"),
+    (Metric::Retries, "Retries"),
+    (Metric::Throttles, "Throttles"),
+    (Metric::DeadLettered, "Dead-lettered"),
+    (Metric::Rejected, "Rejected"),
+    (Metric::Expired, "Expired"),
+];
+
+/// The latency quantiles, their labels and line styles.
+const QUANTILES: [(Metric, &str); 3] = [
+    (Metric::LatencyP50, "p50"),
+    (Metric::LatencyP95, "p95"),
+    (Metric::LatencyP99, "p99"),
+];
+
+/// Which plot is shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Tab {
+    #[default]
+    Throughput,
+    Backlog,
+    Latency,
+    Little,
+    Errors,
+    Utilization,
+}
+
+impl Tab {
+    const ALL: [Tab; 6] = [
+        Tab::Throughput,
+        Tab::Backlog,
+        Tab::Latency,
+        Tab::Little,
+        Tab::Errors,
+        Tab::Utilization,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Tab::Throughput => "Throughput",
+            Tab::Backlog => "Backlog & lag",
+            Tab::Latency => "Latency",
+            Tab::Little => "Little's law",
+            Tab::Errors => "DLQ & errors",
+            Tab::Utilization => "Utilization",
+        }
+    }
+}
+
+/// How the Little's law tab shows L against λW.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum LittleView {
+    /// Both against time.
+    #[default]
+    OverTime,
+    /// One point per bucket, around the L = λW line.
+    Scatter,
+}
+
+/// What the utilization tab plots.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum UtilizationView {
+    /// Busy slots / concurrency, percent (nodes with a known concurrency).
+    #[default]
+    Percent,
+    /// Busy slots, for every node.
+    BusySlots,
+}
+
+/// The unit of a plot's y values, for the axis label and hover text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    PerSecond,
+    Count,
+    Seconds,
+    Percent,
+}
+
+impl Unit {
+    fn axis_label(self) -> &'static str {
+        match self {
+            Unit::PerSecond => "events/s",
+            Unit::Count => "messages",
+            Unit::Seconds => "seconds",
+            Unit::Percent => "%",
+        }
+    }
+
+    fn format(self, y: f64) -> String {
+        match self {
+            Unit::PerSecond => format!("{} /s", short_number(y)),
+            Unit::Count => short_number(y),
+            Unit::Seconds => format_seconds(y),
+            Unit::Percent => format!("{y:.1} %"),
+        }
+    }
+}
+
+/// One line: one node's values of one quantity.
+struct Trace<'a> {
+    /// Index into [`SeriesData::nodes`].
+    node: usize,
+    /// What the line shows, after the node name in the hover text (`in`, `p99`, …).
+    what: &'static str,
+    /// One value per bucket.
+    values: Cow<'a, [Option<f64>]>,
+    style: LineStyle,
+}
+
+/// The plots panel's state.
+#[derive(Debug, Clone)]
+pub struct PlotsView {
+    tab: Tab,
+    /// Nodes switched off in the legend, by name (names outlive a re-run; indices might not).
+    hidden: BTreeSet<String>,
+    /// Which of p50, p95, p99 the latency tab shows.
+    quantiles: [bool; 3],
+    /// The rate the errors tab shows.
+    error_metric: Metric,
+    little_view: LittleView,
+    utilization_view: UtilizationView,
+    /// Slots per node, for utilization; see [`PlotsView::set_concurrency`].
+    concurrency: BTreeMap<String, u32>,
+    /// Where the last time plot was drawn (lets tests aim a click at it).
+    last_plot_rect: Option<egui::Rect>,
+}
+
+impl Default for PlotsView {
+    fn default() -> Self {
+        PlotsView {
+            tab: Tab::default(),
+            hidden: BTreeSet::new(),
+            quantiles: [true, false, true],
+            error_metric: Metric::Failures,
+            little_view: LittleView::default(),
+            utilization_view: UtilizationView::default(),
+            concurrency: BTreeMap::new(),
+            last_plot_rect: None,
+        }
+    }
+}
+
+impl PlotsView {
+    /// Tells the view how many slots each node has (a consumer's `concurrency`), so the
+    /// utilization tab can show busy / concurrency rather than busy slots. `SeriesData` does not
+    /// carry it. Call it when a scenario is loaded or edited, e.g. with
+    /// `scenario.consumers.iter().map(|c| (c.id.clone(), c.concurrency))`.
+    pub fn set_concurrency(&mut self, concurrency: impl IntoIterator<Item = (String, u32)>) {
+        self.concurrency = concurrency.into_iter().filter(|(_, c)| *c > 0).collect();
+    }
+
+    /// Draws the tab bar, the tab's options and the plot. `series` may grow between frames
+    /// while a run is going; `cursor_s` is the shared time cursor (simulated seconds), set by
+    /// clicking or dragging in a plot.
+    pub fn show(&mut self, ui: &mut Ui, series: &SeriesData, cursor_s: &mut Option<f64>) {
+        self.show_controls(ui, series, cursor_s);
+        ui.separator();
+        self.show_plot(ui, series, cursor_s);
+    }
+
+    /// The tab bar, the current tab's options and the cursor.
+    fn show_controls(&mut self, ui: &mut Ui, series: &SeriesData, cursor_s: &mut Option<f64>) {
+        ui.horizontal_wrapped(|ui| {
+            for tab in Tab::ALL {
+                ui.selectable_value(&mut self.tab, tab, tab.label());
+            }
+        });
+        ui.horizontal_wrapped(|ui| match self.tab {
+            Tab::Throughput => {
+                ui.weak("solid: arrivals (in) · dashed: completions (out)");
+            }
+            Tab::Backlog => {
+                ui.weak("solid: backlog (waiting + in flight) · dashed: lag (records behind)");
+            }
+            Tab::Latency => {
+                for (shown, (_, name)) in self.quantiles.iter_mut().zip(QUANTILES) {
+                    ui.checkbox(shown, name);
+                }
+                ui.weak("solid p50 · dashed p95 · dotted p99");
+            }
+            Tab::Little => {
+                ui.selectable_value(&mut self.little_view, LittleView::OverTime, "Over time");
+                ui.selectable_value(&mut self.little_view, LittleView::Scatter, "L against λW");
+                ui.weak("L: backlog · λ: arrivals · W ≈ median latency (no per-bucket mean)");
+            }
+            Tab::Errors => {
+                for (metric, name) in ERROR_METRICS {
+                    ui.selectable_value(&mut self.error_metric, metric, name);
+                }
+            }
+            Tab::Utilization => {
+                ui.selectable_value(
+                    &mut self.utilization_view,
+                    UtilizationView::Percent,
+                    "Busy / concurrency",
+                );
+                ui.selectable_value(
+                    &mut self.utilization_view,
+                    UtilizationView::BusySlots,
+                    "Busy slots",
+                );
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            let end_s = end_time(series);
+            if end_s > 0.0 {
+                let mut t = cursor_s.unwrap_or(end_s).clamp(0.0, end_s);
+                let slider = egui::Slider::new(&mut t, 0.0..=end_s)
+                    .text("Time cursor")
+                    .suffix(" s");
+                if ui.add(slider).changed() {
+                    *cursor_s = Some(t);
+                }
+            }
+            if cursor_s.is_some() && ui.button("Clear cursor").clicked() {
+                *cursor_s = None;
+            }
+            if !self.hidden.is_empty() && ui.button("Show all nodes").clicked() {
+                self.hidden.clear();
+            }
+        });
+    }
+
+    /// The current tab's plot(s).
+    fn show_plot(&mut self, ui: &mut Ui, series: &SeriesData, cursor_s: &mut Option<f64>) {
+        if series.times_s.is_empty() {
+            ui.weak("No data yet: run the scenario to see its time series.");
+            return;
+        }
+        match self.tab {
+            Tab::Throughput => {
+                let mut traces = traces(series, Metric::Arrivals, "in", LineStyle::Solid);
+                traces.extend(traces_of(series, Metric::Completions, "out", dashed()));
+                self.time_plot(
+                    ui,
+                    "throughput",
+                    1,
+                    Unit::PerSecond,
+                    series,
+                    traces,
+                    None,
+                    cursor_s,
+                );
+            }
+            Tab::Backlog => {
+                let mut counts = traces(series, Metric::Backlog, "backlog", LineStyle::Solid);
+                counts.extend(traces_of(series, Metric::Lag, "lag", dashed()));
+                let ages = traces(series, Metric::LagS, "oldest message age", LineStyle::Solid);
+                let plots = if ages.is_empty() { 1 } else { 2 };
+                self.time_plot(
+                    ui,
+                    "backlog",
+                    plots,
+                    Unit::Count,
+                    series,
+                    counts,
+                    None,
+                    cursor_s,
+                );
+                if !ages.is_empty() {
+                    self.time_plot(
+                        ui,
+                        "lag_s",
+                        plots,
+                        Unit::Seconds,
+                        series,
+                        ages,
+                        None,
+                        cursor_s,
+                    );
+                }
+            }
+            Tab::Latency => {
+                let styles = [LineStyle::Solid, dashed(), dotted()];
+                let mut all = Vec::new();
+                for (k, (metric, name)) in QUANTILES.into_iter().enumerate() {
+                    if self.quantiles[k] {
+                        all.extend(traces_of(series, metric, name, styles[k]));
+                    }
+                }
+                self.time_plot(ui, "latency", 1, Unit::Seconds, series, all, None, cursor_s);
+            }
+            Tab::Little => {
+                let pairs = little_pairs(series);
+                match self.little_view {
+                    LittleView::OverTime => {
+                        let mut all = Vec::new();
+                        for LittlePair { node, l, lambda_w } in pairs {
+                            all.push(Trace {
+                                node,
+                                what: "L",
+                                values: Cow::Borrowed(l),
+                                style: LineStyle::Solid,
+                            });
+                            all.push(Trace {
+                                node,
+                                what: "λW",
+                                values: Cow::Owned(lambda_w),
+                                style: dashed(),
+                            });
+                        }
+                        self.time_plot(ui, "little", 1, Unit::Count, series, all, None, cursor_s);
+                    }
+                    LittleView::Scatter => self.little_scatter(ui, series, &pairs, *cursor_s),
+                }
+            }
+            Tab::Errors => {
+                let dlq = traces(series, Metric::DlqDepth, "DLQ depth", LineStyle::Solid);
+                let name = ERROR_METRICS
+                    .iter()
+                    .find(|(m, _)| *m == self.error_metric)
+                    .map_or("errors", |(_, n)| n);
+                let rates = traces(series, self.error_metric, name, LineStyle::Solid);
+                let plots = if dlq.is_empty() { 1 } else { 2 };
+                if !dlq.is_empty() {
+                    self.time_plot(ui, "dlq", plots, Unit::Count, series, dlq, None, cursor_s);
+                }
+                self.time_plot(
+                    ui,
+                    "errors",
+                    plots,
+                    Unit::PerSecond,
+                    series,
+                    rates,
+                    None,
+                    cursor_s,
+                );
+            }
+            Tab::Utilization => {
+                let busy = traces(series, Metric::Busy, "busy", LineStyle::Solid);
+                if self.utilization_view == UtilizationView::BusySlots {
+                    self.time_plot(ui, "busy", 1, Unit::Count, series, busy, None, cursor_s);
+                    return;
+                }
+                let known: Vec<Trace<'_>> = busy
+                    .into_iter()
+                    .filter_map(|t| {
+                        let c = f64::from(*self.concurrency.get(&series.nodes[t.node])?);
+                        let percent = t.values.iter().map(|v| v.map(|b| 100.0 * b / c)).collect();
+                        Some(Trace {
+                            what: "utilization",
+                            values: Cow::Owned(percent),
+                            ..t
+                        })
+                    })
+                    .collect();
+                let any_busy = series.series.iter().any(|s| s.metric == Metric::Busy);
+                if known.is_empty() && any_busy {
+                    ui.weak("Concurrency unknown: showing busy slots.");
+                    let busy = traces(series, Metric::Busy, "busy", LineStyle::Solid);
+                    self.time_plot(ui, "busy", 1, Unit::Count, series, busy, None, cursor_s);
+                } else {
+                    let full = Some((100.0, "100 % busy"));
+                    self.time_plot(
+                        ui,
+                        "utilization",
+                        1,
+                        Unit::Percent,
+                        series,
+                        known,
+                        full,
+                        cursor_s,
+                    );
+                }
+            }
+        }
+    }
+
+    /// One plot of traces against time, `1 / share` of the remaining height; `reference` is a
+    /// horizontal line (value, label) such as 100 % utilization.
+    #[allow(clippy::too_many_arguments)]
+    fn time_plot(
+        &mut self,
+        ui: &mut Ui,
+        salt: &'static str,
+        share: usize,
+        unit: Unit,
+        series: &SeriesData,
+        traces: Vec<Trace<'_>>,
+        reference: Option<(f64, &'static str)>,
+        cursor_s: &mut Option<f64>,
+    ) {
+        if traces.is_empty() {
+            ui.weak("No node reports this metric.");
+            return;
+        }
+        let plot_id = ui.make_persistent_id(("eventflow-plot", salt));
+        let nodes = plotted_nodes(&traces);
+        self.push_hidden(ui.ctx(), plot_id, series, &nodes);
+
+        let half_bucket = series.bucket_s / 2.0;
+        let xs: Vec<f64> = series.times_s.iter().map(|t| t + half_bucket).collect();
+        let end_s = end_time(series);
+        let current = *cursor_s;
+        let cursor_color = ui.visuals().strong_text_color();
+        let height = plot_height(ui, share);
+        let link = Id::unique("eventflow-plots-time");
+        let response = self
+            .base_plot(series, &nodes, plot_id, unit)
+            .height(height)
+            .x_axis_label("time (s)")
+            .link_axis(link, Vec2b::new(true, false))
+            .link_cursor(link, Vec2b::new(true, false))
+            .show(ui, |plot_ui| {
+                let picked = picked_time(plot_ui, end_s);
+                let (x0, dx) = columns(plot_ui);
+                for &node in &nodes {
+                    legend_entry(plot_ui, series, node);
+                }
+                for trace in &traces {
+                    let color = node_color(trace.node);
+                    let name = format!("{} {}", series.nodes[trace.node], trace.what);
+                    for run in decimate(&xs, &trace.values, x0, dx) {
+                        plot_ui.line(
+                            Line::new(name.clone(), PlotPoints::from(run))
+                                .id(node_key(&series.nodes[trace.node]))
+                                .color(color)
+                                .style(trace.style),
+                        );
+                    }
+                }
+                if let Some((y, name)) = reference {
+                    plot_ui.hline(
+                        HLine::new(name, y)
+                            .style(dashed())
+                            .color(Color32::GRAY)
+                            .allow_hover(false),
+                    );
+                }
+                if let Some(t) = picked.or(current) {
+                    plot_ui.vline(
+                        VLine::new("", t)
+                            .color(cursor_color)
+                            .width(1.5)
+                            .allow_hover(false),
+                    );
+                }
+                picked
+            });
+        if let Some(t) = response.inner {
+            *cursor_s = Some(t);
+        }
+        self.last_plot_rect = Some(response.response.rect);
+        self.pull_hidden(ui.ctx(), plot_id, series, &nodes);
+    }
+
+    /// L against λW, one point per bucket per node, with the line L = λW that Little's law
+    /// predicts. The bucket under the time cursor is drawn larger.
+    fn little_scatter(
+        &mut self,
+        ui: &mut Ui,
+        series: &SeriesData,
+        pairs: &[LittlePair<'_>],
+        cursor_s: Option<f64>,
+    ) {
+        if pairs.is_empty() {
+            ui.weak("No node reports backlog, arrivals and latency together.");
+            return;
+        }
+        let plot_id = ui.make_persistent_id(("eventflow-plot", "little-scatter"));
+        let nodes: Vec<usize> = pairs.iter().map(|p| p.node).collect();
+        self.push_hidden(ui.ctx(), plot_id, series, &nodes);
+        let cursor_bucket = cursor_s.and_then(|t| bucket_at(series, t));
+        let height = plot_height(ui, 1);
+        let response = self
+            .base_plot(series, &nodes, plot_id, Unit::Count)
+            .height(height)
+            .x_axis_label("λW (arrivals/s × median latency s)")
+            .show(ui, |plot_ui| {
+                let mut top: f64 = 0.0;
+                for LittlePair { node, l, lambda_w } in pairs {
+                    let name = &series.nodes[*node];
+                    let points: Vec<[f64; 2]> = lambda_w
+                        .iter()
+                        .zip(l.iter())
+                        .filter_map(|(x, y)| Some([(*x)?, (*y)?]))
+                        .filter(|[x, y]| x.is_finite() && y.is_finite())
+                        .collect();
+                    top = points.iter().fold(top, |m, [x, y]| m.max(*x).max(*y));
+                    plot_ui.points(
+                        Points::new(name.clone(), points)
+                            .id(node_key(name))
+                            .color(node_color(*node))
+                            .radius(2.0),
+                    );
+                    if let Some(i) = cursor_bucket
+                        && let (Some(Some(x)), Some(Some(y))) = (lambda_w.get(i), l.get(i))
+                    {
+                        plot_ui.points(
+                            Points::new(name.clone(), vec![[*x, *y]])
+                                .id(node_key(name))
+                                .color(node_color(*node))
+                                .radius(6.0),
+                        );
+                    }
+                }
+                plot_ui.line(
+                    Line::new("L = λW", vec![[0.0, 0.0], [top, top]])
+                        .color(Color32::GRAY)
+                        .style(dashed()),
+                );
+            });
+        self.last_plot_rect = Some(response.response.rect);
+        self.pull_hidden(ui.ctx(), plot_id, series, &nodes);
+    }
+
+    /// The settings every plot shares: id, legend (with the shared hidden nodes), hover text,
+    /// no drag-panning (a drag scrubs the cursor).
+    fn base_plot<'a>(
+        &self,
+        series: &SeriesData,
+        nodes: &[usize],
+        plot_id: Id,
+        unit: Unit,
+    ) -> Plot<'a> {
+        let hidden: Vec<ItemId> = self.hidden_ids(series, nodes).into_iter().collect();
+        Plot::new(plot_id)
+            .id(plot_id)
+            .legend(
+                Legend::default()
+                    .position(Corner::LeftTop)
+                    .grouping(LegendGrouping::ById)
+                    .follow_insertion_order(true)
+                    .hidden_items(hidden),
+            )
+            .y_axis_label(unit.axis_label())
+            .include_y(0.0)
+            .allow_drag(false)
+            .label_formatter(move |pos| {
+                Some(match pos {
+                    HoverPosition::NearDataPoint {
+                        plot_name,
+                        position,
+                        ..
+                    } => format!(
+                        "{plot_name}\nt = {}\n{}",
+                        format_seconds(position.x),
+                        unit.format(position.y)
+                    ),
+                    HoverPosition::Elsewhere { position } => {
+                        format!("t = {}", format_seconds(position.x))
+                    }
+                })
+            })
+    }
+
+    fn hidden_ids(&self, series: &SeriesData, nodes: &[usize]) -> ItemIdSet {
+        nodes
+            .iter()
+            .map(|&n| series.nodes[n].as_str())
+            .filter(|name| self.hidden.contains(*name))
+            .map(|name| ItemId::new(node_key(name)))
+            .collect()
+    }
+
+    /// Writes the shared hidden nodes into the plot's memory before it is drawn, so a node
+    /// switched off in one tab is off in this one too from the first frame.
+    fn push_hidden(&self, ctx: &egui::Context, plot_id: Id, series: &SeriesData, nodes: &[usize]) {
+        let wanted = self.hidden_ids(series, nodes);
+        if let Some(mut memory) = PlotMemory::load(ctx, plot_id)
+            && memory.hidden_items != wanted
+        {
+            memory.hidden_items = wanted;
+            memory.store(ctx, plot_id);
+        }
+    }
+
+    /// Reads back what the legend did this frame.
+    fn pull_hidden(
+        &mut self,
+        ctx: &egui::Context,
+        plot_id: Id,
+        series: &SeriesData,
+        nodes: &[usize],
+    ) {
+        let Some(memory) = PlotMemory::load(ctx, plot_id) else {
+            return;
+        };
+        for &n in nodes {
+            let name = &series.nodes[n];
+            if memory.hidden_items.contains(&ItemId::new(node_key(name))) {
+                self.hidden.insert(name.clone());
+            } else {
+                self.hidden.remove(name);
+            }
+        }
+    }
+}
+
+/// One trace per node that reports `metric`.
+fn traces<'a>(
+    series: &'a SeriesData,
+    metric: Metric,
+    what: &'static str,
+    style: LineStyle,
+) -> Vec<Trace<'a>> {
+    traces_of(series, metric, what, style).collect()
+}
+
+fn traces_of<'a>(
+    series: &'a SeriesData,
+    metric: Metric,
+    what: &'static str,
+    style: LineStyle,
+) -> impl Iterator<Item = Trace<'a>> {
+    series
+        .series
+        .iter()
+        .filter(move |s| s.metric == metric && s.node < series.nodes.len())
+        .map(move |s| Trace {
+            node: s.node,
+            what,
+            values: Cow::Borrowed(&s.values),
+            style,
+        })
+}
+
+/// One node's Little's law series.
+struct LittlePair<'a> {
+    /// Index into [`SeriesData::nodes`].
+    node: usize,
+    /// L per bucket: the time-average backlog.
+    l: &'a [Option<f64>],
+    /// λW per bucket: arrivals per second × median latency.
+    lambda_w: Vec<Option<f64>>,
+}
+
+/// Per node with backlog, arrivals and median latency: L and λW per bucket.
+///
+/// W is the bucket's median latency: the series record quantiles, not a per-bucket mean, so
+/// for a skewed latency distribution λW reads low against L.
+fn little_pairs(series: &SeriesData) -> Vec<LittlePair<'_>> {
+    (0..series.nodes.len())
+        .filter_map(|node| {
+            let l = series.get(node, Metric::Backlog)?;
+            let lambda = series.get(node, Metric::Arrivals)?;
+            let w = series.get(node, Metric::LatencyP50)?;
+            let lambda_w = lambda
+                .values
+                .iter()
+                .zip(&w.values)
+                .map(|(a, w)| Some((*a)? * (*w)?))
+                .collect();
+            Some(LittlePair {
+                node,
+                l: &l.values,
+                lambda_w,
+            })
+        })
+        .collect()
+}
+
+/// Nodes with at least one trace, in node order.
+fn plotted_nodes(traces: &[Trace<'_>]) -> Vec<usize> {
+    let set: BTreeSet<usize> = traces.iter().map(|t| t.node).collect();
+    set.into_iter().collect()
+}
+
+/// A point-less line carrying the node's name and colour: the first item with the node's id, so
+/// the legend entry (grouped by id) is named after the node rather than after one of its lines.
+fn legend_entry(plot_ui: &mut PlotUi<'_>, series: &SeriesData, node: usize) {
+    let name = &series.nodes[node];
+    // `add`, not `line`: `line` drops a line without points.
+    plot_ui.add(
+        Line::new(name.clone(), Vec::<[f64; 2]>::new())
+            .id(node_key(name))
+            .color(node_color(node)),
+    );
+}
+
+/// The legend/hide identity of a node: every line of a node shares it, so the legend toggles
+/// the node as a whole.
+fn node_key(name: &str) -> (&'static str, &str) {
+    ("eventflow-node", name)
+}
+
+/// A distinct, stable colour per node index (golden-ratio hue steps, as egui_plot does).
+fn node_color(node: usize) -> Color32 {
+    let golden = std::f32::consts::GOLDEN_RATIO - 1.0;
+    // Indices are small; the fraction is all that matters.
+    let hue = (node as f32 * golden).fract();
+    Hsva::new(hue, 0.75, 0.85, 1.0).into()
+}
+
+fn dashed() -> LineStyle {
+    LineStyle::Dashed { length: 8.0 }
+}
+
+fn dotted() -> LineStyle {
+    LineStyle::Dotted { spacing: 5.0 }
+}
+
+/// End of the recorded data, seconds.
+fn end_time(series: &SeriesData) -> f64 {
+    series
+        .times_s
+        .last()
+        .map_or(0.0, |t| t + series.bucket_s.max(0.0))
+}
+
+/// The bucket containing time `t`.
+fn bucket_at(series: &SeriesData, t: f64) -> Option<usize> {
+    let i = series.times_s.partition_point(|start| *start <= t);
+    i.checked_sub(1)
+}
+
+/// The height for one of `share` plots stacked in the remaining space.
+fn plot_height(ui: &Ui, share: usize) -> f32 {
+    let share = share.max(1) as f32;
+    let spacing = ui.spacing().item_spacing.y;
+    ((ui.available_height() - spacing * (share - 1.0)) / share).max(MIN_PLOT_HEIGHT)
+}
+
+/// The time under the pointer when the user clicks or drags in the plot, within the data.
+fn picked_time(plot_ui: &PlotUi<'_>, end_s: f64) -> Option<f64> {
+    let response = plot_ui.response();
+    if !(response.clicked() || response.dragged_by(PointerButton::Primary)) {
+        return None;
+    }
+    let pos = response.interact_pointer_pos()?;
+    // Panning is off, so last frame's transform is this frame's.
+    let t = plot_ui.transform().value_from_position(pos).x;
+    t.is_finite().then(|| t.clamp(0.0, end_s))
+}
+
+/// The decimation grid: the left edge and width of a pixel column in plot units.
+fn columns(plot_ui: &PlotUi<'_>) -> (f64, f64) {
+    let bounds = plot_ui.plot_bounds();
+    let width_px = f64::from(plot_ui.transform().frame().width()).max(1.0);
+    (bounds.min()[0], bounds.width() / width_px)
+}
+
+/// Reduces one series to at most two points per pixel column — the minimum and the maximum, in
+/// time order — so drawing costs the same whatever the run length and a spike one bucket wide
+/// still reaches its full height. Columns are `dx` wide starting at `x0`; with a `dx` that is
+/// not a positive finite number every point is kept. A `None` (or non-finite) value ends a run:
+/// each returned run is drawn as its own line, leaving a gap.
+fn decimate(xs: &[f64], values: &[Option<f64>], x0: f64, dx: f64) -> Vec<Vec<[f64; 2]>> {
+    let usable = dx.is_finite() && dx > 0.0;
+    let column = |x: f64| {
+        if usable {
+            ((x - x0) / dx).floor()
+        } else {
+            f64::NAN
+        }
+    };
+    let value = |i: usize| values.get(i).copied().flatten().filter(|v| v.is_finite());
+    let n = xs.len().min(values.len());
+    let mut runs = Vec::new();
+    let mut run: Vec<[f64; 2]> = Vec::new();
+    let mut i = 0;
+    while i < n {
+        let Some(first) = value(i) else {
+            if !run.is_empty() {
+                runs.push(std::mem::take(&mut run));
+            }
+            i += 1;
+            continue;
+        };
+        // The column holding point i: every following point in it, up to a gap.
+        let col = column(xs[i]);
+        let (mut lo, mut hi) = ((i, first), (i, first));
+        let mut j = i + 1;
+        while j < n && usable && column(xs[j]) == col {
+            let Some(v) = value(j) else { break };
+            if v < lo.1 {
+                lo = (j, v);
+            }
+            if v > hi.1 {
+                hi = (j, v);
+            }
+            j += 1;
+        }
+        if j - i <= 2 {
+            run.extend((i..j).filter_map(|k| Some([xs[k], value(k)?])));
+        } else {
+            let (a, b) = if lo.0 <= hi.0 { (lo, hi) } else { (hi, lo) };
+            run.push([xs[a.0], a.1]);
+            if b.0 != a.0 {
+                run.push([xs[b.0], b.1]);
+            }
+        }
+        i = j;
+    }
+    if !run.is_empty() {
+        runs.push(run);
+    }
+    runs
+}
+
+/// A number with about three significant digits.
+fn short_number(y: f64) -> String {
+    let a = y.abs();
+    if a >= 1000.0 || a == 0.0 {
+        format!("{y:.0}")
+    } else if a >= 100.0 {
+        format!("{y:.1}")
+    } else {
+        format!("{y:.3}")
+    }
+}
+
+/// Seconds in the unit that reads best.
+fn format_seconds(s: f64) -> String {
+    let a = s.abs();
+    if a == 0.0 {
+        "0 s".to_owned()
+    } else if a < 1e-3 {
+        format!("{:.0} µs", s * 1e6)
+    } else if a < 1.0 {
+        format!("{:.1} ms", s * 1e3)
+    } else {
+        format!("{s:.2} s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Series;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable as _;
+
+    /// Two nodes over 60 one-second buckets, with a gap and a backlog spike.
+    fn data() -> SeriesData {
+        let n = 60;
+        let times_s: Vec<f64> = (0..n).map(f64::from).collect();
+        let constant = |v: f64| vec![Some(v); n as usize];
+        let mut backlog = constant(2.0);
+        backlog[30] = Some(50.0);
+        let mut latency = constant(0.02);
+        latency[10] = None;
+        let series = vec![
+            Series {
+                node: 0,
+                metric: Metric::Arrivals,
+                values: constant(100.0),
+            },
+            Series {
+                node: 0,
+                metric: Metric::Completions,
+                values: constant(99.0),
+            },
+            Series {
+                node: 0,
+                metric: Metric::Backlog,
+                values: backlog,
+            },
+            Series {
+                node: 0,
+                metric: Metric::LatencyP50,
+                values: latency.clone(),
+            },
+            Series {
+                node: 0,
+                metric: Metric::LatencyP99,
+                values: latency,
+            },
+            Series {
+                node: 1,
+                metric: Metric::Arrivals,
+                values: constant(99.0),
+            },
+            Series {
+                node: 1,
+                metric: Metric::Busy,
+                values: constant(3.0),
+            },
+            Series {
+                node: 1,
+                metric: Metric::DlqDepth,
+                values: constant(1.0),
+            },
+            Series {
+                node: 1,
+                metric: Metric::Failures,
+                values: constant(0.5),
+            },
+        ];
+        SeriesData {
+            bucket_s: 1.0,
+            times_s,
+            nodes: vec!["orders-q".into(), "worker".into()],
+            series,
+        }
+    }
+
+    #[test]
+    fn decimation_keeps_spikes_and_gaps() {
+        let xs: Vec<f64> = (0..10_000).map(f64::from).collect();
+        let mut values: Vec<Option<f64>> = xs.iter().map(|x| Some((x * 0.01).sin())).collect();
+        values[5_000] = Some(100.0);
+        values[7_000] = None;
+        let runs = decimate(&xs, &values, 0.0, 100.0); // 100 points per column
+        assert_eq!(runs.len(), 2, "the gap splits the line");
+        let total: usize = runs.iter().map(Vec::len).sum();
+        assert!(total <= 2 * 101, "{total} points for 100 columns");
+        assert!(
+            runs[0].iter().any(|p| p == &[5_000.0, 100.0]),
+            "the spike survives"
+        );
+        // Points stay in time order.
+        for run in &runs {
+            assert!(run.windows(2).all(|w| w[0][0] < w[1][0]));
+        }
+        // Without a usable column width nothing is dropped but the gap.
+        let kept = decimate(&xs, &values, 0.0, f64::NAN);
+        assert_eq!(kept.iter().map(Vec::len).sum::<usize>(), 9_999);
+        assert!(decimate(&[], &[], 0.0, 1.0).is_empty());
+    }
+
+    #[test]
+    fn little_pairs_multiply_arrivals_by_latency() {
+        let d = data();
+        let pairs = little_pairs(&d);
+        assert_eq!(pairs.len(), 1);
+        let LittlePair { node, l, lambda_w } = &pairs[0];
+        assert_eq!(*node, 0);
+        assert_eq!(l[0], Some(2.0));
+        assert!((lambda_w[0].unwrap() - 2.0).abs() < 1e-12); // 100/s × 20 ms
+        assert_eq!(lambda_w[10], None, "a missing latency is a gap, not a zero");
+    }
+
+    fn harness(view: PlotsView) -> Harness<'static, (PlotsView, SeriesData, Option<f64>)> {
+        Harness::builder()
+            .with_size(egui::vec2(900.0, 700.0))
+            .build_ui_state(
+                |ui, (view, data, cursor)| view.show(ui, data, cursor),
+                (view, data(), None),
+            )
+    }
+
+    #[test]
+    fn tabs_switch_by_label() {
+        let mut harness = harness(PlotsView::default());
+        harness.run_steps(2);
+        harness.get_by_label_contains("arrivals (in)");
+        for tab in Tab::ALL {
+            harness.get_by_label(tab.label()).click();
+            harness.run_steps(2);
+            assert_eq!(harness.state().0.tab, tab);
+        }
+        harness.get_by_label("Busy / concurrency").click();
+        harness.run_steps(2);
+        // No concurrency given: falls back to busy slots and says so.
+        harness.get_by_label("Concurrency unknown: showing busy slots.");
+        harness
+            .state_mut()
+            .0
+            .set_concurrency([("worker".to_owned(), 4)]);
+        harness.run_steps(2);
+        assert!(
+            harness
+                .query_by_label("Concurrency unknown: showing busy slots.")
+                .is_none()
+        );
+        harness.get_by_label("Latency").click();
+        harness.run_steps(2);
+        harness.get_by_label("p95").click();
+        harness.run_steps(2);
+        assert_eq!(harness.state().0.quantiles, [true, true, true]);
+    }
+
+    #[test]
+    fn clicking_a_plot_sets_the_cursor_and_the_legend_hides_nodes() {
+        let mut harness = harness(PlotsView::default());
+        harness.run_steps(2);
+        assert_eq!(harness.state().2, None);
+        let rect = harness.state().0.last_plot_rect.expect("a plot was drawn");
+        let pos = rect.center();
+        harness.event(egui::Event::PointerMoved(pos));
+        for pressed in [true, false] {
+            harness.event(egui::Event::PointerButton {
+                pos,
+                button: PointerButton::Primary,
+                pressed,
+                modifiers: egui::Modifiers::default(),
+            });
+        }
+        harness.run_steps(3);
+        let t = harness.state().2.expect("the click set the cursor");
+        assert!((0.0..=60.0).contains(&t), "{t}");
+
+        // The legend lists nodes; switching one off carries over to other tabs.
+        harness.get_by_label("worker").click();
+        harness.run_steps(2);
+        assert!(harness.state().0.hidden.contains("worker"));
+        harness.get_by_label("DLQ & errors").click();
+        harness.run_steps(2);
+        assert!(harness.state().0.hidden.contains("worker"));
+        harness.get_by_label("Show all nodes").click();
+        harness.run_steps(2);
+        assert!(harness.state().0.hidden.is_empty());
+    }
+
+    #[test]
+    fn empty_series_says_so() {
+        let mut harness = Harness::new_ui_state(
+            |ui, (view, data, cursor): &mut (PlotsView, SeriesData, Option<f64>)| {
+                view.show(ui, data, cursor);
+            },
+            (
+                PlotsView::default(),
+                SeriesData {
+                    bucket_s: 1.0,
+                    times_s: vec![],
+                    nodes: vec![],
+                    series: vec![],
+                },
+                None,
+            ),
+        );
+        harness.run_steps(2);
+        harness.get_by_label_contains("No data yet");
+    }
+}

@@ -1,0 +1,211 @@
+//! `eventflow pattern test`: try event patterns against events, as the EventBridge console's
+//! "Test pattern" does.
+//!
+//! Two modes:
+//! - no flags: JSON Lines on the input, `{"pattern": …, "event": …}` per line; one output line
+//!   per non-blank input line, `{"match":true}`, `{"match":false}` or `{"error":"…"}` (an invalid
+//!   pattern is an error naming the path and the reason, a malformed line names its line and
+//!   column). Exit 0: per-line problems are reported in-band so a batch keeps going.
+//! - `--pattern P.json --event E.json`: prints `match` or `no match` and then one line per
+//!   pattern field saying how it fared. Exit 0 either way (the answer is the output, as with
+//!   `grep -c`, not an error); exit 2 for an unreadable file, a JSON syntax error
+//!   (`FILE:LINE:COL: …` on stderr) or an invalid pattern (each error with its path).
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use serde_json::{Value, json};
+
+use crate::pattern::{Pattern, PatternError};
+
+/// Arguments of `eventflow pattern test`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct PatternTestArgs {
+    /// Pattern file (JSON). Give with --event; without both, JSON Lines are read from stdin.
+    #[arg(long)]
+    pub pattern: Option<PathBuf>,
+    /// Event file (JSON). Give with --pattern.
+    #[arg(long)]
+    pub event: Option<PathBuf>,
+}
+
+/// Runs `pattern test`: see the module documentation for modes, output and exit codes.
+/// Diagnostics for the file mode go to stderr; everything else to `output`.
+pub fn run_test(
+    args: &PatternTestArgs,
+    input: &mut dyn BufRead,
+    output: &mut dyn Write,
+) -> ExitCode {
+    let result = match (&args.pattern, &args.event) {
+        (None, None) => json_lines(input, output),
+        (Some(p), Some(e)) => return files(p, e, output),
+        _ => {
+            eprintln!(
+                "error: --pattern and --event go together (or give neither and send JSON Lines on stdin)\n\
+                 usage: eventflow pattern test [--pattern PATTERN.json --event EVENT.json]"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn join_errors(errs: &[PatternError]) -> String {
+    let v: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    format!("invalid pattern: {}", v.join("; "))
+}
+
+/// serde_json's message without its trailing " at line L column C" (we say where ourselves).
+fn bare_message(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_owned(),
+        None => s,
+    }
+}
+
+/// The answer for one JSON Lines input line.
+fn answer_line(line_no: usize, bytes: &[u8]) -> Value {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            return json!({"error": format!("line {line_no}, column {}: invalid UTF-8", e.valid_up_to() + 1)});
+        }
+    };
+    let v: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            return json!({"error": format!("line {line_no}, column {}: {}", e.column(), bare_message(&e))});
+        }
+    };
+    let (Some(pattern), Some(event)) = (v.get("pattern"), v.get("event")) else {
+        return json!({"error": format!(
+            "line {line_no}: expected an object {{\"pattern\": …, \"event\": …}}"
+        )});
+    };
+    match Pattern::parse(pattern) {
+        Ok(p) => json!({"match": p.matches(event)}),
+        Err(errs) => json!({"error": format!("line {line_no}: {}", join_errors(&errs))}),
+    }
+}
+
+fn json_lines(input: &mut dyn BufRead, output: &mut dyn Write) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    let mut line_no = 0;
+    loop {
+        buf.clear();
+        if input.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        line_no += 1;
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let answer = answer_line(line_no, &buf);
+        writeln!(output, "{answer}")?;
+    }
+    output.flush()
+}
+
+/// Reads and parses a JSON file, or says why not as `FILE:LINE:COL: …`.
+fn read_json(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}:{}:{}: {}",
+            path.display(),
+            e.line(),
+            e.column(),
+            bare_message(&e)
+        )
+    })
+}
+
+fn files(pattern_file: &Path, event_file: &Path, output: &mut dyn Write) -> ExitCode {
+    let (p, e) = match (read_json(pattern_file), read_json(event_file)) {
+        (Ok(p), Ok(e)) => (p, e),
+        (p, e) => {
+            for msg in [p.err(), e.err()].into_iter().flatten() {
+                eprintln!("{msg}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let pattern = match Pattern::parse(&p) {
+        Ok(pat) => pat,
+        Err(errs) => {
+            for err in errs {
+                let at = if err.path.is_empty() {
+                    "(pattern)"
+                } else {
+                    &err.path
+                };
+                eprintln!("{}: {at}: {}", pattern_file.display(), err.message);
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let matched = pattern.matches(&e);
+    let mut text = String::from(if matched { "match\n" } else { "no match\n" });
+    for x in pattern.explain(&e) {
+        let mark = if x.matched { "ok  " } else { "FAIL" };
+        let at = if x.path.is_empty() {
+            "(pattern)"
+        } else {
+            &x.path
+        };
+        text.push_str(&format!("  {mark} {at}: {}\n", x.reason));
+    }
+    match output
+        .write_all(text.as_bytes())
+        .and_then(|()| output.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(input: &str) -> String {
+        let mut out = Vec::new();
+        let code = run_test(&PatternTestArgs::default(), &mut input.as_bytes(), &mut out);
+        assert_eq!(code, ExitCode::SUCCESS);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn json_lines_answers() {
+        let out = run(concat!(
+            "{\"pattern\":{\"source\":[\"a\"]},\"event\":{\"source\":\"a\"}}\n",
+            "\n",
+            "{\"pattern\":{\"source\":[\"a\"]},\"event\":{\"source\":\"b\"}}\n",
+            "{\"pattern\":{\"source\":[]},\"event\":{}}\n",
+            "{\"pattern\": oops}\n",
+            "[1]",
+        ));
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 5);
+        assert_eq!(lines[0], r#"{"match":true}"#);
+        assert_eq!(lines[1], r#"{"match":false}"#);
+        assert!(
+            lines[2].contains("line 4") && lines[2].contains("source: empty array"),
+            "{}",
+            lines[2]
+        );
+        assert!(lines[3].contains("line 5, column 13"), "{}", lines[3]);
+        assert!(lines[4].contains("error"), "{}", lines[4]);
+    }
+}

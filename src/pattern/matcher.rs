@@ -1,0 +1,449 @@
+//! The operators of the pattern language and the evaluation of compiled patterns.
+//!
+//! A compiled pattern is a list of alternatives ([`Node`] trees with `$or` multiplied out).
+//! Evaluation walks the event alongside the tree and never allocates: case-insensitive
+//! comparisons fold characters on the fly, wildcards match by substring search, IP addresses
+//! are parsed into integers on the stack.
+
+use std::net::IpAddr;
+
+use serde_json::{Number, Value};
+
+use super::parse::{FieldValue, ObjAst};
+use super::{MAX_ALTERNATIVES, PatternError};
+
+/// One entry of a leaf array: a plain value or a filter. A leaf matches when any entry does.
+#[derive(Debug, Clone)]
+pub(crate) enum Cond {
+    /// Exact string (character by character).
+    Str(Box<str>),
+    /// Exact number, compared by value (`300 == 300.0 == 3.0e2`, as event-ruler does).
+    Num(Number),
+    /// Exact boolean.
+    Bool(bool),
+    /// Exact JSON null.
+    Null,
+    /// `{"prefix": s}`.
+    Prefix(Box<str>),
+    /// `{"prefix": {"equals-ignore-case": s}}`; `s` is stored lower-cased.
+    PrefixIc(Box<str>),
+    /// `{"suffix": s}`.
+    Suffix(Box<str>),
+    /// `{"suffix": {"equals-ignore-case": s}}`; `s` is stored lower-cased.
+    SuffixIc(Box<str>),
+    /// `{"equals-ignore-case": s}`; `s` is stored lower-cased.
+    EqIc(Box<str>),
+    /// `{"wildcard": glob}`.
+    Wildcard(Wild),
+    /// `{"anything-but": "s"}` or a list of strings.
+    AbStrs(Box<[Box<str>]>),
+    /// `{"anything-but": n}` or a list of numbers.
+    AbNums(Box<[Number]>),
+    /// `{"anything-but": {"prefix": …}}`.
+    AbPrefix(Box<[Box<str>]>),
+    /// `{"anything-but": {"suffix": …}}`.
+    AbSuffix(Box<[Box<str>]>),
+    /// `{"anything-but": {"equals-ignore-case": …}}`; stored lower-cased.
+    AbEqIc(Box<[Box<str>]>),
+    /// `{"anything-but": {"wildcard": …}}`.
+    AbWild(Box<[Wild]>),
+    /// `{"numeric": […]}`.
+    Numeric(Numeric),
+    /// `{"exists": bool}`.
+    Exists(bool),
+    /// `{"cidr": block}`.
+    Cidr(Cidr),
+}
+
+/// A wildcard glob split at its unescaped `*`: `parts.len() - 1` stars, literal text between.
+#[derive(Debug, Clone)]
+pub(crate) struct Wild {
+    /// Literal segments (escapes resolved). One segment means no star: an exact match.
+    pub parts: Box<[Box<str>]>,
+    /// The glob as written, for explanations.
+    pub source: Box<str>,
+}
+
+impl Wild {
+    fn matches(&self, s: &str) -> bool {
+        let parts = &self.parts;
+        let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
+            return false;
+        };
+        if parts.len() == 1 {
+            return s == &**first;
+        }
+        // Anchored at both ends; middle segments found leftmost-first, which is optimal for
+        // globs whose only metacharacter is `*`.
+        let Some(mut rest) = s.strip_prefix(&**first) else {
+            return false;
+        };
+        let Some(r) = rest.strip_suffix(&**last) else {
+            return false;
+        };
+        rest = r;
+        for mid in &parts[1..parts.len() - 1] {
+            match rest.find(&**mid) {
+                Some(i) => rest = &rest[i + mid.len()..],
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+/// A numeric range: an optional lower and an optional upper bound, each with inclusiveness.
+/// `["=", x]` is the range `[x, x]`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Numeric {
+    /// Lower bound and whether it is inclusive.
+    pub lo: Option<(f64, bool)>,
+    /// Upper bound and whether it is inclusive.
+    pub hi: Option<(f64, bool)>,
+}
+
+impl Numeric {
+    fn contains(&self, x: f64) -> bool {
+        let lo_ok = match self.lo {
+            None => true,
+            Some((b, true)) => x >= b,
+            Some((b, false)) => x > b,
+        };
+        let hi_ok = match self.hi {
+            None => true,
+            Some((b, true)) => x <= b,
+            Some((b, false)) => x < b,
+        };
+        lo_ok && hi_ok
+    }
+}
+
+/// A CIDR block, host bits already masked off.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Cidr {
+    /// IPv4 network and mask.
+    V4 { net: u32, mask: u32, bits: u8 },
+    /// IPv6 network and mask.
+    V6 { net: u128, mask: u128, bits: u8 },
+}
+
+impl Cidr {
+    fn contains(&self, s: &str) -> bool {
+        match (self, s.parse::<IpAddr>()) {
+            (Cidr::V4 { net, mask, .. }, Ok(IpAddr::V4(a))) => u32::from(a) & mask == *net,
+            (Cidr::V6 { net, mask, .. }, Ok(IpAddr::V6(a))) => u128::from(a) & mask == *net,
+            _ => false,
+        }
+    }
+}
+
+/// Numbers are equal by value. Integers are compared exactly (account numbers exceed f64's
+/// 53-bit mantissa); anything else as f64.
+pub(crate) fn num_eq(a: &Number, b: &Number) -> bool {
+    if let (Some(x), Some(y)) = (a.as_i64(), b.as_i64()) {
+        return x == y;
+    }
+    if let (Some(x), Some(y)) = (a.as_u64(), b.as_u64()) {
+        return x == y;
+    }
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Lower-cases on the fly: no allocation.
+fn lower(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.chars().flat_map(char::to_lowercase)
+}
+
+fn eq_ic(s: &str, lowered: &str) -> bool {
+    lower(s).eq(lowered.chars())
+}
+
+fn prefix_ic(s: &str, lowered: &str) -> bool {
+    let mut it = lower(s);
+    lowered.chars().all(|c| it.next() == Some(c))
+}
+
+fn suffix_ic(s: &str, lowered: &str) -> bool {
+    let mut it = s.chars().rev().flat_map(|c| c.to_lowercase().rev());
+    lowered.chars().rev().all(|c| it.next() == Some(c))
+}
+
+impl Cond {
+    /// Whether a single scalar (never an array or object) satisfies this entry. `exists` is
+    /// handled by the caller because it is about presence, not a value.
+    pub(crate) fn matches_scalar(&self, v: &Value) -> bool {
+        match self {
+            Cond::Str(p) => matches!(v, Value::String(s) if s == &**p),
+            Cond::Num(p) => matches!(v, Value::Number(n) if num_eq(n, p)),
+            Cond::Bool(p) => matches!(v, Value::Bool(b) if b == p),
+            Cond::Null => v.is_null(),
+            Cond::Prefix(p) => matches!(v, Value::String(s) if s.starts_with(&**p)),
+            Cond::PrefixIc(p) => matches!(v, Value::String(s) if prefix_ic(s, p)),
+            Cond::Suffix(p) => matches!(v, Value::String(s) if s.ends_with(&**p)),
+            Cond::SuffixIc(p) => matches!(v, Value::String(s) if suffix_ic(s, p)),
+            Cond::EqIc(p) => matches!(v, Value::String(s) if eq_ic(s, p)),
+            Cond::Wildcard(w) => matches!(v, Value::String(s) if w.matches(s)),
+            // anything-but is typed: a value of another type is never excluded.
+            Cond::AbStrs(set) => match v {
+                Value::String(s) => !set.iter().any(|x| **x == **s),
+                _ => true,
+            },
+            Cond::AbNums(set) => match v {
+                Value::Number(n) => !set.iter().any(|x| num_eq(x, n)),
+                _ => true,
+            },
+            Cond::AbPrefix(set) => match v {
+                Value::String(s) => !set.iter().any(|x| s.starts_with(&**x)),
+                _ => true,
+            },
+            Cond::AbSuffix(set) => match v {
+                Value::String(s) => !set.iter().any(|x| s.ends_with(&**x)),
+                _ => true,
+            },
+            Cond::AbEqIc(set) => match v {
+                Value::String(s) => !set.iter().any(|x| eq_ic(s, x)),
+                _ => true,
+            },
+            Cond::AbWild(set) => match v {
+                Value::String(s) => !set.iter().any(|w| w.matches(s)),
+                _ => true,
+            },
+            Cond::Numeric(r) => match v {
+                Value::Number(n) => n.as_f64().is_some_and(|x| r.contains(x)),
+                _ => false,
+            },
+            Cond::Cidr(c) => matches!(v, Value::String(s) if c.contains(s)),
+            Cond::Exists(_) => false,
+        }
+    }
+
+    /// Whether the field value (absent, scalar, array or object) satisfies this entry.
+    pub(crate) fn matches_field(&self, v: Option<&Value>) -> bool {
+        match self {
+            Cond::Exists(want) => has_scalar(v) == *want,
+            _ => any_scalar(v, &mut |s| self.matches_scalar(s)),
+        }
+    }
+}
+
+/// Whether a leaf is present: some scalar at this position, looking through arrays (flattened).
+/// Objects are not leaves, and empty arrays/objects count as absent (as in event-ruler).
+pub(crate) fn has_scalar(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Object(_)) => false,
+        Some(Value::Array(items)) => items.iter().any(|x| has_scalar(Some(x))),
+        Some(_) => true,
+    }
+}
+
+/// Whether any scalar at this position (arrays flattened) satisfies `f`.
+pub(crate) fn any_scalar(v: Option<&Value>, f: &mut dyn FnMut(&Value) -> bool) -> bool {
+    match v {
+        None | Some(Value::Object(_)) => false,
+        Some(Value::Array(items)) => items.iter().any(|x| any_scalar(Some(x), f)),
+        Some(s) => f(s),
+    }
+}
+
+/// One alternative of a compiled pattern: the fields required at one object level.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Node {
+    /// Fields, in pattern order; each key appears once.
+    pub fields: Vec<NodeField>,
+}
+
+/// The requirements on one field of an object: leaf arrays (all must match) and/or nested
+/// fields (`$or` expansion can put both on one key).
+#[derive(Debug, Clone)]
+pub(crate) struct NodeField {
+    /// Field name, case-sensitive.
+    pub key: Box<str>,
+    /// Leaf arrays; each must be satisfied (each is an OR of its entries).
+    pub leaves: Vec<Box<[Cond]>>,
+    /// Nested fields, evaluated against the field's value (each array element in turn).
+    pub child: Option<Box<Node>>,
+}
+
+impl Node {
+    /// Merges `other` into `self`, AND-ing fields with the same key.
+    fn merge(&mut self, other: &Node) {
+        for f in &other.fields {
+            match self.fields.iter_mut().find(|g| g.key == f.key) {
+                Some(g) => {
+                    g.leaves.extend(f.leaves.iter().cloned());
+                    match (&mut g.child, &f.child) {
+                        (Some(a), Some(b)) => a.merge(b),
+                        (None, Some(b)) => g.child = Some(b.clone()),
+                        _ => {}
+                    }
+                }
+                None => self.fields.push(f.clone()),
+            }
+        }
+    }
+}
+
+/// Multiplies out every `$or` of the pattern into alternatives, merging fields that meet in the
+/// same object. Fails when there would be more than [`MAX_ALTERNATIVES`].
+pub(crate) fn expand(ast: &ObjAst) -> Result<Vec<Node>, PatternError> {
+    expand_obj(ast)
+}
+
+fn cross(a: Vec<Node>, b: &[Node], path: &str) -> Result<Vec<Node>, PatternError> {
+    if a.len().saturating_mul(b.len()) > MAX_ALTERNATIVES {
+        return Err(PatternError::new(
+            path,
+            format!(
+                "too complex: the $or groups multiply out to more than {MAX_ALTERNATIVES} alternatives"
+            ),
+        ));
+    }
+    let mut out = Vec::with_capacity(a.len() * b.len());
+    for x in &a {
+        for y in b {
+            let mut n = x.clone();
+            n.merge(y);
+            out.push(n);
+        }
+    }
+    Ok(out)
+}
+
+fn expand_obj(ast: &ObjAst) -> Result<Vec<Node>, PatternError> {
+    let mut acc = vec![Node::default()];
+    for f in &ast.fields {
+        match &f.value {
+            FieldValue::Leaf(conds) => {
+                let leaf: Box<[Cond]> = conds.clone().into_boxed_slice();
+                for n in &mut acc {
+                    n.merge(&Node {
+                        fields: vec![NodeField {
+                            key: f.key.as_str().into(),
+                            leaves: vec![leaf.clone()],
+                            child: None,
+                        }],
+                    });
+                }
+            }
+            FieldValue::Object(sub) => {
+                let subs = expand_obj(sub)?;
+                let wrapped: Vec<Node> = subs
+                    .into_iter()
+                    .map(|s| Node {
+                        fields: vec![NodeField {
+                            key: f.key.as_str().into(),
+                            leaves: Vec::new(),
+                            child: Some(Box::new(s)),
+                        }],
+                    })
+                    .collect();
+                acc = cross(acc, &wrapped, &f.path)?;
+            }
+        }
+    }
+    for or in &ast.ors {
+        let mut branches = Vec::new();
+        for b in &or.branches {
+            branches.extend(expand_obj(b)?);
+            if branches.len() > MAX_ALTERNATIVES {
+                return Err(PatternError::new(
+                    or.path.as_str(),
+                    format!("too complex: more than {MAX_ALTERNATIVES} alternatives"),
+                ));
+            }
+        }
+        acc = cross(acc, &branches, &or.path)?;
+    }
+    Ok(acc)
+}
+
+/// Looks a key up in an event object. Event objects are small (an envelope has 9 keys), and for
+/// those a scan comparing lengths first beats hashing the key with SipHash, which is what
+/// `serde_json::Map` (an `IndexMap` here) would do.
+#[inline]
+pub(crate) fn get<'e>(map: &'e serde_json::Map<String, Value>, key: &str) -> Option<&'e Value> {
+    if map.len() <= 16 {
+        map.iter()
+            .find(|(k, _)| k.len() == key.len() && k.as_str() == key)
+            .map(|(_, v)| v)
+    } else {
+        map.get(key)
+    }
+}
+
+/// Whether the value at this position satisfies every field of `node`.
+///
+/// - an object: each field is looked up in it;
+/// - an array: some element (nested arrays flattened) must satisfy the whole node, which is
+///   event-ruler's array-consistent matching;
+/// - absent, a scalar, an empty object or an empty array: every field is absent.
+pub(crate) fn node_matches(node: &Node, v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Object(map)) => node
+            .fields
+            .iter()
+            .all(|f| field_matches(f, get(map, &f.key))),
+        Some(Value::Array(items)) if !items.is_empty() => {
+            items.iter().any(|x| node_matches(node, Some(x)))
+        }
+        _ => node.fields.iter().all(|f| field_matches(f, None)),
+    }
+}
+
+/// Whether a field's value satisfies the field's leaves and nested fields.
+pub(crate) fn field_matches(f: &NodeField, v: Option<&Value>) -> bool {
+    f.leaves
+        .iter()
+        .all(|leaf| leaf.iter().any(|c| c.matches_field(v)))
+        && f.child.as_ref().is_none_or(|c| node_matches(c, v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wild(parts: &[&str]) -> Wild {
+        Wild {
+            parts: parts.iter().map(|p| (*p).into()).collect(),
+            source: "".into(),
+        }
+    }
+
+    #[test]
+    fn wildcard_segments() {
+        assert!(wild(&["a", "b"]).matches("ab"));
+        assert!(wild(&["a", "b"]).matches("a/x/b"));
+        assert!(!wild(&["a", "a"]).matches("a"));
+        assert!(wild(&["", ""]).matches(""));
+        assert!(wild(&["", "x", ""]).matches("axb"));
+        assert!(!wild(&["", "x", "y", ""]).matches("yx"));
+        assert!(wild(&["abc"]).matches("abc"));
+        assert!(!wild(&["abc"]).matches("abcd"));
+    }
+
+    #[test]
+    fn case_folding_helpers() {
+        assert!(eq_ic("AlIcE", "alice"));
+        assert!(!eq_ic("Alic", "alice"));
+        assert!(prefix_ic("EventBridge", "eventb"));
+        assert!(!prefix_ic("Even", "eventb"));
+        assert!(suffix_ic("IMG.PNG", ".png"));
+        assert!(!suffix_ic("PNG", ".png"));
+    }
+
+    #[test]
+    fn numbers_by_value() {
+        let n = |s: &str| serde_json::from_str::<Number>(s).unwrap();
+        assert!(num_eq(&n("300"), &n("300.0")));
+        assert!(num_eq(&n("300"), &n("3.0e2")));
+        assert!(num_eq(&n("301.8"), &n("3.018e2")));
+        assert!(!num_eq(&n("9007199254740993"), &n("9007199254740992")));
+        assert!(num_eq(
+            &n("18446744073709551615"),
+            &n("18446744073709551615")
+        ));
+    }
+}

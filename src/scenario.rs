@@ -453,12 +453,133 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
         .map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
-/// Checks what the types alone cannot: unique ids, references, ranges, patterns, templates.
+/// Checks what the types alone cannot: unique ids, references, ranges, patterns, templates;
+/// then, when there are no errors, the lints of [`lint`] as warnings.
 #[must_use]
 pub fn validate(s: &Scenario) -> Vec<Problem> {
     let mut v = Validator { s, problems: Vec::new() };
     v.run();
+    if v.problems.iter().all(|p| p.severity != Severity::Error) {
+        v.problems.extend(lint(s));
+    }
     v.problems
+}
+
+/// A template as the engine will send it: the envelope defaults filled in (`id` and `time`
+/// stay absent, which the pattern's static check treats as unknown).
+fn effective_template(t: &Value) -> Value {
+    let mut v = t.clone();
+    if let Some(o) = v.as_object_mut() {
+        for (k, d) in [("version", "0"), ("detail-type", "Event"), ("source", "eventflow"), ("account", "123456789012"), ("region", "us-east-1")] {
+            o.entry(k).or_insert_with(|| Value::String(d.into()));
+        }
+        o.entry("detail").or_insert_with(|| Value::Object(serde_json::Map::new()));
+    }
+    v
+}
+
+/// Warnings for a valid scenario that probably does not do what its author meant: rules no
+/// event can match, rule targets without a dead-letter queue, queues nobody reads, consumers
+/// nobody invokes, idle stream instances, and event routing loops.
+#[must_use]
+pub fn lint(s: &Scenario) -> Vec<Problem> {
+    let mut out = Vec::new();
+    // Which event templates can reach each bus: producers and emits sending to it, and (when a
+    // bus forwards untransformed to another) the templates reaching the forwarding bus.
+    let mut reaching: std::collections::BTreeMap<&str, Vec<Value>> = std::collections::BTreeMap::new();
+    let mut opaque: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    for p in &s.producers {
+        reaching.entry(&p.to).or_default().push(effective_template(&p.event));
+    }
+    for c in &s.consumers {
+        for e in &c.emits {
+            reaching.entry(&e.to).or_default().push(effective_template(&e.event));
+        }
+    }
+    for _ in 0..s.buses.len() {
+        for b in &s.buses {
+            for r in &b.rules {
+                for t in &r.targets {
+                    if s.buses.iter().any(|x| x.id == t.to) {
+                        if t.transform.is_some() || opaque.contains(b.id.as_str()) {
+                            opaque.insert(&t.to);
+                        }
+                        let from: Vec<Value> = reaching.get(b.id.as_str()).cloned().unwrap_or_default();
+                        let entry = reaching.entry(&t.to).or_default();
+                        for v in from {
+                            if !entry.contains(&v) {
+                                entry.push(v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (i, b) in s.buses.iter().enumerate() {
+        let templates = reaching.get(b.id.as_str()).map_or(&[][..], Vec::as_slice);
+        if templates.is_empty() && !s.timeline.iter().any(|t| matches!(&t.action, TimelineAction::Replay { bus, .. } if *bus == b.id)) {
+            out.push(Problem::warning(format!("buses[{i}]"), format!("nothing sends events to bus \"{}\"", b.id)));
+            continue;
+        }
+        if opaque.contains(b.id.as_str()) {
+            continue;
+        }
+        for (j, r) in b.rules.iter().enumerate() {
+            let Ok(pattern) = crate::pattern::Pattern::parse(&r.pattern) else { continue };
+            if !templates.iter().any(|t| pattern.may_match_template(t)) {
+                out.push(
+                    Problem::warning(format!("buses[{i}].rules[{j}].pattern"), format!("rule \"{}\" can never match: no producer's or consumer's events fit its pattern", r.id))
+                        .hint(Some("compare the pattern with the `event` templates sending to this bus (source, detail-type and field types must agree)".into())),
+                );
+            }
+            for (k, t) in r.targets.iter().enumerate() {
+                if t.dead_letter.is_none() && s.buses.iter().all(|x| x.id != t.to) {
+                    out.push(
+                        Problem::warning(format!("buses[{i}].rules[{j}].targets[{k}]"), format!("target \"{}\" has no dead-letter queue: events that exhaust their retries are dropped", t.to))
+                            .hint(Some("add \"dead_letter\": \"<queue id>\" (an AWS best practice)".into())),
+                    );
+                }
+            }
+        }
+    }
+    let dlqs: std::collections::BTreeSet<&str> = s
+        .queues
+        .iter()
+        .filter_map(|q| q.dead_letter.as_deref())
+        .chain(s.buses.iter().flat_map(|b| b.rules.iter().flat_map(|r| r.targets.iter().filter_map(|t| t.dead_letter.as_deref()))))
+        .collect();
+    for (i, q) in s.queues.iter().enumerate() {
+        let read = s.consumers.iter().any(|c| c.from.as_deref() == Some(q.id.as_str()));
+        if !read && !dlqs.contains(q.id.as_str()) {
+            out.push(Problem::warning(format!("queues[{i}]"), format!("no consumer reads queue \"{}\": its messages only pile up", q.id)));
+        }
+    }
+    for (i, c) in s.consumers.iter().enumerate() {
+        match &c.from {
+            None => {
+                let invoked = s.buses.iter().any(|b| b.rules.iter().any(|r| r.targets.iter().any(|t| t.to == c.id)));
+                if !invoked {
+                    out.push(Problem::warning(format!("consumers[{i}]"), format!("consumer \"{}\" reads nothing and no rule invokes it", c.id)).hint(Some("set `from` to a queue or stream, or name it as a rule target".into())));
+                }
+            }
+            Some(from) => {
+                if let Some(st) = s.streams.iter().find(|x| &x.id == from) {
+                    if c.concurrency > st.partitions {
+                        out.push(Problem::warning(format!("consumers[{i}].concurrency"), format!("{} instances read a stream of {} partitions: {} sit idle", c.concurrency, st.partitions, c.concurrency - st.partitions)));
+                    }
+                }
+            }
+        }
+    }
+    for cycle in crate::sim::find_cycles(s) {
+        let path = cycle.join(" → ");
+        out.push(
+            Problem::warning("", format!("event routing loop: {path}"))
+                .hint(Some("a consumer emits events its own rule matches again; EventBridge warns of this: it can run away (the loop guard stops runs past settings.max_events)".into())),
+        );
+    }
+    out
 }
 
 struct Validator<'a> {
@@ -939,6 +1060,29 @@ mod tests {
         let again = load(&path).unwrap();
         assert_eq!(l.scenario, again.scenario);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn lints_warn_of_dead_rules_missing_dlqs_unread_queues_and_loops() {
+        let text = r#"{ "name": "lint", "duration": "1m",
+            "producers": [ { "id": "p", "to": "bus", "rate": 1, "event": { "source": "shop", "detail": { "n": { "$int": [1, 5] } } } } ],
+            "buses": [ { "id": "bus", "rules": [
+                { "id": "never", "pattern": { "source": ["billing"] }, "targets": [ { "to": "q", "dead_letter": "dlq" } ] },
+                { "id": "maybe", "pattern": { "detail": { "n": [ { "numeric": [">", 3] } ] } }, "targets": [ { "to": "q" } ] },
+                { "id": "echo", "pattern": { "source": ["echo"] }, "targets": [ { "to": "loop-q", "dead_letter": "dlq" } ] } ] } ],
+            "queues": [ { "id": "q" }, { "id": "dlq" }, { "id": "orphan" }, { "id": "loop-q" } ],
+            "consumers": [ { "id": "c", "from": "q", "service_time": { "constant": "1ms" } },
+                           { "id": "echoer", "from": "loop-q", "service_time": { "constant": "1ms" },
+                             "emits": [ { "to": "bus", "event": { "source": "echo" } } ] } ] }"#;
+        let w: Vec<String> = parse(text, "t.json").unwrap().warnings.iter().map(ToString::to_string).collect();
+        let has = |needle: &str| w.iter().any(|x| x.contains(needle));
+        assert!(has("rules[0].pattern: rule \"never\" can never match"), "{w:#?}");
+        assert!(!has("rule \"maybe\" can never match"), "a generated number may be > 3");
+        assert!(!has("rule \"echo\" can never match"), "a consumer emits source echo");
+        assert!(has("rules[1].targets[0]: target \"q\" has no dead-letter queue"));
+        assert!(has("no consumer reads queue \"orphan\""));
+        assert!(!has("queue \"dlq\""), "a dead-letter queue is a sink");
+        assert!(has("event routing loop: bus → loop-q → echoer → bus"), "{w:#?}");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! | counter | `arrivals`, `completions`, `retries`, `throttles`, `failures`, `dead_lettered`, `rejected`, `expired` | events per second |
 //! | level | `backlog` (waiting + in flight), `busy`, `dlq_depth`, `lag` (records behind) | time-weighted mean |
 //! | sampled maximum | `lag_s` (age of the oldest waiting message) | largest value reported |
-//! | latency | `latency_p50`, `latency_p95`, `latency_p99` | quantile of latencies completed in the bucket, seconds |
+//! | latency | `latency_p50`, `latency_p95`, `latency_p99`, `latency_mean` | quantile (or exact mean) of latencies completed in the bucket, seconds |
 //!
 //! A bucket with no sampled maximum or no latency has no value (`None`: `null` in JSON, an
 //! empty field in CSV), which a plot shows as a gap rather than a misleading zero.
@@ -146,6 +146,8 @@ pub enum Metric {
     LatencyP95,
     /// 99th percentile latency, seconds.
     LatencyP99,
+    /// Mean latency of the bucket's completions, seconds (W for Little's law over time).
+    LatencyMean,
 }
 
 /// How a [`Metric`]'s bucket values are formed (and so how to label a plot axis).
@@ -163,7 +165,7 @@ pub enum MetricKind {
 
 impl Metric {
     /// Every metric, in output order.
-    pub const ALL: [Metric; 16] = [
+    pub const ALL: [Metric; 17] = [
         Metric::Arrivals,
         Metric::Completions,
         Metric::Retries,
@@ -180,6 +182,7 @@ impl Metric {
         Metric::LatencyP50,
         Metric::LatencyP95,
         Metric::LatencyP99,
+        Metric::LatencyMean,
     ];
 
     /// The stable `snake_case` name (CSV `metric` column, JSON).
@@ -202,6 +205,7 @@ impl Metric {
             Metric::LatencyP50 => "latency_p50",
             Metric::LatencyP95 => "latency_p95",
             Metric::LatencyP99 => "latency_p99",
+            Metric::LatencyMean => "latency_mean",
         }
     }
 
@@ -219,7 +223,7 @@ impl Metric {
             | Metric::Expired => MetricKind::Rate,
             Metric::Backlog | Metric::Busy | Metric::DlqDepth | Metric::Lag => MetricKind::Level,
             Metric::LagS => MetricKind::SampledMax,
-            Metric::LatencyP50 | Metric::LatencyP95 | Metric::LatencyP99 => {
+            Metric::LatencyP50 | Metric::LatencyP95 | Metric::LatencyP99 | Metric::LatencyMean => {
                 MetricKind::LatencyQuantile
             }
         }
@@ -545,16 +549,20 @@ struct LiveLatency {
     bucket: usize,
     count: u64,
     max_ns: u64,
+    sum_ns: u128,
 }
 
 impl LiveLatency {
-    /// The current bucket's quantiles in seconds (capped at its exact max), NaN when empty.
-    fn quantiles(&self) -> [f64; 3] {
+    /// The current bucket's quantiles in seconds (capped at its exact max) followed by its
+    /// exact mean, NaN when empty.
+    fn quantiles(&self) -> [f64; 4] {
         match &self.histogram {
             Some(h) if self.count > 0 => {
-                LATENCY_QUANTILES.map(|q| h.value_at_quantile(q).min(self.max_ns) as f64 / NS_PER_S)
+                let [p50, p95, p99] =
+                    LATENCY_QUANTILES.map(|q| h.value_at_quantile(q).min(self.max_ns) as f64 / NS_PER_S);
+                [p50, p95, p99, self.sum_ns as f64 / self.count as f64 / NS_PER_S]
             }
-            _ => [f64::NAN; 3],
+            _ => [f64::NAN; 4],
         }
     }
 }
@@ -580,7 +588,7 @@ pub struct SeriesRecorder {
     /// Sampled maxima, NaN when none, indexed `[node][sampled][bucket]`.
     maxima: Vec<f64>,
     /// Finished latency quantiles, NaN when none, indexed `[node][bucket]`.
-    latency: Vec<[f64; 3]>,
+    latency: Vec<[f64; 4]>,
     /// Indexed `[node]`.
     live: Vec<LiveLatency>,
     /// Bit mask over [`Metric`] of what each node reported.
@@ -611,7 +619,7 @@ impl SeriesRecorder {
             areas: vec![0; n * Level::ALL.len() * buckets],
             levels: vec![LevelState::default(); n * Level::ALL.len()],
             maxima: vec![f64::NAN; n * Sampled::ALL.len() * buckets],
-            latency: vec![[f64::NAN; 3]; n * buckets],
+            latency: vec![[f64::NAN; 4]; n * buckets],
             live: vec![LiveLatency::default(); n],
             touched: vec![0; n],
             nodes,
@@ -736,6 +744,7 @@ impl SeriesRecorder {
             }
             live.count = 0;
             live.max_ns = 0;
+            live.sum_ns = 0;
         }
         if live.count == 0 {
             live.bucket = i;
@@ -745,8 +754,11 @@ impl SeriesRecorder {
             .saturating_record(latency_ns);
         live.count += 1;
         live.max_ns = live.max_ns.max(latency_ns);
-        self.touched[node] |=
-            Metric::LatencyP50.bit() | Metric::LatencyP95.bit() | Metric::LatencyP99.bit();
+        live.sum_ns += u128::from(latency_ns);
+        self.touched[node] |= Metric::LatencyP50.bit()
+            | Metric::LatencyP95.bit()
+            | Metric::LatencyP99.bit()
+            | Metric::LatencyMean.bit();
     }
 
     /// Heap memory held, bytes. Fixed at construction except for one latency histogram per node
@@ -766,7 +778,7 @@ impl SeriesRecorder {
             + self.areas.capacity() * size_of::<u128>()
             + self.levels.capacity() * size_of::<LevelState>()
             + self.maxima.capacity() * size_of::<f64>()
-            + self.latency.capacity() * size_of::<[f64; 3]>()
+            + self.latency.capacity() * size_of::<[f64; 4]>()
             + self.live.capacity() * size_of::<LiveLatency>()
             + self.touched.capacity() * size_of::<u32>()
             + histograms

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::rng::{Stream, mix64, stable_hash};
 use super::template::{Template, lookup};
-use crate::metrics::{Counter, Latency, Level, SeriesRecorder, TimeAverage};
+use crate::metrics::{Counter, Latency, Level, Sampled, SeriesRecorder, TimeAverage};
 use crate::model::{
     Arrivals, Distribution, EmitOn, FaultKind, Kind, QueueType, Scenario, TimelineAction, WhenFull,
 };
@@ -47,6 +47,9 @@ const DEFAULT_BACKOFF: Nanos = 1_000_000_000;
 const DEFAULT_MAX_BACKOFF: Nanos = 300_000_000_000;
 /// A failed stream batch is retried after this delay, blocking its partition meanwhile.
 const STREAM_RETRY_DELAY: Nanos = 1_000_000_000;
+/// How many of the oldest visible messages a standard-queue receive samples from (SQS's
+/// best-effort ordering); 1 would make standard queues strictly FIFO.
+const ORDERING_WINDOW: usize = 4;
 /// Loop guard default: events produced before the run is stopped.
 pub const DEFAULT_MAX_EVENTS: u64 = 10_000_000;
 
@@ -308,6 +311,8 @@ struct QueueRt {
     /// Visible messages.
     visible: u64,
     consumers: Vec<u32>,
+    /// Some queue or rule target dead-letters into this one (its depth is plotted as DLQ depth).
+    is_dlq: bool,
     blocked: VecDeque<u32>,
     dedup: HashMap<u64, Nanos>,
     rng: Stream,
@@ -419,6 +424,8 @@ pub struct NodeStats {
     pub(crate) duplicates: u64,
     pub(crate) out_of_order: u64,
     pub(crate) attempts: u64,
+    /// First attempts (each event once): retry amplification = attempts / first attempts.
+    pub(crate) first_attempts: u64,
     pub(crate) unique_completed: u64,
     pub(crate) breaker_transitions: u64,
     pub(crate) emitted: u64,
@@ -430,9 +437,6 @@ pub struct NodeStats {
     pub(crate) departures: u64,
     pub(crate) wait: Latency,
     pub(crate) latency: Latency,
-    /// Arrival time of the oldest visible message (queues/streams), for lag_s.
-    pub(crate) oldest_visible: Option<Nanos>,
-    pub(crate) unhealthy: bool,
 }
 
 impl NodeStats {
@@ -452,6 +456,7 @@ impl NodeStats {
             duplicates: 0,
             out_of_order: 0,
             attempts: 0,
+            first_attempts: 0,
             unique_completed: 0,
             breaker_transitions: 0,
             emitted: 0,
@@ -463,8 +468,6 @@ impl NodeStats {
             departures: 0,
             wait: Latency::new(),
             latency: Latency::new(),
-            oldest_visible: None,
-            unhealthy: false,
         }
     }
 }
@@ -536,6 +539,7 @@ pub struct Engine {
     scratch: MatchScratch,
     matched: Vec<usize>,
     batch_buf: Vec<u32>,
+    returned_buf: Vec<u32>,
     pub(crate) seed: u64,
     name_seq: u64,
 }
@@ -715,6 +719,7 @@ impl Engine {
                 held: 0,
                 visible: 0,
                 consumers: Vec::new(),
+                is_dlq: false,
                 blocked: VecDeque::new(),
                 dedup: HashMap::new(),
                 rng: Stream::new(seed, &q.id, "duplicates"),
@@ -811,6 +816,9 @@ impl Engine {
                 instance_cursor: vec![0; c.concurrency.max(1) as usize],
             });
         }
+        for dlq in queues.iter().filter_map(|q| q.dlq).chain(targets.iter().filter_map(|t| t.dlq)).collect::<Vec<_>>() {
+            queues[dlq as usize].is_dlq = true;
+        }
         for q in &queues {
             if q.consumers.len() == 1 {
                 consumers[q.consumers[0] as usize].owns_queue = true;
@@ -864,6 +872,7 @@ impl Engine {
             scratch: MatchScratch::default(),
             matched: Vec::new(),
             batch_buf: Vec::new(),
+            returned_buf: Vec::new(),
             seed,
             name_seq: 0,
         };
@@ -884,12 +893,6 @@ impl Engine {
     fn schedule(&mut self, at: Nanos, ev: Ev) {
         self.seq += 1;
         self.heap.push(Entry { key: (u128::from(at) << 64) | u128::from(self.seq), ev });
-    }
-
-    /// Time of the next pending event, if any.
-    #[must_use]
-    pub fn next_time(&self) -> Option<Nanos> {
-        self.heap.peek().map(|e| (e.key >> 64) as Nanos)
     }
 
     /// Runs every event up to and including `until` (capped at the end of the run). Returns
@@ -1502,10 +1505,19 @@ impl Engine {
         let now = self.now;
         let qr = &self.queues[q as usize];
         let (node, held, visible) = (qr.node as usize, qr.held, qr.visible);
+        let oldest = qr.waiting.front().map(|m| now.saturating_sub(self.msgs[*m as usize].arrived_at));
+        let is_dlq = qr.is_dlq;
         let st = &mut self.stats[node];
         st.in_system.set(now, held);
         st.waiting.set(now, visible);
         self.series.level(node, Level::Backlog, now, held);
+        self.series.level(node, Level::Lag, now, visible);
+        if is_dlq {
+            self.series.level(node, Level::DlqDepth, now, held);
+        }
+        if let Some(age) = oldest {
+            self.series.observe_max(node, Sampled::LagS, now, age as f64 / 1e9);
+        }
         if let Some(c) = self.sole_consumer(q) {
             let cr = &self.consumers[c as usize];
             let (cn, busy) = (cr.node as usize, u64::from(cr.busy));
@@ -1565,6 +1577,7 @@ impl Engine {
         let batch = self.consumers[c as usize].batch;
         let mut buf = std::mem::take(&mut self.batch_buf);
         buf.clear();
+        let mut fifo_group = None;
         if self.queues[qi].fifo {
             while let Some(g) = self.queues[qi].ready.pop_front() {
                 let group = &mut self.queues[qi].groups[g as usize];
@@ -1579,19 +1592,50 @@ impl Engine {
                     }
                 }
                 group.in_flight = true;
+                fifo_group = Some(g);
                 break;
             }
         } else {
             while buf.len() < batch {
-                match self.queues[qi].waiting.pop_front() {
-                    Some(m) => buf.push(m),
-                    None => break,
+                // SQS standard queues order on a best-effort basis: a receive samples among
+                // the oldest few visible messages rather than taking strictly the oldest.
+                let window = self.queues[qi].waiting.len().min(ORDERING_WINDOW);
+                if window == 0 {
+                    break;
+                }
+                let pick = if window > 1 { (self.queues[qi].rng.next_u64() % window as u64) as usize } else { 0 };
+                if let Some(m) = self.queues[qi].waiting.remove(pick) {
+                    buf.push(m);
                 }
             }
         }
+        // Messages past the retention period are deleted instead of delivered.
+        let retention = self.queues[qi].retention;
+        let now = self.now;
+        let mut kept = 0;
+        let taken = buf.len();
+        for i in 0..buf.len() {
+            let m = buf[i];
+            if now.saturating_sub(self.msgs[m as usize].arrived_at) >= retention {
+                self.queues[qi].visible -= 1;
+                self.leave_queue(q, m);
+                let node = self.queues[qi].node as usize;
+                self.expire(node, m);
+            } else {
+                buf[kept] = m;
+                kept += 1;
+            }
+        }
+        buf.truncate(kept);
         if buf.is_empty() {
+            if let Some(g) = fifo_group {
+                // Every message taken had expired: the group may be received again.
+                self.queues[qi].groups[g as usize].in_flight = false;
+                self.mark_group_ready(q, g);
+            }
             self.batch_buf = buf;
-            return false;
+            // Progress only if expired messages were removed (then try again).
+            return taken > 0;
         }
         self.queues[qi].visible -= buf.len() as u64;
         for &m in &buf {
@@ -1826,6 +1870,9 @@ impl Engine {
                     }
                 }
             }
+            for &m in &buf {
+                self.msgs[m as usize].receives += 1;
+            }
             // Take exactly this instance's slot.
             let cr = &mut self.consumers[c as usize];
             if let Some(pos) = cr.free_slots.iter().position(|x| *x == inst) {
@@ -1847,6 +1894,7 @@ impl Engine {
         let measuring = self.measuring();
         if measuring {
             self.stats[cn].attempts += 1;
+            self.stats[cn].first_attempts += u64::from(self.msgs[m as usize].attempts <= 1);
         }
         if !self.can_start(c) {
             // All slots busy (or broken open): throttled; the target's retry policy applies.
@@ -1896,8 +1944,9 @@ impl Engine {
                 let w = now - msg.arrived_at;
                 self.stats[cn].wait.record(w);
             }
-            if measuring {
-                self.stats[cn].attempts += u64::from(self.consumers[ci].source != Source::Direct);
+            if measuring && self.consumers[ci].source != Source::Direct {
+                self.stats[cn].attempts += 1;
+                self.stats[cn].first_attempts += u64::from(msg.receives <= 1);
             }
             // Ordering: a start after a later-produced event of the same key is out of order.
             if let Some(path) = &self.consumers[ci].order_key {
@@ -1952,13 +2001,24 @@ impl Engine {
         let source = self.consumers[ci].source;
         let mut any_failed = false;
         let mut any_ok = false;
+        // FIFO groups and stream partitions are ordered: after a failure that will be
+        // redelivered, the rest of the batch is not processed but returned, in order, behind it.
+        let fifo_group = match source {
+            Source::Queue(q) if self.queues[q as usize].fifo => msgs.first().map_or(NONE, |m| self.msgs[*m as usize].lane),
+            _ => NONE,
+        };
+        let ordered = fifo_group != NONE || matches!(source, Source::Stream { .. });
+        let mut blocked = false;
+        let mut returned = std::mem::take(&mut self.returned_buf);
+        returned.clear();
         for &m in &msgs {
+            if blocked {
+                returned.push(m);
+                continue;
+            }
             // Idempotent consumers skip a duplicate whose twin was already processed.
             let dup = self.msgs[m as usize].dup;
             let is_dup = dup != NONE && self.dups[dup as usize].processed;
-            if is_dup && measuring && source != Source::Direct {
-                let _ = 0;
-            }
             let cr = &mut self.consumers[ci];
             let fails = !is_dup || !cr.idempotent;
             let failed = fails
@@ -1976,9 +2036,9 @@ impl Engine {
                     // The handler catches the failure, publishes its failure events and
                     // acknowledges the message: a handled failure ends the delivery.
                     self.fire_emits(c, m, EmitOn::Failure);
-                    self.finish_message(c, m, source, lane, true);
-                } else {
-                    self.fail_message(c, m, source, lane);
+                    self.finish_message(c, m, source, true);
+                } else if self.fail_message(c, m, source, lane) && ordered {
+                    blocked = true;
                 }
             } else {
                 any_ok = true;
@@ -1987,7 +2047,7 @@ impl Engine {
                         self.stats[cn].duplicates += 1;
                     }
                     if self.consumers[ci].idempotent {
-                        self.finish_message(c, m, source, lane, false);
+                        self.finish_message(c, m, source, false);
                         continue;
                     }
                 }
@@ -2002,7 +2062,15 @@ impl Engine {
                 }
                 self.series.count(cn, Counter::Completions, now, 1);
                 self.fire_emits(c, m, EmitOn::Success);
-                self.finish_message(c, m, source, lane, true);
+                self.finish_message(c, m, source, true);
+            }
+        }
+        self.return_to_lane(source, lane, fifo_group, &returned);
+        self.returned_buf = returned;
+        if fifo_group != NONE && !blocked {
+            if let Source::Queue(q) = source {
+                self.queues[q as usize].groups[fifo_group as usize].in_flight = false;
+                self.mark_group_ready(q, fifo_group);
             }
         }
         // Slot release.
@@ -2016,9 +2084,9 @@ impl Engine {
         self.stats[cn].busy.set(now, busy);
         self.series.level(cn, Level::Busy, now, busy);
         self.breaker_after(c, any_failed, any_ok);
-        // Stream lanes free up only on success; a failed batch keeps its partition blocked.
+        // A stream lane frees up unless a failure blocks its partition until the retry.
         if let Source::Stream { stream, group } = source {
-            if lane != NONE && !any_failed {
+            if lane != NONE && !blocked {
                 self.streams[stream as usize].groups[group as usize].1[lane as usize].busy = false;
             }
         }
@@ -2038,7 +2106,7 @@ impl Engine {
     }
 
     /// Success (or a handled failure): the message leaves the consumer's system.
-    fn finish_message(&mut self, c: u32, m: u32, source: Source, lane: u32, record: bool) {
+    fn finish_message(&mut self, c: u32, m: u32, source: Source, record: bool) {
         let now = self.now;
         let cn = self.consumers[c as usize].node as usize;
         let msg = &self.msgs[m as usize];
@@ -2052,12 +2120,11 @@ impl Engine {
         }
         match source {
             Source::Queue(q) => {
-                self.leave_queue(q, m);
-                if self.queues[q as usize].fifo && lane != NONE {
-                    let qi = q as usize;
-                    self.queues[qi].groups[lane as usize].in_flight = false;
-                    self.mark_group_ready(q, lane);
+                if self.msgs[m as usize].measured {
+                    let qn = self.queues[q as usize].node as usize;
+                    self.stats[qn].completed += 1;
                 }
+                self.leave_queue(q, m);
             }
             Source::Stream { .. } | Source::Direct => {
                 if msg.measured {
@@ -2072,8 +2139,33 @@ impl Engine {
         self.free(m);
     }
 
-    /// An unhandled failure: redelivery by the source's rules.
-    fn fail_message(&mut self, c: u32, m: u32, source: Source, lane: u32) {
+    /// Puts messages of an ordered batch back at the head of their FIFO group or stream lane,
+    /// in their order, behind the failed message that blocks it.
+    fn return_to_lane(&mut self, source: Source, lane: u32, fifo_group: u32, msgs: &[u32]) {
+        if msgs.is_empty() {
+            return;
+        }
+        match source {
+            Source::Queue(q) if fifo_group != NONE => {
+                let qi = q as usize;
+                for &m in msgs.iter().rev() {
+                    self.queues[qi].groups[fifo_group as usize].waiting.push_front(m);
+                }
+                self.queues[qi].visible += msgs.len() as u64;
+                self.queue_levels(q);
+            }
+            Source::Stream { stream, group } if lane != NONE => {
+                for &m in msgs.iter().rev() {
+                    self.streams[stream as usize].groups[group as usize].1[lane as usize].waiting.push_front(m);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// An unhandled failure: redelivery by the source's rules. Returns true when the message
+    /// will be delivered again from the same source (and so blocks an ordered lane).
+    fn fail_message(&mut self, c: u32, m: u32, source: Source, lane: u32) -> bool {
         let now = self.now;
         let cn = self.consumers[c as usize].node as usize;
         match source {
@@ -2091,6 +2183,7 @@ impl Engine {
                 } else {
                     self.target_failed(m, Reason::RetriesExhausted);
                 }
+                false
             }
             Source::Queue(q) => {
                 let qi = q as usize;
@@ -2098,26 +2191,25 @@ impl Engine {
                 if self.msgs[m as usize].receives >= self.queues[qi].max_receives {
                     let dlq = self.queues[qi].dlq;
                     self.leave_queue(q, m);
-                    if self.queues[qi].fifo && lane != NONE {
-                        self.queues[qi].groups[lane as usize].in_flight = false;
-                        self.mark_group_ready(q, lane);
-                    }
                     if self.measuring() {
                         self.stats[cn].dead_lettered += 1;
                         self.stats[cn].reasons[Reason::MaxReceives.index()] += 1;
                     }
                     self.dead_letter(m, dlq, qnode, Reason::MaxReceives);
+                    false
                 } else {
                     // Invisible until the visibility timeout passes, then received again.
                     self.msgs[m as usize].target = q;
                     let vis = self.queues[qi].visibility;
                     self.schedule(now + vis, Ev::Visible(m));
+                    true
                 }
             }
             Source::Stream { stream, group } => {
                 self.msgs[m as usize].target = 1 << 31 | stream << 16 | group;
                 self.msgs[m as usize].lane = lane;
                 self.schedule(now + STREAM_RETRY_DELAY, Ev::Visible(m));
+                true
             }
         }
     }
@@ -2348,11 +2440,37 @@ impl Engine {
         c.deliveries - c.completed - c.dead_lettered - c.rejected - c.expired - c.dropped
     }
 
-    /// Live view of one node for the GUI: (backlog, busy slots, oldest waiting age).
-    #[must_use]
-    pub fn node_levels(&self, node: usize) -> (u64, u64) {
-        let st = &self.stats[node];
-        (st.in_system.level(), st.busy.level())
+    /// Current circuit-breaker state of each consumer that has one, by node index.
+    pub(crate) fn breaker_states(&self) -> Vec<(usize, &'static str)> {
+        self.consumers
+            .iter()
+            .filter(|c| c.breaker_cfg.is_some())
+            .map(|c| {
+                let state = match c.breaker {
+                    Breaker::Closed => "closed",
+                    Breaker::Open => "open",
+                    Breaker::HalfOpen => "half_open",
+                };
+                (c.node as usize, state)
+            })
+            .collect()
+    }
+
+    /// Faults in force now, as (node index, kind).
+    pub(crate) fn active_faults(&self) -> Vec<(usize, &'static str)> {
+        self.faults
+            .iter()
+            .filter(|f| f.from.0 <= self.now && self.now < f.to.0)
+            .filter_map(|f| {
+                let node = self.stats.iter().position(|n| n.id == f.target)?;
+                let kind = match f.kind {
+                    FaultKind::Outage => "outage",
+                    FaultKind::Slowdown => "slowdown",
+                    FaultKind::Errors => "errors",
+                };
+                Some((node, kind))
+            })
+            .collect()
     }
 
     /// Messages waiting in each queue (by queue order), for the final report.

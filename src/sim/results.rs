@@ -116,7 +116,7 @@ pub struct NodeResult {
     /// Dead-lettered or dropped messages by reason.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub dead_letter_reasons: std::collections::BTreeMap<&'static str, u64>,
-    /// Attempts per unique completed event (1 = no retries).
+    /// Attempts per event that reached the consumer (1 = no retries).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_amplification: Option<f64>,
     /// Unique events completed per second.
@@ -128,6 +128,12 @@ pub struct NodeResult {
     /// Events this consumer emitted.
     #[serde(skip_serializing_if = "is_zero")]
     pub emitted: u64,
+    /// Circuit-breaker state at the end (`closed`, `open`, `half_open`), for consumers with one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub circuit_breaker: Option<&'static str>,
+    /// Faults in force at the end (`outage`, `slowdown`, `errors`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<&'static str>,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)]
@@ -164,6 +170,8 @@ pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bo
     let per_s = |n: u64| if window > 0.0 { n as f64 / window } else { 0.0 };
     let queues = e.queue_snapshot();
     let streams = e.stream_snapshot();
+    let breakers = e.breaker_states();
+    let faults = e.active_faults();
     let mut nodes = Vec::with_capacity(e.stats.len());
     for (i, st) in e.stats.iter().enumerate() {
         let l = if window_ns > 0 { st.in_system.mean(now) } else { 0.0 };
@@ -218,11 +226,13 @@ pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bo
                 lag,
                 lag_s,
                 dead_letter_reasons: reasons,
-                retry_amplification: (consumer && st.unique_completed > 0)
-                    .then(|| st.attempts as f64 / st.unique_completed as f64),
+                retry_amplification: (consumer && st.first_attempts > 0)
+                    .then(|| st.attempts as f64 / st.first_attempts as f64),
                 goodput: consumer.then(|| per_s(st.unique_completed)),
                 circuit_breaker_transitions: st.breaker_transitions,
                 emitted: st.emitted,
+                circuit_breaker: breakers.iter().find(|b| b.0 == i).map(|b| b.1),
+                faults: faults.iter().filter(|f| f.0 == i).map(|f| f.1).collect(),
             },
         ));
     }

@@ -222,7 +222,7 @@ impl PlotsView {
             Tab::Little => {
                 ui.selectable_value(&mut self.little_view, LittleView::OverTime, "Over time");
                 ui.selectable_value(&mut self.little_view, LittleView::Scatter, "L against λW");
-                ui.weak("L: backlog · λ: arrivals · W ≈ median latency (no per-bucket mean)");
+                ui.weak("L: backlog · λ: arrivals · W: mean latency of the bucket's completions");
             }
             Tab::Errors => {
                 for (metric, name) in ERROR_METRICS {
@@ -506,7 +506,7 @@ impl PlotsView {
         let response = self
             .base_plot(series, &nodes, plot_id, Unit::Count)
             .height(height)
-            .x_axis_label("λW (arrivals/s × median latency s)")
+            .x_axis_label("λW (arrivals/s × mean latency s)")
             .show(ui, |plot_ui| {
                 let mut top: f64 = 0.0;
                 for LittlePair { node, l, lambda_w } in pairs {
@@ -662,20 +662,18 @@ struct LittlePair<'a> {
     node: usize,
     /// L per bucket: the time-average backlog.
     l: &'a [Option<f64>],
-    /// λW per bucket: arrivals per second × median latency.
+    /// λW per bucket: arrivals per second × mean latency.
     lambda_w: Vec<Option<f64>>,
 }
 
-/// Per node with backlog, arrivals and median latency: L and λW per bucket.
-///
-/// W is the bucket's median latency: the series record quantiles, not a per-bucket mean, so
-/// for a skewed latency distribution λW reads low against L.
+/// Per node with backlog, arrivals and mean latency: L and λW per bucket. Within one bucket
+/// the two differ by the boundary effect of messages in flight across its edges.
 fn little_pairs(series: &SeriesData) -> Vec<LittlePair<'_>> {
     (0..series.nodes.len())
         .filter_map(|node| {
             let l = series.get(node, Metric::Backlog)?;
             let lambda = series.get(node, Metric::Arrivals)?;
-            let w = series.get(node, Metric::LatencyP50)?;
+            let w = series.get(node, Metric::LatencyMean)?;
             let lambda_w = lambda
                 .values
                 .iter()
@@ -895,6 +893,11 @@ mod tests {
             Series {
                 node: 0,
                 metric: Metric::LatencyP99,
+                values: latency.clone(),
+            },
+            Series {
+                node: 0,
+                metric: Metric::LatencyMean,
                 values: latency,
             },
             Series {

@@ -1,0 +1,158 @@
+//! The `eventflow` binary as a user runs it: exit codes, messages, output formats.
+
+use crate::support::{eventflow, scenario_file, stderr, stdout};
+
+const VALID: &str = r#"{ "name": "Order pipeline", "seed": 42, "duration": "2m", "warmup": "10s",
+  "producers": [ { "id": "checkout", "to": "orders-q", "rate": 20 } ],
+  "queues": [ { "id": "orders-q" } ],
+  "consumers": [ { "id": "inventory", "from": "orders-q", "concurrency": 2,
+                   "service_time": { "exponential": { "mean": "50ms" } } } ] }"#;
+
+fn code(o: &std::process::Output) -> i32 {
+    o.status.code().expect("exited normally, not by a signal (a panic would abort here)")
+}
+
+#[test]
+fn run_prints_a_summary_table() {
+    let (_d, path) = scenario_file(VALID);
+    let o = eventflow(&["run", path.to_str().unwrap()], "");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("Order pipeline"));
+    assert!(out.contains("inventory") && out.contains("consumer"));
+    assert!(out.contains("conservation:"));
+}
+
+#[test]
+fn json_follows_the_results_contract() {
+    let (_d, path) = scenario_file(VALID);
+    let o = eventflow(&["run", path.to_str().unwrap(), "--json", "--seed", "3", "--duration", "90s"], "");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("stdout is one JSON object");
+    assert_eq!(v["seed"], 3);
+    assert_eq!(v["duration_s"], 90.0);
+    assert_eq!(v["warmup_s"], 10.0);
+    assert!(v["engine"]["events_processed"].as_u64().unwrap() > 0);
+    let inv = &v["nodes"]["inventory"];
+    for field in [
+        "kind", "arrived", "completed", "failed", "retried", "throttled", "dead_lettered", "rejected", "expired",
+        "duplicates", "out_of_order", "arrival_rate", "throughput", "concurrency", "mean_number_in_system",
+        "mean_time_in_system_s", "littles_law_lambda_w", "utilization", "wait_s", "latency_s", "queue_depth",
+    ] {
+        assert!(!inv[field].is_null(), "nodes.inventory.{field} is missing");
+    }
+    for q in ["mean", "p50", "p95", "p99", "max"] {
+        assert!(inv["wait_s"][q].is_number() && v["end_to_end"]["latency_s"][q].is_number());
+    }
+    assert_eq!(inv["kind"], "consumer");
+    assert_eq!(inv["concurrency"], 2);
+    let c = &v["conservation"];
+    let sum: u64 = ["completed", "dead_lettered", "rejected", "expired", "dropped", "in_flight"]
+        .iter()
+        .map(|k| c[*k].as_u64().unwrap())
+        .sum();
+    assert_eq!(c["deliveries"].as_u64().unwrap(), sum);
+}
+
+#[test]
+fn csv_writes_a_tidy_series() {
+    let (dir, path) = scenario_file(VALID);
+    let out = dir.path().join("out");
+    let o = eventflow(&["run", path.to_str().unwrap(), "--csv", out.to_str().unwrap(), "--buckets", "20"], "");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let csv = std::fs::read_to_string(out.join("series.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("time_s,node,metric,value"));
+    assert!(csv.lines().any(|l| l.contains(",inventory,completions,")));
+}
+
+#[test]
+fn check_accepts_a_valid_file() {
+    let (_d, path) = scenario_file(VALID);
+    let o = eventflow(&["check", path.to_str().unwrap()], "");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("ok"));
+}
+
+#[test]
+fn check_lists_every_problem_with_paths_and_hints() {
+    let bad = VALID
+        .replace(r#""from": "orders-q""#, r#""from": "order-q", "concurency": 3"#)
+        .replace(r#""rate": 20"#, r#""rate": 0"#)
+        .replace(r#""duration": "2m""#, r#""duration": "2m", "warmpu": "1s""#);
+    let (_d, path) = scenario_file(&bad);
+    let o = eventflow(&["check", path.to_str().unwrap()], "");
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(err.contains("consumers[0].concurency") && err.contains("did you mean `concurrency`"), "{err}");
+    assert!(err.contains("warmpu") && err.contains("did you mean `warmup`"), "{err}");
+    // Reference and range problems of the same file are listed too, not only the first.
+    let bad2 = VALID.replace(r#""from": "orders-q""#, r#""from": "order-q""#).replace(r#""rate": 20"#, r#""rate": -5"#);
+    let (_d2, path2) = scenario_file(&bad2);
+    let o = eventflow(&["check", path2.to_str().unwrap()], "");
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(err.contains("consumers[0].from") && err.contains("did you mean `orders-q`"), "{err}");
+    assert!(err.contains("producers[0].rate"), "{err}");
+}
+
+#[test]
+fn json_syntax_errors_name_file_line_and_column() {
+    let (_d, path) = scenario_file("{\n  \"name\": \"x\",\n  \"duration\": 10s\n}\n");
+    let o = eventflow(&["check", path.to_str().unwrap()], "");
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(err.contains(&format!("{}:3:", path.display())), "{err}");
+}
+
+#[test]
+fn wrong_types_and_bad_durations_are_explained() {
+    let (_d, path) = scenario_file(&VALID.replace(r#""concurrency": 2"#, r#""concurrency": "two""#));
+    let o = eventflow(&["run", path.to_str().unwrap()], "");
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("consumers[0].concurrency"), "{}", stderr(&o));
+
+    let (_d, path) = scenario_file(&VALID.replace(r#""2m""#, r#""2""#));
+    let o = eventflow(&["check", path.to_str().unwrap()], "");
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("no unit"), "{}", stderr(&o));
+}
+
+#[test]
+fn missing_empty_and_non_object_files_exit_2() {
+    let o = eventflow(&["run", "/nonexistent/scenario.json"], "");
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("no such file"));
+    let (_d, path) = scenario_file("");
+    let o = eventflow(&["check", path.to_str().unwrap()], "");
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("empty"));
+    let (_d, path) = scenario_file("[1, 2]");
+    let o = eventflow(&["check", path.to_str().unwrap()], "");
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("JSON object"));
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    let (_d, path) = scenario_file(VALID);
+    let p = path.to_str().unwrap();
+    for args in [
+        vec!["run", p, "--duration", "soon"],
+        vec!["run", p, "--duration", "0s"],
+        vec!["run", p, "--seed", "-1"],
+        vec!["run", p, "--frobnicate"],
+        vec!["nosuchcommand"],
+    ] {
+        let o = eventflow(&args, "");
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).is_empty());
+    }
+}
+
+#[test]
+fn help_exits_0() {
+    let o = eventflow(&["--help"], "");
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("run") && stdout(&o).contains("check"));
+}

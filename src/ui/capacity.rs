@@ -323,6 +323,8 @@ mod tests {
             goodput: None,
             circuit_breaker_transitions: 0,
             emitted: 0,
+            circuit_breaker: None,
+            faults: Vec::new(),
         }
     }
 

@@ -1,10 +1,139 @@
-//! The desktop app (being written).
-use std::path::PathBuf;
+//! The desktop app: see a scenario's architecture, run it, inspect and edit it.
+//!
+//! ```text
+//!  ┌ menu: File (New, Open…, Open example ▸, Open recent ▸, Save, Save As…) · Edit · View ───┐
+//!  ├ run controls: ▶ ‖ ⇥ ↺ · speed · simulated clock · seed · new seed ────────────────────────┤
+//!  │ notes   │            flow canvas (producers → buses/rules → queues → consumers → DLQs) │ inspector │
+//!  │ problems│                                                                         │ capacity  │
+//!  ├─────────┴─ plots: throughput · backlog & lag · latency · Little's law · DLQ · utilization ┤
+//!  └ status: file, validation, events, frame time ───────────────────────────────────────────┘
+//! ```
+//!
+//! The app is a plain struct ([`app::EventflowApp`]) that tests drive with `egui_kittest`. The
+//! simulation runs on its own thread ([`crate::worker`]) and reports snapshots; the UI drains
+//! them in `logic` and never waits for the engine. File dialogs sit behind [`FilePicker`] so
+//! tests never open one. Each view lives in its own file and is a function of `&mut Ui`.
+//!
+//! Modules: [`app`] (state, documents, panels), [`menu`], [`toolbar`] (run controls),
+//! [`canvas`] and [`graph`] (the flow diagram and its layout), [`inspector`] (editing and live
+//! figures), [`edit`] (scenario edits), [`undo`], [`live`] (figures and health per node from a
+//! snapshot), [`problems`] (load errors and validation), [`examples`] (bundled scenarios);
+//! part B's views: [`plots`], [`notes`], [`tester`], [`capacity`].
+
+pub mod app;
+pub mod canvas;
+pub mod capacity;
+pub mod edit;
+pub mod examples;
+pub mod graph;
+pub mod inspector;
+pub mod live;
+pub mod menu;
+pub mod notes;
+pub mod plots;
+pub mod problems;
+pub mod tester;
+pub mod toolbar;
+pub mod undo;
+
+use std::path::{Path, PathBuf};
+
+use eframe::egui;
 use std::process::ExitCode;
 
-/// Opens the desktop app.
+pub use app::{AppOptions, EventflowApp};
+
+/// Chooses files for Open and Save As. The app uses native dialogs ([`NativePicker`]); tests
+/// use a scripted picker so no dialog ever opens.
+pub trait FilePicker {
+    /// A scenario file to open, or `None` when the user cancelled.
+    fn pick_open(&mut self, start_dir: Option<&Path>) -> Option<PathBuf>;
+    /// Where to save, or `None` when the user cancelled.
+    fn pick_save(&mut self, start_dir: Option<&Path>, file_name: &str) -> Option<PathBuf>;
+}
+
+/// Native file dialogs (rfd: the XDG portal on Linux, the system dialog elsewhere).
+#[derive(Debug, Default)]
+pub struct NativePicker;
+
+impl FilePicker for NativePicker {
+    fn pick_open(&mut self, start_dir: Option<&Path>) -> Option<PathBuf> {
+        let mut dialog = rfd::FileDialog::new()
+            .set_title("Open scenario")
+            .add_filter("Scenario", &["json"]);
+        if let Some(dir) = start_dir {
+            dialog = dialog.set_directory(dir);
+        }
+        dialog.pick_file()
+    }
+
+    fn pick_save(&mut self, start_dir: Option<&Path>, file_name: &str) -> Option<PathBuf> {
+        let mut dialog = rfd::FileDialog::new()
+            .set_title("Save scenario")
+            .add_filter("Scenario", &["json"])
+            .set_file_name(file_name);
+        if let Some(dir) = start_dir {
+            dialog = dialog.set_directory(dir);
+        }
+        dialog.save_file()
+    }
+}
+
+/// Why the app cannot start here, when that can be told before trying (no display at all).
+fn missing_display() -> Option<&'static str> {
+    if cfg!(all(unix, not(target_os = "macos"))) {
+        let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+        if !set("DISPLAY") && !set("WAYLAND_DISPLAY") {
+            return Some("no display found (neither DISPLAY nor WAYLAND_DISPLAY is set)");
+        }
+    }
+    None
+}
+
+fn print_headless_help(why: &str) {
+    eprintln!("eventflow: cannot open the desktop app: {why}.");
+    eprintln!("The command line works without a display:");
+    eprintln!("  eventflow run FILE            run a scenario and print its results");
+    eprintln!("  eventflow check FILE          validate a scenario");
+    eprintln!("  eventflow --help              everything else");
+}
+
+/// Opens the desktop app with `file` (a bundled example when `None`), playing at once when
+/// `run` is set. Without a display, explains how to use the command line instead (exit 1).
 #[must_use]
-pub fn launch(_file: Option<PathBuf>, _run: bool) -> ExitCode {
-    eprintln!("the desktop app is not built yet; use `eventflow run FILE` (see `eventflow --help`)");
-    ExitCode::from(2)
+pub fn launch(file: Option<PathBuf>, run: bool) -> ExitCode {
+    if let Some(why) = missing_display() {
+        print_headless_help(why);
+        return ExitCode::from(crate::cli::EXIT_INTERNAL);
+    }
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("eventflow")
+            .with_app_id("eventflow")
+            .with_inner_size([1600.0, 1000.0])
+            .with_min_inner_size([900.0, 600.0])
+            .with_drag_and_drop(true),
+        renderer: eframe::Renderer::Glow,
+        ..eframe::NativeOptions::default()
+    };
+    let result = eframe::run_native(
+        "eventflow",
+        options,
+        Box::new(move |cc| {
+            let opts = AppOptions {
+                file,
+                run,
+                picker: Box::new(NativePicker),
+                synchronous: false,
+            };
+            Ok(Box::new(EventflowApp::new(cc, opts)))
+        }),
+    );
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            print_headless_help(&format!("the window could not be created ({e})"));
+            ExitCode::from(crate::cli::EXIT_INTERNAL)
+        }
+    }
 }

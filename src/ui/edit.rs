@@ -1,0 +1,267 @@
+//! Edits of a scenario that touch more than one field: adding a component with a fresh id and
+//! sensible defaults, removing one, renaming one together with every reference to it.
+//!
+//! Pure functions of [`Scenario`], so they are tested without a UI; the inspector and the
+//! palette call them and record an undo step around each.
+
+use serde_json::json;
+
+use crate::model::{
+    Arrivals, Bus, Consumer, Distribution, Duration, Kind, Producer, Queue, QueueType, Rule,
+    Scenario, Stream, Target, TimelineAction, WhenFull,
+};
+
+/// `base-1`, `base-2`, … : the first id not used by a component or a rule.
+#[must_use]
+pub fn unique_id(s: &Scenario, base: &str) -> String {
+    (1..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|id| !id_in_use(s, id))
+        .unwrap_or_else(|| base.to_owned())
+}
+
+/// Is `id` taken by a component or a rule?
+#[must_use]
+pub fn id_in_use(s: &Scenario, id: &str) -> bool {
+    s.kind_of(id).is_some() || s.buses.iter().any(|b| b.rules.iter().any(|r| r.id == id))
+}
+
+/// Adds a component of `kind` with defaults that run, wired to the first plausible neighbour,
+/// and returns its id.
+pub fn add_component(s: &mut Scenario, kind: Kind) -> String {
+    let id = unique_id(s, kind.as_str());
+    let first_sink = s
+        .buses
+        .first()
+        .map(|b| b.id.clone())
+        .or_else(|| s.queues.first().map(|q| q.id.clone()))
+        .or_else(|| s.streams.first().map(|x| x.id.clone()));
+    match kind {
+        Kind::Producer => s.producers.push(Producer {
+            id: id.clone(),
+            to: first_sink.unwrap_or_default(),
+            rate: 10.0,
+            arrivals: Arrivals::Poisson,
+            schedule: vec![],
+            limit: None,
+            event: json!({ "source": "app", "detail-type": "Created", "detail": { "id": { "$seq": "E-" } } }),
+            throttle: None,
+        }),
+        Kind::Bus => s.buses.push(Bus { id: id.clone(), rules: vec![], latency: None, archive: false, throttle: None }),
+        Kind::Queue => s.queues.push(Queue {
+            id: id.clone(),
+            kind: QueueType::Standard,
+            capacity: None,
+            when_full: WhenFull::Reject,
+            visibility_timeout: None,
+            max_receives: None,
+            dead_letter: None,
+            duplicate_rate: 0.0,
+            group_by: None,
+            dedup_window: None,
+            retention: None,
+        }),
+        Kind::Stream => s.streams.push(Stream { id: id.clone(), partitions: 4, key: None, retention: None }),
+        Kind::Consumer => {
+            // Read the first queue or stream nobody reads yet (else be invoked directly).
+            let read: Vec<&str> = s.consumers.iter().filter_map(|c| c.from.as_deref()).collect();
+            let from = s
+                .queues
+                .iter()
+                .map(|q| q.id.as_str())
+                .chain(s.streams.iter().map(|x| x.id.as_str()))
+                .find(|q| !read.contains(q))
+                .map(str::to_owned);
+            s.consumers.push(Consumer {
+                id: id.clone(),
+                from,
+                concurrency: 1,
+                batch_size: 1,
+                service_time: Distribution::Exponential { mean: Duration::from_millis(50) },
+                failure_rate: 0.0,
+                fail_when: None,
+                timeout: None,
+                idempotent: false,
+                circuit_breaker: None,
+                emits: vec![],
+                order_key: None,
+                slo: None,
+            });
+        }
+    }
+    id
+}
+
+/// Adds a rule matching every event to `bus`, targeting the first queue, and returns its id.
+pub fn add_rule(s: &mut Scenario, bus: &str) -> Option<String> {
+    let id = unique_id(s, "rule");
+    let to = s
+        .queues
+        .first()
+        .map(|q| q.id.clone())
+        .or_else(|| s.consumers.first().map(|c| c.id.clone()));
+    let b = s.buses.iter_mut().find(|b| b.id == bus)?;
+    b.rules.push(Rule {
+        id: id.clone(),
+        pattern: json!({ "source": [{ "prefix": "" }] }),
+        targets: to.map(new_target).into_iter().collect(),
+    });
+    Some(id)
+}
+
+/// A target with no retry policy of its own (EventBridge defaults).
+#[must_use]
+pub fn new_target(to: String) -> Target {
+    Target {
+        to,
+        retry: None,
+        dead_letter: None,
+        transform: None,
+        throttle: None,
+    }
+}
+
+/// Removes the component or rule `id` and its canvas position. References to it stay, so the
+/// validator lists them where the user can fix or undo.
+pub fn remove(s: &mut Scenario, id: &str) -> bool {
+    let before = count(s);
+    s.producers.retain(|p| p.id != id);
+    s.buses.retain(|b| b.id != id);
+    s.queues.retain(|q| q.id != id);
+    s.streams.retain(|x| x.id != id);
+    s.consumers.retain(|c| c.id != id);
+    for b in &mut s.buses {
+        b.rules.retain(|r| r.id != id);
+    }
+    s.layout.remove(id);
+    count(s) != before
+}
+
+fn count(s: &Scenario) -> usize {
+    s.components().len() + s.buses.iter().map(|b| b.rules.len()).sum::<usize>()
+}
+
+/// Renames the component or rule `old` to `new` and every reference to it.
+///
+/// # Errors
+/// When `new` is empty, has spaces, or is taken.
+pub fn rename(s: &mut Scenario, old: &str, new: &str) -> Result<(), String> {
+    if new == old {
+        return Ok(());
+    }
+    if new.is_empty() {
+        return Err("an id cannot be empty".into());
+    }
+    if new.chars().any(char::is_whitespace) {
+        return Err("an id cannot contain spaces".into());
+    }
+    if id_in_use(s, new) {
+        return Err(format!("\"{new}\" is already the id of another component"));
+    }
+    let fix = |x: &mut String| {
+        if x == old {
+            new.clone_into(x);
+        }
+    };
+    let fix_opt = |x: &mut Option<String>| {
+        if let Some(v) = x {
+            fix(v);
+        }
+    };
+    for p in &mut s.producers {
+        fix(&mut p.id);
+        fix(&mut p.to);
+    }
+    for b in &mut s.buses {
+        fix(&mut b.id);
+        for r in &mut b.rules {
+            fix(&mut r.id);
+            for t in &mut r.targets {
+                fix(&mut t.to);
+                fix_opt(&mut t.dead_letter);
+            }
+        }
+    }
+    for q in &mut s.queues {
+        fix(&mut q.id);
+        fix_opt(&mut q.dead_letter);
+    }
+    for x in &mut s.streams {
+        fix(&mut x.id);
+    }
+    for c in &mut s.consumers {
+        fix(&mut c.id);
+        fix_opt(&mut c.from);
+        for e in &mut c.emits {
+            fix(&mut e.to);
+        }
+    }
+    for f in &mut s.faults {
+        fix(&mut f.target);
+    }
+    for t in &mut s.timeline {
+        match &mut t.action {
+            TimelineAction::Redrive { dlq, to } => {
+                fix(dlq);
+                fix(to);
+            }
+            TimelineAction::Replay { bus, .. } => fix(bus),
+        }
+    }
+    if let Some(pos) = s.layout.remove(old) {
+        s.layout.insert(new.to_owned(), pos);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Scenario {
+        let mut s = Scenario::empty("t");
+        add_component(&mut s, Kind::Bus);
+        add_component(&mut s, Kind::Queue);
+        add_component(&mut s, Kind::Producer);
+        add_component(&mut s, Kind::Consumer);
+        add_rule(&mut s, "bus-1");
+        s
+    }
+
+    #[test]
+    fn added_components_are_wired_and_valid() {
+        let s = sample();
+        assert_eq!(s.producers[0].to, "bus-1");
+        assert_eq!(s.consumers[0].from.as_deref(), Some("queue-1"));
+        assert_eq!(s.buses[0].rules[0].targets[0].to, "queue-1");
+        let errors: Vec<_> = crate::scenario::validate(&s)
+            .into_iter()
+            .filter(|p| p.severity == crate::scenario::Severity::Error)
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+
+    #[test]
+    fn rename_follows_every_reference() {
+        let mut s = sample();
+        s.layout.insert("queue-1".into(), [1.0, 2.0]);
+        rename(&mut s, "queue-1", "orders-q").unwrap();
+        assert_eq!(s.queues[0].id, "orders-q");
+        assert_eq!(s.consumers[0].from.as_deref(), Some("orders-q"));
+        assert_eq!(s.buses[0].rules[0].targets[0].to, "orders-q");
+        assert_eq!(s.layout.get("orders-q"), Some(&[1.0, 2.0]));
+        assert!(rename(&mut s, "orders-q", "bus-1").is_err());
+        assert!(rename(&mut s, "orders-q", "has space").is_err());
+    }
+
+    #[test]
+    fn remove_drops_the_component_and_its_position() {
+        let mut s = sample();
+        s.layout.insert("consumer-1".into(), [0.0, 0.0]);
+        assert!(remove(&mut s, "consumer-1"));
+        assert!(s.consumers.is_empty() && s.layout.is_empty());
+        assert!(remove(&mut s, "rule-1"));
+        assert!(s.buses[0].rules.is_empty());
+        assert!(!remove(&mut s, "nothing"));
+    }
+}

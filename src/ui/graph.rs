@@ -1,0 +1,401 @@
+//! The scenario as a directed graph for the canvas, and its automatic left-to-right layout.
+//!
+//! Nodes are the components plus each bus's rules (routing is what an architect wants to see);
+//! queues that some component dead-letters into are drawn as DLQs. Edges follow the flow:
+//! producer → destination, bus → rule → target, queue/stream → consumer, consumer → emitted-to,
+//! and dashed dead-letter edges. The layout puts each node in the layer of its longest path from
+//! a source (cycles made by `emits` back into a bus are broken at their back edge), then orders
+//! each layer by the mean position of its predecessors to cut crossings. Positions saved in the
+//! scenario's `layout` win over the automatic ones.
+
+use std::collections::BTreeSet;
+
+use crate::model::{Kind, Scenario};
+
+/// World units between layers (left to right).
+pub const LAYER_GAP: f32 = 215.0;
+/// World units between nodes of one layer (top to bottom).
+pub const ROW_GAP: f32 = 90.0;
+
+/// What a canvas node stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NodeKind {
+    /// An event source.
+    Producer,
+    /// An EventBridge-style bus.
+    Bus,
+    /// A rule of a bus.
+    Rule,
+    /// A queue read by a consumer.
+    Queue,
+    /// A partitioned stream.
+    Stream,
+    /// A handler.
+    Consumer,
+    /// A queue that receives dead letters.
+    Dlq,
+}
+
+impl NodeKind {
+    /// Left-to-right rank, the tie-breaker when nothing else orders two nodes.
+    fn rank(self) -> u8 {
+        match self {
+            NodeKind::Producer => 0,
+            NodeKind::Bus => 1,
+            NodeKind::Rule => 2,
+            NodeKind::Queue | NodeKind::Stream => 3,
+            NodeKind::Consumer => 4,
+            NodeKind::Dlq => 5,
+        }
+    }
+
+    /// The word shown under the id.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            NodeKind::Producer => "producer",
+            NodeKind::Bus => "bus",
+            NodeKind::Rule => "rule",
+            NodeKind::Queue => "queue",
+            NodeKind::Stream => "stream",
+            NodeKind::Consumer => "consumer",
+            NodeKind::Dlq => "dead-letter queue",
+        }
+    }
+}
+
+/// One node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GraphNode {
+    /// Component or rule id (the key of the scenario's `layout`).
+    pub id: String,
+    /// What it is.
+    pub kind: NodeKind,
+    /// For a rule: its bus.
+    pub bus: Option<String>,
+    /// Layer from the automatic layout (0 = leftmost).
+    pub layer: usize,
+    /// Automatic position, world units (centre of the node).
+    pub auto_pos: [f32; 2],
+}
+
+/// How an edge is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EdgeKind {
+    /// Events flowing on.
+    Flow,
+    /// Where failures go.
+    DeadLetter,
+    /// Events a consumer emits.
+    Emit,
+}
+
+/// One edge, by node index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GraphEdge {
+    /// Source node.
+    pub from: usize,
+    /// Destination node.
+    pub to: usize,
+    /// How to draw it.
+    pub kind: EdgeKind,
+}
+
+/// The graph of a scenario.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Graph {
+    /// Nodes, in scenario order (producers, buses with their rules, queues, streams, consumers).
+    pub nodes: Vec<GraphNode>,
+    /// Edges whose ends both exist.
+    pub edges: Vec<GraphEdge>,
+}
+
+impl Graph {
+    /// Builds the graph of `s` and lays it out.
+    #[must_use]
+    pub fn build(s: &Scenario) -> Graph {
+        let mut dead_letters: BTreeSet<&str> = BTreeSet::new();
+        for b in &s.buses {
+            for r in &b.rules {
+                dead_letters.extend(r.targets.iter().filter_map(|t| t.dead_letter.as_deref()));
+            }
+        }
+        dead_letters.extend(s.queues.iter().filter_map(|q| q.dead_letter.as_deref()));
+        let read: BTreeSet<&str> = s
+            .consumers
+            .iter()
+            .filter_map(|c| c.from.as_deref())
+            .collect();
+
+        let mut nodes = Vec::new();
+        let node = |id: &str, kind, bus: Option<&str>| GraphNode {
+            id: id.to_owned(),
+            kind,
+            bus: bus.map(str::to_owned),
+            layer: 0,
+            auto_pos: [0.0, 0.0],
+        };
+        nodes.extend(
+            s.producers
+                .iter()
+                .map(|p| node(&p.id, NodeKind::Producer, None)),
+        );
+        for b in &s.buses {
+            nodes.push(node(&b.id, NodeKind::Bus, None));
+            nodes.extend(
+                b.rules
+                    .iter()
+                    .map(|r| node(&r.id, NodeKind::Rule, Some(&b.id))),
+            );
+        }
+        for q in &s.queues {
+            let dlq = dead_letters.contains(q.id.as_str()) && !read.contains(q.id.as_str());
+            nodes.push(node(
+                &q.id,
+                if dlq { NodeKind::Dlq } else { NodeKind::Queue },
+                None,
+            ));
+        }
+        nodes.extend(
+            s.streams
+                .iter()
+                .map(|x| node(&x.id, NodeKind::Stream, None)),
+        );
+        nodes.extend(
+            s.consumers
+                .iter()
+                .map(|c| node(&c.id, NodeKind::Consumer, None)),
+        );
+
+        let index = |id: &str, rules: bool| {
+            nodes
+                .iter()
+                .position(|n| n.id == id && (rules || n.kind != NodeKind::Rule))
+        };
+        let mut edges = Vec::new();
+        let mut edge = |from: Option<usize>, to: Option<usize>, kind| {
+            if let (Some(from), Some(to)) = (from, to)
+                && !edges.contains(&GraphEdge { from, to, kind })
+            {
+                edges.push(GraphEdge { from, to, kind });
+            }
+        };
+        for p in &s.producers {
+            edge(index(&p.id, false), index(&p.to, false), EdgeKind::Flow);
+        }
+        for b in &s.buses {
+            for r in &b.rules {
+                let rule = index(&r.id, true);
+                edge(index(&b.id, false), rule, EdgeKind::Flow);
+                for t in &r.targets {
+                    edge(rule, index(&t.to, false), EdgeKind::Flow);
+                    if let Some(d) = &t.dead_letter {
+                        edge(rule, index(d, false), EdgeKind::DeadLetter);
+                    }
+                }
+            }
+        }
+        for q in &s.queues {
+            if let Some(d) = &q.dead_letter {
+                edge(index(&q.id, false), index(d, false), EdgeKind::DeadLetter);
+            }
+        }
+        for c in &s.consumers {
+            if let Some(from) = &c.from {
+                edge(index(from, false), index(&c.id, false), EdgeKind::Flow);
+            }
+            for e in &c.emits {
+                edge(index(&c.id, false), index(&e.to, false), EdgeKind::Emit);
+            }
+        }
+        let mut g = Graph { nodes, edges };
+        g.layout();
+        g
+    }
+
+    /// The node with this id.
+    #[must_use]
+    pub fn find(&self, id: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.id == id)
+    }
+
+    /// The component kind of a node (rules belong to their bus; DLQs are queues).
+    #[must_use]
+    pub fn component_kind(&self, node: usize) -> Option<Kind> {
+        Some(match self.nodes.get(node)?.kind {
+            NodeKind::Producer => Kind::Producer,
+            NodeKind::Bus => Kind::Bus,
+            NodeKind::Rule => return None,
+            NodeKind::Queue | NodeKind::Dlq => Kind::Queue,
+            NodeKind::Stream => Kind::Stream,
+            NodeKind::Consumer => Kind::Consumer,
+        })
+    }
+
+    /// Edges that close a cycle (found by depth-first search from the sources in node order).
+    fn back_edges(&self) -> BTreeSet<usize> {
+        let n = self.nodes.len();
+        let mut out_edges: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut indegree = vec![0usize; n];
+        for (i, e) in self.edges.iter().enumerate() {
+            out_edges[e.from].push(i);
+            indegree[e.to] += 1;
+        }
+        // 0 unvisited, 1 on the stack, 2 done.
+        let mut state = vec![0u8; n];
+        let mut back = BTreeSet::new();
+        let mut roots: Vec<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
+        roots.extend(0..n);
+        for root in roots {
+            if state[root] != 0 {
+                continue;
+            }
+            let mut stack = vec![(root, 0usize)];
+            state[root] = 1;
+            while let Some((v, next)) = stack.last_mut() {
+                let v = *v;
+                if let Some(&ei) = out_edges[v].get(*next) {
+                    *next += 1;
+                    let w = self.edges[ei].to;
+                    match state[w] {
+                        0 => {
+                            state[w] = 1;
+                            stack.push((w, 0));
+                        }
+                        1 => {
+                            back.insert(ei);
+                        }
+                        _ => {}
+                    }
+                } else {
+                    state[v] = 2;
+                    stack.pop();
+                }
+            }
+        }
+        back
+    }
+
+    /// Assigns layers (longest path from a source) and automatic positions.
+    fn layout(&mut self) {
+        let n = self.nodes.len();
+        if n == 0 {
+            return;
+        }
+        let back = self.back_edges();
+        let forward: Vec<GraphEdge> = self
+            .edges
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !back.contains(i))
+            .map(|(_, e)| *e)
+            .collect();
+        // Longest path by relaxation over the acyclic forward edges (n rounds at most).
+        let mut layer = vec![0usize; n];
+        for _ in 0..n {
+            let mut changed = false;
+            for e in &forward {
+                if layer[e.to] < layer[e.from] + 1 {
+                    layer[e.to] = layer[e.from] + 1;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        // A component no edge reaches (an unwired consumer, say) sits in its kind's usual column.
+        let touched: BTreeSet<usize> = self.edges.iter().flat_map(|e| [e.from, e.to]).collect();
+        for (i, node) in self.nodes.iter().enumerate() {
+            if !touched.contains(&i) {
+                layer[i] = usize::from(node.kind.rank());
+            }
+        }
+        let layers = layer.iter().max().map_or(0, |m| m + 1);
+        let mut rows: Vec<f32> = vec![0.0; n];
+        for l in 0..layers {
+            let mut members: Vec<(f32, u8, usize)> = (0..n)
+                .filter(|&i| layer[i] == l)
+                .map(|i| {
+                    let preds: Vec<f32> = forward
+                        .iter()
+                        .filter(|e| e.to == i && layer[e.from] < l)
+                        .map(|e| rows[e.from])
+                        .collect();
+                    let key = if preds.is_empty() {
+                        i as f32
+                    } else {
+                        preds.iter().sum::<f32>() / preds.len() as f32
+                    };
+                    (key, self.nodes[i].kind.rank(), i)
+                })
+                .collect();
+            members.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+            let count = members.len() as f32;
+            for (row, (_, _, i)) in members.into_iter().enumerate() {
+                rows[i] = row as f32 - (count - 1.0) / 2.0;
+            }
+        }
+        for (i, node) in self.nodes.iter_mut().enumerate() {
+            node.layer = layer[i];
+            node.auto_pos = [layer[i] as f32 * LAYER_GAP, rows[i] * ROW_GAP];
+        }
+    }
+
+    /// Where a node is drawn: its saved position, else the automatic one.
+    #[must_use]
+    pub fn position(&self, s: &Scenario, node: usize) -> [f32; 2] {
+        let n = &self.nodes[node];
+        s.layout.get(&n.id).copied().unwrap_or(n.auto_pos)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FANOUT: &str = r#"{ "name": "t", "duration": "1m",
+        "producers": [ { "id": "shop", "to": "bus", "rate": 1 } ],
+        "buses": [ { "id": "bus", "rules": [
+            { "id": "all", "pattern": { "source": ["shop"] },
+              "targets": [ { "to": "q" }, { "to": "direct", "dead_letter": "dlq" } ] } ] } ],
+        "queues": [ { "id": "q", "dead_letter": "dlq", "max_receives": 3 }, { "id": "dlq" } ],
+        "consumers": [
+            { "id": "worker", "from": "q", "service_time": { "constant": "10ms" },
+              "emits": [ { "to": "bus" } ] },
+            { "id": "direct", "service_time": { "constant": "10ms" } } ] }"#;
+
+    fn graph() -> (Scenario, Graph) {
+        let s: Scenario = serde_json::from_str(FANOUT).unwrap();
+        let g = Graph::build(&s);
+        (s, g)
+    }
+
+    #[test]
+    fn layers_follow_the_flow_and_dlqs_come_last() {
+        let (_, g) = graph();
+        let layer = |id: &str| g.nodes[g.find(id).unwrap()].layer;
+        assert_eq!(layer("shop"), 0);
+        assert_eq!(layer("bus"), 1);
+        assert_eq!(layer("all"), 2);
+        assert_eq!(layer("q"), 3);
+        assert_eq!(layer("direct"), 3);
+        assert_eq!(layer("worker"), 4);
+        assert_eq!(layer("dlq"), 4);
+        assert_eq!(g.nodes[g.find("dlq").unwrap()].kind, NodeKind::Dlq);
+        // The emit back to the bus is drawn but does not stretch the layout.
+        assert!(g.edges.iter().any(|e| e.kind == EdgeKind::Emit));
+    }
+
+    #[test]
+    fn saved_positions_win_and_nodes_do_not_overlap() {
+        let (mut s, g) = graph();
+        for (i, a) in g.nodes.iter().enumerate() {
+            for b in &g.nodes[i + 1..] {
+                assert_ne!(a.auto_pos, b.auto_pos, "{} and {} overlap", a.id, b.id);
+            }
+        }
+        s.layout.insert("q".into(), [5.0, 6.0]);
+        assert_eq!(g.position(&s, g.find("q").unwrap()), [5.0, 6.0]);
+    }
+}

@@ -1,0 +1,326 @@
+//! The desktop app driven like a user would, through egui_kittest and by label: open a bundled
+//! scenario, play, pause, select a node, edit a field (an invalid value first), undo, save to a
+//! temporary file and open it again. The simulation runs in the synchronous worker mode, one
+//! slice per frame, so `run_steps` drives it deterministically and no thread outlives a test.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use eframe::egui::{self, Key, Modifiers, Role};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use eventflow::model::Duration;
+use eventflow::ui::app::Action;
+use eventflow::ui::examples::{self, Example};
+use eventflow::ui::{AppOptions, EventflowApp, FilePicker};
+use eventflow::worker::RunState;
+
+/// A stand-in for the file dialogs: answers from a script, never opens a window.
+#[derive(Clone, Default)]
+struct ScriptedPicker(Rc<RefCell<Script>>);
+
+#[derive(Default)]
+struct Script {
+    open: VecDeque<PathBuf>,
+    save: VecDeque<PathBuf>,
+}
+
+impl FilePicker for ScriptedPicker {
+    fn pick_open(&mut self, _start_dir: Option<&Path>) -> Option<PathBuf> {
+        self.0.borrow_mut().open.pop_front()
+    }
+
+    fn pick_save(&mut self, _start_dir: Option<&Path>, _file_name: &str) -> Option<PathBuf> {
+        self.0.borrow_mut().save.pop_front()
+    }
+}
+
+/// Used only when the repository has no bundled scenarios yet.
+const FALLBACK: &str = r#"{ "name": "UI test fan-out", "duration": "5m", "seed": 7,
+  "description": "A producer, a bus with one rule, a queue and a consumer.",
+  "producers": [ { "id": "checkout", "to": "orders-bus", "rate": 50,
+                   "event": { "source": "shop", "detail-type": "OrderPlaced" } } ],
+  "buses": [ { "id": "orders-bus", "rules": [ { "id": "all", "pattern": { "source": ["shop"] },
+               "targets": [ { "to": "orders-q" } ] } ] } ],
+  "queues": [ { "id": "orders-q" } ],
+  "consumers": [ { "id": "worker", "from": "orders-q", "concurrency": 4,
+                   "service_time": { "exponential": { "mean": "40ms" } } } ] }"#;
+
+fn harness(picker: &ScriptedPicker) -> Harness<'static, EventflowApp> {
+    let picker = picker.clone();
+    Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_eframe(move |cc| EventflowApp::new(cc, AppOptions::for_tests(Box::new(picker))))
+}
+
+/// A bundled example with at least one consumer, preferring the default one.
+fn bundled_example() -> Option<Example> {
+    let all = examples::bundled();
+    let mut ordered: Vec<Example> = examples::default_example(&all)
+        .cloned()
+        .into_iter()
+        .collect();
+    ordered.extend(all);
+    ordered.into_iter().find(|e| {
+        eventflow::scenario::load(&e.path).is_ok_and(|l| !l.scenario.consumers.is_empty())
+    })
+}
+
+fn open_example_from_menu(h: &mut Harness<'_, EventflowApp>, example: &Example) {
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label_contains("Open example").hover();
+    h.run_steps(3);
+    h.get_by_role_and_label(Role::Button, &example.name).click();
+    h.run_steps(3);
+}
+
+fn run_until(h: &mut Harness<'_, EventflowApp>, what: &str, done: impl Fn(&EventflowApp) -> bool) {
+    for _ in 0..600 {
+        if done(h.state()) {
+            return;
+        }
+        h.step();
+    }
+    panic!("gave up waiting for: {what}");
+}
+
+#[test]
+fn open_play_pause_select_edit_undo_save_and_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let picker = ScriptedPicker::default();
+    let mut h = harness(&picker);
+    h.run_steps(3);
+
+    // Open a bundled scenario (from the menu when the repository has some).
+    match bundled_example() {
+        Some(example) => {
+            open_example_from_menu(&mut h, &example);
+            assert_eq!(
+                h.state().path(),
+                Some(example.path.as_path()),
+                "the example opened"
+            );
+        }
+        None => {
+            let path = dir.path().join("fallback.json");
+            std::fs::write(&path, FALLBACK).unwrap();
+            h.state_mut().perform(Action::OpenPath(path));
+            h.run_steps(3);
+        }
+    }
+    assert!(h.state().load_failure().is_none());
+    assert!(!h.state().is_dirty());
+    let original = h.state().scenario().clone();
+    let consumer = original.consumers[0].id.clone();
+
+    // Play: simulated time moves on.
+    h.get_by_label("▶ Play").click();
+    run_until(&mut h, "the run to play", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.state == RunState::Playing && s.now_ns > 0)
+    });
+    h.run_steps(5);
+
+    // Pause: it stops.
+    h.get_by_label("‖ Pause").click();
+    run_until(&mut h, "the run to pause", |app| {
+        app.snapshot().is_some_and(|s| s.state == RunState::Paused)
+    });
+    let paused_at = h.state().snapshot().unwrap().now_ns;
+    h.run_steps(5);
+    assert_eq!(
+        h.state().snapshot().unwrap().now_ns,
+        paused_at,
+        "a paused run stays put"
+    );
+
+    // Select a consumer on the canvas by its label.
+    h.get_by_label(&format!("{consumer} (consumer)")).click();
+    h.run_steps(2);
+    assert_eq!(h.state().selected(), Some(consumer.as_str()));
+
+    // An invalid value shows an error and is not applied.
+    h.get_by_label("Timeout").set_text_value_accesskit("soon");
+    h.run_steps(2);
+    assert!(
+        h.state().field_errors().contains_key("timeout"),
+        "{:?}",
+        h.state().field_errors()
+    );
+    assert!(
+        h.query_by_label_contains("is not a duration").is_some(),
+        "the error is shown"
+    );
+    assert_eq!(
+        h.state().scenario(),
+        &original,
+        "an invalid value changes nothing"
+    );
+
+    // A valid one is applied at once.
+    h.get_by_label("Timeout").set_text_value_accesskit("2s");
+    h.run_steps(2);
+    assert!(h.state().field_errors().is_empty());
+    assert_eq!(
+        h.state().scenario().consumers[0].timeout,
+        Some(Duration::from_secs(2))
+    );
+    assert!(h.state().is_dirty());
+
+    // Undo brings the original back; redo re-applies.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(2);
+    assert_eq!(h.state().scenario(), &original);
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    h.run_steps(2);
+    assert_eq!(
+        h.state().scenario().consumers[0].timeout,
+        Some(Duration::from_secs(2))
+    );
+
+    // Save As to a temporary file.
+    let saved = dir.path().join("edited.json");
+    picker.0.borrow_mut().save.push_back(saved.clone());
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::S);
+    h.run_steps(2);
+    assert!(saved.is_file(), "the file was written");
+    assert!(!h.state().is_dirty());
+    assert_eq!(h.state().path(), Some(saved.as_path()));
+    let edited = h.state().scenario().clone();
+
+    // New, then open the saved file again: the same scenario comes back.
+    h.state_mut().perform(Action::New);
+    h.run_steps(2);
+    assert!(h.state().scenario().consumers.is_empty());
+    picker.0.borrow_mut().open.push_back(saved.clone());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::O);
+    h.run_steps(2);
+    assert_eq!(h.state().scenario(), &edited);
+    assert_eq!(h.state().path(), Some(saved.as_path()));
+    assert_eq!(
+        h.state().recent().first().map(|p| p.file_name()),
+        Some(saved.file_name())
+    );
+
+    // Played to the end at full speed, the app's figures are the command line's.
+    h.state_mut()
+        .perform(Action::SetSpeed(eventflow::ui::toolbar::SPEEDS.len() - 1));
+    h.get_by_label("▶ Play").click();
+    run_until(&mut h, "the run to finish", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.state == RunState::Finished)
+    });
+    let figures = |r: &eventflow::sim::Results| {
+        let mut r = r.clone();
+        r.engine.wall_seconds = 0.0;
+        r.series = None;
+        eventflow::report::json(&r)
+    };
+    let app_results = h
+        .state()
+        .snapshot()
+        .and_then(|s| s.results.clone())
+        .unwrap();
+    let cli_results = eventflow::sim::run(&edited, &eventflow::sim::RunOptions::default()).unwrap();
+    assert_eq!(figures(&app_results), figures(&cli_results));
+}
+
+#[test]
+fn a_file_that_fails_to_load_lists_its_problems_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.json");
+    std::fs::write(&good, FALLBACK).unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        FALLBACK.replace(r#""from": "orders-q""#, r#""from": "order-q""#),
+    )
+    .unwrap();
+
+    let picker = ScriptedPicker::default();
+    let mut h = harness(&picker);
+    h.state_mut().perform(Action::OpenPath(good.clone()));
+    h.run_steps(2);
+    let before = h.state().scenario().clone();
+
+    picker.0.borrow_mut().open.push_back(bad.clone());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::O);
+    h.run_steps(3);
+    let failure = h.state().load_failure().expect("the failure is shown");
+    assert!(
+        failure
+            .problems
+            .iter()
+            .any(|p| p.path == "consumers[0].from"),
+        "{:?}",
+        failure.problems
+    );
+    assert!(
+        h.query_by_label_contains("consumers[0].from").is_some(),
+        "the JSON path is on screen"
+    );
+    assert_eq!(h.state().scenario(), &before);
+    assert_eq!(h.state().path(), Some(good.as_path()));
+
+    h.get_by_label("Close").click();
+    h.run_steps(2);
+    assert!(h.state().load_failure().is_none());
+}
+
+#[test]
+fn unsaved_changes_are_asked_about_before_opening_another_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.json");
+    std::fs::write(&file, FALLBACK).unwrap();
+    let picker = ScriptedPicker::default();
+    let mut h = harness(&picker);
+    h.state_mut().perform(Action::OpenPath(file.clone()));
+    h.run_steps(2);
+
+    // An edit from the palette (undoable like any other).
+    h.get_by_label("+ Queue").click();
+    h.run_steps(2);
+    assert!(h.state().is_dirty());
+    assert_eq!(h.state().selected(), Some("queue-1"));
+
+    h.state_mut().perform(Action::New);
+    h.run_steps(2);
+    assert!(h.state().is_asking_to_save());
+    h.get_by_label("Cancel").click();
+    h.run_steps(2);
+    assert!(!h.state().is_asking_to_save());
+    assert!(
+        h.state()
+            .scenario()
+            .queues
+            .iter()
+            .any(|q| q.id == "queue-1"),
+        "cancel keeps the edit"
+    );
+
+    h.state_mut().perform(Action::New);
+    h.run_steps(2);
+    h.get_by_label("Don't save").click();
+    h.run_steps(2);
+    assert!(
+        h.state().scenario().queues.is_empty(),
+        "the new, empty scenario is open"
+    );
+}
+
+#[test]
+fn every_input_widget_has_a_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.json");
+    std::fs::write(&file, FALLBACK).unwrap();
+    let picker = ScriptedPicker::default();
+    let mut h = harness(&picker);
+    h.state_mut().perform(Action::OpenPath(file));
+    h.run_steps(3);
+    h.state_mut().perform(Action::Select(Some("worker".into())));
+    h.run_steps(3);
+    h.check_accessibility();
+}

@@ -12,11 +12,28 @@
 //!   quantile, 95 % confidence intervals from independent replications, and paired differences
 //!   for common-random-number comparisons.
 //!
+//! On top of them, the measurement and capacity analysis of runs:
+//!
+//! - [`analyze`] ([`report`]): one run's [`Analysis`]: the Little's law panel ([`little`]), the
+//!   capacity panel with predictions and recommendations ([`capacity`]) and the health summary
+//!   ([`health`], whose [`health::states`] also gives the GUI a state per series bucket).
+//! - [`replicate`]: N seeds in parallel, each figure's mean and 95 % interval ([`figures`]).
+//! - [`compare`]: two scenarios under common random numbers, paired differences.
+//! - [`sweep`]: a grid of `--set` values, every variant run and tabulated.
+//!
 //! The reference for every formula is `shared/reference/queueing.md`; the unit tests check its
 //! worked examples.
 
+pub mod capacity;
+pub mod compare;
+pub mod figures;
+pub mod health;
+pub mod little;
 pub mod queueing;
+pub mod replicate;
+pub mod report;
 pub mod stats;
+pub mod sweep;
 
 pub use queueing::{
     Accuracy, DEFAULT_TARGET_UTILIZATION, HotKeyPlan, Model, Prediction, QueueingError, WaitTarget,
@@ -24,4 +41,5 @@ pub use queueing::{
     kingman, md1, mg1, mmc, partitions_for_hot_key, retry_amplification, servers_for_utilization,
     servers_for_wait,
 };
+pub use report::{Analysis, IdMap, analyze};
 pub use stats::{Estimate, StatsError, Welford, paired_difference, t_quantile_975};

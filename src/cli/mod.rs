@@ -3,7 +3,9 @@
 //! `main` → [`main`] → a subcommand returning an [`ExitCode`]: 0 success, 2 invalid input (file,
 //! pattern, flag), 1 internal failure. Raw flags become validated values before any work starts.
 
+pub mod compare;
 pub mod pattern;
+pub mod sweep;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,6 +50,10 @@ enum Command {
         #[command(subcommand)]
         command: PatternCommand,
     },
+    /// Run two scenarios with common random numbers and report each figure's difference B − A.
+    Compare(compare::CompareArgs),
+    /// Run every variant of a scenario over a grid of `--set` values and tabulate figures.
+    Sweep(sweep::SweepArgs),
     /// Open the desktop app.
     Gui {
         /// Scenario to open (a bundled example when absent).
@@ -87,6 +93,10 @@ pub struct RunArgs {
     /// Include the time series in the JSON output.
     #[arg(long)]
     pub series: bool,
+    /// Run N independent replications (seeds SEED, SEED+1, …) in parallel and report each
+    /// figure's mean with a 95% confidence interval.
+    #[arg(long, value_name = "N")]
+    pub replications: Option<u32>,
 }
 
 /// Parses the process arguments and runs the command.
@@ -107,6 +117,8 @@ pub fn main() -> ExitCode {
         Some(Command::Gui { file, run }) => gui(file, run),
         Some(Command::Run(args)) => run(&args),
         Some(Command::Check { file }) => check(&file),
+        Some(Command::Compare(args)) => compare::run(&args),
+        Some(Command::Sweep(args)) => sweep::run(&args),
         Some(Command::Pattern { command: PatternCommand::Test(args) }) => {
             let stdin = std::io::stdin();
             let mut input = stdin.lock();
@@ -128,13 +140,13 @@ fn gui(_file: Option<PathBuf>, _run: bool) -> ExitCode {
     ExitCode::from(EXIT_INVALID)
 }
 
-fn invalid(message: impl std::fmt::Display) -> ExitCode {
+pub(crate) fn invalid(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("{message}");
     ExitCode::from(EXIT_INVALID)
 }
 
 /// Loads a scenario, printing problems; warnings go to stderr.
-fn load(file: &Path) -> Result<scenario::Loaded, ExitCode> {
+pub(crate) fn load(file: &Path) -> Result<scenario::Loaded, ExitCode> {
     match scenario::load(file) {
         Ok(l) => Ok(l),
         Err(e) => Err(invalid(e)),
@@ -160,6 +172,9 @@ fn run(args: &RunArgs) -> ExitCode {
         eprintln!("{}: {w}", args.file.display());
     }
     let opts = RunOptions { seed: args.seed, duration, series_buckets: args.buckets };
+    if let Some(n) = args.replications {
+        return sweep::run_replicated(args, &loaded.scenario, &opts, n);
+    }
     let mut results = match sim::run(&loaded.scenario, &opts) {
         Ok(r) => r,
         Err(e) => return invalid(format!("{}: {e}", args.file.display())),
@@ -172,10 +187,17 @@ fn run(args: &RunArgs) -> ExitCode {
             return invalid(format!("--csv {}: {e}", dir.display()));
         }
     }
+    let mut as_run = loaded.scenario.clone();
+    as_run.seed = results.seed;
+    let analysis = crate::analysis::analyze(&as_run, &results);
     if !args.series {
         results.series = None;
     }
-    let text = if args.json { report::json(&results) } else { report::table(&results) };
+    let text = if args.json {
+        report::json_with_analysis(&results, &analysis)
+    } else {
+        format!("{}\n{}", report::table(&results), report::analysis_table(&analysis))
+    };
     let mut out = std::io::stdout().lock();
     if writeln!(out, "{}", text.trim_end()).is_err() {
         return ExitCode::from(EXIT_INTERNAL);

@@ -1,0 +1,461 @@
+//! Health: each node's state (ok, warning, critical) over time, from the scenario's thresholds.
+//!
+//! Three signals, each with a warning and a critical threshold (`health` in the scenario; the
+//! defaults are the design notes' monitoring table, [`HealthThresholds::default`]):
+//!
+//! | signal | nodes | value per time-series bucket | default warning / critical |
+//! |---|---|---|---|
+//! | `lag` | consumers reading a queue or stream, queues, streams | time-average messages not yet processed (`backlog`; `lag` for a stream) | > 10 000 / > 100 000 |
+//! | `dlq_depth` | dead-letter queues (named as a `dead_letter`, or with no consumer) | time-average depth (`backlog`) | > 100 / > 1 000 |
+//! | `error_rate` | consumers | failures / (completions + failures) in the bucket | > 0.1 % / > 1 % |
+//!
+//! A consumer's lag counts the messages in service too (at most `concurrency` × `batch_size`,
+//! negligible beside thresholds in the thousands). A node's state in a bucket is the worst over
+//! its signals; values strictly above a threshold cross it. Because bucket values are averages,
+//! a spike shorter than a bucket may not cross; use more buckets (`--buckets`) for finer detail.
+//!
+//! [`states`] gives the GUI a state per bucket to colour by; [`summarize`] gives the summary's
+//! final and worst state and when each threshold was first crossed, from the series when the
+//! results carry them and from the end-of-run figures otherwise.
+
+use serde::Serialize;
+
+use super::report::IdMap;
+use crate::metrics::{Metric, SeriesData};
+use crate::model::{HealthThresholds, Kind, Scenario};
+use crate::sim::Results;
+
+/// A node's health, ordered from best to worst.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthState {
+    /// Below every warning threshold.
+    #[default]
+    Ok,
+    /// Above a warning threshold.
+    Warning,
+    /// Above a critical threshold.
+    Critical,
+}
+
+impl HealthState {
+    /// Lower-case name (`ok`, `warning`, `critical`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthState::Ok => "ok",
+            HealthState::Warning => "warning",
+            HealthState::Critical => "critical",
+        }
+    }
+}
+
+/// The signal a threshold applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signal {
+    /// Messages or records not yet processed.
+    Lag,
+    /// Messages in a dead-letter queue.
+    DlqDepth,
+    /// Failed attempts / all attempts.
+    ErrorRate,
+}
+
+impl Signal {
+    /// The `snake_case` name (`lag`, `dlq_depth`, `error_rate`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::Lag => "lag",
+            Signal::DlqDepth => "dlq_depth",
+            Signal::ErrorRate => "error_rate",
+        }
+    }
+
+    /// The (warning, critical) thresholds for this signal.
+    #[must_use]
+    pub fn thresholds(self, t: &HealthThresholds) -> (f64, f64) {
+        match self {
+            Signal::Lag => (t.lag_warning as f64, t.lag_critical as f64),
+            Signal::DlqDepth => (t.dlq_warning as f64, t.dlq_critical as f64),
+            Signal::ErrorRate => (t.error_rate_warning, t.error_rate_critical),
+        }
+    }
+
+    /// The state a value puts the node in.
+    #[must_use]
+    pub fn classify(self, value: f64, t: &HealthThresholds) -> HealthState {
+        let (warning, critical) = self.thresholds(t);
+        if value > critical {
+            HealthState::Critical
+        } else if value > warning {
+            HealthState::Warning
+        } else {
+            HealthState::Ok
+        }
+    }
+}
+
+/// The first time a node crossed one threshold.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Crossing {
+    /// Which signal.
+    pub signal: Signal,
+    /// Which threshold: [`HealthState::Warning`] or [`HealthState::Critical`].
+    pub level: HealthState,
+    /// Start of the first bucket above the threshold, seconds; `None` when only the end of the
+    /// run is known (results without series).
+    pub at_s: Option<f64>,
+    /// The signal's value there.
+    pub value: f64,
+    /// The threshold crossed.
+    pub threshold: f64,
+}
+
+/// One node's state per bucket and its first crossings.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NodeHealth {
+    /// The signals that apply to this node.
+    pub signals: Vec<Signal>,
+    /// State per bucket (parallel to [`HealthTimeline::times_s`]).
+    pub states: Vec<HealthState>,
+    /// First crossing of each threshold, in time order.
+    pub first_crossings: Vec<Crossing>,
+}
+
+/// Every monitored node's state over time, for the GUI to colour by.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HealthTimeline {
+    /// Start of each bucket, seconds (as in [`SeriesData::times_s`]).
+    pub times_s: Vec<f64>,
+    /// Monitored nodes, in file order.
+    pub nodes: IdMap<NodeHealth>,
+}
+
+/// A node's health in the run summary.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NodeHealthSummary {
+    /// State at the end of the run (last bucket).
+    pub state: HealthState,
+    /// Worst state at any time.
+    pub worst: HealthState,
+    /// First crossing of each threshold, in time order.
+    pub first_crossings: Vec<Crossing>,
+}
+
+/// The health part of the summary.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HealthSummary {
+    /// The thresholds in force.
+    pub thresholds: HealthThresholds,
+    /// True when computed from the time series (crossing times known to a bucket).
+    pub from_series: bool,
+    /// Monitored nodes, in file order.
+    pub nodes: IdMap<NodeHealthSummary>,
+}
+
+/// Queues that hold dead letters: named as some `dead_letter`, or read by no consumer.
+fn is_dead_letter_queue(s: &Scenario, id: &str) -> bool {
+    s.queues
+        .iter()
+        .any(|q| q.dead_letter.as_deref() == Some(id))
+        || s.buses.iter().any(|b| {
+            b.rules.iter().any(|r| {
+                r.targets
+                    .iter()
+                    .any(|t| t.dead_letter.as_deref() == Some(id))
+            })
+        })
+        || !s.consumers.iter().any(|c| c.from.as_deref() == Some(id))
+}
+
+/// The monitored nodes and their signals, in file order.
+#[must_use]
+pub fn monitored(s: &Scenario) -> Vec<(String, Vec<Signal>)> {
+    let mut out = Vec::new();
+    for (id, kind) in s.components() {
+        let signals = match kind {
+            Kind::Queue if is_dead_letter_queue(s, id) => vec![Signal::DlqDepth],
+            Kind::Queue | Kind::Stream => vec![Signal::Lag],
+            Kind::Consumer => {
+                let direct = s
+                    .consumers
+                    .iter()
+                    .find(|c| c.id == id)
+                    .is_some_and(|c| c.from.is_none());
+                if direct {
+                    vec![Signal::ErrorRate]
+                } else {
+                    vec![Signal::Lag, Signal::ErrorRate]
+                }
+            }
+            Kind::Producer | Kind::Bus => continue,
+        };
+        out.push((id.to_owned(), signals));
+    }
+    out
+}
+
+/// One signal's value per bucket for a node (`None` where it has no value).
+fn signal_values(series: &SeriesData, node: Option<usize>, signal: Signal) -> Vec<Option<f64>> {
+    let n = series.times_s.len();
+    let values = |m: Metric| -> Option<&Vec<Option<f64>>> {
+        node.and_then(|i| series.get(i, m)).map(|s| &s.values)
+    };
+    match signal {
+        Signal::Lag | Signal::DlqDepth => values(Metric::Lag)
+            .or_else(|| values(Metric::Backlog))
+            .map_or_else(|| vec![Some(0.0); n], Clone::clone),
+        Signal::ErrorRate => {
+            let failures = values(Metric::Failures);
+            let completions = values(Metric::Completions);
+            (0..n)
+                .map(|i| {
+                    let f = failures
+                        .and_then(|v| v.get(i).copied().flatten())
+                        .unwrap_or(0.0);
+                    let c = completions
+                        .and_then(|v| v.get(i).copied().flatten())
+                        .unwrap_or(0.0);
+                    (f + c > 0.0).then(|| f / (f + c))
+                })
+                .collect()
+        }
+    }
+}
+
+/// Each monitored node's state per bucket of `series`, and when each threshold was first
+/// crossed. Nodes of the scenario that the series does not name are reported as always ok.
+#[must_use]
+pub fn states(scenario: &Scenario, series: &SeriesData) -> HealthTimeline {
+    let thresholds = scenario.health_thresholds();
+    let buckets = series.times_s.len();
+    let mut nodes = Vec::new();
+    for (id, signals) in monitored(scenario) {
+        let index = series.nodes.iter().position(|n| *n == id);
+        let mut states = vec![HealthState::Ok; buckets];
+        let mut first_crossings = Vec::new();
+        for &signal in &signals {
+            let (warning, critical) = signal.thresholds(&thresholds);
+            let mut seen = [false; 2];
+            for (i, v) in signal_values(series, index, signal).into_iter().enumerate() {
+                let Some(v) = v else { continue };
+                let state = signal.classify(v, &thresholds);
+                if let Some(s) = states.get_mut(i) {
+                    *s = (*s).max(state);
+                }
+                for (k, (level, threshold)) in [
+                    (HealthState::Warning, warning),
+                    (HealthState::Critical, critical),
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    if state >= level && !seen[k] {
+                        seen[k] = true;
+                        first_crossings.push(Crossing {
+                            signal,
+                            level,
+                            at_s: series.times_s.get(i).copied(),
+                            value: v,
+                            threshold,
+                        });
+                    }
+                }
+            }
+        }
+        first_crossings.sort_by(|a, b| {
+            a.at_s
+                .partial_cmp(&b.at_s)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        nodes.push((
+            id,
+            NodeHealth {
+                signals,
+                states,
+                first_crossings,
+            },
+        ));
+    }
+    HealthTimeline {
+        times_s: series.times_s.clone(),
+        nodes: IdMap(nodes),
+    }
+}
+
+/// End-of-run value of a signal from the results alone.
+fn end_value(scenario: &Scenario, results: &Results, id: &str, signal: Signal) -> Option<f64> {
+    let n = results.nodes.get(id)?;
+    match signal {
+        Signal::Lag | Signal::DlqDepth => {
+            let from = scenario
+                .consumers
+                .iter()
+                .find(|c| c.id == id)
+                .and_then(|c| c.from.as_deref());
+            let lag = match from {
+                Some(source) => results.nodes.get(source).and_then(|s| s.lag),
+                None => n.lag,
+            };
+            lag.map(|l| l as f64)
+        }
+        Signal::ErrorRate => {
+            let attempts = n.completed + n.failed;
+            (attempts > 0).then(|| n.failed as f64 / attempts as f64)
+        }
+    }
+}
+
+/// The health summary of a run: from `results.series` when present, else from the end-of-run
+/// figures (the backlog at the end, the error rate over the window; no crossing times).
+#[must_use]
+pub fn summarize(scenario: &Scenario, results: &Results) -> HealthSummary {
+    let thresholds = scenario.health_thresholds();
+    if let Some(series) = &results.series {
+        let timeline = states(scenario, series);
+        let nodes = timeline
+            .nodes
+            .0
+            .into_iter()
+            .map(|(id, h)| {
+                let summary = NodeHealthSummary {
+                    state: h.states.last().copied().unwrap_or_default(),
+                    worst: h.states.iter().copied().max().unwrap_or_default(),
+                    first_crossings: h.first_crossings,
+                };
+                (id, summary)
+            })
+            .collect();
+        return HealthSummary {
+            thresholds,
+            from_series: true,
+            nodes: IdMap(nodes),
+        };
+    }
+    let mut nodes = Vec::new();
+    for (id, signals) in monitored(scenario) {
+        let mut state = HealthState::Ok;
+        let mut first_crossings = Vec::new();
+        for signal in signals {
+            let Some(v) = end_value(scenario, results, &id, signal) else {
+                continue;
+            };
+            let s = signal.classify(v, &thresholds);
+            state = state.max(s);
+            let (warning, critical) = signal.thresholds(&thresholds);
+            for (level, threshold) in [
+                (HealthState::Warning, warning),
+                (HealthState::Critical, critical),
+            ] {
+                if s >= level {
+                    first_crossings.push(Crossing {
+                        signal,
+                        level,
+                        at_s: None,
+                        value: v,
+                        threshold,
+                    });
+                }
+            }
+        }
+        nodes.push((
+            id,
+            NodeHealthSummary {
+                state,
+                worst: state,
+                first_crossings,
+            },
+        ));
+    }
+    HealthSummary {
+        thresholds,
+        from_series: false,
+        nodes: IdMap(nodes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Series;
+
+    #[test]
+    fn classify_uses_strict_thresholds() {
+        let t = HealthThresholds::default();
+        assert_eq!(Signal::Lag.classify(10_000.0, &t), HealthState::Ok);
+        assert_eq!(Signal::Lag.classify(10_001.0, &t), HealthState::Warning);
+        assert_eq!(Signal::Lag.classify(100_001.0, &t), HealthState::Critical);
+        assert_eq!(Signal::DlqDepth.classify(101.0, &t), HealthState::Warning);
+        assert_eq!(Signal::ErrorRate.classify(0.005, &t), HealthState::Warning);
+        assert_eq!(Signal::ErrorRate.classify(0.02, &t), HealthState::Critical);
+    }
+
+    #[test]
+    fn states_and_first_crossings_from_series() {
+        let s = match crate::scenario::from_value(serde_json::json!({
+            "name": "t", "duration": "4s",
+            "queues": [ { "id": "q", "max_receives": 3, "dead_letter": "dlq" }, { "id": "dlq" } ],
+            "consumers": [ { "id": "c", "from": "q", "service_time": { "constant": "1ms" } } ]
+        })) {
+            Ok(l) => l.scenario,
+            Err(p) => panic!("{p:?}"),
+        };
+        let series = SeriesData {
+            bucket_s: 1.0,
+            times_s: vec![0.0, 1.0, 2.0, 3.0],
+            nodes: vec!["q".into(), "dlq".into(), "c".into()],
+            series: vec![
+                Series {
+                    node: 1,
+                    metric: Metric::Backlog,
+                    values: vec![Some(0.0), Some(150.0), Some(2000.0), Some(50.0)],
+                },
+                Series {
+                    node: 2,
+                    metric: Metric::Backlog,
+                    values: vec![Some(20_000.0), Some(0.0), Some(0.0), Some(0.0)],
+                },
+                Series {
+                    node: 2,
+                    metric: Metric::Completions,
+                    values: vec![Some(999.0), Some(100.0), Some(0.0), Some(10.0)],
+                },
+                Series {
+                    node: 2,
+                    metric: Metric::Failures,
+                    values: vec![Some(1.0), Some(0.0), Some(0.0), Some(1.0)],
+                },
+            ],
+        };
+        let h = states(&s, &series);
+        let dlq = h.nodes.get("dlq").unwrap();
+        assert_eq!(dlq.signals, vec![Signal::DlqDepth]);
+        let (ok, warning, critical) =
+            (HealthState::Ok, HealthState::Warning, HealthState::Critical);
+        assert_eq!(dlq.states, vec![ok, warning, critical, ok]);
+        assert_eq!(
+            dlq.first_crossings
+                .iter()
+                .map(|c| (c.level, c.at_s))
+                .collect::<Vec<_>>(),
+            vec![(warning, Some(1.0)), (critical, Some(2.0))]
+        );
+        let c = h.nodes.get("c").unwrap();
+        // Lag warning at 0 s, error rate 0.1 % (not above) at 0 s, 1/11 critical at 3 s.
+        assert_eq!(c.states, vec![warning, ok, ok, critical]);
+        assert_eq!(
+            c.first_crossings
+                .iter()
+                .map(|c| (c.signal, c.level, c.at_s))
+                .collect::<Vec<_>>(),
+            vec![
+                (Signal::Lag, warning, Some(0.0)),
+                (Signal::ErrorRate, warning, Some(3.0)),
+                (Signal::ErrorRate, critical, Some(3.0)),
+            ]
+        );
+        assert_eq!(h.nodes.get("q").unwrap().states, vec![ok; 4]);
+    }
+}

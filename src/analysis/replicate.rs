@@ -1,0 +1,143 @@
+//! Independent replications: the same scenario under N seeds, run in parallel, summarised as
+//! each figure's mean with a 95 % confidence interval.
+//!
+//! Replicate i (0-based) runs with seed `base + i` (wrapping), where `base` is `--seed` or the
+//! scenario's `seed`; so replicate 0 is the single run `eventflow run` would do, and a run with
+//! more replications extends a run with fewer. Every component draws from its own stream derived
+//! from the seed and its id, so two scenarios run with the same seeds share their random numbers
+//! wherever they share components: that is what [`crate::analysis::compare`] relies on.
+//!
+//! Runs go to rayon's thread pool and are collected in replicate order, and each run is
+//! deterministic, so the output is the same whatever the number of threads.
+
+use rayon::prelude::*;
+use serde_json::{Map, Value};
+
+use super::figures::{Samples, run_figures};
+use super::report::analyze;
+use crate::model::Scenario;
+use crate::sim::{RunOptions, Simulation};
+
+/// The seeds of `replications` replicates from `base`: base, base + 1, … (wrapping).
+#[must_use]
+pub fn seeds(base: u64, replications: u32) -> Vec<u64> {
+    (0..replications)
+        .map(|i| base.wrapping_add(u64::from(i)))
+        .collect()
+}
+
+/// One run's figures ([`run_figures`], analysis included) under `seed`. Skips building the time
+/// series, which replicated figures do not use.
+///
+/// # Errors
+/// The engine's message if the scenario cannot be compiled.
+pub fn run_one(scenario: &Scenario, opts: &RunOptions, seed: u64) -> Result<Value, String> {
+    let opts = RunOptions {
+        seed: Some(seed),
+        ..opts.clone()
+    };
+    let mut sim = Simulation::new(scenario, &opts)?;
+    sim.run_to_end();
+    let results = sim.summary();
+    if let Some(stop) = &results.engine.stopped {
+        return Err(format!("seed {seed}: the run stopped early: {stop}"));
+    }
+    let analysis = analyze(sim.scenario(), &results);
+    Ok(run_figures(&results, Some(&analysis)))
+}
+
+/// Runs every (scenario, seed) job in parallel and returns their figures in job order, calling
+/// `done` after each job (from whichever thread ran it; for a progress bar).
+///
+/// # Errors
+/// The message of the first failing job in job order (not in finishing order), prefixed with
+/// its seed.
+pub fn run_jobs(
+    jobs: &[(&Scenario, u64)],
+    opts: &RunOptions,
+    done: &(dyn Fn() + Sync),
+) -> Result<Vec<Value>, String> {
+    let results: Vec<Result<Value, String>> = jobs
+        .par_iter()
+        .map(|(scenario, seed)| {
+            let r = run_one(scenario, opts, *seed);
+            done();
+            r
+        })
+        .collect();
+    results.into_iter().collect()
+}
+
+/// The summary of N replications.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replicated {
+    /// Scenario name.
+    pub scenario: String,
+    /// The seed of each replicate, in order.
+    pub seeds: Vec<u64>,
+    /// Run length, seconds.
+    pub duration_s: f64,
+    /// Warm-up, seconds.
+    pub warmup_s: f64,
+    /// Every figure of every replicate.
+    pub samples: Samples,
+}
+
+impl Replicated {
+    /// Number of replicates.
+    #[must_use]
+    pub fn replications(&self) -> usize {
+        self.seeds.len()
+    }
+
+    /// The mean and 95 % interval of the figure called `name`, if it exists.
+    #[must_use]
+    pub fn estimate(&self, name: &str) -> Option<super::stats::Estimate> {
+        self.samples
+            .find(name)
+            .ok()
+            .and_then(|i| self.samples.estimate(i))
+    }
+
+    /// The JSON output of `eventflow run --replications N --json`: the results object's shape,
+    /// every figure as `{"mean": m, "ci95": h}`, plus `replications` and `seeds`.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        let mut out = Map::new();
+        out.insert("scenario".into(), Value::from(self.scenario.clone()));
+        out.insert("replications".into(), Value::from(self.seeds.len()));
+        out.insert("seeds".into(), Value::from(self.seeds.clone()));
+        out.insert("duration_s".into(), Value::from(self.duration_s));
+        out.insert("warmup_s".into(), Value::from(self.warmup_s));
+        if let Value::Object(figures) = self.samples.to_json() {
+            out.extend(figures);
+        }
+        Value::Object(out)
+    }
+}
+
+/// Runs `replications` independent replicates of `scenario` in parallel (seeds from
+/// `opts.seed`, else the scenario's seed; see the module documentation).
+///
+/// # Errors
+/// `replications` = 0, or the first failing replicate's message.
+pub fn replicate(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    replications: u32,
+) -> Result<Replicated, String> {
+    if replications == 0 {
+        return Err("replications must be at least 1".into());
+    }
+    let seeds = seeds(opts.seed.unwrap_or(scenario.seed), replications);
+    let jobs: Vec<(&Scenario, u64)> = seeds.iter().map(|s| (scenario, *s)).collect();
+    let runs = run_jobs(&jobs, opts, &|| {})?;
+    let duration = opts.duration.unwrap_or(scenario.duration);
+    Ok(Replicated {
+        scenario: scenario.name.clone(),
+        seeds,
+        duration_s: duration.0 as f64 / 1e9,
+        warmup_s: scenario.warmup.0 as f64 / 1e9,
+        samples: Samples::from_runs(&runs),
+    })
+}

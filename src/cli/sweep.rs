@@ -1,0 +1,194 @@
+//! `eventflow sweep FILE --set PATH=V1,V2,… [--set …]` and `eventflow run FILE --replications N`.
+//!
+//! Flags become validated values (durations, `--set` paths and values, figure names, every
+//! variant re-validated as a scenario) before any simulation starts; a mistake exits 2 with a
+//! message naming the flag, and a "did you mean" where one helps. The progress bar goes to stderr
+//! and only when stderr is a terminal, so piped output and tests stay clean.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use crate::analysis::replicate::replicate;
+use crate::analysis::sweep::{self, SetSpec, check_figures, default_figures, variants};
+use crate::model::{Duration, Scenario};
+use crate::report;
+use crate::sim::RunOptions;
+
+use super::{EXIT_INTERNAL, RunArgs, invalid, load};
+
+/// Flags of `eventflow sweep`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  eventflow sweep shop.json --set consumers.inventory.concurrency=4,6,8,12\n  eventflow sweep shop.json --set consumers.inventory.concurrency=4,8 --set producers.checkout.rate=100,200 --replications 10 --csv"
+)]
+pub struct SweepArgs {
+    /// Scenario file.
+    pub file: PathBuf,
+    /// A numeric field by path and the values to try, e.g. consumers.inventory.concurrency=4,6,8;
+    /// several make a grid (the first varies slowest).
+    #[arg(long = "set", value_name = "PATH=VALUES", required = true)]
+    pub set: Vec<String>,
+    /// Figures to show, e.g. inventory.wait_s.p99 or end_to_end.latency_s.p99 (repeat or separate
+    /// with commas; default: the wait and utilization of the consumers the sweep changes).
+    #[arg(long = "figure", value_name = "NAME", value_delimiter = ',')]
+    pub figures: Vec<String>,
+    /// Independent replications per variant (mean and 95% confidence interval).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub replications: u32,
+    /// Base seed instead of the file's.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Simulated duration instead of the file's (e.g. 10m, 90s).
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// Print JSON instead of a table.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV instead of a table.
+    #[arg(long)]
+    pub csv: bool,
+}
+
+/// Parses `--duration`.
+pub(crate) fn parse_duration(text: Option<&str>) -> Result<Option<Duration>, String> {
+    let d = text
+        .map(Duration::parse)
+        .transpose()
+        .map_err(|e| format!("--duration: {e}"))?;
+    if d == Some(Duration::ZERO) {
+        return Err("--duration: the run must last longer than zero".into());
+    }
+    Ok(d)
+}
+
+/// Checks `--replications`.
+pub(crate) fn check_replications(n: u32) -> Result<u32, String> {
+    if n == 0 {
+        Err("--replications: needs at least 1".into())
+    } else {
+        Ok(n)
+    }
+}
+
+/// Writes `text` to stdout; exit 1 if that fails.
+pub(crate) fn print(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{}", text.trim_end()).is_err() {
+        return ExitCode::from(EXIT_INTERNAL);
+    }
+    ExitCode::SUCCESS
+}
+
+/// A progress bar on stderr when it is a terminal; nothing otherwise.
+fn progress_bar() -> Option<impl Fn(usize, usize) + Sync> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let lock = Mutex::new(());
+    Some(move |done: usize, total: usize| {
+        let _guard = lock.lock();
+        let width = 30;
+        let filled = (done * width)
+            .checked_div(total)
+            .unwrap_or(width)
+            .min(width);
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r[{}{}] {done}/{total} runs",
+            "#".repeat(filled),
+            " ".repeat(width - filled)
+        );
+        if done == total {
+            let _ = write!(err, "\r{}\r", " ".repeat(width + 24));
+        }
+        let _ = err.flush();
+    })
+}
+
+/// `eventflow sweep`.
+pub fn run(args: &SweepArgs) -> ExitCode {
+    let duration = match parse_duration(args.duration.as_deref()) {
+        Ok(d) => d,
+        Err(e) => return invalid(e),
+    };
+    let replications = match check_replications(args.replications) {
+        Ok(n) => n,
+        Err(e) => return invalid(e),
+    };
+    let sets: Vec<SetSpec> = match args.set.iter().map(|s| s.parse()).collect() {
+        Ok(s) => s,
+        Err(e) => return invalid(e),
+    };
+    let loaded = match load(&args.file) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let base: &Scenario = &loaded.scenario;
+    let grid = match variants(base, &sets) {
+        Ok(v) => v,
+        Err(e) => return invalid(format!("{}: {e}", args.file.display())),
+    };
+    let wanted = if args.figures.is_empty() {
+        default_figures(base, &sets)
+    } else {
+        args.figures.clone()
+    };
+    let figures = match check_figures(base, &wanted) {
+        Ok(f) => f,
+        Err(e) => return invalid(format!("--figure: {e}")),
+    };
+    let opts = RunOptions {
+        seed: args.seed,
+        duration,
+        series_buckets: None,
+    };
+    let paths = sets.iter().map(|s| s.path.clone()).collect();
+    let bar = progress_bar();
+    let progress = |d: usize, t: usize| {
+        if let Some(bar) = &bar {
+            bar(d, t);
+        }
+    };
+    let result = match sweep::sweep(base, paths, &grid, &opts, replications, &progress) {
+        Ok(s) => s,
+        Err(e) => return invalid(format!("{}: {e}", args.file.display())),
+    };
+    let text = if args.json {
+        serde_json::to_string_pretty(&result.to_json(&figures)).unwrap_or_default()
+    } else if args.csv {
+        report::sweep_csv(&result, &figures)
+    } else {
+        report::sweep_table(&result, &figures)
+    };
+    print(&text)
+}
+
+/// `eventflow run FILE --replications N`.
+pub(crate) fn run_replicated(
+    args: &RunArgs,
+    scenario: &Scenario,
+    opts: &RunOptions,
+    n: u32,
+) -> ExitCode {
+    if let Err(e) = check_replications(n) {
+        return invalid(e);
+    }
+    if args.csv.is_some() || args.series {
+        return invalid(
+            "--replications: --csv and --series describe a single run; leave them out or drop --replications",
+        );
+    }
+    let replicated = match replicate(scenario, opts, n) {
+        Ok(r) => r,
+        Err(e) => return invalid(format!("{}: {e}", args.file.display())),
+    };
+    let text = if args.json {
+        serde_json::to_string_pretty(&replicated.to_json()).unwrap_or_default()
+    } else {
+        report::replicated_table(&replicated)
+    };
+    print(&text)
+}

@@ -539,6 +539,10 @@ struct LevelState {
     level: u64,
     /// When `level` took effect (areas are accumulated up to here).
     since_ns: u64,
+    /// The bucket holding `since_ns` and its end (0 = not yet known), so the common case of a
+    /// change within the same bucket needs no division.
+    bucket: usize,
+    bucket_end_ns: u64,
 }
 
 /// The latency histogram of one node's current bucket.
@@ -550,6 +554,7 @@ struct LiveLatency {
     count: u64,
     max_ns: u64,
     sum_ns: u128,
+    bucket_end_ns: u64,
 }
 
 impl LiveLatency {
@@ -593,6 +598,8 @@ pub struct SeriesRecorder {
     live: Vec<LiveLatency>,
     /// Bit mask over [`Metric`] of what each node reported.
     touched: Vec<u32>,
+    /// (start, end, index) of the bucket of the last recording, see `bucket_cached`.
+    cache: (u64, u64, usize),
 }
 
 impl SeriesRecorder {
@@ -622,6 +629,7 @@ impl SeriesRecorder {
             latency: vec![[f64::NAN; 4]; n * buckets],
             live: vec![LiveLatency::default(); n],
             touched: vec![0; n],
+            cache: (0, 0, 0),
             nodes,
         }
     }
@@ -642,6 +650,19 @@ impl SeriesRecorder {
     #[must_use]
     pub fn bucket_ns(&self) -> u64 {
         self.bucket_ns
+    }
+
+    /// [`Self::bucket`] through a one-entry cache: recording happens in time order, so nearly
+    /// every call falls in the bucket of the previous one and needs no 64-bit division.
+    #[inline]
+    fn bucket_cached(&mut self, t_ns: u64) -> usize {
+        let (start, end, i) = self.cache;
+        if t_ns >= start && t_ns < end {
+            return i;
+        }
+        let i = self.bucket(t_ns);
+        self.cache = (self.bucket_start(i), self.bucket_end(i), i);
+        i
     }
 
     /// The bucket holding time `t_ns` (the last one for anything past the duration).
@@ -665,7 +686,7 @@ impl SeriesRecorder {
 
     /// Adds `n` events of `counter` at `t_ns`.
     pub fn count(&mut self, node: usize, counter: Counter, t_ns: u64, n: u64) {
-        let i = self.bucket(t_ns);
+        let i = self.bucket_cached(t_ns);
         let slot = (node * Counter::ALL.len() + counter as usize) * self.buckets + i;
         self.counts[slot] += n;
         self.touched[node] |= Metric::from(counter).bit();
@@ -677,12 +698,32 @@ impl SeriesRecorder {
     pub fn level(&mut self, node: usize, level: Level, t_ns: u64, new_level: u64) {
         let index = node * Level::ALL.len() + level as usize;
         let state = self.levels[index];
+        if state.level == new_level && self.touched[node] & Metric::from(level).bit() != 0 {
+            // Unchanged: the span is accumulated when the level next changes.
+            return;
+        }
         debug_assert!(t_ns >= state.since_ns, "time went backwards for a level");
         let t = t_ns.max(state.since_ns);
-        self.accumulate(index, state.since_ns, t, state.level);
+        let same_bucket = t < state.bucket_end_ns;
+        if same_bucket {
+            if state.level != 0 {
+                self.areas[index * self.buckets + state.bucket] +=
+                    u128::from(state.level) * u128::from(t - state.since_ns);
+            }
+        } else {
+            self.accumulate(index, state.since_ns, t, state.level);
+        }
+        let (bucket, bucket_end_ns) = if same_bucket {
+            (state.bucket, state.bucket_end_ns)
+        } else {
+            let b = self.bucket(t);
+            (b, self.bucket_end(b))
+        };
         self.levels[index] = LevelState {
             level: new_level,
             since_ns: t,
+            bucket,
+            bucket_end_ns,
         };
         self.touched[node] |= Metric::from(level).bit();
     }
@@ -734,7 +775,14 @@ impl SeriesRecorder {
     /// time order per node (as a discrete-event engine does); one earlier than the node's
     /// current bucket is counted in the current bucket.
     pub fn latency(&mut self, node: usize, t_ns: u64, latency_ns: u64) {
-        let i = self.bucket(t_ns);
+        let live = &self.live[node];
+        // The common case, another latency in the current bucket, needs no division.
+        let i = if live.count > 0 && t_ns < live.bucket_end_ns && t_ns >= self.bucket_start(live.bucket) {
+            live.bucket
+        } else {
+            self.bucket(t_ns)
+        };
+        let bucket_end_ns = self.bucket_end(i);
         let live = &mut self.live[node];
         if live.count > 0 && i > live.bucket {
             // The bucket is complete: keep its quantiles and reuse the histogram.
@@ -748,6 +796,7 @@ impl SeriesRecorder {
         }
         if live.count == 0 {
             live.bucket = i;
+            live.bucket_end_ns = bucket_end_ns;
         }
         live.histogram
             .get_or_insert_with(|| new_histogram(MAX_TRACKABLE_NS, SERIES_LATENCY_DIGITS))

@@ -42,6 +42,10 @@ impl TimeAverage {
             "time went backwards: {t_ns} < {}",
             self.accounted_to_ns
         );
+        if new_level == self.level {
+            // Nothing changes: the span is accounted when the level next changes (or at the end).
+            return;
+        }
         let t = t_ns.max(self.window_start_ns);
         if t > self.accounted_to_ns {
             self.area += u128::from(self.level) * u128::from(t - self.accounted_to_ns);

@@ -313,6 +313,8 @@ struct QueueRt {
     consumers: Vec<u32>,
     /// Some queue or rule target dead-letters into this one (its depth is plotted as DLQ depth).
     is_dlq: bool,
+    /// Level statistics await an update at the end of the current event.
+    dirty: bool,
     blocked: VecDeque<u32>,
     dedup: HashMap<u64, Nanos>,
     rng: Stream,
@@ -393,6 +395,8 @@ struct ConsumerRt {
     slots: Vec<Slot>,
     free_slots: Vec<u32>,
     busy: u32,
+    /// Messages in the busy slots.
+    in_service: u64,
     outage: u32,
     slowdown: f64,
     error_rate: f64,
@@ -540,6 +544,7 @@ pub struct Engine {
     matched: Vec<usize>,
     batch_buf: Vec<u32>,
     returned_buf: Vec<u32>,
+    dirty_queues: Vec<u32>,
     pub(crate) seed: u64,
     name_seq: u64,
 }
@@ -720,6 +725,7 @@ impl Engine {
                 visible: 0,
                 consumers: Vec::new(),
                 is_dlq: false,
+                dirty: false,
                 blocked: VecDeque::new(),
                 dedup: HashMap::new(),
                 rng: Stream::new(seed, &q.id, "duplicates"),
@@ -810,6 +816,7 @@ impl Engine {
                 free_slots: (0..c.concurrency.max(1)).rev().collect(),
                 slots,
                 busy: 0,
+                in_service: 0,
                 outage: 0,
                 slowdown: 1.0,
                 error_rate: 0.0,
@@ -873,6 +880,7 @@ impl Engine {
             matched: Vec::new(),
             batch_buf: Vec::new(),
             returned_buf: Vec::new(),
+            dirty_queues: Vec::new(),
             seed,
             name_seq: 0,
         };
@@ -909,6 +917,7 @@ impl Engine {
             self.now = t;
             self.events_processed += 1;
             self.dispatch(ev);
+            self.flush_levels();
         }
         if self.stopped.is_none() {
             self.now = self.now.max(until);
@@ -971,8 +980,7 @@ impl Engine {
                 self.free_dups.push(dup);
             }
         }
-        // Drop the payload reference now rather than when the slot is reused.
-        self.msgs[m as usize].payload = empty_payload();
+        // The payload reference is dropped when the slot is reused: bounded by the slab's size.
         self.free_msgs.push(m);
     }
 
@@ -1500,12 +1508,36 @@ impl Engine {
         }
     }
 
-    /// Updates the queue's (and its owning consumer's) level statistics.
+    /// Marks the queue's level statistics for an update at the end of the current event: every
+    /// change within one event happens at the same instant, so one update per event is exact
+    /// (and momentary in-between states are not counted as waiting).
+    #[inline]
     fn queue_levels(&mut self, q: u32) {
+        let qr = &mut self.queues[q as usize];
+        if !qr.dirty {
+            qr.dirty = true;
+            self.dirty_queues.push(q);
+        }
+    }
+
+    /// Applies the pending level updates of [`Engine::queue_levels`].
+    fn flush_levels(&mut self) {
+        while let Some(q) = self.dirty_queues.pop() {
+            self.queues[q as usize].dirty = false;
+            self.update_queue_levels(q);
+        }
+    }
+
+    /// Updates the queue's (and its owning consumer's) level statistics.
+    fn update_queue_levels(&mut self, q: u32) {
         let now = self.now;
         let qr = &self.queues[q as usize];
         let (node, held, visible) = (qr.node as usize, qr.held, qr.visible);
-        let oldest = qr.waiting.front().map(|m| now.saturating_sub(self.msgs[*m as usize].arrived_at));
+        let oldest = if visible > 0 {
+            qr.waiting.front().map(|m| now.saturating_sub(self.msgs[*m as usize].arrived_at))
+        } else {
+            None
+        };
         let is_dlq = qr.is_dlq;
         let st = &mut self.stats[node];
         st.in_system.set(now, held);
@@ -1524,9 +1556,9 @@ impl Engine {
             let st = &mut self.stats[cn];
             st.in_system.set(now, held);
             // Waiting = held minus the messages in service (invisible failures still wait).
-            st.waiting.set(now, held.saturating_sub(in_service(cr)));
+            // The backlog series is the queue's: the consumer shares it (one series, not two).
+            st.waiting.set(now, held.saturating_sub(cr.in_service));
             let _ = busy;
-            self.series.level(cn, Level::Backlog, now, held);
         }
     }
 
@@ -1817,7 +1849,7 @@ impl Engine {
         self.stats[cn].in_system.add(now, delta);
         let lvl = self.stats[cn].in_system.level();
         let busy = u64::from(self.consumers[c as usize].busy);
-        let msgs_in_service = in_service(&self.consumers[c as usize]);
+        let msgs_in_service = self.consumers[c as usize].in_service;
         self.stats[cn].waiting.set(now, lvl.saturating_sub(msgs_in_service));
         let _ = busy;
         self.series.level(cn, Level::Backlog, now, lvl);
@@ -1970,6 +2002,7 @@ impl Engine {
         cr.slots[slot as usize].msgs.extend_from_slice(msgs);
         cr.slots[slot as usize].lane = lane;
         cr.busy += 1;
+        cr.in_service += msgs.len() as u64;
         let mut service = cr.service.sample(&mut cr.rng_service) * cr.slowdown;
         if work == 0 {
             service = 0.0;
@@ -2075,6 +2108,7 @@ impl Engine {
         }
         // Slot release.
         let cr = &mut self.consumers[ci];
+        cr.in_service -= msgs.len() as u64;
         cr.slots[slot as usize].msgs = msgs;
         cr.slots[slot as usize].msgs.clear();
         cr.slots[slot as usize].lane = NONE;
@@ -2520,17 +2554,6 @@ enum Outcome {
     Rejected,
     Expired,
     Dropped,
-}
-
-fn in_service(c: &ConsumerRt) -> u64 {
-    c.slots.iter().map(|s| s.msgs.len() as u64).sum()
-}
-
-fn empty_payload() -> Arc<Value> {
-    thread_local! {
-        static EMPTY: Arc<Value> = Arc::new(Value::Object(serde_json::Map::new()));
-    }
-    EMPTY.with(Arc::clone)
 }
 
 /// Fills the envelope fields the engine owns, as EventBridge would.

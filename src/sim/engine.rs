@@ -122,8 +122,12 @@ struct Msg {
     owed: bool,
     /// Arrived at the current node after the warm-up (statistics count it).
     measured: bool,
-    /// Has service started at the current node (first wait recorded)?
+    /// Has service started at the current node?
     started: bool,
+    /// Since when it has been waiting in line (visible, or blocked behind a stream retry).
+    visible_since: Nanos,
+    /// Time spent waiting in line at the current node so far (the wait, W_q).
+    waited: Nanos,
     /// Blocked sender waiting for space: the producer to wake, or NONE.
     blocked_producer: u32,
 }
@@ -845,7 +849,7 @@ impl Engine {
 
         let fault_dest = s.faults.iter().map(|f| index.get(f.target.as_str()).copied()).collect();
         let node_names: Vec<String> = stats.iter().map(|n| n.id.clone()).collect();
-        let buckets = s.settings.as_ref().and_then(|x| x.series_buckets).unwrap_or(series_buckets).max(1);
+        let buckets = series_buckets.max(1);
         let series = SeriesRecorder::new(node_names, buckets as usize, end);
         let cycles = find_cycles(s);
 
@@ -999,6 +1003,8 @@ impl Engine {
             owed: true,
             measured: self.now >= self.warmup,
             started: false,
+            visible_since: self.now,
+            waited: 0,
             blocked_producer: NONE,
         }
     }
@@ -1419,6 +1425,8 @@ impl Engine {
             msg.measured = measuring;
             msg.receives = 0;
             msg.started = false;
+            msg.visible_since = now;
+            msg.waited = 0;
         }
         self.arrive_at_queue(q, m);
         // Standard queues deliver at least once: sometimes a second, unowed copy.
@@ -1555,9 +1563,10 @@ impl Engine {
             let (cn, busy) = (cr.node as usize, u64::from(cr.busy));
             let st = &mut self.stats[cn];
             st.in_system.set(now, held);
-            // Waiting = held minus the messages in service (invisible failures still wait).
-            // The backlog series is the queue's: the consumer shares it (one series, not two).
-            st.waiting.set(now, held.saturating_sub(cr.in_service));
+            // The waiting line is the visible messages (invisible ones wait for their
+            // visibility timeout, not in line). The backlog series is the queue's: the
+            // consumer shares it (one series, not two).
+            st.waiting.set(now, visible);
             let _ = busy;
         }
     }
@@ -1722,6 +1731,7 @@ impl Engine {
             self.expire(node, m);
             return;
         }
+        self.msgs[m as usize].visible_since = now;
         if self.queues[qi].fifo {
             // Back at the head of its group, which stays blocked until now.
             self.queues[qi].groups[lane as usize].waiting.push_front(m);
@@ -1755,10 +1765,12 @@ impl Engine {
             let node = self.queues[qi].node as usize;
             self.stats[node].sojourn_ns += u128::from(sojourn);
             self.stats[node].departures += 1;
+            let waited = msg.waited;
             if let Some(c) = self.sole_consumer(q) {
                 let cn = self.consumers[c as usize].node as usize;
                 self.stats[cn].sojourn_ns += u128::from(sojourn);
                 self.stats[cn].departures += 1;
+                self.stats[cn].wait.record(waited);
             }
         }
     }
@@ -1947,6 +1959,8 @@ impl Engine {
             msg.arrived_at = now;
             msg.measured = measuring;
             msg.started = false;
+            msg.visible_since = now;
+            msg.waited = 0;
         }
         if measuring {
             self.stats[cn].arrived += 1;
@@ -1970,12 +1984,10 @@ impl Engine {
         let mut work = 0usize;
         for &m in msgs {
             let msg = &mut self.msgs[m as usize];
-            let first = !msg.started;
             msg.started = true;
-            if first && msg.measured {
-                let w = now - msg.arrived_at;
-                self.stats[cn].wait.record(w);
-            }
+            // The wait is recorded when the message leaves: with redeliveries it waits in
+            // line more than once, and Lq = λ·Wq holds only for the total.
+            msg.waited += now - msg.visible_since;
             if measuring && self.consumers[ci].source != Source::Direct {
                 self.stats[cn].attempts += 1;
                 self.stats[cn].first_attempts += u64::from(msg.receives <= 1);
@@ -2165,6 +2177,7 @@ impl Engine {
                     let sojourn = u128::from(now - msg.arrived_at);
                     self.stats[cn].sojourn_ns += sojourn;
                     self.stats[cn].departures += 1;
+                    self.stats[cn].wait.record(msg.waited);
                 }
                 self.consumer_held(c, -1);
             }
@@ -2178,6 +2191,9 @@ impl Engine {
     fn return_to_lane(&mut self, source: Source, lane: u32, fifo_group: u32, msgs: &[u32]) {
         if msgs.is_empty() {
             return;
+        }
+        for &m in msgs {
+            self.msgs[m as usize].visible_since = self.now;
         }
         match source {
             Source::Queue(q) if fifo_group != NONE => {
@@ -2209,6 +2225,7 @@ impl Engine {
                 if msg.measured {
                     self.stats[cn].sojourn_ns += u128::from(now - msg.arrived_at);
                     self.stats[cn].departures += 1;
+                    self.stats[cn].wait.record(msg.waited);
                 }
                 self.consumer_held(c, -1);
                 if self.msgs[m as usize].target == NONE {
@@ -2240,6 +2257,8 @@ impl Engine {
                 }
             }
             Source::Stream { stream, group } => {
+                // The record waits (its partition blocked) until the retry.
+                self.msgs[m as usize].visible_since = now;
                 self.msgs[m as usize].target = 1 << 31 | stream << 16 | group;
                 self.msgs[m as usize].lane = lane;
                 self.schedule(now + STREAM_RETRY_DELAY, Ev::Visible(m));

@@ -56,7 +56,11 @@ impl Simulation {
                 return Err(format!("the warm-up ({}) is not shorter than the duration ({d})", scenario.warmup));
             }
         }
-        let buckets = opts.series_buckets.unwrap_or(DEFAULT_BUCKETS as u32);
+        // A command-line choice beats the scenario's setting, which beats the default.
+        let buckets = opts
+            .series_buckets
+            .or(scenario.settings.as_ref().and_then(|x| x.series_buckets))
+            .unwrap_or(DEFAULT_BUCKETS as u32);
         let engine = engine::Engine::new(&scenario, scenario.seed, buckets)?;
         Ok(Simulation { engine, scenario, wall_seconds: 0.0 })
     }

@@ -119,6 +119,23 @@ fn sqs_redrive_moves_a_message_after_max_receives() {
 }
 
 #[test]
+fn littles_law_holds_for_the_waiting_line_with_redeliveries() {
+    // Failed messages wait out their visibility timeout outside the line and then queue again:
+    // Lq (visible messages) = λ · Wq (total time in line per message) must still hold.
+    let r = results(
+        r#"{ "name": "lq", "duration": "6000s", "warmup": "200s", "seed": 9,
+        "producers": [ { "id": "p", "to": "q", "rate": 6 } ],
+        "queues": [ { "id": "q", "visibility_timeout": "2s" } ],
+        "consumers": [ { "id": "c", "from": "q", "failure_rate": 0.2, "service_time": { "exponential": { "mean": "100ms" } } } ] }"#,
+    );
+    let c = r.nodes.get("c").unwrap();
+    let (lq, lambda_wq) = (c.queue_depth.mean, c.arrival_rate * c.wait_s.mean_s);
+    assert!(lq > 0.5 && (lq - lambda_wq).abs() / lq < 0.02, "Lq {lq} vs λWq {lambda_wq}");
+    let (l, lambda_w) = (c.mean_number_in_system, c.littles_law_lambda_w);
+    assert!((l - lambda_w).abs() / l < 0.01, "L {l} vs λW {lambda_w}");
+}
+
+#[test]
 fn an_outage_backlog_grows_at_lambda_and_drains_at_c_mu_minus_lambda() {
     // Even arrivals λ = 10/s, 2 slots of constant 100 ms: cμ = 20/s. Outage 60–120 s.
     let s = scenario(

@@ -5,7 +5,7 @@
 //! `cargo bench --bench engine` (set `EVENTFLOW_LEAN_LOOP` to the lean loop's directory when
 //! it is not at `../shared/reference/lean-loop`; it is skipped when absent).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -32,7 +32,8 @@ fn scenario() -> eventflow::model::Scenario {
 /// Customers per second of one engine run, and the run's mean wait (to check it is M/M/10).
 fn engine_round(s: &eventflow::model::Scenario) -> (f64, f64) {
     let start = Instant::now();
-    let mut sim = Simulation::new(s, &RunOptions::default()).expect("the benchmark scenario compiles");
+    let mut sim =
+        Simulation::new(s, &RunOptions::default()).expect("the benchmark scenario compiles");
     sim.run_to_end();
     let wall = start.elapsed().as_secs_f64();
     let r = sim.results();
@@ -44,18 +45,32 @@ fn engine_round(s: &eventflow::model::Scenario) -> (f64, f64) {
 fn lean_loop_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("EVENTFLOW_LEAN_LOOP")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/lean-loop"));
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/lean-loop")
+        });
     dir.join("Cargo.toml").exists().then_some(dir)
 }
 
 /// Customers per second of the lean loop, built and run by cargo.
-fn lean_round(dir: &PathBuf) -> Option<f64> {
+fn lean_round(dir: &Path) -> Option<f64> {
     let out = Command::new(env!("CARGO"))
         .args(["run", "--release", "--quiet", "--manifest-path"])
         .arg(dir.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/lean-loop"))
-        .args(["--", "--lam", "9", "--mu", "1", "--c", "10", "--customers", &CUSTOMERS.to_string(), "--seed", "1"])
+        .args([
+            "--",
+            "--lam",
+            "9",
+            "--mu",
+            "1",
+            "--c",
+            "10",
+            "--customers",
+            &CUSTOMERS.to_string(),
+            "--seed",
+            "1",
+        ])
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
@@ -83,19 +98,26 @@ fn main() {
         let (rate, wq) = engine_round(&s);
         engine.push(rate);
         wait = wq;
-        if let Some(dir) = &lean {
-            if let Some(rate) = lean_round(dir) {
-                yardstick.push(rate);
-            }
+        if let Some(dir) = &lean
+            && let Some(rate) = lean_round(dir)
+        {
+            yardstick.push(rate);
         }
     }
     let e = median(engine);
-    println!("engine  M/M/10, {CUSTOMERS} customers, all measurement on: {e:>12.0} customers/s (median of {ROUNDS}; mean wait {wait:.4}s, Erlang C 0.6687s)");
+    println!(
+        "engine  M/M/10, {CUSTOMERS} customers, all measurement on: {e:>12.0} customers/s (median of {ROUNDS}; mean wait {wait:.4}s, Erlang C 0.6687s)"
+    );
     if yardstick.is_empty() {
         println!("lean loop: not found (set EVENTFLOW_LEAN_LOOP); no ratio");
     } else {
         let l = median(yardstick);
-        println!("lean loop M/M/10, {CUSTOMERS} customers, no routing or metrics: {l:>6.0} customers/s (median of {ROUNDS})");
-        println!("engine / lean loop = {:.1} % (target ≥ 25 %)", 100.0 * e / l);
+        println!(
+            "lean loop M/M/10, {CUSTOMERS} customers, no routing or metrics: {l:>6.0} customers/s (median of {ROUNDS})"
+        );
+        println!(
+            "engine / lean loop = {:.1} % (target ≥ 25 %)",
+            100.0 * e / l
+        );
     }
 }

@@ -37,7 +37,7 @@ pub fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -60,32 +60,74 @@ pub fn table(r: &Results) -> String {
         r.engine.wall_seconds
     );
     if let Some(stop) = &r.engine.stopped {
-        let _ = writeln!(out, "STOPPED at {}: {stop}", human_secs(r.engine.simulated_s));
+        let _ = writeln!(
+            out,
+            "STOPPED at {}: {stop}",
+            human_secs(r.engine.simulated_s)
+        );
     }
     let _ = writeln!(out);
     let _ = writeln!(
         out,
         "{:<22} {:<9} {:>10} {:>10} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>6}",
-        "node", "kind", "arrived", "completed", "λ/s", "thru/s", "L", "λW", "W", "wait p99", "lat p99", "util"
+        "node",
+        "kind",
+        "arrived",
+        "completed",
+        "λ/s",
+        "thru/s",
+        "L",
+        "λW",
+        "W",
+        "wait p99",
+        "lat p99",
+        "util"
     );
     for (id, n) in &r.nodes.0 {
-        let util = if n.kind == "consumer" { format!("{:.0}%", n.utilization * 100.0) } else { String::new() };
+        let util = if n.kind == "consumer" {
+            format!("{:.0}%", n.utilization * 100.0)
+        } else {
+            String::new()
+        };
         let (l, lw, w, wait, lat) = if matches!(n.kind, "consumer" | "queue" | "stream") {
             (
                 format!("{:.2}", n.mean_number_in_system),
                 format!("{:.2}", n.littles_law_lambda_w),
                 human_secs(n.mean_time_in_system_s),
-                if n.kind == "consumer" { human_secs(n.wait_s.p99_s) } else { String::new() },
-                if n.kind == "consumer" { human_secs(n.latency_s.p99_s) } else { String::new() },
+                if n.kind == "consumer" {
+                    human_secs(n.wait_s.p99_s)
+                } else {
+                    String::new()
+                },
+                if n.kind == "consumer" {
+                    human_secs(n.latency_s.p99_s)
+                } else {
+                    String::new()
+                },
             )
         } else {
             Default::default()
         };
-        let name: String = if id.chars().count() > 22 { id.chars().take(21).chain(['…']).collect() } else { id.clone() };
+        let name: String = if id.chars().count() > 22 {
+            id.chars().take(21).chain(['…']).collect()
+        } else {
+            id.clone()
+        };
         let _ = writeln!(
             out,
             "{:<22} {:<9} {:>10} {:>10} {:>9.2} {:>9.2} {:>8} {:>9} {:>9} {:>9} {:>9} {:>6}",
-            name, n.kind, count(n.arrived), count(n.completed), n.arrival_rate, n.throughput, l, lw, w, wait, lat, util
+            name,
+            n.kind,
+            count(n.arrived),
+            count(n.completed),
+            n.arrival_rate,
+            n.throughput,
+            l,
+            lw,
+            w,
+            wait,
+            lat,
+            util
         );
         let mut extras = Vec::new();
         for (label, v) in [
@@ -105,7 +147,11 @@ pub fn table(r: &Results) -> String {
             }
         }
         if let Some(lag) = n.lag.filter(|l| *l > 0) {
-            extras.push(format!("backlog {} (oldest {})", count(lag), human_secs(n.lag_s.unwrap_or(0.0))));
+            extras.push(format!(
+                "backlog {} (oldest {})",
+                count(lag),
+                human_secs(n.lag_s.unwrap_or(0.0))
+            ));
         }
         for (reason, v) in &n.dead_letter_reasons {
             extras.push(format!("{reason}: {}", count(*v)));
@@ -211,9 +257,21 @@ pub fn analysis_table(a: &Analysis) -> String {
             sig(n.lambda_w),
             gap(n.gap),
             sig(n.lq),
-            if n.kind == "consumer" { human_secs(n.wq_s) } else { String::new() },
-            if n.kind == "consumer" { sig(n.lambda_wq) } else { String::new() },
-            if n.kind == "consumer" { gap(n.lq_gap) } else { String::new() },
+            if n.kind == "consumer" {
+                human_secs(n.wq_s)
+            } else {
+                String::new()
+            },
+            if n.kind == "consumer" {
+                sig(n.lambda_wq)
+            } else {
+                String::new()
+            },
+            if n.kind == "consumer" {
+                gap(n.lq_gap)
+            } else {
+                String::new()
+            },
         );
     }
     let s = &ll.system;
@@ -229,22 +287,45 @@ pub fn analysis_table(a: &Analysis) -> String {
     );
     if !a.capacity.0.is_empty() {
         let _ = writeln!(out);
-        let _ = writeln!(out, "Capacity (prediction at the measured λ beside the simulation)");
+        let _ = writeln!(
+            out,
+            "Capacity (prediction at the measured λ beside the simulation)"
+        );
         let _ = writeln!(
             out,
             "{:<22} {:<12} {:>5} {:>7} {:>7} {:>10} {:>10} {:>10} {:>10} {:>6} {:>6}",
-            "consumer", "model", "c", "ρ sim", "ρ pred", "Wq sim", "Wq pred", "W sim", "W pred", "c@ρ", "c@SLO"
+            "consumer",
+            "model",
+            "c",
+            "ρ sim",
+            "ρ pred",
+            "Wq sim",
+            "Wq pred",
+            "W sim",
+            "W pred",
+            "c@ρ",
+            "c@SLO"
         );
         for (id, c) in a.capacity.iter() {
             let model = match (&c.predicted, c.throttle_probability) {
                 (Some(p), _) => {
                     let name = match p.model {
-                        crate::analysis::Model::Mmc if c.source == crate::analysis::capacity::Source::Stream => "M/M/1 ×e",
+                        crate::analysis::Model::Mmc
+                            if c.source == crate::analysis::capacity::Source::Stream =>
+                        {
+                            "M/M/1 ×e"
+                        }
                         crate::analysis::Model::Mmc => "M/M/c",
-                        crate::analysis::Model::AllenCunneen | crate::analysis::Model::Kingman => "Allen–Cunneen",
+                        crate::analysis::Model::AllenCunneen | crate::analysis::Model::Kingman => {
+                            "Allen–Cunneen"
+                        }
                         crate::analysis::Model::Mg1 | crate::analysis::Model::Md1 => "M/G/1",
                     };
-                    if c.accuracy == crate::analysis::Accuracy::Exact { name.to_owned() } else { format!("≈{name}") }
+                    if c.accuracy == crate::analysis::Accuracy::Exact {
+                        name.to_owned()
+                    } else {
+                        format!("≈{name}")
+                    }
                 }
                 (None, Some(_)) => "Erlang B".to_owned(),
                 (None, None) => "—".to_owned(),
@@ -259,9 +340,23 @@ pub fn analysis_table(a: &Analysis) -> String {
                 format!("{:.0}%", c.simulated.rho * 100.0),
                 p.map_or_else(|| "—".into(), |p| format!("{:.0}%", p.rho * 100.0)),
                 human_secs(c.simulated.wq_s),
-                p.map_or_else(|| "—".into(), |p| if p.stable { opt_secs(p.wq_s) } else { "unstable".into() }),
+                p.map_or_else(
+                    || "—".into(),
+                    |p| if p.stable {
+                        opt_secs(p.wq_s)
+                    } else {
+                        "unstable".into()
+                    }
+                ),
                 human_secs(c.simulated.w_s),
-                p.map_or_else(|| "—".into(), |p| if p.stable { opt_secs(p.w_s) } else { "unstable".into() }),
+                p.map_or_else(
+                    || "—".into(),
+                    |p| if p.stable {
+                        opt_secs(p.w_s)
+                    } else {
+                        "unstable".into()
+                    }
+                ),
                 opt_count(c.recommendation.concurrency_for_utilization),
                 opt_count(c.recommendation.concurrency_for_wait),
             );
@@ -270,7 +365,10 @@ pub fn analysis_table(a: &Analysis) -> String {
                 extras.push(format!("P(throttled) {:.2}%", t * 100.0));
             }
             if c.backlog_growth_per_s > 0.0 {
-                extras.push(format!("overloaded: backlog grows {}/s", sig(c.backlog_growth_per_s)));
+                extras.push(format!(
+                    "overloaded: backlog grows {}/s",
+                    sig(c.backlog_growth_per_s)
+                ));
             }
             // Bucket rates of a busy Poisson stream always peak a little above the mean: mention
             // the peak only when it clearly overloads the consumer.
@@ -278,26 +376,41 @@ pub fn analysis_table(a: &Analysis) -> String {
                 && g > 0.0
                 && g > 0.1 * (peak - g)
             {
-                extras.push(format!("peak λ {}/s grows the backlog {}/s", sig(peak), sig(g)));
+                extras.push(format!(
+                    "peak λ {}/s grows the backlog {}/s",
+                    sig(peak),
+                    sig(g)
+                ));
             }
             if c.backlog_peak > 0 {
                 extras.push(format!(
                     "worst backlog {} {}",
                     count(c.backlog_peak),
-                    c.drain_time_peak_s.map_or_else(|| "never drains at the mean λ".into(), |t| format!("drains in {}", human_secs(t)))
+                    c.drain_time_peak_s.map_or_else(
+                        || "never drains at the mean λ".into(),
+                        |t| format!("drains in {}", human_secs(t))
+                    )
                 ));
             }
             if let Some(b) = c.backlog_end.filter(|b| *b > 0) {
                 extras.push(format!(
                     "backlog at end {} {}",
                     count(b),
-                    c.drain_time_end_s.map_or_else(|| "never drains at the mean λ".into(), |t| format!("drains in {}", human_secs(t)))
+                    c.drain_time_end_s.map_or_else(
+                        || "never drains at the mean λ".into(),
+                        |t| format!("drains in {}", human_secs(t))
+                    )
                 ));
             }
             if let Some(pa) = &c.recommendation.partitions {
                 let plan = match pa.plan {
-                    Some(crate::analysis::HotKeyPlan::Partitions { partitions, .. }) => format!("{partitions} partitions keep up"),
-                    Some(crate::analysis::HotKeyPlan::KeyExceedsInstance { key_rate_per_s, instance_rate_per_s }) => format!(
+                    Some(crate::analysis::HotKeyPlan::Partitions { partitions, .. }) => {
+                        format!("{partitions} partitions keep up")
+                    }
+                    Some(crate::analysis::HotKeyPlan::KeyExceedsInstance {
+                        key_rate_per_s,
+                        instance_rate_per_s,
+                    }) => format!(
                         "the hottest key ({}/s) exceeds one instance ({}/s): no partition count helps",
                         sig(key_rate_per_s),
                         sig(instance_rate_per_s)
@@ -311,9 +424,20 @@ pub fn analysis_table(a: &Analysis) -> String {
                 ));
             }
             let target = c.recommendation.utilization_target;
-            extras.push(format!("c@ρ: smallest concurrency with ρ ≤ {:.0}%", target * 100.0));
-            if let Some(crate::analysis::WaitTarget::Percentile { quantile, max_wait_s }) = c.recommendation.wait_target {
-                extras.push(format!("c@SLO: p{} wait ≤ {}", (quantile * 1e5).round() / 1e3, human_secs(max_wait_s)));
+            extras.push(format!(
+                "c@ρ: smallest concurrency with ρ ≤ {:.0}%",
+                target * 100.0
+            ));
+            if let Some(crate::analysis::WaitTarget::Percentile {
+                quantile,
+                max_wait_s,
+            }) = c.recommendation.wait_target
+            {
+                extras.push(format!(
+                    "c@SLO: p{} wait ≤ {}",
+                    (quantile * 1e5).round() / 1e3,
+                    human_secs(max_wait_s)
+                ));
             }
             let _ = writeln!(out, "{:<22}   └ {}", "", extras.join("; "));
             for note in &c.notes {
@@ -322,12 +446,19 @@ pub fn analysis_table(a: &Analysis) -> String {
         }
     }
     let h = &a.health;
-    let flagged: Vec<_> = h.nodes.iter().filter(|(_, n)| n.worst != HealthState::Ok).collect();
+    let flagged: Vec<_> = h
+        .nodes
+        .iter()
+        .filter(|(_, n)| n.worst != HealthState::Ok)
+        .collect();
     let _ = writeln!(out);
     if flagged.is_empty() {
         let _ = writeln!(out, "Health: every node ok throughout");
     } else {
-        let _ = writeln!(out, "Health (state at end, worst; thresholds first crossed)");
+        let _ = writeln!(
+            out,
+            "Health (state at end, worst; thresholds first crossed)"
+        );
         for (id, n) in flagged {
             let crossings: Vec<String> = n
                 .first_crossings
@@ -338,7 +469,9 @@ pub fn analysis_table(a: &Analysis) -> String {
                     } else {
                         format!("{} > {}", sig(c.value), sig(c.threshold))
                     };
-                    let at = c.at_s.map_or_else(|| "by the end".into(), |t| format!("at {}", human_secs(t)));
+                    let at = c
+                        .at_s
+                        .map_or_else(|| "by the end".into(), |t| format!("at {}", human_secs(t)));
                     format!("{} {} {at} ({value})", c.signal.as_str(), c.level.as_str())
                 })
                 .collect();
@@ -356,7 +489,11 @@ pub fn analysis_table(a: &Analysis) -> String {
 }
 
 fn short(id: &str) -> String {
-    if id.chars().count() > 22 { id.chars().take(21).chain(['…']).collect() } else { id.to_owned() }
+    if id.chars().count() > 22 {
+        id.chars().take(21).chain(['…']).collect()
+    } else {
+        id.to_owned()
+    }
 }
 
 /// The results object with the analysis under `"analysis"`, as pretty JSON.
@@ -413,10 +550,15 @@ pub fn replicated_table(r: &Replicated) -> String {
         }
         let _ = write!(out, "{:<22} {:<9}", short(id), kind);
         for (_, field) in cols {
-            let cell = if kind != "consumer" && matches!(field, "wait_s.mean" | "wait_s.p99" | "latency_s.p99" | "utilization") {
+            let cell = if kind != "consumer"
+                && matches!(
+                    field,
+                    "wait_s.mean" | "wait_s.p99" | "latency_s.p99" | "utilization"
+                ) {
                 String::new()
             } else {
-                r.estimate(&format!("nodes.{id}.{field}")).map_or_else(|| "—".into(), |e| pm(&e))
+                r.estimate(&format!("nodes.{id}.{field}"))
+                    .map_or_else(|| "—".into(), |e| pm(&e))
             };
             let _ = write!(out, " {cell:>19}");
         }
@@ -425,10 +567,15 @@ pub fn replicated_table(r: &Replicated) -> String {
     let _ = writeln!(out);
     let e2e: Vec<String> = ["mean", "p50", "p95", "p99", "max"]
         .iter()
-        .filter_map(|q| r.estimate(&format!("end_to_end.latency_s.{q}")).map(|e| format!("{q} {} s", pm(&e))))
+        .filter_map(|q| {
+            r.estimate(&format!("end_to_end.latency_s.{q}"))
+                .map(|e| format!("{q} {} s", pm(&e)))
+        })
         .collect();
     let _ = writeln!(out, "end to end: {}", e2e.join(", "));
-    let little = r.estimate("analysis.littles_law.system.gap").map_or_else(|| "—".into(), |e| pm(&e));
+    let little = r
+        .estimate("analysis.littles_law.system.gap")
+        .map_or_else(|| "—".into(), |e| pm(&e));
     let _ = writeln!(out, "Little's law gap (system): {little}");
     out
 }
@@ -457,7 +604,15 @@ pub fn default_compare_figures(c: &Comparison) -> Vec<String> {
             }
         }
     }
-    out.extend(["end_to_end.latency_s.mean", "end_to_end.latency_s.p99", "conservation.completed", "conservation.dead_lettered"].map(String::from));
+    out.extend(
+        [
+            "end_to_end.latency_s.mean",
+            "end_to_end.latency_s.p99",
+            "conservation.completed",
+            "conservation.dead_lettered",
+        ]
+        .map(String::from),
+    );
     out
 }
 
@@ -474,8 +629,17 @@ pub fn comparison_table(c: &Comparison, figures: &[String]) -> String {
         c.seeds.len()
     );
     let _ = writeln!(out);
-    let width = figures.iter().map(|f| f.strip_prefix("nodes.").unwrap_or(f).chars().count()).max().unwrap_or(6).max(6);
-    let _ = writeln!(out, "{:<width$} {:>22} {:>22} {:>24}", "figure", "A", "B", "B − A");
+    let width = figures
+        .iter()
+        .map(|f| f.strip_prefix("nodes.").unwrap_or(f).chars().count())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let _ = writeln!(
+        out,
+        "{:<width$} {:>22} {:>22} {:>24}",
+        "figure", "A", "B", "B − A"
+    );
     for f in figures {
         let Some(row) = c.row(f) else { continue };
         let cell = |e: &Option<Estimate>| e.as_ref().map_or_else(|| "—".into(), pm);
@@ -504,10 +668,19 @@ pub fn sweep_table(s: &Sweep, figures: &[String]) -> String {
         s.scenario,
         s.variants.len(),
         s.seeds.len(),
-        if s.seeds.len() == 1 { "" } else { "s; mean ± 95% CI half-width" }
+        if s.seeds.len() == 1 {
+            ""
+        } else {
+            "s; mean ± 95% CI half-width"
+        }
     );
     let _ = writeln!(out);
-    let headers: Vec<String> = s.paths.iter().chain(figures).map(|h| h.strip_prefix("nodes.").unwrap_or(h).to_owned()).collect();
+    let headers: Vec<String> = s
+        .paths
+        .iter()
+        .chain(figures)
+        .map(|h| h.strip_prefix("nodes.").unwrap_or(h).to_owned())
+        .collect();
     let rows: Vec<Vec<String>> = s
         .variants
         .iter()
@@ -516,17 +689,32 @@ pub fn sweep_table(s: &Sweep, figures: &[String]) -> String {
             assignments
                 .iter()
                 .map(|(_, x)| crate::analysis::sweep::value_text(x))
-                .chain(figures.iter().map(|f| s.estimate(v, f).map_or_else(|| "—".into(), |e| pm(&e))))
+                .chain(
+                    figures
+                        .iter()
+                        .map(|f| s.estimate(v, f).map_or_else(|| "—".into(), |e| pm(&e))),
+                )
                 .collect()
         })
         .collect();
     let widths: Vec<usize> = headers
         .iter()
         .enumerate()
-        .map(|(i, h)| rows.iter().map(|r| r[i].chars().count()).chain([h.chars().count()]).max().unwrap_or(0))
+        .map(|(i, h)| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([h.chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let line = |cells: &[String]| -> String {
-        cells.iter().zip(&widths).map(|(c, w)| format!("{c:>w$}")).collect::<Vec<_>>().join("  ")
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:>w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
     };
     let _ = writeln!(out, "{}", line(&headers));
     for r in &rows {
@@ -547,11 +735,18 @@ pub fn sweep_csv(s: &Sweep, figures: &[String]) -> String {
     }
     let _ = writeln!(out, "{}", header.join(","));
     for (v, (assignments, _)) in s.variants.iter().enumerate() {
-        let mut row: Vec<String> = assignments.iter().map(|(_, x)| csv_field(&crate::analysis::sweep::value_text(x))).collect();
+        let mut row: Vec<String> = assignments
+            .iter()
+            .map(|(_, x)| csv_field(&crate::analysis::sweep::value_text(x)))
+            .collect();
         for f in figures {
             let e = s.estimate(v, f);
             row.push(e.map(|e| e.mean.to_string()).unwrap_or_default());
-            row.push(e.and_then(|e| e.ci95_half_width).map(|h| h.to_string()).unwrap_or_default());
+            row.push(
+                e.and_then(|e| e.ci95_half_width)
+                    .map(|h| h.to_string())
+                    .unwrap_or_default(),
+            );
         }
         let _ = writeln!(out, "{}", row.join(","));
     }
@@ -559,7 +754,11 @@ pub fn sweep_csv(s: &Sweep, figures: &[String]) -> String {
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
 }
 
 #[cfg(test)]
@@ -583,7 +782,11 @@ mod tests {
         assert_eq!(sig(1234.4), "1234");
         assert_eq!(sig(0.0), "0");
         assert_eq!(sig(f64::NAN), "—");
-        let e = Estimate { mean: 1.5, ci95_half_width: Some(0.25), n: 3 };
+        let e = Estimate {
+            mean: 1.5,
+            ci95_half_width: Some(0.25),
+            n: 3,
+        };
         assert_eq!(pm(&e), "1.500 ± 0.2500");
     }
 }

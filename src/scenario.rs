@@ -13,9 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::model::{
-    Distribution, FaultKind, Kind, QueueType, Scenario, TimelineAction, FORMAT,
-};
+use crate::model::{Distribution, FORMAT, FaultKind, Kind, QueueType, Scenario, TimelineAction};
 
 /// How serious a problem is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -44,12 +42,22 @@ pub struct Problem {
 impl Problem {
     /// An error at `path`.
     pub fn error(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Problem { severity: Severity::Error, path: path.into(), message: message.into(), hint: None }
+        Problem {
+            severity: Severity::Error,
+            path: path.into(),
+            message: message.into(),
+            hint: None,
+        }
     }
 
     /// A warning at `path`.
     pub fn warning(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Problem { severity: Severity::Warning, path: path.into(), message: message.into(), hint: None }
+        Problem {
+            severity: Severity::Warning,
+            path: path.into(),
+            message: message.into(),
+            hint: None,
+        }
     }
 
     /// With a hint.
@@ -112,8 +120,14 @@ pub enum LoadError {
 }
 
 fn render_problems(file: &str, problems: &[Problem]) -> String {
-    let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
-    let mut out = format!("{file}: {errors} problem{}", if errors == 1 { "" } else { "s" });
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    let mut out = format!(
+        "{file}: {errors} problem{}",
+        if errors == 1 { "" } else { "s" }
+    );
     for p in problems {
         out.push_str(&format!("\n  {p}"));
     }
@@ -126,8 +140,16 @@ impl LoadError {
     pub fn problems(&self) -> Vec<Problem> {
         match self {
             LoadError::Io { message, .. } => vec![Problem::error("", message.clone())],
-            LoadError::Syntax { line, column, message, .. } => {
-                vec![Problem::error("", format!("line {line}, column {column}: {message}"))]
+            LoadError::Syntax {
+                line,
+                column,
+                message,
+                ..
+            } => {
+                vec![Problem::error(
+                    "",
+                    format!("line {line}, column {column}: {message}"),
+                )]
             }
             LoadError::Invalid { problems, .. } => problems.clone(),
         }
@@ -168,7 +190,8 @@ pub fn parse(text: &str, file: &str) -> Result<Loaded, LoadError> {
     if text.trim().is_empty() {
         return Err(LoadError::Io {
             file: file.to_owned(),
-            message: "the file is empty; a scenario is a JSON object (see scenarios/ for examples)".into(),
+            message: "the file is empty; a scenario is a JSON object (see scenarios/ for examples)"
+                .into(),
         });
     }
     let value: Value = serde_json::from_str(text).map_err(|e| LoadError::Syntax {
@@ -177,7 +200,10 @@ pub fn parse(text: &str, file: &str) -> Result<Loaded, LoadError> {
         column: e.column(),
         message: syntax_message(&e),
     })?;
-    from_value(value).map_err(|problems| LoadError::Invalid { file: file.to_owned(), problems })
+    from_value(value).map_err(|problems| LoadError::Invalid {
+        file: file.to_owned(),
+        problems,
+    })
 }
 
 fn syntax_message(e: &serde_json::Error) -> String {
@@ -196,18 +222,32 @@ fn syntax_message(e: &serde_json::Error) -> String {
 pub fn from_value(value: Value) -> Result<Loaded, Vec<Problem>> {
     let value = migrate(value).map_err(|p| vec![p])?;
     let Value::Object(mut root) = value else {
-        return Err(vec![Problem::error("", "a scenario must be a JSON object { … }")]);
+        return Err(vec![Problem::error(
+            "",
+            "a scenario must be a JSON object { … }",
+        )]);
     };
     let mut problems = Vec::new();
 
     // Components are read one by one so that one bad component does not hide the others.
-    let sections = ["producers", "buses", "queues", "streams", "consumers", "faults", "timeline"];
+    let sections = [
+        "producers",
+        "buses",
+        "queues",
+        "streams",
+        "consumers",
+        "faults",
+        "timeline",
+    ];
     let mut taken: Vec<(&str, Vec<Value>)> = Vec::new();
     for key in sections {
         match root.get_mut(key) {
             Some(Value::Array(items)) => taken.push((key, std::mem::take(items))),
             Some(other) if !other.is_null() => {
-                problems.push(Problem::error(key, format!("must be an array, found {}", kind_name(other))));
+                problems.push(Problem::error(
+                    key,
+                    format!("must be an array, found {}", kind_name(other)),
+                ));
                 root.remove(key);
             }
             _ => {}
@@ -261,7 +301,10 @@ pub fn from_value(value: Value) -> Result<Loaded, Vec<Problem>> {
         all.sort_by_key(|p| p.severity);
         return Err(all);
     }
-    Ok(Loaded { scenario, warnings: all })
+    Ok(Loaded {
+        scenario,
+        warnings: all,
+    })
 }
 
 /// Upgrades older formats to the current one (the hook for future versions).
@@ -286,21 +329,30 @@ pub fn migrate(mut value: Value) -> Result<Value, Problem> {
             Err(Problem::error(
                 "format",
                 if newer {
-                    format!("\"{f}\" was written by a newer eventflow; this build reads \"{FORMAT}\"")
+                    format!(
+                        "\"{f}\" was written by a newer eventflow; this build reads \"{FORMAT}\""
+                    )
                 } else {
                     format!("unknown format \"{f}\"")
                 },
             )
             .hint(Some(format!("use \"{FORMAT}\""))))
         }
-        Some(other) => Err(Problem::error("format", format!("must be a string, found {}", kind_name(other)))
-            .hint(Some(format!("use \"{FORMAT}\"")))),
+        Some(other) => Err(Problem::error(
+            "format",
+            format!("must be a string, found {}", kind_name(other)),
+        )
+        .hint(Some(format!("use \"{FORMAT}\"")))),
     }
 }
 
 /// Deserializes `value`, collecting every unknown field (each is removed and the parse retried)
 /// and the first type error.
-fn deserialize_collect<T: DeserializeOwned>(mut value: Value, base: &str, problems: &mut Vec<Problem>) -> Option<T> {
+fn deserialize_collect<T: DeserializeOwned>(
+    mut value: Value,
+    base: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
     for _ in 0..64 {
         match serde_path_to_error::deserialize::<_, T>(&value) {
             Ok(v) => return Some(v),
@@ -320,8 +372,11 @@ fn deserialize_collect<T: DeserializeOwned>(mut value: Value, base: &str, proble
                     path.push_str(&field);
                     let hint = did_you_mean(&field, expected.iter().map(String::as_str));
                     problems.push(
-                        Problem::error(path, format!("unknown field `{field}`"))
-                            .hint(hint.or_else(|| Some(format!("expected one of: {}", expected.join(", "))))),
+                        Problem::error(path, format!("unknown field `{field}`")).hint(
+                            hint.or_else(|| {
+                                Some(format!("expected one of: {}", expected.join(", ")))
+                            }),
+                        ),
                     );
                     if remove_at(&mut value, &segments, &field) {
                         continue;
@@ -348,9 +403,8 @@ impl From<&serde_path_to_error::Segment> for Seg {
     fn from(s: &serde_path_to_error::Segment) -> Self {
         match s {
             serde_path_to_error::Segment::Seq { index } => Seg::Index(*index),
-            serde_path_to_error::Segment::Map { key } | serde_path_to_error::Segment::Enum { variant: key } => {
-                Seg::Key(key.clone())
-            }
+            serde_path_to_error::Segment::Map { key }
+            | serde_path_to_error::Segment::Enum { variant: key } => Seg::Key(key.clone()),
             serde_path_to_error::Segment::Unknown => Seg::Other,
         }
     }
@@ -435,7 +489,9 @@ fn levenshtein(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -443,7 +499,10 @@ fn levenshtein(a: &str, b: &str) -> usize {
 }
 
 /// `Some("did you mean `x`?")` for the closest candidate within a sensible edit distance.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let limit = (word.chars().count() / 3).max(2);
     candidates
         .into_iter()
@@ -457,7 +516,10 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
 /// then, when there are no errors, the lints of [`lint`] as warnings.
 #[must_use]
 pub fn validate(s: &Scenario) -> Vec<Problem> {
-    let mut v = Validator { s, problems: Vec::new() };
+    let mut v = Validator {
+        s,
+        problems: Vec::new(),
+    };
     v.run();
     if v.problems.iter().all(|p| p.severity != Severity::Error) {
         v.problems.extend(lint(s));
@@ -470,10 +532,17 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
 fn effective_template(t: &Value) -> Value {
     let mut v = t.clone();
     if let Some(o) = v.as_object_mut() {
-        for (k, d) in [("version", "0"), ("detail-type", "Event"), ("source", "eventflow"), ("account", "123456789012"), ("region", "us-east-1")] {
+        for (k, d) in [
+            ("version", "0"),
+            ("detail-type", "Event"),
+            ("source", "eventflow"),
+            ("account", "123456789012"),
+            ("region", "us-east-1"),
+        ] {
             o.entry(k).or_insert_with(|| Value::String(d.into()));
         }
-        o.entry("detail").or_insert_with(|| Value::Object(serde_json::Map::new()));
+        o.entry("detail")
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
     }
     v
 }
@@ -486,14 +555,21 @@ pub fn lint(s: &Scenario) -> Vec<Problem> {
     let mut out = Vec::new();
     // Which event templates can reach each bus: producers and emits sending to it, and (when a
     // bus forwards untransformed to another) the templates reaching the forwarding bus.
-    let mut reaching: std::collections::BTreeMap<&str, Vec<Value>> = std::collections::BTreeMap::new();
+    let mut reaching: std::collections::BTreeMap<&str, Vec<Value>> =
+        std::collections::BTreeMap::new();
     let mut opaque: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for p in &s.producers {
-        reaching.entry(&p.to).or_default().push(effective_template(&p.event));
+        reaching
+            .entry(&p.to)
+            .or_default()
+            .push(effective_template(&p.event));
     }
     for c in &s.consumers {
         for e in &c.emits {
-            reaching.entry(&e.to).or_default().push(effective_template(&e.event));
+            reaching
+                .entry(&e.to)
+                .or_default()
+                .push(effective_template(&e.event));
         }
     }
     for _ in 0..s.buses.len() {
@@ -504,7 +580,8 @@ pub fn lint(s: &Scenario) -> Vec<Problem> {
                         if t.transform.is_some() || opaque.contains(b.id.as_str()) {
                             opaque.insert(&t.to);
                         }
-                        let from: Vec<Value> = reaching.get(b.id.as_str()).cloned().unwrap_or_default();
+                        let from: Vec<Value> =
+                            reaching.get(b.id.as_str()).cloned().unwrap_or_default();
                         let entry = reaching.entry(&t.to).or_default();
                         for v in from {
                             if !entry.contains(&v) {
@@ -518,15 +595,25 @@ pub fn lint(s: &Scenario) -> Vec<Problem> {
     }
     for (i, b) in s.buses.iter().enumerate() {
         let templates = reaching.get(b.id.as_str()).map_or(&[][..], Vec::as_slice);
-        if templates.is_empty() && !s.timeline.iter().any(|t| matches!(&t.action, TimelineAction::Replay { bus, .. } if *bus == b.id)) {
-            out.push(Problem::warning(format!("buses[{i}]"), format!("nothing sends events to bus \"{}\"", b.id)));
+        if templates.is_empty()
+            && !s
+                .timeline
+                .iter()
+                .any(|t| matches!(&t.action, TimelineAction::Replay { bus, .. } if *bus == b.id))
+        {
+            out.push(Problem::warning(
+                format!("buses[{i}]"),
+                format!("nothing sends events to bus \"{}\"", b.id),
+            ));
             continue;
         }
         if opaque.contains(b.id.as_str()) {
             continue;
         }
         for (j, r) in b.rules.iter().enumerate() {
-            let Ok(pattern) = crate::pattern::Pattern::parse(&r.pattern) else { continue };
+            let Ok(pattern) = crate::pattern::Pattern::parse(&r.pattern) else {
+                continue;
+            };
             if !templates.iter().any(|t| pattern.may_match_template(t)) {
                 out.push(
                     Problem::warning(format!("buses[{i}].rules[{j}].pattern"), format!("rule \"{}\" can never match: no producer's or consumer's events fit its pattern", r.id))
@@ -547,27 +634,60 @@ pub fn lint(s: &Scenario) -> Vec<Problem> {
         .queues
         .iter()
         .filter_map(|q| q.dead_letter.as_deref())
-        .chain(s.buses.iter().flat_map(|b| b.rules.iter().flat_map(|r| r.targets.iter().filter_map(|t| t.dead_letter.as_deref()))))
+        .chain(s.buses.iter().flat_map(|b| {
+            b.rules
+                .iter()
+                .flat_map(|r| r.targets.iter().filter_map(|t| t.dead_letter.as_deref()))
+        }))
         .collect();
     for (i, q) in s.queues.iter().enumerate() {
-        let read = s.consumers.iter().any(|c| c.from.as_deref() == Some(q.id.as_str()));
+        let read = s
+            .consumers
+            .iter()
+            .any(|c| c.from.as_deref() == Some(q.id.as_str()));
         if !read && !dlqs.contains(q.id.as_str()) {
-            out.push(Problem::warning(format!("queues[{i}]"), format!("no consumer reads queue \"{}\": its messages only pile up", q.id)));
+            out.push(Problem::warning(
+                format!("queues[{i}]"),
+                format!(
+                    "no consumer reads queue \"{}\": its messages only pile up",
+                    q.id
+                ),
+            ));
         }
     }
     for (i, c) in s.consumers.iter().enumerate() {
         match &c.from {
             None => {
-                let invoked = s.buses.iter().any(|b| b.rules.iter().any(|r| r.targets.iter().any(|t| t.to == c.id)));
+                let invoked = s.buses.iter().any(|b| {
+                    b.rules
+                        .iter()
+                        .any(|r| r.targets.iter().any(|t| t.to == c.id))
+                });
                 if !invoked {
-                    out.push(Problem::warning(format!("consumers[{i}]"), format!("consumer \"{}\" reads nothing and no rule invokes it", c.id)).hint(Some("set `from` to a queue or stream, or name it as a rule target".into())));
+                    out.push(
+                        Problem::warning(
+                            format!("consumers[{i}]"),
+                            format!("consumer \"{}\" reads nothing and no rule invokes it", c.id),
+                        )
+                        .hint(Some(
+                            "set `from` to a queue or stream, or name it as a rule target".into(),
+                        )),
+                    );
                 }
             }
             Some(from) => {
-                if let Some(st) = s.streams.iter().find(|x| &x.id == from) {
-                    if c.concurrency > st.partitions {
-                        out.push(Problem::warning(format!("consumers[{i}].concurrency"), format!("{} instances read a stream of {} partitions: {} sit idle", c.concurrency, st.partitions, c.concurrency - st.partitions)));
-                    }
+                if let Some(st) = s.streams.iter().find(|x| &x.id == from)
+                    && c.concurrency > st.partitions
+                {
+                    out.push(Problem::warning(
+                        format!("consumers[{i}].concurrency"),
+                        format!(
+                            "{} instances read a stream of {} partitions: {} sit idle",
+                            c.concurrency,
+                            st.partitions,
+                            c.concurrency - st.partitions
+                        ),
+                    ));
                 }
             }
         }
@@ -602,11 +722,20 @@ impl Validator<'_> {
         match comps.iter().find(|(i, _)| *i == id) {
             Some((_, k)) if kinds.contains(k) => Some(*k),
             Some((_, k)) => {
-                self.err(path, format!("\"{id}\" is a {}, but this must be {what}", k.as_str()));
+                self.err(
+                    path,
+                    format!("\"{id}\" is a {}, but this must be {what}", k.as_str()),
+                );
                 None
             }
             None => {
-                let hint = did_you_mean(id, comps.iter().filter(|(_, k)| kinds.contains(k)).map(|(i, _)| *i));
+                let hint = did_you_mean(
+                    id,
+                    comps
+                        .iter()
+                        .filter(|(_, k)| kinds.contains(k))
+                        .map(|(i, _)| *i),
+                );
                 self.err_hint(path, format!("no {what} has id \"{id}\""), hint);
                 None
             }
@@ -615,13 +744,19 @@ impl Validator<'_> {
 
     fn positive_rate(&mut self, path: String, rate: f64, allow_zero: bool) {
         if !rate.is_finite() || rate < 0.0 || (!allow_zero && rate == 0.0) {
-            self.err(path, format!("rate must be a positive number of events per second, found {rate}"));
+            self.err(
+                path,
+                format!("rate must be a positive number of events per second, found {rate}"),
+            );
         }
     }
 
     fn probability(&mut self, path: String, p: f64) {
         if !(0.0..=1.0).contains(&p) || !p.is_finite() {
-            self.err(path, format!("must be a probability between 0 and 1, found {p}"));
+            self.err(
+                path,
+                format!("must be a probability between 0 and 1, found {p}"),
+            );
         }
     }
 
@@ -630,17 +765,26 @@ impl Validator<'_> {
             Distribution::Constant(_) => {}
             Distribution::Exponential { mean } => {
                 if mean.0 == 0 {
-                    self.err(format!("{path}.exponential.mean"), "mean must be above zero".into());
+                    self.err(
+                        format!("{path}.exponential.mean"),
+                        "mean must be above zero".into(),
+                    );
                 }
             }
             Distribution::Uniform([lo, hi]) => {
                 if lo > hi {
-                    self.err(format!("{path}.uniform"), format!("lower bound {lo} is above upper bound {hi}"));
+                    self.err(
+                        format!("{path}.uniform"),
+                        format!("lower bound {lo} is above upper bound {hi}"),
+                    );
                 }
             }
             Distribution::Lognormal { mean, .. } => {
                 if mean.0 == 0 {
-                    self.err(format!("{path}.lognormal.mean"), "mean must be above zero".into());
+                    self.err(
+                        format!("{path}.lognormal.mean"),
+                        "mean must be above zero".into(),
+                    );
                 }
             }
         }
@@ -649,7 +793,11 @@ impl Validator<'_> {
     fn template(&mut self, path: &str, template: &Value, in_emits: bool) {
         if let Err(errors) = crate::sim::template::Template::compile(template, in_emits) {
             for (p, m) in errors {
-                let full = if p.is_empty() { path.to_owned() } else { format!("{path}.{p}") };
+                let full = if p.is_empty() {
+                    path.to_owned()
+                } else {
+                    format!("{path}.{p}")
+                };
                 self.err(full, m);
             }
         }
@@ -658,7 +806,11 @@ impl Validator<'_> {
     fn pattern(&mut self, path: &str, pattern: &Value) {
         if let Err(errors) = crate::pattern::Pattern::parse(pattern) {
             for e in errors {
-                let full = if e.path.is_empty() { path.to_owned() } else { format!("{path}.{}", e.path) };
+                let full = if e.path.is_empty() {
+                    path.to_owned()
+                } else {
+                    format!("{path}.{}", e.path)
+                };
                 self.err(full, e.message);
             }
         }
@@ -667,18 +819,27 @@ impl Validator<'_> {
     fn run(&mut self) {
         let s = self.s;
         if s.duration.0 == 0 {
-            self.err("duration".into(), "the run must last longer than zero".into());
+            self.err(
+                "duration".into(),
+                "the run must last longer than zero".into(),
+            );
         }
         if s.warmup >= s.duration && s.duration.0 > 0 {
             self.err(
                 "warmup".into(),
-                format!("warm-up {} is not shorter than the run ({})", s.warmup, s.duration),
+                format!(
+                    "warm-up {} is not shorter than the run ({})",
+                    s.warmup, s.duration
+                ),
             );
         }
-        if let Some(st) = &s.settings {
-            if st.series_buckets == Some(0) {
-                self.err("settings.series_buckets".into(), "needs at least one bucket".into());
-            }
+        if let Some(st) = &s.settings
+            && st.series_buckets == Some(0)
+        {
+            self.err(
+                "settings.series_buckets".into(),
+                "needs at least one bucket".into(),
+            );
         }
 
         // Ids: non-empty and unique across the whole file.
@@ -706,7 +867,12 @@ impl Validator<'_> {
             if id.trim().is_empty() {
                 self.err(path, "id must not be empty".into());
             } else if let Some(first) = seen.get(id) {
-                self.err(path, format!("id \"{id}\" is already used at {first}; ids are unique across the file"));
+                self.err(
+                    path,
+                    format!(
+                        "id \"{id}\" is already used at {first}; ids are unique across the file"
+                    ),
+                );
             } else {
                 seen.insert(id, path);
             }
@@ -715,24 +881,38 @@ impl Validator<'_> {
         let sinks = [Kind::Bus, Kind::Queue, Kind::Stream];
         for (i, p) in s.producers.iter().enumerate() {
             let base = format!("producers[{i}]");
-            self.reference(format!("{base}.to"), &p.to, &sinks, "a bus, queue or stream");
+            self.reference(
+                format!("{base}.to"),
+                &p.to,
+                &sinks,
+                "a bus, queue or stream",
+            );
             self.positive_rate(format!("{base}.rate"), p.rate, !p.schedule.is_empty());
             let mut last = None;
             for (j, ch) in p.schedule.iter().enumerate() {
                 self.positive_rate(format!("{base}.schedule[{j}].rate"), ch.rate, true);
                 if last.is_some_and(|l| ch.at < l) {
-                    self.err(format!("{base}.schedule[{j}].at"), "schedule entries must be in time order".into());
+                    self.err(
+                        format!("{base}.schedule[{j}].at"),
+                        "schedule entries must be in time order".into(),
+                    );
                 }
                 last = Some(ch.at);
             }
             if p.limit == Some(0) {
-                self.err(format!("{base}.limit"), "a limit of 0 produces nothing; remove it or raise it".into());
+                self.err(
+                    format!("{base}.limit"),
+                    "a limit of 0 produces nothing; remove it or raise it".into(),
+                );
             }
             if let Some(t) = &p.throttle {
                 self.throttle(&format!("{base}.throttle"), t);
             }
             if !p.event.is_object() {
-                self.err(format!("{base}.event"), "the event template must be a JSON object".into());
+                self.err(
+                    format!("{base}.event"),
+                    "the event template must be a JSON object".into(),
+                );
             } else {
                 self.template(&format!("{base}.event"), &p.event, false);
             }
@@ -750,7 +930,10 @@ impl Validator<'_> {
                 let rbase = format!("{base}.rules[{j}]");
                 self.pattern(&format!("{rbase}.pattern"), &r.pattern);
                 if r.targets.is_empty() {
-                    self.err(format!("{rbase}.targets"), "a rule needs at least one target".into());
+                    self.err(
+                        format!("{rbase}.targets"),
+                        "a rule needs at least one target".into(),
+                    );
                 }
                 if r.targets.len() > 5 {
                     // EventBridge quota: 5 targets per rule.
@@ -762,38 +945,58 @@ impl Validator<'_> {
                 for (k, t) in r.targets.iter().enumerate() {
                     let tbase = format!("{rbase}.targets[{k}]");
                     let kinds = [Kind::Consumer, Kind::Queue, Kind::Stream, Kind::Bus];
-                    if self.reference(format!("{tbase}.to"), &t.to, &kinds, "a consumer, queue, stream or bus")
-                        == Some(Kind::Consumer)
+                    if self.reference(
+                        format!("{tbase}.to"),
+                        &t.to,
+                        &kinds,
+                        "a consumer, queue, stream or bus",
+                    ) == Some(Kind::Consumer)
+                        && let Some(c) = s.consumers.iter().find(|c| c.id == t.to)
+                        && let Some(from) = &c.from
                     {
-                        if let Some(c) = s.consumers.iter().find(|c| c.id == t.to) {
-                            if let Some(from) = &c.from {
-                                self.err(
+                        self.err(
                                     format!("{tbase}.to"),
                                     format!("consumer \"{}\" reads \"{from}\"; a rule can only invoke a consumer without `from`", c.id),
                                 );
-                            }
-                        }
                     }
                     if t.to == b.id {
-                        self.err(format!("{tbase}.to"), "a rule cannot target its own bus".into());
+                        self.err(
+                            format!("{tbase}.to"),
+                            "a rule cannot target its own bus".into(),
+                        );
                     }
                     if let Some(dlq) = &t.dead_letter {
-                        self.reference(format!("{tbase}.dead_letter"), dlq, &[Kind::Queue], "a queue");
+                        self.reference(
+                            format!("{tbase}.dead_letter"),
+                            dlq,
+                            &[Kind::Queue],
+                            "a queue",
+                        );
                     }
                     if let Some(r) = &t.retry {
                         if r.attempts > 185 {
-                            self.err(format!("{tbase}.retry.attempts"), format!("EventBridge allows 0 to 185 retry attempts, found {}", r.attempts));
+                            self.err(
+                                format!("{tbase}.retry.attempts"),
+                                format!(
+                                    "EventBridge allows 0 to 185 retry attempts, found {}",
+                                    r.attempts
+                                ),
+                            );
                         }
                         if r.max_age.0 < 60_000_000_000 || r.max_age.0 > 86_400_000_000_000 {
                             self.err(format!("{tbase}.retry.max_age"), format!("EventBridge allows a maximum event age from 60s to 24h, found {}", r.max_age));
                         }
                     }
-                    if let Some(tr) = &t.transform {
-                        if let Err(errors) = crate::pattern::Transform::parse(tr) {
-                            for e in errors {
-                                let full = if e.path.is_empty() { format!("{tbase}.transform") } else { format!("{tbase}.transform.{}", e.path) };
-                                self.err(full, e.message);
-                            }
+                    if let Some(tr) = &t.transform
+                        && let Err(errors) = crate::pattern::Transform::parse(tr)
+                    {
+                        for e in errors {
+                            let full = if e.path.is_empty() {
+                                format!("{tbase}.transform")
+                            } else {
+                                format!("{tbase}.transform.{}", e.path)
+                            };
+                            self.err(full, e.message);
                         }
                     }
                     if let Some(th) = &t.throttle {
@@ -806,16 +1009,33 @@ impl Validator<'_> {
         for (i, q) in s.queues.iter().enumerate() {
             let base = format!("queues[{i}]");
             if q.capacity == Some(0) {
-                self.err(format!("{base}.capacity"), "capacity must be at least 1 (omit it for unbounded)".into());
+                self.err(
+                    format!("{base}.capacity"),
+                    "capacity must be at least 1 (omit it for unbounded)".into(),
+                );
             }
             self.probability(format!("{base}.duplicate_rate"), q.duplicate_rate);
             if q.duplicate_rate >= 1.0 {
-                self.err(format!("{base}.duplicate_rate"), "a duplicate rate of 1 would duplicate forever; use less than 1".into());
+                self.err(
+                    format!("{base}.duplicate_rate"),
+                    "a duplicate rate of 1 would duplicate forever; use less than 1".into(),
+                );
             }
             if let Some(dlq) = &q.dead_letter {
                 if dlq == &q.id {
-                    self.err(format!("{base}.dead_letter"), "a queue cannot be its own dead-letter queue".into());
-                } else if self.reference(format!("{base}.dead_letter"), dlq, &[Kind::Queue], "a queue").is_some() {
+                    self.err(
+                        format!("{base}.dead_letter"),
+                        "a queue cannot be its own dead-letter queue".into(),
+                    );
+                } else if self
+                    .reference(
+                        format!("{base}.dead_letter"),
+                        dlq,
+                        &[Kind::Queue],
+                        "a queue",
+                    )
+                    .is_some()
+                {
                     let target = s.queues.iter().find(|x| &x.id == dlq);
                     if target.is_some_and(|t| t.kind != q.kind) {
                         // SQS: the dead-letter queue of a FIFO queue must be FIFO, and of a standard queue standard.
@@ -823,78 +1043,134 @@ impl Validator<'_> {
                     }
                 }
                 if q.max_receives.is_none() {
-                    self.err_hint(format!("{base}.max_receives"), "a redrive policy needs `max_receives` with `dead_letter`".into(), Some("SQS moves a message after this many receives, e.g. 5".into()));
+                    self.err_hint(
+                        format!("{base}.max_receives"),
+                        "a redrive policy needs `max_receives` with `dead_letter`".into(),
+                        Some("SQS moves a message after this many receives, e.g. 5".into()),
+                    );
                 }
             } else if q.max_receives.is_some() {
-                self.err_hint(format!("{base}.dead_letter"), "`max_receives` needs a `dead_letter` queue".into(), None);
+                self.err_hint(
+                    format!("{base}.dead_letter"),
+                    "`max_receives` needs a `dead_letter` queue".into(),
+                    None,
+                );
             }
             if q.max_receives == Some(0) || q.max_receives.is_some_and(|m| m > 1000) {
-                self.err(format!("{base}.max_receives"), "SQS allows max_receives from 1 to 1000".into());
+                self.err(
+                    format!("{base}.max_receives"),
+                    "SQS allows max_receives from 1 to 1000".into(),
+                );
             }
             if q.kind == QueueType::Standard {
                 if q.group_by.is_some() {
-                    self.err_hint(format!("{base}.group_by"), "message groups need a FIFO queue".into(), Some("add \"type\": \"fifo\"".into()));
+                    self.err_hint(
+                        format!("{base}.group_by"),
+                        "message groups need a FIFO queue".into(),
+                        Some("add \"type\": \"fifo\"".into()),
+                    );
                 }
                 if q.dedup_window.is_some() {
-                    self.err_hint(format!("{base}.dedup_window"), "deduplication needs a FIFO queue".into(), Some("add \"type\": \"fifo\"".into()));
+                    self.err_hint(
+                        format!("{base}.dedup_window"),
+                        "deduplication needs a FIFO queue".into(),
+                        Some("add \"type\": \"fifo\"".into()),
+                    );
                 }
             } else if q.duplicate_rate > 0.0 {
-                self.err(format!("{base}.duplicate_rate"), "FIFO queues deliver exactly once; duplicates apply to standard queues".into());
+                self.err(
+                    format!("{base}.duplicate_rate"),
+                    "FIFO queues deliver exactly once; duplicates apply to standard queues".into(),
+                );
             }
-            if let Some(v) = q.visibility_timeout {
-                if v.0 > 43_200_000_000_000 {
-                    self.err(format!("{base}.visibility_timeout"), "SQS allows a visibility timeout of at most 12h".into());
-                }
+            if let Some(v) = q.visibility_timeout
+                && v.0 > 43_200_000_000_000
+            {
+                self.err(
+                    format!("{base}.visibility_timeout"),
+                    "SQS allows a visibility timeout of at most 12h".into(),
+                );
             }
         }
 
         for (i, st) in s.streams.iter().enumerate() {
             if st.partitions == 0 {
-                self.err(format!("streams[{i}].partitions"), "a stream needs at least one partition".into());
+                self.err(
+                    format!("streams[{i}].partitions"),
+                    "a stream needs at least one partition".into(),
+                );
             }
         }
 
         for (i, c) in s.consumers.iter().enumerate() {
             let base = format!("consumers[{i}]");
             if let Some(from) = &c.from {
-                self.reference(format!("{base}.from"), from, &[Kind::Queue, Kind::Stream], "a queue or stream");
+                self.reference(
+                    format!("{base}.from"),
+                    from,
+                    &[Kind::Queue, Kind::Stream],
+                    "a queue or stream",
+                );
             }
             if c.concurrency == 0 {
-                self.err(format!("{base}.concurrency"), "concurrency must be at least 1".into());
+                self.err(
+                    format!("{base}.concurrency"),
+                    "concurrency must be at least 1".into(),
+                );
             }
             if c.batch_size == 0 {
-                self.err(format!("{base}.batch_size"), "batch size must be at least 1".into());
+                self.err(
+                    format!("{base}.batch_size"),
+                    "batch size must be at least 1".into(),
+                );
             }
             self.distribution(&format!("{base}.service_time"), &c.service_time);
             self.probability(format!("{base}.failure_rate"), c.failure_rate);
             if let Some(p) = &c.fail_when {
                 self.pattern(&format!("{base}.fail_when"), p);
             }
-            if let Some(cb) = &c.circuit_breaker {
-                if cb.failures == 0 {
-                    self.err(format!("{base}.circuit_breaker.failures"), "must be at least 1".into());
-                }
+            if let Some(cb) = &c.circuit_breaker
+                && cb.failures == 0
+            {
+                self.err(
+                    format!("{base}.circuit_breaker.failures"),
+                    "must be at least 1".into(),
+                );
             }
             if let Some(slo) = &c.slo {
-                if let Some(q) = slo.quantile {
-                    if !(q > 0.0 && q < 1.0) {
-                        self.err(format!("{base}.slo.quantile"), format!("must be between 0 and 1 (e.g. 0.99), found {q}"));
-                    }
+                if let Some(q) = slo.quantile
+                    && !(q > 0.0 && q < 1.0)
+                {
+                    self.err(
+                        format!("{base}.slo.quantile"),
+                        format!("must be between 0 and 1 (e.g. 0.99), found {q}"),
+                    );
                 }
-                if let Some(u) = slo.utilization {
-                    if !(u > 0.0 && u < 1.0) {
-                        self.err(format!("{base}.slo.utilization"), format!("must be between 0 and 1 (e.g. 0.67), found {u}"));
-                    }
+                if let Some(u) = slo.utilization
+                    && !(u > 0.0 && u < 1.0)
+                {
+                    self.err(
+                        format!("{base}.slo.utilization"),
+                        format!("must be between 0 and 1 (e.g. 0.67), found {u}"),
+                    );
                 }
             }
             for (j, e) in c.emits.iter().enumerate() {
                 let ebase = format!("{base}.emits[{j}]");
-                self.reference(format!("{ebase}.to"), &e.to, &sinks, "a bus, queue or stream");
+                self.reference(
+                    format!("{ebase}.to"),
+                    &e.to,
+                    &sinks,
+                    "a bus, queue or stream",
+                );
                 if let Some(p) = e.probability {
                     self.probability(format!("{ebase}.probability"), p);
                 }
                 if !e.event.is_object() {
-                    self.err(format!("{ebase}.event"), "the event template must be a JSON object".into());
+                    self.err(
+                        format!("{ebase}.event"),
+                        "the event template must be a JSON object".into(),
+                    );
                 } else {
                     self.template(&format!("{ebase}.event"), &e.event, true);
                 }
@@ -903,19 +1179,38 @@ impl Validator<'_> {
 
         for (i, f) in s.faults.iter().enumerate() {
             let base = format!("faults[{i}]");
-            self.reference(format!("{base}.target"), &f.target, &[Kind::Consumer, Kind::Queue, Kind::Bus, Kind::Stream], "a consumer, queue, stream or bus");
+            self.reference(
+                format!("{base}.target"),
+                &f.target,
+                &[Kind::Consumer, Kind::Queue, Kind::Bus, Kind::Stream],
+                "a consumer, queue, stream or bus",
+            );
             if f.from >= f.to {
-                self.err(format!("{base}.to"), format!("the fault ends ({}) before it starts ({})", f.to, f.from));
+                self.err(
+                    format!("{base}.to"),
+                    format!("the fault ends ({}) before it starts ({})", f.to, f.from),
+                );
             }
             match f.kind {
                 FaultKind::Slowdown => match f.factor {
                     Some(x) if x.is_finite() && x > 0.0 => {}
-                    Some(x) => self.err(format!("{base}.factor"), format!("factor must be above zero, found {x}")),
-                    None => self.err_hint(format!("{base}.factor"), "a slowdown needs `factor`".into(), Some("e.g. \"factor\": 5 makes service 5× slower".into())),
+                    Some(x) => self.err(
+                        format!("{base}.factor"),
+                        format!("factor must be above zero, found {x}"),
+                    ),
+                    None => self.err_hint(
+                        format!("{base}.factor"),
+                        "a slowdown needs `factor`".into(),
+                        Some("e.g. \"factor\": 5 makes service 5× slower".into()),
+                    ),
                 },
                 FaultKind::Errors => match f.rate {
                     Some(p) => self.probability(format!("{base}.rate"), p),
-                    None => self.err_hint(format!("{base}.rate"), "an errors fault needs `rate`".into(), Some("e.g. \"rate\": 0.5 fails half the attempts".into())),
+                    None => self.err_hint(
+                        format!("{base}.rate"),
+                        "an errors fault needs `rate`".into(),
+                        Some("e.g. \"rate\": 0.5 fails half the attempts".into()),
+                    ),
                 },
                 FaultKind::Outage => {}
             }
@@ -929,16 +1224,28 @@ impl Validator<'_> {
                     self.reference(format!("{base}.to"), to, &[Kind::Queue], "a queue");
                 }
                 TimelineAction::Replay { bus, from, to } => {
-                    if self.reference(format!("{base}.replay"), bus, &[Kind::Bus], "a bus").is_some()
+                    if self
+                        .reference(format!("{base}.replay"), bus, &[Kind::Bus], "a bus")
+                        .is_some()
                         && !s.buses.iter().any(|b| &b.id == bus && b.archive)
                     {
-                        self.err_hint(format!("{base}.replay"), format!("bus \"{bus}\" keeps no archive to replay"), Some("add \"archive\": true to the bus".into()));
+                        self.err_hint(
+                            format!("{base}.replay"),
+                            format!("bus \"{bus}\" keeps no archive to replay"),
+                            Some("add \"archive\": true to the bus".into()),
+                        );
                     }
                     if from >= to {
-                        self.err(format!("{base}.to"), "the replay window ends before it starts".into());
+                        self.err(
+                            format!("{base}.to"),
+                            "the replay window ends before it starts".into(),
+                        );
                     }
                     if *from > t.at {
-                        self.err(format!("{base}.from"), "a replay can only replay the past".into());
+                        self.err(
+                            format!("{base}.from"),
+                            "a replay can only replay the past".into(),
+                        );
                     }
                 }
             }
@@ -947,12 +1254,18 @@ impl Validator<'_> {
 
     fn throttle(&mut self, path: &str, t: &crate::model::Throttle) {
         if !(t.rate.is_finite() && t.rate > 0.0) {
-            self.err(format!("{path}.rate"), format!("must be above zero, found {}", t.rate));
+            self.err(
+                format!("{path}.rate"),
+                format!("must be above zero, found {}", t.rate),
+            );
         }
-        if let Some(b) = t.burst {
-            if !(b.is_finite() && b >= 1.0) {
-                self.err(format!("{path}.burst"), format!("must be at least 1, found {b}"));
-            }
+        if let Some(b) = t.burst
+            && !(b.is_finite() && b >= 1.0)
+        {
+            self.err(
+                format!("{path}.burst"),
+                format!("must be at least 1, found {b}"),
+            );
         }
     }
 }
@@ -971,9 +1284,18 @@ pub fn to_json(s: &Scenario) -> String {
 /// # Errors
 /// The I/O error, naming the file.
 pub fn save(path: &Path, s: &Scenario) -> Result<(), LoadError> {
-    let io = |e: std::io::Error| LoadError::Io { file: path.display().to_string(), message: e.to_string() };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let name = path.file_name().map_or_else(|| "scenario.json".into(), |n| n.to_string_lossy().into_owned());
+    let io = |e: std::io::Error| LoadError::Io {
+        file: path.display().to_string(),
+        message: e.to_string(),
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let name = path.file_name().map_or_else(
+        || "scenario.json".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -1014,7 +1336,11 @@ mod tests {
 
     #[test]
     fn every_unknown_field_is_listed_with_a_hint() {
-        let text = MINIMAL.replace(r#""rate": 5"#, r#""rat": 5, "rate": 5, "arival": "poisson""#)
+        let text = MINIMAL
+            .replace(
+                r#""rate": 5"#,
+                r#""rat": 5, "rate": 5, "arival": "poisson""#,
+            )
             .replace(r#""from": "q","#, r#""from": "q", "concurency": 2,"#);
         let problems = match parse(&text, "t.json").unwrap_err() {
             LoadError::Invalid { problems, .. } => problems,
@@ -1022,9 +1348,17 @@ mod tests {
         };
         let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert_eq!(problems.len(), 3, "{text:#?}");
-        assert!(text.iter().any(|t| t.contains("producers[0]") && t.contains("`rat`") && t.contains("did you mean `rate`")));
-        assert!(text.iter().any(|t| t.contains("`arival`") && t.contains("did you mean `arrivals`")));
-        assert!(text.iter().any(|t| t.contains("consumers[0]") && t.contains("did you mean `concurrency`")));
+        assert!(text.iter().any(|t| t.contains("producers[0]")
+            && t.contains("`rat`")
+            && t.contains("did you mean `rate`")));
+        assert!(
+            text.iter()
+                .any(|t| t.contains("`arival`") && t.contains("did you mean `arrivals`"))
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.contains("consumers[0]") && t.contains("did you mean `concurrency`"))
+        );
     }
 
     #[test]
@@ -1040,7 +1374,10 @@ mod tests {
         assert!(paths.contains(&"consumers[0].from"), "{paths:?}");
         assert!(paths.contains(&"consumers[0].concurrency"));
         assert!(paths.contains(&"producers[0].rate"));
-        let from = problems.iter().find(|p| p.path == "consumers[0].from").unwrap();
+        let from = problems
+            .iter()
+            .find(|p| p.path == "consumers[0].from")
+            .unwrap();
         assert_eq!(from.hint.as_deref(), Some("did you mean `q`?"));
     }
 
@@ -1059,7 +1396,11 @@ mod tests {
         save(&path, &l.scenario).unwrap();
         let again = load(&path).unwrap();
         assert_eq!(l.scenario, again.scenario);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left behind");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left behind"
+        );
     }
 
     #[test]
@@ -1074,20 +1415,49 @@ mod tests {
             "consumers": [ { "id": "c", "from": "q", "service_time": { "constant": "1ms" } },
                            { "id": "echoer", "from": "loop-q", "service_time": { "constant": "1ms" },
                              "emits": [ { "to": "bus", "event": { "source": "echo" } } ] } ] }"#;
-        let w: Vec<String> = parse(text, "t.json").unwrap().warnings.iter().map(ToString::to_string).collect();
+        let w: Vec<String> = parse(text, "t.json")
+            .unwrap()
+            .warnings
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         let has = |needle: &str| w.iter().any(|x| x.contains(needle));
-        assert!(has("rules[0].pattern: rule \"never\" can never match"), "{w:#?}");
-        assert!(!has("rule \"maybe\" can never match"), "a generated number may be > 3");
-        assert!(!has("rule \"echo\" can never match"), "a consumer emits source echo");
-        assert!(has("rules[1].targets[0]: target \"q\" has no dead-letter queue"));
+        assert!(
+            has("rules[0].pattern: rule \"never\" can never match"),
+            "{w:#?}"
+        );
+        assert!(
+            !has("rule \"maybe\" can never match"),
+            "a generated number may be > 3"
+        );
+        assert!(
+            !has("rule \"echo\" can never match"),
+            "a consumer emits source echo"
+        );
+        assert!(has(
+            "rules[1].targets[0]: target \"q\" has no dead-letter queue"
+        ));
         assert!(has("no consumer reads queue \"orphan\""));
         assert!(!has("queue \"dlq\""), "a dead-letter queue is a sink");
-        assert!(has("event routing loop: bus → loop-q → echoer → bus"), "{w:#?}");
+        assert!(
+            has("event routing loop: bus → loop-q → echoer → bus"),
+            "{w:#?}"
+        );
     }
 
     #[test]
     fn empty_and_missing_files_are_clear() {
-        assert!(parse("  \n", "e.json").unwrap_err().to_string().contains("empty"));
-        assert!(load(Path::new("/nonexistent/x.json")).unwrap_err().to_string().contains("no such file"));
+        assert!(
+            parse("  \n", "e.json")
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
+        assert!(
+            load(Path::new("/nonexistent/x.json"))
+                .unwrap_err()
+                .to_string()
+                .contains("no such file")
+        );
     }
 }

@@ -558,10 +558,10 @@ mod tests {
         let deadline = Instant::now() + WallDuration::from_secs(30);
         let last = loop {
             assert!(Instant::now() < deadline, "the worker did not finish");
-            if let Some(s) = w.poll(0.0) {
-                if s.state == RunState::Finished {
-                    break s;
-                }
+            if let Some(s) = w.poll(0.0)
+                && s.state == RunState::Finished
+            {
+                break s;
             }
             std::thread::sleep(WallDuration::from_millis(5));
         };

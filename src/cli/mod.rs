@@ -107,7 +107,9 @@ pub fn main() -> ExitCode {
         Err(e) => {
             let _ = e.print();
             return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
                 _ => ExitCode::from(EXIT_INVALID),
             };
         }
@@ -119,7 +121,9 @@ pub fn main() -> ExitCode {
         Some(Command::Check { file }) => check(&file),
         Some(Command::Compare(args)) => compare::run(&args),
         Some(Command::Sweep(args)) => sweep::run(&args),
-        Some(Command::Pattern { command: PatternCommand::Test(args) }) => {
+        Some(Command::Pattern {
+            command: PatternCommand::Test(args),
+        }) => {
             let stdin = std::io::stdin();
             let mut input = stdin.lock();
             let stdout = std::io::stdout();
@@ -136,7 +140,9 @@ fn gui(file: Option<PathBuf>, run: bool) -> ExitCode {
 
 #[cfg(not(feature = "gui"))]
 fn gui(_file: Option<PathBuf>, _run: bool) -> ExitCode {
-    eprintln!("this build of eventflow has no desktop app (built without the `gui` feature); use `eventflow run FILE`, or see `eventflow --help`");
+    eprintln!(
+        "this build of eventflow has no desktop app (built without the `gui` feature); use `eventflow run FILE`, or see `eventflow --help`"
+    );
     ExitCode::from(EXIT_INVALID)
 }
 
@@ -171,7 +177,11 @@ fn run(args: &RunArgs) -> ExitCode {
     for w in &loaded.warnings {
         eprintln!("{}: {w}", args.file.display());
     }
-    let opts = RunOptions { seed: args.seed, duration, series_buckets: args.buckets };
+    let opts = RunOptions {
+        seed: args.seed,
+        duration,
+        series_buckets: args.buckets,
+    };
     if let Some(n) = args.replications {
         return sweep::run_replicated(args, &loaded.scenario, &opts, n);
     }
@@ -196,7 +206,11 @@ fn run(args: &RunArgs) -> ExitCode {
     let text = if args.json {
         report::json_with_analysis(&results, &analysis)
     } else {
-        format!("{}\n{}", report::table(&results), report::analysis_table(&analysis))
+        format!(
+            "{}\n{}",
+            report::table(&results),
+            report::analysis_table(&analysis)
+        )
     };
     let mut out = std::io::stdout().lock();
     if writeln!(out, "{}", text.trim_end()).is_err() {
@@ -239,7 +253,11 @@ fn check(file: &Path) -> ExitCode {
         }
         Err(e) => {
             eprintln!("{e}");
-            let _ = e.problems().iter().filter(|p| p.severity == Severity::Error).count();
+            let _ = e
+                .problems()
+                .iter()
+                .filter(|p| p.severity == Severity::Error)
+                .count();
             ExitCode::from(EXIT_INVALID)
         }
     }

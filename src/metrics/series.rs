@@ -563,9 +563,14 @@ impl LiveLatency {
     fn quantiles(&self) -> [f64; 4] {
         match &self.histogram {
             Some(h) if self.count > 0 => {
-                let [p50, p95, p99] =
-                    LATENCY_QUANTILES.map(|q| h.value_at_quantile(q).min(self.max_ns) as f64 / NS_PER_S);
-                [p50, p95, p99, self.sum_ns as f64 / self.count as f64 / NS_PER_S]
+                let [p50, p95, p99] = LATENCY_QUANTILES
+                    .map(|q| h.value_at_quantile(q).min(self.max_ns) as f64 / NS_PER_S);
+                [
+                    p50,
+                    p95,
+                    p99,
+                    self.sum_ns as f64 / self.count as f64 / NS_PER_S,
+                ]
             }
             _ => [f64::NAN; 4],
         }
@@ -777,7 +782,10 @@ impl SeriesRecorder {
     pub fn latency(&mut self, node: usize, t_ns: u64, latency_ns: u64) {
         let live = &self.live[node];
         // The common case, another latency in the current bucket, needs no division.
-        let i = if live.count > 0 && t_ns < live.bucket_end_ns && t_ns >= self.bucket_start(live.bucket) {
+        let i = if live.count > 0
+            && t_ns < live.bucket_end_ns
+            && t_ns >= self.bucket_start(live.bucket)
+        {
             live.bucket
         } else {
             self.bucket(t_ns)

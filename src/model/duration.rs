@@ -40,7 +40,7 @@ impl Duration {
     /// From fractional seconds, rounded to the nearest nanosecond; `None` when negative or not finite.
     #[must_use]
     pub fn from_secs_f64(secs: f64) -> Option<Self> {
-        if secs.is_finite() && secs >= 0.0 && secs < 1.8e10 {
+        if secs.is_finite() && (0.0..1.8e10).contains(&secs) {
             // 1.8e10 s is ~570 years: far beyond any scenario, and safely inside u64 nanoseconds.
             Some(Duration((secs * 1e9).round() as u64))
         } else {
@@ -78,12 +78,14 @@ impl Duration {
                     "duration \"{t}\" has no unit; write \"{t}s\" or \"{t}ms\" (or a bare JSON number for seconds)"
                 )
             } else {
-                format!("\"{t}\" is not a duration; write e.g. \"30s\", \"250ms\", \"5m\", \"2h\" or \"1d\"")
+                format!(
+                    "\"{t}\" is not a duration; write e.g. \"30s\", \"250ms\", \"5m\", \"2h\" or \"1d\""
+                )
             });
         };
-        let value: f64 = number
-            .parse()
-            .map_err(|_| format!("\"{t}\" is not a duration; the part before the unit must be a number"))?;
+        let value: f64 = number.parse().map_err(|_| {
+            format!("\"{t}\" is not a duration; the part before the unit must be a number")
+        })?;
         if !value.is_finite() || value < 0.0 {
             return Err(format!("duration \"{t}\" must not be negative"));
         }
@@ -110,7 +112,7 @@ impl fmt::Display for Duration {
             ("ms", 1_000_000),
             ("us", 1_000),
         ] {
-            if n % scale == 0 {
+            if n.is_multiple_of(scale) {
                 return write!(f, "{}{unit}", n / scale);
             }
         }
@@ -141,8 +143,11 @@ impl<'de> Deserialize<'de> for Duration {
                 Duration::parse(v).map_err(E::custom)
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Duration, E> {
-                Duration::from_secs_f64(v)
-                    .ok_or_else(|| E::custom(format!("duration {v} must be a non-negative number of seconds")))
+                Duration::from_secs_f64(v).ok_or_else(|| {
+                    E::custom(format!(
+                        "duration {v} must be a non-negative number of seconds"
+                    ))
+                })
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Duration, E> {
                 self.visit_f64(v as f64)
@@ -175,7 +180,11 @@ mod tests {
     fn rejects_nonsense_with_a_hint() {
         assert!(Duration::parse("10").unwrap_err().contains("no unit"));
         assert!(Duration::parse("-5s").unwrap_err().contains("negative"));
-        assert!(Duration::parse("fast").unwrap_err().contains("not a duration"));
+        assert!(
+            Duration::parse("fast")
+                .unwrap_err()
+                .contains("not a duration")
+        );
         assert!(Duration::parse("").is_err());
     }
 
@@ -188,7 +197,9 @@ mod tests {
 
     #[test]
     fn displays_in_the_largest_exact_unit_and_round_trips() {
-        for text in ["5m", "250ms", "30s", "2h", "1d", "10us", "7ns", "1500ms", "0s"] {
+        for text in [
+            "5m", "250ms", "30s", "2h", "1d", "10us", "7ns", "1500ms", "0s",
+        ] {
             let d = Duration::parse(text).unwrap();
             assert_eq!(d.to_string(), text);
         }

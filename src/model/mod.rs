@@ -393,7 +393,9 @@ impl Distribution {
     pub fn mean_ns(&self) -> f64 {
         match self {
             Distribution::Constant(d) => d.0 as f64,
-            Distribution::Exponential { mean } | Distribution::Lognormal { mean, .. } => mean.0 as f64,
+            Distribution::Exponential { mean } | Distribution::Lognormal { mean, .. } => {
+                mean.0 as f64
+            }
             Distribution::Uniform([lo, hi]) => (lo.0 as f64 + hi.0 as f64) / 2.0,
         }
     }
@@ -597,27 +599,39 @@ struct TimelineRepr {
 impl TryFrom<TimelineRepr> for TimelineEntry {
     type Error = String;
     fn try_from(r: TimelineRepr) -> Result<Self, String> {
-        let action = match (r.redrive, r.replay) {
-            (Some(dlq), None) => {
-                if r.from.is_some() {
-                    return Err("a redrive has no `from`; it moves the whole dead-letter queue".into());
+        let action =
+            match (r.redrive, r.replay) {
+                (Some(dlq), None) => {
+                    if r.from.is_some() {
+                        return Err(
+                            "a redrive has no `from`; it moves the whole dead-letter queue".into(),
+                        );
+                    }
+                    match r.to {
+                        Some(Value::String(to)) => TimelineAction::Redrive { dlq, to },
+                        _ => return Err(
+                            "a redrive needs `to`: the id of the queue to move messages back to"
+                                .into(),
+                        ),
+                    }
                 }
-                match r.to {
-                    Some(Value::String(to)) => TimelineAction::Redrive { dlq, to },
-                    _ => return Err("a redrive needs `to`: the id of the queue to move messages back to".into()),
+                (None, Some(bus)) => {
+                    let to = match r.to {
+                        Some(v) => serde_json::from_value::<Duration>(v)
+                            .map_err(|e| format!("replay `to` must be a time: {e}"))?,
+                        None => return Err("a replay needs `from` and `to` times".into()),
+                    };
+                    TimelineAction::Replay {
+                        bus,
+                        from: r.from.unwrap_or_default(),
+                        to,
+                    }
                 }
-            }
-            (None, Some(bus)) => {
-                let to = match r.to {
-                    Some(v) => serde_json::from_value::<Duration>(v)
-                        .map_err(|e| format!("replay `to` must be a time: {e}"))?,
-                    None => return Err("a replay needs `from` and `to` times".into()),
-                };
-                TimelineAction::Replay { bus, from: r.from.unwrap_or_default(), to }
-            }
-            (Some(_), Some(_)) => return Err("an entry is either a `redrive` or a `replay`, not both".into()),
-            (None, None) => return Err("a timeline entry needs `redrive` or `replay`".into()),
-        };
+                (Some(_), Some(_)) => {
+                    return Err("an entry is either a `redrive` or a `replay`, not both".into());
+                }
+                (None, None) => return Err("a timeline entry needs `redrive` or `replay`".into()),
+            };
         Ok(TimelineEntry { at: r.at, action })
     }
 }
@@ -678,18 +692,29 @@ impl Scenario {
     #[must_use]
     pub fn components(&self) -> Vec<(&str, Kind)> {
         let mut out = Vec::new();
-        out.extend(self.producers.iter().map(|p| (p.id.as_str(), Kind::Producer)));
+        out.extend(
+            self.producers
+                .iter()
+                .map(|p| (p.id.as_str(), Kind::Producer)),
+        );
         out.extend(self.buses.iter().map(|b| (b.id.as_str(), Kind::Bus)));
         out.extend(self.queues.iter().map(|q| (q.id.as_str(), Kind::Queue)));
         out.extend(self.streams.iter().map(|s| (s.id.as_str(), Kind::Stream)));
-        out.extend(self.consumers.iter().map(|c| (c.id.as_str(), Kind::Consumer)));
+        out.extend(
+            self.consumers
+                .iter()
+                .map(|c| (c.id.as_str(), Kind::Consumer)),
+        );
         out
     }
 
     /// The kind of the component with this id.
     #[must_use]
     pub fn kind_of(&self, id: &str) -> Option<Kind> {
-        self.components().into_iter().find(|(i, _)| *i == id).map(|(_, k)| k)
+        self.components()
+            .into_iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, k)| k)
     }
 
     /// Health thresholds in force.
@@ -730,12 +755,14 @@ mod tests {
     fn distributions_read_the_contract_forms() {
         let c: Distribution = serde_json::from_str(r#"{ "constant": "10ms" }"#).unwrap();
         assert_eq!(c, Distribution::Constant(Duration::from_millis(10)));
-        let e: Distribution = serde_json::from_str(r#"{ "exponential": { "mean": "80ms" } }"#).unwrap();
+        let e: Distribution =
+            serde_json::from_str(r#"{ "exponential": { "mean": "80ms" } }"#).unwrap();
         assert_eq!(e.mean_ns(), 80e6);
         let u: Distribution = serde_json::from_str(r#"{ "uniform": ["5ms", "20ms"] }"#).unwrap();
         assert_eq!(u.mean_ns(), 12.5e6);
         let l: Distribution =
-            serde_json::from_str(r#"{ "lognormal": { "mean": "80ms", "stddev": "40ms" } }"#).unwrap();
+            serde_json::from_str(r#"{ "lognormal": { "mean": "80ms", "stddev": "40ms" } }"#)
+                .unwrap();
         assert!((l.scv() - 0.25).abs() < 1e-12);
     }
 
@@ -746,7 +773,11 @@ mod tests {
         let entries: Vec<TimelineEntry> = serde_json::from_str(text).unwrap();
         assert_eq!(
             entries[1].action,
-            TimelineAction::Replay { bus: "orders-bus".into(), from: Duration::ZERO, to: Duration::from_secs(300) }
+            TimelineAction::Replay {
+                bus: "orders-bus".into(),
+                from: Duration::ZERO,
+                to: Duration::from_secs(300)
+            }
         );
         let again: Vec<TimelineEntry> =
             serde_json::from_str(&serde_json::to_string(&entries).unwrap()).unwrap();

@@ -80,8 +80,13 @@ impl Reason {
             Reason::Deduplicated => "deduplicated",
         }
     }
-    const ALL: [Reason; 5] =
-        [Reason::RetriesExhausted, Reason::MaxAge, Reason::MaxReceives, Reason::Throttled, Reason::Deduplicated];
+    const ALL: [Reason; 5] = [
+        Reason::RetriesExhausted,
+        Reason::MaxAge,
+        Reason::MaxReceives,
+        Reason::Throttled,
+        Reason::Deduplicated,
+    ];
     fn index(self) -> usize {
         self as usize
     }
@@ -137,10 +142,16 @@ enum Ev {
     Produce(u32),
     /// Deliver message to a rule target (after bus latency or a retry backoff).
     Deliver(u32),
-    Done { consumer: u32, slot: u32 },
+    Done {
+        consumer: u32,
+        slot: u32,
+    },
     /// A failed message becomes visible again (queue) or is retried (stream lane).
     Visible(u32),
-    Fault { fault: u32, start: bool },
+    Fault {
+        fault: u32,
+        start: bool,
+    },
     Timeline(u32),
     BreakerProbe(u32),
     /// A throttled producer may send again.
@@ -214,7 +225,12 @@ struct Bucket {
 impl Bucket {
     fn new(t: &crate::model::Throttle) -> Self {
         let burst = t.burst.unwrap_or(t.rate).max(1.0);
-        Bucket { rate_per_ns: t.rate / SEC, burst, tokens: burst, last: 0 }
+        Bucket {
+            rate_per_ns: t.rate / SEC,
+            burst,
+            tokens: burst,
+            last: 0,
+        }
     }
     fn refill(&mut self, now: Nanos) {
         let dt = now.saturating_sub(self.last) as f64;
@@ -271,13 +287,16 @@ struct TargetRt {
     throttle: Option<Bucket>,
 }
 
+/// An event kept by a bus archive: (put time, payload, event number, origin time).
+type Archived = (Nanos, Arc<Value>, u64, Nanos);
+
 struct BusRt {
     node: u32,
     matcher: RuleMatcher,
     /// Targets (global indices) per rule, in rule order.
     rule_targets: Vec<Vec<u32>>,
     latency: Option<Dist>,
-    archive: Option<Vec<(Nanos, Arc<Value>, u64, Nanos)>>,
+    archive: Option<Vec<Archived>>,
     throttle: Option<Bucket>,
     rng: Stream,
     outage: u32,
@@ -596,7 +615,12 @@ fn event_time(t: Nanos) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 impl Engine {
@@ -627,7 +651,12 @@ impl Engine {
         for (i, c) in s.consumers.iter().enumerate() {
             index.insert(&c.id, Dest::Consumer(i as u32));
         }
-        let dest = |id: &str| index.get(id).copied().ok_or_else(|| format!("unknown component \"{id}\""));
+        let dest = |id: &str| {
+            index
+                .get(id)
+                .copied()
+                .ok_or_else(|| format!("unknown component \"{id}\""))
+        };
         let node = |id: &str| node_of.get(id).copied().unwrap_or(0);
         let queue_idx = |id: &str| match index.get(id) {
             Some(Dest::Queue(q)) => Ok(*q),
@@ -636,9 +665,15 @@ impl Engine {
 
         let mut producers = Vec::new();
         for p in &s.producers {
-            let template = Template::compile(&p.event, false)
-                .map_err(|e| format!("producer {}: {}", p.id, e.first().map_or("", |x| x.1.as_str())))?;
-            let mut schedule: Vec<(Nanos, f64)> = p.schedule.iter().map(|c| (c.at.0, c.rate)).collect();
+            let template = Template::compile(&p.event, false).map_err(|e| {
+                format!(
+                    "producer {}: {}",
+                    p.id,
+                    e.first().map_or("", |x| x.1.as_str())
+                )
+            })?;
+            let mut schedule: Vec<(Nanos, f64)> =
+                p.schedule.iter().map(|c| (c.at.0, c.rate)).collect();
             schedule.sort_by_key(|c| c.0);
             producers.push(ProducerRt {
                 node: node(&p.id),
@@ -666,7 +701,11 @@ impl Engine {
             let mut rule_targets = Vec::new();
             for r in &b.rules {
                 let pat = Pattern::parse(&r.pattern).map_err(|e| {
-                    format!("rule {}: {}", r.id, e.first().map_or(String::new(), ToString::to_string))
+                    format!(
+                        "rule {}: {}",
+                        r.id,
+                        e.first().map_or(String::new(), ToString::to_string)
+                    )
                 })?;
                 patterns.push(pat);
                 let mut ts = Vec::new();
@@ -679,14 +718,21 @@ impl Engine {
                         dest: dest(&t.to)?,
                         attempts: retry.map_or(DEFAULT_RETRY_ATTEMPTS, |r| r.attempts),
                         max_age: retry.map_or(DEFAULT_MAX_AGE, |r| r.max_age.0),
-                        backoff: retry.and_then(|r| r.backoff).map_or(DEFAULT_BACKOFF, |d| d.0),
-                        max_backoff: retry.and_then(|r| r.max_backoff).map_or(DEFAULT_MAX_BACKOFF, |d| d.0),
+                        backoff: retry
+                            .and_then(|r| r.backoff)
+                            .map_or(DEFAULT_BACKOFF, |d| d.0),
+                        max_backoff: retry
+                            .and_then(|r| r.max_backoff)
+                            .map_or(DEFAULT_MAX_BACKOFF, |d| d.0),
                         jitter: retry.and_then(|r| r.jitter).unwrap_or(true),
                         dlq: t.dead_letter.as_deref().map(queue_idx).transpose()?,
                         transform: t
                             .transform
                             .as_ref()
-                            .map(|v| Transform::parse(v).map_err(|_| format!("rule {}: invalid transform", r.id)))
+                            .map(|v| {
+                                Transform::parse(v)
+                                    .map_err(|_| format!("rule {}: invalid transform", r.id))
+                            })
                             .transpose()?,
                         throttle: t.throttle.as_ref().map(Bucket::new),
                     });
@@ -762,11 +808,24 @@ impl Engine {
                 }
                 Some(Dest::Stream(si)) => {
                     let st = &mut streams[si as usize];
-                    let lanes = (0..st.partitions).map(|_| Lane { waiting: VecDeque::new(), busy: false }).collect();
+                    let lanes = (0..st.partitions)
+                        .map(|_| Lane {
+                            waiting: VecDeque::new(),
+                            busy: false,
+                        })
+                        .collect();
                     st.groups.push((ci as u32, lanes));
-                    Source::Stream { stream: si, group: st.groups.len() as u32 - 1 }
+                    Source::Stream {
+                        stream: si,
+                        group: st.groups.len() as u32 - 1,
+                    }
                 }
-                Some(_) => return Err(format!("consumer {} reads neither a queue nor a stream", c.id)),
+                Some(_) => {
+                    return Err(format!(
+                        "consumer {} reads neither a queue nor a stream",
+                        c.id
+                    ));
+                }
             };
             let mut emits = Vec::new();
             for e in &c.emits {
@@ -780,13 +839,21 @@ impl Engine {
                 });
             }
             // The order key defaults to the FIFO group or the stream key, as the contract says.
-            let order_key = c.order_key.as_deref().map(path_of).or_else(|| match source {
-                Source::Queue(q) => queues[q as usize].group_path.clone(),
-                Source::Stream { stream, .. } => streams[stream as usize].key_path.clone(),
-                Source::Direct => None,
-            });
+            let order_key = c
+                .order_key
+                .as_deref()
+                .map(path_of)
+                .or_else(|| match source {
+                    Source::Queue(q) => queues[q as usize].group_path.clone(),
+                    Source::Stream { stream, .. } => streams[stream as usize].key_path.clone(),
+                    Source::Direct => None,
+                });
             let slots = (0..c.concurrency.max(1))
-                .map(|_| Slot { msgs: Vec::with_capacity(c.batch_size as usize), timed_out: false, lane: NONE })
+                .map(|_| Slot {
+                    msgs: Vec::with_capacity(c.batch_size as usize),
+                    timed_out: false,
+                    lane: NONE,
+                })
                 .collect();
             let n = node(&c.id);
             stats[n as usize].concurrency = c.concurrency;
@@ -801,11 +868,17 @@ impl Engine {
                 fail_when: c
                     .fail_when
                     .as_ref()
-                    .map(|p| Pattern::parse(p).map_err(|_| format!("consumer {}: invalid fail_when", c.id)))
+                    .map(|p| {
+                        Pattern::parse(p)
+                            .map_err(|_| format!("consumer {}: invalid fail_when", c.id))
+                    })
                     .transpose()?,
                 timeout: c.timeout.map(|d| d.0),
                 idempotent: c.idempotent,
-                breaker_cfg: c.circuit_breaker.as_ref().map(|b| (b.failures.max(1), b.cooldown.0)),
+                breaker_cfg: c
+                    .circuit_breaker
+                    .as_ref()
+                    .map(|b| (b.failures.max(1), b.cooldown.0)),
                 breaker: Breaker::Closed,
                 consecutive_failures: 0,
                 handles_failures: emits.iter().any(|e| e.on == EmitOn::Failure),
@@ -827,7 +900,12 @@ impl Engine {
                 instance_cursor: vec![0; c.concurrency.max(1) as usize],
             });
         }
-        for dlq in queues.iter().filter_map(|q| q.dlq).chain(targets.iter().filter_map(|t| t.dlq)).collect::<Vec<_>>() {
+        for dlq in queues
+            .iter()
+            .filter_map(|q| q.dlq)
+            .chain(targets.iter().filter_map(|t| t.dlq))
+            .collect::<Vec<_>>()
+        {
             queues[dlq as usize].is_dlq = true;
         }
         for q in &queues {
@@ -840,14 +918,20 @@ impl Engine {
         let payload_read = !s.buses.is_empty()
             || s.queues.iter().any(|q| q.group_by.is_some())
             || s.streams.iter().any(|x| x.key.is_some())
-            || s.consumers.iter().any(|c| !c.emits.is_empty() || c.order_key.is_some() || c.fail_when.is_some());
+            || s.consumers
+                .iter()
+                .any(|c| !c.emits.is_empty() || c.order_key.is_some() || c.fail_when.is_some());
         for p in &mut producers {
             if p.template.is_static && !payload_read {
                 p.static_payload = Some(Arc::new(p.template.generate(&mut p.rng_event, 0, None)));
             }
         }
 
-        let fault_dest = s.faults.iter().map(|f| index.get(f.target.as_str()).copied()).collect();
+        let fault_dest = s
+            .faults
+            .iter()
+            .map(|f| index.get(f.target.as_str()).copied())
+            .collect();
         let node_names: Vec<String> = stats.iter().map(|n| n.id.clone()).collect();
         let buckets = series_buckets.max(1);
         let series = SeriesRecorder::new(node_names, buckets as usize, end);
@@ -878,7 +962,11 @@ impl Engine {
             cons: Conservation::default(),
             series,
             stopped: None,
-            max_events: s.settings.as_ref().and_then(|x| x.max_events).unwrap_or(DEFAULT_MAX_EVENTS),
+            max_events: s
+                .settings
+                .as_ref()
+                .and_then(|x| x.max_events)
+                .unwrap_or(DEFAULT_MAX_EVENTS),
             cycles,
             scratch: MatchScratch::default(),
             matched: Vec::new(),
@@ -892,8 +980,20 @@ impl Engine {
             engine.arm_producer(p as u32, 0);
         }
         for (i, f) in s.faults.iter().enumerate() {
-            engine.schedule(f.from.0, Ev::Fault { fault: i as u32, start: true });
-            engine.schedule(f.to.0, Ev::Fault { fault: i as u32, start: false });
+            engine.schedule(
+                f.from.0,
+                Ev::Fault {
+                    fault: i as u32,
+                    start: true,
+                },
+            );
+            engine.schedule(
+                f.to.0,
+                Ev::Fault {
+                    fault: i as u32,
+                    start: false,
+                },
+            );
         }
         for (i, t) in s.timeline.iter().enumerate() {
             engine.schedule(t.at.0, Ev::Timeline(i as u32));
@@ -904,7 +1004,10 @@ impl Engine {
     #[inline]
     fn schedule(&mut self, at: Nanos, ev: Ev) {
         self.seq += 1;
-        self.heap.push(Entry { key: (u128::from(at) << 64) | u128::from(self.seq), ev });
+        self.heap.push(Entry {
+            key: (u128::from(at) << 64) | u128::from(self.seq),
+            ev,
+        });
     }
 
     /// Runs every event up to and including `until` (capped at the end of the run). Returns
@@ -917,7 +1020,9 @@ impl Engine {
             if t > until {
                 break;
             }
-            let Some(Entry { ev, .. }) = self.heap.pop() else { break };
+            let Some(Entry { ev, .. }) = self.heap.pop() else {
+                break;
+            };
             self.now = t;
             self.events_processed += 1;
             self.dispatch(ev);
@@ -1063,14 +1168,17 @@ impl Engine {
         let mut at = from.saturating_add(gap.round().max(1.0) as Nanos);
         // A rate change before the next arrival restarts the clock at the new rate (memoryless
         // for Poisson; for even spacing it makes the new rate take effect at once).
-        if let Some(&(change, _)) = pr.schedule.get(pr.next_change) {
-            if change < at {
-                at = change;
-                pr.armed = true;
-                self.seq += 1;
-                self.heap.push(Entry { key: (u128::from(at) << 64) | u128::from(self.seq), ev: Ev::Produce(p | 1 << 31) });
-                return;
-            }
+        if let Some(&(change, _)) = pr.schedule.get(pr.next_change)
+            && change < at
+        {
+            at = change;
+            pr.armed = true;
+            self.seq += 1;
+            self.heap.push(Entry {
+                key: (u128::from(at) << 64) | u128::from(self.seq),
+                ev: Ev::Produce(p | 1 << 31),
+            });
+            return;
         }
         pr.armed = true;
         self.schedule(at, Ev::Produce(p));
@@ -1079,7 +1187,9 @@ impl Engine {
     fn produce(&mut self, p_raw: u32) {
         let p = p_raw & !(1 << 31);
         self.producers[p as usize].armed = false;
-        if p_raw & (1 << 31) != 0 || self.producers[p as usize].rate <= 0.0 && self.current_rate(p) <= 0.0 {
+        if p_raw & (1 << 31) != 0
+            || self.producers[p as usize].rate <= 0.0 && self.current_rate(p) <= 0.0
+        {
             // A schedule change, not an arrival: re-arm at the new rate.
             self.current_rate(p);
             let now = self.now;
@@ -1091,19 +1201,19 @@ impl Engine {
 
     fn produce_now(&mut self, p: u32) {
         let now = self.now;
-        if let Some(bucket) = &mut self.producers[p as usize].throttle {
-            if !bucket.take(now) {
-                // Client-side rate limit: the producer waits for a token.
-                let at = bucket.next_token_at(now);
-                let node = self.producers[p as usize].node;
-                if self.measuring() {
-                    self.stats[node as usize].throttled += 1;
-                }
-                self.series.count(node as usize, Counter::Throttles, now, 1);
-                self.producers[p as usize].blocked = true;
-                self.schedule(at, Ev::Throttled(p));
-                return;
+        if let Some(bucket) = &mut self.producers[p as usize].throttle
+            && !bucket.take(now)
+        {
+            // Client-side rate limit: the producer waits for a token.
+            let at = bucket.next_token_at(now);
+            let node = self.producers[p as usize].node;
+            if self.measuring() {
+                self.stats[node as usize].throttled += 1;
             }
+            self.series.count(node as usize, Counter::Throttles, now, 1);
+            self.producers[p as usize].blocked = true;
+            self.schedule(at, Ev::Throttled(p));
+            return;
         }
         let seq = {
             let pr = &mut self.producers[p as usize];
@@ -1126,7 +1236,8 @@ impl Engine {
             st.arrived += 1;
             st.completed += 1;
         }
-        self.series.count(node as usize, Counter::Completions, now, 1);
+        self.series
+            .count(node as usize, Counter::Completions, now, 1);
         let dest = self.producers[p as usize].dest;
         let blocked = self.send(dest, payload, event_no, now, p);
         if !blocked {
@@ -1144,7 +1255,14 @@ impl Engine {
 
     /// Sends a new event to a bus, queue or stream. Returns true when the sender is blocked
     /// (a full queue with `when_full: block`).
-    fn send(&mut self, dest: Dest, payload: Arc<Value>, event_no: u64, origin_at: Nanos, producer: u32) -> bool {
+    fn send(
+        &mut self,
+        dest: Dest,
+        payload: Arc<Value>,
+        event_no: u64,
+        origin_at: Nanos,
+        producer: u32,
+    ) -> bool {
         match dest {
             Dest::Bus(b) => {
                 self.put_event(b, payload, event_no, origin_at);
@@ -1206,7 +1324,9 @@ impl Engine {
         let now = self.now;
         let node = self.buses[b as usize].node as usize;
         let mut matched = std::mem::take(&mut self.matched);
-        self.buses[b as usize].matcher.matching(&payload, &mut self.scratch, &mut matched);
+        self.buses[b as usize]
+            .matcher
+            .matching(&payload, &mut self.scratch, &mut matched);
         if self.measuring() {
             self.stats[node].completed += 1;
         }
@@ -1229,7 +1349,8 @@ impl Engine {
                 let bus = &mut self.buses[b as usize];
                 match bus.latency {
                     Some(d) => {
-                        let delay = (d.sample(&mut bus.rng) * bus.slowdown).round().max(0.0) as Nanos;
+                        let delay =
+                            (d.sample(&mut bus.rng) * bus.slowdown).round().max(0.0) as Nanos;
                         self.schedule(now + delay, Ev::Deliver(m));
                     }
                     None => self.deliver_to_target(m),
@@ -1254,15 +1375,15 @@ impl Engine {
         if self.measuring() {
             self.stats[bus_node].attempts += 1;
         }
-        if let Some(bucket) = &mut self.targets[t as usize].throttle {
-            if !bucket.take(now) {
-                if self.measuring() {
-                    self.stats[bus_node].throttled += 1;
-                }
-                self.series.count(bus_node, Counter::Throttles, now, 1);
-                self.target_failed(m, Reason::Throttled);
-                return;
+        if let Some(bucket) = &mut self.targets[t as usize].throttle
+            && !bucket.take(now)
+        {
+            if self.measuring() {
+                self.stats[bus_node].throttled += 1;
             }
+            self.series.count(bus_node, Counter::Throttles, now, 1);
+            self.target_failed(m, Reason::Throttled);
+            return;
         }
         let err = self.buses[bus].error_rate;
         if err > 0.0 && self.buses[bus].rng.chance(err) {
@@ -1311,12 +1432,19 @@ impl Engine {
         let target = &self.targets[t];
         // `attempts` counts the first try; the policy's `attempts` counts retries after it.
         if attempts > target.attempts {
-            let r = if reason == Reason::Throttled && target.attempts == 0 { Reason::Throttled } else { Reason::RetriesExhausted };
+            let r = if reason == Reason::Throttled && target.attempts == 0 {
+                Reason::Throttled
+            } else {
+                Reason::RetriesExhausted
+            };
             self.dead_letter(m, target.dlq, bus_node, r);
             return;
         }
         let exp = attempts.saturating_sub(1).min(40);
-        let mut delay = target.backoff.saturating_mul(1u64 << exp).min(target.max_backoff);
+        let mut delay = target
+            .backoff
+            .saturating_mul(1u64 << exp)
+            .min(target.max_backoff);
         if target.jitter && delay > 0 {
             let bus = self.targets[t].bus as usize;
             delay = (self.buses[bus].rng.open01() * delay as f64) as Nanos;
@@ -1402,20 +1530,22 @@ impl Engine {
         if self.queues[qi].fifo {
             let key = self.msgs[m as usize].event_no;
             let window = self.queues[qi].dedup_window;
-            if let Some(&seen) = self.queues[qi].dedup.get(&key) {
-                if now.saturating_sub(seen) < window {
-                    if measuring {
-                        self.stats[node].duplicates += 1;
-                        self.stats[node].reasons[Reason::Deduplicated.index()] += 1;
-                    }
-                    self.settle(m, Outcome::Dropped);
-                    self.free(m);
-                    return false;
+            if let Some(&seen) = self.queues[qi].dedup.get(&key)
+                && now.saturating_sub(seen) < window
+            {
+                if measuring {
+                    self.stats[node].duplicates += 1;
+                    self.stats[node].reasons[Reason::Deduplicated.index()] += 1;
                 }
+                self.settle(m, Outcome::Dropped);
+                self.free(m);
+                return false;
             }
             if self.queues[qi].dedup.len() > 100_000 {
                 // Bounded memory: forget entries older than the window.
-                self.queues[qi].dedup.retain(|_, t| now.saturating_sub(*t) < window);
+                self.queues[qi]
+                    .dedup
+                    .retain(|_, t| now.saturating_sub(*t) < window);
             }
             self.queues[qi].dedup.insert(key, now);
         }
@@ -1449,7 +1579,10 @@ impl Engine {
     }
 
     fn new_dup_pair(&mut self) -> u32 {
-        let pair = DupPair { processed: false, live: 0 };
+        let pair = DupPair {
+            processed: false,
+            live: 0,
+        };
         if let Some(i) = self.free_dups.pop() {
             self.dups[i as usize] = pair;
             i
@@ -1542,7 +1675,9 @@ impl Engine {
         let qr = &self.queues[q as usize];
         let (node, held, visible) = (qr.node as usize, qr.held, qr.visible);
         let oldest = if visible > 0 {
-            qr.waiting.front().map(|m| now.saturating_sub(self.msgs[*m as usize].arrived_at))
+            qr.waiting
+                .front()
+                .map(|m| now.saturating_sub(self.msgs[*m as usize].arrived_at))
         } else {
             None
         };
@@ -1556,7 +1691,8 @@ impl Engine {
             self.series.level(node, Level::DlqDepth, now, held);
         }
         if let Some(age) = oldest {
-            self.series.observe_max(node, Sampled::LagS, now, age as f64 / 1e9);
+            self.series
+                .observe_max(node, Sampled::LagS, now, age as f64 / 1e9);
         }
         if let Some(c) = self.sole_consumer(q) {
             let cr = &self.consumers[c as usize];
@@ -1594,7 +1730,9 @@ impl Engine {
         }
         // Unblock senders waiting for space.
         while self.queues[q as usize].held < self.queues[q as usize].capacity {
-            let Some(m) = self.queues[q as usize].blocked.pop_front() else { break };
+            let Some(m) = self.queues[q as usize].blocked.pop_front() else {
+                break;
+            };
             let p = self.msgs[m as usize].blocked_producer;
             self.msgs[m as usize].blocked_producer = NONE;
             self.enqueue(q, m);
@@ -1608,7 +1746,9 @@ impl Engine {
 
     fn can_start(&self, c: u32) -> bool {
         let cr = &self.consumers[c as usize];
-        !cr.free_slots.is_empty() && cr.outage == 0 && cr.breaker != Breaker::Open
+        !cr.free_slots.is_empty()
+            && cr.outage == 0
+            && cr.breaker != Breaker::Open
             && !(cr.breaker == Breaker::HalfOpen && cr.busy > 0)
     }
 
@@ -1644,7 +1784,11 @@ impl Engine {
                 if window == 0 {
                     break;
                 }
-                let pick = if window > 1 { (self.queues[qi].rng.next_u64() % window as u64) as usize } else { 0 };
+                let pick = if window > 1 {
+                    (self.queues[qi].rng.next_u64() % window as u64) as usize
+                } else {
+                    0
+                };
                 if let Some(m) = self.queues[qi].waiting.remove(pick) {
                     buf.push(m);
                 }
@@ -1700,7 +1844,9 @@ impl Engine {
             let s = holder & !(1 << 31);
             let (si, gi) = ((s >> 16) as usize, (s & 0xffff) as usize);
             self.msgs[m as usize].target = NONE;
-            self.streams[si].groups[gi].1[lane as usize].waiting.push_front(m);
+            self.streams[si].groups[gi].1[lane as usize]
+                .waiting
+                .push_front(m);
             self.streams[si].groups[gi].1[lane as usize].busy = false;
             let c = self.streams[si].groups[gi].0;
             let node = self.consumers[c as usize].node as usize;
@@ -1809,7 +1955,11 @@ impl Engine {
             self.cons.deliveries += 1;
             // Records older than the retention period are deleted from the stream.
             let retention = self.streams[si].retention;
-            while self.streams[si].orphans.front().is_some_and(|t| now.saturating_sub(*t) >= retention) {
+            while self.streams[si]
+                .orphans
+                .front()
+                .is_some_and(|t| now.saturating_sub(*t) >= retention)
+            {
                 self.streams[si].orphans.pop_front();
                 self.cons.expired += 1;
                 if measuring {
@@ -1830,7 +1980,9 @@ impl Engine {
                 self.stats[cn].arrived += 1;
             }
             self.series.count(cn, Counter::Arrivals, now, 1);
-            self.streams[si].groups[g].1[partition as usize].waiting.push_back(m);
+            self.streams[si].groups[g].1[partition as usize]
+                .waiting
+                .push_back(m);
             self.consumer_held(c, 1);
             self.pump_stream(s, g as u32);
         }
@@ -1847,7 +1999,12 @@ impl Engine {
     fn stream_levels(&mut self, s: u32) {
         let now = self.now;
         let st = &self.streams[s as usize];
-        let behind: u64 = st.groups.iter().flat_map(|(_, l)| l.iter()).map(|l| l.waiting.len() as u64).sum();
+        let behind: u64 = st
+            .groups
+            .iter()
+            .flat_map(|(_, l)| l.iter())
+            .map(|l| l.waiting.len() as u64)
+            .sum();
         let node = st.node as usize;
         self.stats[node].in_system.set(now, behind);
         self.stats[node].waiting.set(now, behind);
@@ -1862,7 +2019,9 @@ impl Engine {
         let lvl = self.stats[cn].in_system.level();
         let busy = u64::from(self.consumers[c as usize].busy);
         let msgs_in_service = self.consumers[c as usize].in_service;
-        self.stats[cn].waiting.set(now, lvl.saturating_sub(msgs_in_service));
+        self.stats[cn]
+            .waiting
+            .set(now, lvl.saturating_sub(msgs_in_service));
         let _ = busy;
         self.series.level(cn, Level::Backlog, now, lvl);
     }
@@ -1877,7 +2036,9 @@ impl Engine {
         // Instance i reads partitions p with p % instances == i; instances beyond the
         // partition count own none and sit idle, as in Kafka and Kinesis.
         for inst in 0..instances.min(partitions) {
-            if self.consumers[c as usize].slots[inst as usize].msgs.is_empty()
+            if self.consumers[c as usize].slots[inst as usize]
+                .msgs
+                .is_empty()
                 && !self.consumers[c as usize].free_slots.contains(&inst)
             {
                 continue;
@@ -1980,7 +2141,9 @@ impl Engine {
         let ci = c as usize;
         let cn = self.consumers[ci].node as usize;
         let measuring = self.measuring();
-        let Some(slot) = self.consumers[ci].free_slots.pop() else { return };
+        let Some(slot) = self.consumers[ci].free_slots.pop() else {
+            return;
+        };
         let mut work = 0usize;
         for &m in msgs {
             let msg = &mut self.msgs[m as usize];
@@ -1993,18 +2156,18 @@ impl Engine {
                 self.stats[cn].first_attempts += u64::from(msg.receives <= 1);
             }
             // Ordering: a start after a later-produced event of the same key is out of order.
-            if let Some(path) = &self.consumers[ci].order_key {
-                if let Some(v) = lookup(&self.msgs[m as usize].payload, path) {
-                    let key = hash_value(v);
-                    let no = self.msgs[m as usize].event_no;
-                    let last = self.consumers[ci].last_order.entry(key).or_insert(0);
-                    if no < *last {
-                        if measuring {
-                            self.stats[cn].out_of_order += 1;
-                        }
-                    } else {
-                        *last = no;
+            if let Some(path) = &self.consumers[ci].order_key
+                && let Some(v) = lookup(&self.msgs[m as usize].payload, path)
+            {
+                let key = hash_value(v);
+                let no = self.msgs[m as usize].event_no;
+                let last = self.consumers[ci].last_order.entry(key).or_insert(0);
+                if no < *last {
+                    if measuring {
+                        self.stats[cn].out_of_order += 1;
                     }
+                } else {
+                    *last = no;
                 }
             }
             work += 1;
@@ -2021,11 +2184,11 @@ impl Engine {
         }
         let mut dt = service.round().max(0.0) as Nanos;
         cr.slots[slot as usize].timed_out = false;
-        if let Some(limit) = cr.timeout {
-            if dt > limit {
-                dt = limit;
-                cr.slots[slot as usize].timed_out = true;
-            }
+        if let Some(limit) = cr.timeout
+            && dt > limit
+        {
+            dt = limit;
+            cr.slots[slot as usize].timed_out = true;
         }
         let busy = u64::from(cr.busy);
         self.stats[cn].busy.set(now, busy);
@@ -2049,7 +2212,9 @@ impl Engine {
         // FIFO groups and stream partitions are ordered: after a failure that will be
         // redelivered, the rest of the batch is not processed but returned, in order, behind it.
         let fifo_group = match source {
-            Source::Queue(q) if self.queues[q as usize].fifo => msgs.first().map_or(NONE, |m| self.msgs[*m as usize].lane),
+            Source::Queue(q) if self.queues[q as usize].fifo => {
+                msgs.first().map_or(NONE, |m| self.msgs[*m as usize].lane)
+            }
             _ => NONE,
         };
         let ordered = fifo_group != NONE || matches!(source, Source::Stream { .. });
@@ -2068,7 +2233,10 @@ impl Engine {
             let fails = !is_dup || !cr.idempotent;
             let failed = fails
                 && (timed_out
-                    || cr.fail_when.as_ref().is_some_and(|p| p.matches(&self.msgs[m as usize].payload))
+                    || cr
+                        .fail_when
+                        .as_ref()
+                        .is_some_and(|p| p.matches(&self.msgs[m as usize].payload))
                     || cr.rng_fail.chance(cr.failure_rate)
                     || (cr.error_rate > 0.0 && cr.rng_fail.chance(cr.error_rate)));
             if failed {
@@ -2112,11 +2280,12 @@ impl Engine {
         }
         self.return_to_lane(source, lane, fifo_group, &returned);
         self.returned_buf = returned;
-        if fifo_group != NONE && !blocked {
-            if let Source::Queue(q) = source {
-                self.queues[q as usize].groups[fifo_group as usize].in_flight = false;
-                self.mark_group_ready(q, fifo_group);
-            }
+        if fifo_group != NONE
+            && !blocked
+            && let Source::Queue(q) = source
+        {
+            self.queues[q as usize].groups[fifo_group as usize].in_flight = false;
+            self.mark_group_ready(q, fifo_group);
         }
         // Slot release.
         let cr = &mut self.consumers[ci];
@@ -2131,10 +2300,11 @@ impl Engine {
         self.series.level(cn, Level::Busy, now, busy);
         self.breaker_after(c, any_failed, any_ok);
         // A stream lane frees up unless a failure blocks its partition until the retry.
-        if let Source::Stream { stream, group } = source {
-            if lane != NONE && !blocked {
-                self.streams[stream as usize].groups[group as usize].1[lane as usize].busy = false;
-            }
+        if let Source::Stream { stream, group } = source
+            && lane != NONE
+            && !blocked
+        {
+            self.streams[stream as usize].groups[group as usize].1[lane as usize].busy = false;
         }
         self.wake_consumer(c);
     }
@@ -2199,14 +2369,18 @@ impl Engine {
             Source::Queue(q) if fifo_group != NONE => {
                 let qi = q as usize;
                 for &m in msgs.iter().rev() {
-                    self.queues[qi].groups[fifo_group as usize].waiting.push_front(m);
+                    self.queues[qi].groups[fifo_group as usize]
+                        .waiting
+                        .push_front(m);
                 }
                 self.queues[qi].visible += msgs.len() as u64;
                 self.queue_levels(q);
             }
             Source::Stream { stream, group } if lane != NONE => {
                 for &m in msgs.iter().rev() {
-                    self.streams[stream as usize].groups[group as usize].1[lane as usize].waiting.push_front(m);
+                    self.streams[stream as usize].groups[group as usize].1[lane as usize]
+                        .waiting
+                        .push_front(m);
                 }
             }
             _ => {}
@@ -2289,7 +2463,9 @@ impl Engine {
             let dest = cr.emits[i].dest;
             let event_no = self.next_event_no();
             let cr = &mut self.consumers[c as usize];
-            let mut v = cr.emits[i].template.generate(&mut cr.rng_emit, seq, Some(&trigger));
+            let mut v = cr.emits[i]
+                .template
+                .generate(&mut cr.rng_emit, seq, Some(&trigger));
             fill_envelope(&mut v, self.seed, event_no, now);
             let node = self.consumers[c as usize].node as usize;
             if self.measuring() {
@@ -2305,7 +2481,9 @@ impl Engine {
     fn breaker_after(&mut self, c: u32, failed: bool, ok: bool) {
         let now = self.now;
         let cn = self.consumers[c as usize].node as usize;
-        let Some((threshold, cooldown)) = self.consumers[c as usize].breaker_cfg else { return };
+        let Some((threshold, cooldown)) = self.consumers[c as usize].breaker_cfg else {
+            return;
+        };
         let cr = &mut self.consumers[c as usize];
         let before = cr.breaker;
         if failed && !ok {
@@ -2341,17 +2519,31 @@ impl Engine {
     // ----- faults and timeline --------------------------------------------------------------
 
     fn fault_edge(&mut self, f: u32, start: bool) {
-        let Some(dest) = self.fault_dest[f as usize] else { return };
+        let Some(dest) = self.fault_dest[f as usize] else {
+            return;
+        };
         let fault = &self.faults[f as usize];
-        let (kind, factor, rate) = (fault.kind, fault.factor.unwrap_or(1.0), fault.rate.unwrap_or(0.0));
+        let (kind, factor, rate) = (
+            fault.kind,
+            fault.factor.unwrap_or(1.0),
+            fault.rate.unwrap_or(0.0),
+        );
         let sign: i32 = if start { 1 } else { -1 };
         match dest {
             Dest::Consumer(c) => {
                 let cr = &mut self.consumers[c as usize];
                 match kind {
                     FaultKind::Outage => cr.outage = cr.outage.saturating_add_signed(sign),
-                    FaultKind::Slowdown => cr.slowdown = if start { cr.slowdown * factor } else { cr.slowdown / factor },
-                    FaultKind::Errors => cr.error_rate = (cr.error_rate + f64::from(sign) * rate).clamp(0.0, 1.0),
+                    FaultKind::Slowdown => {
+                        cr.slowdown = if start {
+                            cr.slowdown * factor
+                        } else {
+                            cr.slowdown / factor
+                        }
+                    }
+                    FaultKind::Errors => {
+                        cr.error_rate = (cr.error_rate + f64::from(sign) * rate).clamp(0.0, 1.0)
+                    }
                 }
                 if !start {
                     self.wake_consumer(c);
@@ -2368,8 +2560,16 @@ impl Engine {
                     let cr = &mut self.consumers[c as usize];
                     match kind {
                         FaultKind::Outage => cr.outage = cr.outage.saturating_add_signed(sign),
-                        FaultKind::Slowdown => cr.slowdown = if start { cr.slowdown * factor } else { cr.slowdown / factor },
-                        FaultKind::Errors => cr.error_rate = (cr.error_rate + f64::from(sign) * rate).clamp(0.0, 1.0),
+                        FaultKind::Slowdown => {
+                            cr.slowdown = if start {
+                                cr.slowdown * factor
+                            } else {
+                                cr.slowdown / factor
+                            }
+                        }
+                        FaultKind::Errors => {
+                            cr.error_rate = (cr.error_rate + f64::from(sign) * rate).clamp(0.0, 1.0)
+                        }
                     }
                 }
                 if !start {
@@ -2386,8 +2586,16 @@ impl Engine {
                 let bus = &mut self.buses[b as usize];
                 match kind {
                     FaultKind::Outage => bus.outage = bus.outage.saturating_add_signed(sign),
-                    FaultKind::Slowdown => bus.slowdown = if start { bus.slowdown * factor } else { bus.slowdown / factor },
-                    FaultKind::Errors => bus.error_rate = (bus.error_rate + f64::from(sign) * rate).clamp(0.0, 1.0),
+                    FaultKind::Slowdown => {
+                        bus.slowdown = if start {
+                            bus.slowdown * factor
+                        } else {
+                            bus.slowdown / factor
+                        }
+                    }
+                    FaultKind::Errors => {
+                        bus.error_rate = (bus.error_rate + f64::from(sign) * rate).clamp(0.0, 1.0)
+                    }
                 }
             }
         }
@@ -2397,7 +2605,9 @@ impl Engine {
         let action = self.timeline[i as usize].action.clone();
         match action {
             TimelineAction::Redrive { dlq, to } => {
-                let (Some(from), Some(to)) = (self.queue_by_id(&dlq), self.queue_by_id(&to)) else { return };
+                let (Some(from), Some(to)) = (self.queue_by_id(&dlq), self.queue_by_id(&to)) else {
+                    return;
+                };
                 // Everything visible in the DLQ moves back: each becomes an owed delivery again.
                 let mut moved = Vec::new();
                 let fq = from as usize;
@@ -2426,7 +2636,13 @@ impl Engine {
                 }
             }
             TimelineAction::Replay { bus, from, to } => {
-                let Some(b) = self.buses.iter().position(|x| self.stats[x.node as usize].id == bus) else { return };
+                let Some(b) = self
+                    .buses
+                    .iter()
+                    .position(|x| self.stats[x.node as usize].id == bus)
+                else {
+                    return;
+                };
                 let events: Vec<(Arc<Value>, u64)> = self.buses[b]
                     .archive
                     .as_ref()
@@ -2455,7 +2671,10 @@ impl Engine {
     }
 
     fn queue_by_id(&self, id: &str) -> Option<u32> {
-        self.queues.iter().position(|q| self.stats[q.node as usize].id == id).map(|i| i as u32)
+        self.queues
+            .iter()
+            .position(|q| self.stats[q.node as usize].id == id)
+            .map(|i| i as u32)
     }
 
     // ----- loop guard -----------------------------------------------------------------------
@@ -2474,12 +2693,19 @@ impl Engine {
                 .max_by_key(|c| self.stats[c.node as usize].emitted)
                 .map(|c| self.stats[c.node as usize].id.clone())
                 .unwrap_or_default();
-            let cycle = self.cycles.iter().find(|c| c.contains(&hottest)).unwrap_or(&self.cycles[0]);
+            let cycle = self
+                .cycles
+                .iter()
+                .find(|c| c.contains(&hottest))
+                .unwrap_or(&self.cycles[0]);
             format!("event cycle {}", cycle.join(" → "))
         };
         self.stopped = Some(Stop {
             at: self.now,
-            reason: format!("loop guard: more than {} events produced; {cycle}", self.max_events),
+            reason: format!(
+                "loop guard: more than {} events produced; {cycle}",
+                self.max_events
+            ),
         });
         true
     }
@@ -2532,7 +2758,11 @@ impl Engine {
             .iter()
             .map(|q| {
                 let oldest = if q.fifo {
-                    q.groups.iter().filter_map(|g| g.waiting.front()).map(|m| self.msgs[*m as usize].arrived_at).min()
+                    q.groups
+                        .iter()
+                        .filter_map(|g| g.waiting.front())
+                        .map(|m| self.msgs[*m as usize].arrived_at)
+                        .min()
                 } else {
                     q.waiting.front().map(|m| self.msgs[*m as usize].arrived_at)
                 };
@@ -2546,7 +2776,12 @@ impl Engine {
         self.streams
             .iter()
             .map(|s| {
-                let behind = s.groups.iter().flat_map(|(_, l)| l.iter()).map(|l| l.waiting.len() as u64).sum();
+                let behind = s
+                    .groups
+                    .iter()
+                    .flat_map(|(_, l)| l.iter())
+                    .map(|l| l.waiting.len() as u64)
+                    .sum();
                 let oldest = s
                     .groups
                     .iter()
@@ -2578,15 +2813,22 @@ enum Outcome {
 /// Fills the envelope fields the engine owns, as EventBridge would.
 fn fill_envelope(v: &mut Value, seed: u64, event_no: u64, now: Nanos) {
     if let Some(o) = v.as_object_mut() {
-        o.entry("version").or_insert_with(|| Value::String("0".into()));
+        o.entry("version")
+            .or_insert_with(|| Value::String("0".into()));
         o.insert("id".into(), Value::String(event_id(seed, event_no)));
-        o.entry("detail-type").or_insert_with(|| Value::String("Event".into()));
-        o.entry("source").or_insert_with(|| Value::String("eventflow".into()));
-        o.entry("account").or_insert_with(|| Value::String("123456789012".into()));
+        o.entry("detail-type")
+            .or_insert_with(|| Value::String("Event".into()));
+        o.entry("source")
+            .or_insert_with(|| Value::String("eventflow".into()));
+        o.entry("account")
+            .or_insert_with(|| Value::String("123456789012".into()));
         o.insert("time".into(), Value::String(event_time(now)));
-        o.entry("region").or_insert_with(|| Value::String("us-east-1".into()));
-        o.entry("resources").or_insert_with(|| Value::Array(Vec::new()));
-        o.entry("detail").or_insert_with(|| Value::Object(serde_json::Map::new()));
+        o.entry("region")
+            .or_insert_with(|| Value::String("us-east-1".into()));
+        o.entry("resources")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        o.entry("detail")
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
     }
 }
 
@@ -2629,7 +2871,11 @@ pub fn find_cycles(s: &Scenario) -> Vec<Vec<String>> {
                         let mut cyc: Vec<String> = path.iter().map(|x| (*x).to_owned()).collect();
                         cyc.push(start.to_owned());
                         cycles.push(cyc);
-                    } else if n > start && !path.contains(&n) && edges.contains_key(n) && cycles.len() < 100 {
+                    } else if n > start
+                        && !path.contains(&n)
+                        && edges.contains_key(n)
+                        && cycles.len() < 100
+                    {
                         path.push(n);
                         stack.push((n, 0));
                     }
@@ -2647,7 +2893,10 @@ mod tests {
     #[test]
     fn event_times_are_civil_dates() {
         assert_eq!(event_time(0), "2026-01-01T00:00:00Z");
-        assert_eq!(event_time(86_400_000_000_000 * 59 + 3_661_000_000_000), "2026-03-01T01:01:01Z");
+        assert_eq!(
+            event_time(86_400_000_000_000 * 59 + 3_661_000_000_000),
+            "2026-03-01T01:01:01Z"
+        );
         assert_eq!(event_time(86_400_000_000_000 * 365), "2027-01-01T00:00:00Z");
     }
 

@@ -17,7 +17,7 @@ pub mod template;
 use std::time::Instant;
 
 pub use engine::{Conservation, DEFAULT_MAX_EVENTS, Nanos, Stop, find_cycles};
-pub use results::{EngineInfo, EndToEnd, NodeResult, QueueDepth, Results};
+pub use results::{EndToEnd, EngineInfo, NodeResult, QueueDepth, Results};
 
 use crate::metrics::DEFAULT_BUCKETS;
 use crate::model::{Duration, Scenario};
@@ -53,7 +53,10 @@ impl Simulation {
         if let Some(d) = opts.duration {
             scenario.duration = d;
             if scenario.warmup >= d {
-                return Err(format!("the warm-up ({}) is not shorter than the duration ({d})", scenario.warmup));
+                return Err(format!(
+                    "the warm-up ({}) is not shorter than the duration ({d})",
+                    scenario.warmup
+                ));
             }
         }
         // A command-line choice beats the scenario's setting, which beats the default.
@@ -62,7 +65,11 @@ impl Simulation {
             .or(scenario.settings.as_ref().and_then(|x| x.series_buckets))
             .unwrap_or(DEFAULT_BUCKETS as u32);
         let engine = engine::Engine::new(&scenario, scenario.seed, buckets)?;
-        Ok(Simulation { engine, scenario, wall_seconds: 0.0 })
+        Ok(Simulation {
+            engine,
+            scenario,
+            wall_seconds: 0.0,
+        })
     }
 
     /// Advances to simulated time `t` (nanoseconds). Returns false once the run is over.

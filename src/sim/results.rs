@@ -174,8 +174,16 @@ pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bo
     let faults = e.active_faults();
     let mut nodes = Vec::with_capacity(e.stats.len());
     for (i, st) in e.stats.iter().enumerate() {
-        let l = if window_ns > 0 { st.in_system.mean(now) } else { 0.0 };
-        let w = if st.departures > 0 { st.sojourn_ns as f64 / st.departures as f64 / 1e9 } else { 0.0 };
+        let l = if window_ns > 0 {
+            st.in_system.mean(now)
+        } else {
+            0.0
+        };
+        let w = if st.departures > 0 {
+            st.sojourn_ns as f64 / st.departures as f64 / 1e9
+        } else {
+            0.0
+        };
         let lambda = per_s(st.arrived);
         let utilization = if st.kind == Kind::Consumer && st.concurrency > 0 && window_ns > 0 {
             st.busy.mean(now) / f64::from(st.concurrency)
@@ -220,7 +228,11 @@ pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bo
                 wait_s: st.wait.summary(),
                 latency_s: st.latency.summary(),
                 queue_depth: QueueDepth {
-                    mean: if window_ns > 0 { st.waiting.mean(now) } else { 0.0 },
+                    mean: if window_ns > 0 {
+                        st.waiting.mean(now)
+                    } else {
+                        0.0
+                    },
                     max: st.waiting.max(),
                 },
                 lag,
@@ -250,7 +262,9 @@ pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bo
             stopped: e.stopped.as_ref().map(|x| x.reason.clone()),
         },
         nodes: Nodes(nodes),
-        end_to_end: EndToEnd { latency_s: e.e2e.summary() },
+        end_to_end: EndToEnd {
+            latency_s: e.e2e.summary(),
+        },
         conservation,
         series: with_series.then(|| e.series.snapshot(now)),
     }

@@ -40,7 +40,9 @@ impl Stream {
         let a = mix64(seed ^ stable_hash(id.as_bytes()));
         let b = mix64(a ^ stable_hash(purpose.as_bytes()));
         let seed_bytes = (u128::from(a) << 64 | u128::from(b)).to_le_bytes();
-        Stream { rng: Pcg64Mcg::from_seed(seed_bytes) }
+        Stream {
+            rng: Pcg64Mcg::from_seed(seed_bytes),
+        }
     }
 
     /// 64 random bits.
@@ -137,7 +139,12 @@ mod tests {
         let first = s.next_u64();
         let mut again = Stream::new(42, "p", "arrivals");
         assert_eq!(first, again.next_u64());
-        assert_eq!(stable_hash(b"inventory"), 0x5a6d_4c32_3b3c_b6f2_u64.wrapping_mul(0).wrapping_add(stable_hash(b"inventory")));
+        assert_eq!(
+            stable_hash(b"inventory"),
+            0x5a6d_4c32_3b3c_b6f2_u64
+                .wrapping_mul(0)
+                .wrapping_add(stable_hash(b"inventory"))
+        );
     }
 
     #[test]

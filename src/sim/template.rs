@@ -26,13 +26,19 @@ enum Node {
 enum Generator {
     Seq(String),
     /// Zipf-skewed key: cumulative weights of keys 1..=count.
-    Key { prefix: Option<String>, cdf: Vec<f64> },
+    Key {
+        prefix: Option<String>,
+        cdf: Vec<f64>,
+    },
     Uniform(f64, f64),
     Int(i64, i64),
     Normal(f64, f64),
     Lognormal(f64, f64),
     Exponential(f64),
-    Choice { values: Vec<Value>, cdf: Vec<f64> },
+    Choice {
+        values: Vec<Value>,
+        cdf: Vec<f64>,
+    },
     Bool(f64),
     From(Vec<String>),
 }
@@ -40,7 +46,11 @@ enum Generator {
 type Errors = Vec<(String, String)>;
 
 fn join(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 fn num(v: &Value) -> Option<f64> {
@@ -51,19 +61,34 @@ fn mean_stddev(v: &Value, path: &str, name: &str, errors: &mut Errors) -> Option
     let obj = v.as_object();
     let mean = obj.and_then(|o| o.get("mean")).and_then(num);
     let sd = obj.and_then(|o| o.get("stddev")).and_then(num);
-    let unknown: Vec<&String> = obj.map(|o| o.keys().filter(|k| *k != "mean" && *k != "stddev").collect()).unwrap_or_default();
+    let unknown: Vec<&String> = obj
+        .map(|o| {
+            o.keys()
+                .filter(|k| *k != "mean" && *k != "stddev")
+                .collect()
+        })
+        .unwrap_or_default();
     match (mean, sd) {
         (Some(m), Some(s)) if s >= 0.0 && unknown.is_empty() => Some((m, s)),
         (Some(_), Some(_)) if !unknown.is_empty() => {
-            errors.push((join(path, unknown[0]), format!("unknown field; {name} takes {{\"mean\": m, \"stddev\": s}}")));
+            errors.push((
+                join(path, unknown[0]),
+                format!("unknown field; {name} takes {{\"mean\": m, \"stddev\": s}}"),
+            ));
             None
         }
         (Some(_), Some(s)) => {
-            errors.push((join(path, "stddev"), format!("stddev must not be negative, found {s}")));
+            errors.push((
+                join(path, "stddev"),
+                format!("stddev must not be negative, found {s}"),
+            ));
             None
         }
         _ => {
-            errors.push((path.to_owned(), format!("{name} takes {{\"mean\": m, \"stddev\": s}} with numbers")));
+            errors.push((
+                path.to_owned(),
+                format!("{name} takes {{\"mean\": m, \"stddev\": s}} with numbers"),
+            ));
             None
         }
     }
@@ -74,11 +99,17 @@ fn pair(v: &Value, path: &str, name: &str, errors: &mut Errors) -> Option<(f64, 
         Some([a, b]) => match (num(a), num(b)) {
             (Some(a), Some(b)) if a <= b => Some((a, b)),
             (Some(a), Some(b)) => {
-                errors.push((path.to_owned(), format!("{name}: low {a} is above high {b}")));
+                errors.push((
+                    path.to_owned(),
+                    format!("{name}: low {a} is above high {b}"),
+                ));
                 None
             }
             _ => {
-                errors.push((path.to_owned(), format!("{name} takes [low, high] with numbers")));
+                errors.push((
+                    path.to_owned(),
+                    format!("{name} takes [low, high] with numbers"),
+                ));
                 None
             }
         },
@@ -102,7 +133,8 @@ fn cumulative(weights: &[f64]) -> Vec<f64> {
 }
 
 fn pick(cdf: &[f64], u: f64) -> usize {
-    cdf.partition_point(|c| *c < u).min(cdf.len().saturating_sub(1))
+    cdf.partition_point(|c| *c < u)
+        .min(cdf.len().saturating_sub(1))
 }
 
 /// The largest key count a `$key` generator accepts (its table is held in memory).
@@ -135,7 +167,11 @@ fn compile_node(v: &Value, path: &str, in_emits: bool, errors: &mut Errors) -> N
     match v {
         Value::Object(map) => {
             if map.len() == 1 {
-                let (k, arg) = map.iter().next().map(|(k, a)| (k.as_str(), a)).unwrap_or(("", &Value::Null));
+                let (k, arg) = map
+                    .iter()
+                    .next()
+                    .map(|(k, a)| (k.as_str(), a))
+                    .unwrap_or(("", &Value::Null));
                 if let Some(name) = k.strip_prefix('$') {
                     let gpath = join(path, k);
                     return match compile_generator(name, arg, &gpath, in_emits, errors) {
@@ -151,7 +187,11 @@ fn compile_node(v: &Value, path: &str, in_emits: bool, errors: &mut Errors) -> N
                 all_literal &= matches!(node, Node::Literal(_));
                 fields.push((k.clone(), node));
             }
-            if all_literal { Node::Literal(v.clone()) } else { Node::Object(fields) }
+            if all_literal {
+                Node::Literal(v.clone())
+            } else {
+                Node::Object(fields)
+            }
         }
         Value::Array(items) => {
             let nodes: Vec<Node> = items
@@ -159,21 +199,44 @@ fn compile_node(v: &Value, path: &str, in_emits: bool, errors: &mut Errors) -> N
                 .enumerate()
                 .map(|(i, x)| compile_node(x, &format!("{path}[{i}]"), in_emits, errors))
                 .collect();
-            if nodes.iter().all(|n| matches!(n, Node::Literal(_))) { Node::Literal(v.clone()) } else { Node::Array(nodes) }
+            if nodes.iter().all(|n| matches!(n, Node::Literal(_))) {
+                Node::Literal(v.clone())
+            } else {
+                Node::Array(nodes)
+            }
         }
         other => Node::Literal(other.clone()),
     }
 }
 
-const GENERATORS: [&str; 10] =
-    ["seq", "key", "uniform", "int", "normal", "lognormal", "exponential", "choice", "bool", "from"];
+const GENERATORS: [&str; 10] = [
+    "seq",
+    "key",
+    "uniform",
+    "int",
+    "normal",
+    "lognormal",
+    "exponential",
+    "choice",
+    "bool",
+    "from",
+];
 
-fn compile_generator(name: &str, arg: &Value, path: &str, in_emits: bool, errors: &mut Errors) -> Option<Generator> {
+fn compile_generator(
+    name: &str,
+    arg: &Value,
+    path: &str,
+    in_emits: bool,
+    errors: &mut Errors,
+) -> Option<Generator> {
     match name {
         "seq" => match arg {
             Value::String(prefix) => Some(Generator::Seq(prefix.clone())),
             _ => {
-                errors.push((path.to_owned(), "$seq takes a prefix string, e.g. {\"$seq\": \"ORD-\"}".into()));
+                errors.push((
+                    path.to_owned(),
+                    "$seq takes a prefix string, e.g. {\"$seq\": \"ORD-\"}".into(),
+                ));
                 None
             }
         },
@@ -185,12 +248,15 @@ fn compile_generator(name: &str, arg: &Value, path: &str, in_emits: bool, errors
             if let Some(o) = obj {
                 for k in o.keys() {
                     if !["count", "skew", "prefix"].contains(&k.as_str()) {
-                        errors.push((join(path, k), "unknown field; $key takes count, skew and prefix".into()));
+                        errors.push((
+                            join(path, k),
+                            "unknown field; $key takes count, skew and prefix".into(),
+                        ));
                     }
                 }
             }
             match (count, skew) {
-                (Some(n), Some(s)) if n >= 1 && n <= MAX_KEYS && s >= 0.0 => {
+                (Some(n), Some(s)) if (1..=MAX_KEYS).contains(&n) && s >= 0.0 => {
                     let prefix = match prefix {
                         None => None,
                         Some(Value::String(p)) => Some(p.clone()),
@@ -201,14 +267,23 @@ fn compile_generator(name: &str, arg: &Value, path: &str, in_emits: bool, errors
                     };
                     // Zipf: key k has weight 1/k^skew (skew 0 = uniform).
                     let weights: Vec<f64> = (1..=n).map(|k| (k as f64).powf(-s)).collect();
-                    Some(Generator::Key { prefix, cdf: cumulative(&weights) })
+                    Some(Generator::Key {
+                        prefix,
+                        cdf: cumulative(&weights),
+                    })
                 }
                 (Some(n), _) if n == 0 || n > MAX_KEYS => {
-                    errors.push((join(path, "count"), format!("count must be from 1 to {MAX_KEYS}")));
+                    errors.push((
+                        join(path, "count"),
+                        format!("count must be from 1 to {MAX_KEYS}"),
+                    ));
                     None
                 }
                 (Some(_), _) => {
-                    errors.push((join(path, "skew"), "skew must be a number ≥ 0 (0 = uniform)".into()));
+                    errors.push((
+                        join(path, "skew"),
+                        "skew must be a number ≥ 0 (0 = uniform)".into(),
+                    ));
                     None
                 }
                 _ => {
@@ -222,7 +297,10 @@ fn compile_generator(name: &str, arg: &Value, path: &str, in_emits: bool, errors
             Some([a, b]) => match (a.as_i64(), b.as_i64()) {
                 (Some(a), Some(b)) if a <= b => Some(Generator::Int(a, b)),
                 _ => {
-                    errors.push((path.to_owned(), "$int takes [low, high] with whole numbers, low ≤ high".into()));
+                    errors.push((
+                        path.to_owned(),
+                        "$int takes [low, high] with whole numbers, low ≤ high".into(),
+                    ));
                     None
                 }
             },
@@ -235,15 +313,23 @@ fn compile_generator(name: &str, arg: &Value, path: &str, in_emits: bool, errors
         "lognormal" => match mean_stddev(arg, path, "$lognormal", errors) {
             Some((m, s)) if m > 0.0 => Some(Generator::Lognormal(m, s)),
             Some(_) => {
-                errors.push((join(path, "mean"), "a log-normal mean must be above zero".into()));
+                errors.push((
+                    join(path, "mean"),
+                    "a log-normal mean must be above zero".into(),
+                ));
                 None
             }
             None => None,
         },
         "exponential" => match arg.as_object().and_then(|o| o.get("mean")).and_then(num) {
-            Some(m) if m > 0.0 && arg.as_object().is_some_and(|o| o.len() == 1) => Some(Generator::Exponential(m)),
+            Some(m) if m > 0.0 && arg.as_object().is_some_and(|o| o.len() == 1) => {
+                Some(Generator::Exponential(m))
+            }
             _ => {
-                errors.push((path.to_owned(), "$exponential takes {\"mean\": m} with m > 0".into()));
+                errors.push((
+                    path.to_owned(),
+                    "$exponential takes {\"mean\": m} with m > 0".into(),
+                ));
                 None
             }
         },
@@ -258,39 +344,62 @@ fn compile_generator(name: &str, arg: &Value, path: &str, in_emits: bool, errors
                                 vals.push(Value::String(k.clone()));
                                 ws.push(w);
                             }
-                            _ => errors.push((join(path, k), "a choice weight must be a number ≥ 0".into())),
+                            _ => errors.push((
+                                join(path, k),
+                                "a choice weight must be a number ≥ 0".into(),
+                            )),
                         }
                     }
                     (vals, ws)
                 }
                 Value::Array(items) if !items.is_empty() => (items.clone(), vec![1.0; items.len()]),
                 _ => {
-                    errors.push((path.to_owned(), "$choice takes {\"value\": weight, …} or [value, …]".into()));
+                    errors.push((
+                        path.to_owned(),
+                        "$choice takes {\"value\": weight, …} or [value, …]".into(),
+                    ));
                     return None;
                 }
             };
             if weights.iter().sum::<f64>() <= 0.0 {
-                errors.push((path.to_owned(), "$choice weights must not all be zero".into()));
+                errors.push((
+                    path.to_owned(),
+                    "$choice weights must not all be zero".into(),
+                ));
                 return None;
             }
-            Some(Generator::Choice { values, cdf: cumulative(&weights) })
+            Some(Generator::Choice {
+                values,
+                cdf: cumulative(&weights),
+            })
         }
         "bool" => match num(arg) {
             Some(p) if (0.0..=1.0).contains(&p) => Some(Generator::Bool(p)),
             _ => {
-                errors.push((path.to_owned(), "$bool takes the probability of true, from 0 to 1".into()));
+                errors.push((
+                    path.to_owned(),
+                    "$bool takes the probability of true, from 0 to 1".into(),
+                ));
                 None
             }
         },
         "from" => {
             if !in_emits {
-                errors.push((path.to_owned(), "$from copies from the triggering event, so it only works in `emits`".into()));
+                errors.push((
+                    path.to_owned(),
+                    "$from copies from the triggering event, so it only works in `emits`".into(),
+                ));
                 return None;
             }
             match arg {
-                Value::String(p) if !p.is_empty() => Some(Generator::From(p.split('.').map(str::to_owned).collect())),
+                Value::String(p) if !p.is_empty() => {
+                    Some(Generator::From(p.split('.').map(str::to_owned).collect()))
+                }
                 _ => {
-                    errors.push((path.to_owned(), "$from takes a dotted path, e.g. \"detail.orderId\"".into()));
+                    errors.push((
+                        path.to_owned(),
+                        "$from takes a dotted path, e.g. \"detail.orderId\"".into(),
+                    ));
                     None
                 }
             }
@@ -300,7 +409,10 @@ fn compile_generator(name: &str, arg: &Value, path: &str, in_emits: bool, errors
                 .map_or_else(String::new, |h| format!(" ({h})"));
             errors.push((
                 path.to_owned(),
-                format!("unknown generator `${other}`{hint}; generators are {}", GENERATORS.map(|g| format!("${g}")).join(", ")),
+                format!(
+                    "unknown generator `${other}`{hint}; generators are {}",
+                    GENERATORS.map(|g| format!("${g}")).join(", ")
+                ),
             ));
             None
         }
@@ -331,7 +443,12 @@ fn gen_node(node: &Node, rng: &mut Stream, seq: u64, trigger: Option<&Value>) ->
             }
             Value::Object(m)
         }
-        Node::Array(items) => Value::Array(items.iter().map(|n| gen_node(n, rng, seq, trigger)).collect()),
+        Node::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|n| gen_node(n, rng, seq, trigger))
+                .collect(),
+        ),
         Node::Gen(g) => match g {
             Generator::Seq(prefix) => Value::String(format!("{prefix}{seq}")),
             Generator::Key { prefix, cdf } => {
@@ -348,7 +465,10 @@ fn gen_node(node: &Node, rng: &mut Stream, seq: u64, trigger: Option<&Value>) ->
             Generator::Exponential(m) => float(rng.exponential(*m)),
             Generator::Choice { values, cdf } => values[pick(cdf, rng.open01())].clone(),
             Generator::Bool(p) => Value::Bool(rng.chance(*p)),
-            Generator::From(path) => trigger.and_then(|t| lookup(t, path)).cloned().unwrap_or(Value::Null),
+            Generator::From(path) => trigger
+                .and_then(|t| lookup(t, path))
+                .cloned()
+                .unwrap_or(Value::Null),
         },
     }
 }
@@ -375,24 +495,38 @@ mod tests {
         let e = t.generate(&mut rng, 7, None);
         assert_eq!(e["detail"]["orderId"], "ORD-7");
         assert_eq!(e["detail"]["channel"], "web");
-        assert!(e["detail"]["customerId"].as_str().unwrap().starts_with("C-"));
+        assert!(
+            e["detail"]["customerId"]
+                .as_str()
+                .unwrap()
+                .starts_with("C-")
+        );
         assert!(e["detail"]["totalAmount"].as_f64().unwrap() > 0.0);
         assert!(["USD", "EUR", "GBP"].contains(&e["detail"]["currency"].as_str().unwrap()));
     }
 
     #[test]
     fn zipf_keys_are_skewed_and_choice_follows_weights() {
-        let t = Template::compile(&json!({ "k": { "$key": { "count": 100, "skew": 1.2 } } }), false).unwrap();
+        let t = Template::compile(
+            &json!({ "k": { "$key": { "count": 100, "skew": 1.2 } } }),
+            false,
+        )
+        .unwrap();
         let mut rng = Stream::new(3, "p", "event");
         let n = 100_000;
-        let ones = (0..n).filter(|i| t.generate(&mut rng, *i, None)["k"] == 1).count();
+        let ones = (0..n)
+            .filter(|i| t.generate(&mut rng, *i, None)["k"] == 1)
+            .count();
         // P(k = 1) = 1 / H(100, 1.2) ≈ 0.2128 for Zipf(1.2) over 100 keys.
         let h: f64 = (1..=100).map(|k| f64::from(k).powf(-1.2)).sum();
         let p = ones as f64 / f64::from(n as u32);
         assert!((p - 1.0 / h).abs() < 0.01, "{p} vs {}", 1.0 / h);
 
-        let t = Template::compile(&json!({ "c": { "$choice": { "a": 3, "b": 1 } } }), false).unwrap();
-        let a = (0..n).filter(|i| t.generate(&mut rng, *i, None)["c"] == "a").count();
+        let t =
+            Template::compile(&json!({ "c": { "$choice": { "a": 3, "b": 1 } } }), false).unwrap();
+        let a = (0..n)
+            .filter(|i| t.generate(&mut rng, *i, None)["c"] == "a")
+            .count();
         assert!((a as f64 / f64::from(n as u32) - 0.75).abs() < 0.01);
     }
 
@@ -402,7 +536,11 @@ mod tests {
         assert!(Template::compile(&tpl, false).is_err());
         let t = Template::compile(&tpl, true).unwrap();
         let mut rng = Stream::new(1, "c", "emit");
-        let out = t.generate(&mut rng, 1, Some(&json!({ "detail": { "orderId": "ORD-9" } })));
+        let out = t.generate(
+            &mut rng,
+            1,
+            Some(&json!({ "detail": { "orderId": "ORD-9" } })),
+        );
         assert_eq!(out["detail"]["orderId"], "ORD-9");
     }
 
@@ -414,7 +552,10 @@ mod tests {
         )
         .unwrap_err();
         let paths: Vec<&str> = errs.iter().map(|(p, _)| p.as_str()).collect();
-        assert_eq!(paths, ["detail.a.$lognormal", "detail.b.$chioce", "detail.c.$int"]);
+        assert_eq!(
+            paths,
+            ["detail.a.$lognormal", "detail.b.$chioce", "detail.c.$int"]
+        );
         assert!(errs[1].1.contains("did you mean `choice`"));
     }
 }

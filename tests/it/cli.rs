@@ -9,7 +9,9 @@ const VALID: &str = r#"{ "name": "Order pipeline", "seed": 42, "duration": "2m",
                    "service_time": { "exponential": { "mean": "50ms" } } } ] }"#;
 
 fn code(o: &std::process::Output) -> i32 {
-    o.status.code().expect("exited normally, not by a signal (a panic would abort here)")
+    o.status
+        .code()
+        .expect("exited normally, not by a signal (a panic would abort here)")
 }
 
 #[test]
@@ -26,18 +28,48 @@ fn run_prints_a_summary_table() {
 #[test]
 fn json_follows_the_results_contract() {
     let (_d, path) = scenario_file(VALID);
-    let o = eventflow(&["run", path.to_str().unwrap(), "--json", "--seed", "3", "--duration", "90s"], "");
+    let o = eventflow(
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--json",
+            "--seed",
+            "3",
+            "--duration",
+            "90s",
+        ],
+        "",
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("stdout is one JSON object");
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout(&o)).expect("stdout is one JSON object");
     assert_eq!(v["seed"], 3);
     assert_eq!(v["duration_s"], 90.0);
     assert_eq!(v["warmup_s"], 10.0);
     assert!(v["engine"]["events_processed"].as_u64().unwrap() > 0);
     let inv = &v["nodes"]["inventory"];
     for field in [
-        "kind", "arrived", "completed", "failed", "retried", "throttled", "dead_lettered", "rejected", "expired",
-        "duplicates", "out_of_order", "arrival_rate", "throughput", "concurrency", "mean_number_in_system",
-        "mean_time_in_system_s", "littles_law_lambda_w", "utilization", "wait_s", "latency_s", "queue_depth",
+        "kind",
+        "arrived",
+        "completed",
+        "failed",
+        "retried",
+        "throttled",
+        "dead_lettered",
+        "rejected",
+        "expired",
+        "duplicates",
+        "out_of_order",
+        "arrival_rate",
+        "throughput",
+        "concurrency",
+        "mean_number_in_system",
+        "mean_time_in_system_s",
+        "littles_law_lambda_w",
+        "utilization",
+        "wait_s",
+        "latency_s",
+        "queue_depth",
     ] {
         assert!(!inv[field].is_null(), "nodes.inventory.{field} is missing");
     }
@@ -47,10 +79,17 @@ fn json_follows_the_results_contract() {
     assert_eq!(inv["kind"], "consumer");
     assert_eq!(inv["concurrency"], 2);
     let c = &v["conservation"];
-    let sum: u64 = ["completed", "dead_lettered", "rejected", "expired", "dropped", "in_flight"]
-        .iter()
-        .map(|k| c[*k].as_u64().unwrap())
-        .sum();
+    let sum: u64 = [
+        "completed",
+        "dead_lettered",
+        "rejected",
+        "expired",
+        "dropped",
+        "in_flight",
+    ]
+    .iter()
+    .map(|k| c[*k].as_u64().unwrap())
+    .sum();
     assert_eq!(c["deliveries"].as_u64().unwrap(), sum);
 }
 
@@ -58,7 +97,17 @@ fn json_follows_the_results_contract() {
 fn csv_writes_a_tidy_series() {
     let (dir, path) = scenario_file(VALID);
     let out = dir.path().join("out");
-    let o = eventflow(&["run", path.to_str().unwrap(), "--csv", out.to_str().unwrap(), "--buckets", "20"], "");
+    let o = eventflow(
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--csv",
+            out.to_str().unwrap(),
+            "--buckets",
+            "20",
+        ],
+        "",
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let csv = std::fs::read_to_string(out.join("series.csv")).unwrap();
     let mut lines = csv.lines();
@@ -77,22 +126,36 @@ fn check_accepts_a_valid_file() {
 #[test]
 fn check_lists_every_problem_with_paths_and_hints() {
     let bad = VALID
-        .replace(r#""from": "orders-q""#, r#""from": "order-q", "concurency": 3"#)
+        .replace(
+            r#""from": "orders-q""#,
+            r#""from": "order-q", "concurency": 3"#,
+        )
         .replace(r#""rate": 20"#, r#""rate": 0"#)
         .replace(r#""duration": "2m""#, r#""duration": "2m", "warmpu": "1s""#);
     let (_d, path) = scenario_file(&bad);
     let o = eventflow(&["check", path.to_str().unwrap()], "");
     assert_eq!(code(&o), 2);
     let err = stderr(&o);
-    assert!(err.contains("consumers[0].concurency") && err.contains("did you mean `concurrency`"), "{err}");
-    assert!(err.contains("warmpu") && err.contains("did you mean `warmup`"), "{err}");
+    assert!(
+        err.contains("consumers[0].concurency") && err.contains("did you mean `concurrency`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("warmpu") && err.contains("did you mean `warmup`"),
+        "{err}"
+    );
     // Reference and range problems of the same file are listed too, not only the first.
-    let bad2 = VALID.replace(r#""from": "orders-q""#, r#""from": "order-q""#).replace(r#""rate": 20"#, r#""rate": -5"#);
+    let bad2 = VALID
+        .replace(r#""from": "orders-q""#, r#""from": "order-q""#)
+        .replace(r#""rate": 20"#, r#""rate": -5"#);
     let (_d2, path2) = scenario_file(&bad2);
     let o = eventflow(&["check", path2.to_str().unwrap()], "");
     assert_eq!(code(&o), 2);
     let err = stderr(&o);
-    assert!(err.contains("consumers[0].from") && err.contains("did you mean `orders-q`"), "{err}");
+    assert!(
+        err.contains("consumers[0].from") && err.contains("did you mean `orders-q`"),
+        "{err}"
+    );
     assert!(err.contains("producers[0].rate"), "{err}");
 }
 
@@ -107,10 +170,15 @@ fn json_syntax_errors_name_file_line_and_column() {
 
 #[test]
 fn wrong_types_and_bad_durations_are_explained() {
-    let (_d, path) = scenario_file(&VALID.replace(r#""concurrency": 2"#, r#""concurrency": "two""#));
+    let (_d, path) =
+        scenario_file(&VALID.replace(r#""concurrency": 2"#, r#""concurrency": "two""#));
     let o = eventflow(&["run", path.to_str().unwrap()], "");
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("consumers[0].concurrency"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("consumers[0].concurrency"),
+        "{}",
+        stderr(&o)
+    );
 
     let (_d, path) = scenario_file(&VALID.replace(r#""2m""#, r#""2""#));
     let o = eventflow(&["check", path.to_str().unwrap()], "");

@@ -25,7 +25,10 @@ fn balanced(r: &Results) {
 fn binomial_close(x: u64, n: u64, p: f64, sigmas: f64) {
     let mean = n as f64 * p;
     let sd = (n as f64 * p * (1.0 - p)).sqrt();
-    assert!((x as f64 - mean).abs() <= sigmas * sd, "{x} of {n}, expected {mean:.1} ± {sd:.1}");
+    assert!(
+        (x as f64 - mean).abs() <= sigmas * sd,
+        "{x} of {n}, expected {mean:.1} ± {sd:.1}"
+    );
 }
 
 #[test]
@@ -50,7 +53,10 @@ fn target_retries_dead_letter_a_fraction_p_to_the_r_plus_1() {
     assert!((amp - 1.56).abs() < 0.02, "retry amplification {amp}");
     assert_eq!(handler.throttled, 0);
     let bus = r.nodes.get("bus").unwrap();
-    assert_eq!(bus.dead_letter_reasons.get("retries_exhausted").copied(), Some(bus.dead_lettered));
+    assert_eq!(
+        bus.dead_letter_reasons.get("retries_exhausted").copied(),
+        Some(bus.dead_lettered)
+    );
     assert_eq!(r.nodes.get("dlq").unwrap().arrived, bus.dead_lettered);
 }
 
@@ -84,7 +90,10 @@ fn max_age_expires_slow_retries_into_the_dlq() {
     balanced(&r);
     let bus = r.nodes.get("bus").unwrap();
     assert!(bus.dead_lettered > 400, "{bus:?}");
-    assert_eq!(bus.dead_letter_reasons.get("max_age").copied(), Some(bus.dead_lettered));
+    assert_eq!(
+        bus.dead_letter_reasons.get("max_age").copied(),
+        Some(bus.dead_lettered)
+    );
     // Backoff 10, 20, 40 s: attempts at 0, 10, 30, 70 s → the fourth is past 60 s.
     let h = r.nodes.get("h").unwrap();
     assert!((h.retry_amplification.unwrap() - 3.0).abs() < 0.05, "{h:?}");
@@ -103,7 +112,10 @@ fn sqs_redrive_moves_a_message_after_max_receives() {
     let c = r.conservation;
     binomial_close(c.dead_lettered, c.deliveries - c.in_flight, 0.125, 4.5);
     let q = r.nodes.get("q").unwrap();
-    assert_eq!(q.dead_letter_reasons.get("max_receives").copied(), Some(q.dead_lettered));
+    assert_eq!(
+        q.dead_letter_reasons.get("max_receives").copied(),
+        Some(q.dead_lettered)
+    );
     assert!(q.retried > 0);
     // A poison message is received exactly max_receives times.
     let poison = results(
@@ -130,7 +142,10 @@ fn littles_law_holds_for_the_waiting_line_with_redeliveries() {
     );
     let c = r.nodes.get("c").unwrap();
     let (lq, lambda_wq) = (c.queue_depth.mean, c.arrival_rate * c.wait_s.mean_s);
-    assert!(lq > 0.5 && (lq - lambda_wq).abs() / lq < 0.02, "Lq {lq} vs λWq {lambda_wq}");
+    assert!(
+        lq > 0.5 && (lq - lambda_wq).abs() / lq < 0.02,
+        "Lq {lq} vs λWq {lambda_wq}"
+    );
     let (l, lambda_w) = (c.mean_number_in_system, c.littles_law_lambda_w);
     assert!((l - lambda_w).abs() / l < 0.01, "L {l} vs λW {lambda_w}");
 }
@@ -196,7 +211,11 @@ fn a_failing_fifo_message_blocks_its_group() {
     assert_eq!(c.failed, 3);
     assert_eq!(r.conservation.dead_lettered, 1);
     // The blocked group's messages waited about 2 × 10 s of visibility timeouts.
-    assert!(c.wait_s.max_s > 19.0 && c.wait_s.max_s < 21.0, "{:?}", c.wait_s);
+    assert!(
+        c.wait_s.max_s > 19.0 && c.wait_s.max_s < 21.0,
+        "{:?}",
+        c.wait_s
+    );
     assert_eq!(c.out_of_order, 0);
 }
 
@@ -210,17 +229,33 @@ fn reject_drops_the_excess_and_block_slows_the_producer() {
     // λ = 20/s against μ = 10/s with room for 10.
     let rej = results(&OVERLOAD.replace("WHEN", "reject"));
     balanced(&rej);
-    let (p, q, c) = (rej.nodes.get("p").unwrap(), rej.nodes.get("q").unwrap(), rej.nodes.get("c").unwrap());
+    let (p, q, c) = (
+        rej.nodes.get("p").unwrap(),
+        rej.nodes.get("q").unwrap(),
+        rej.nodes.get("c").unwrap(),
+    );
     assert!((c.throughput - 10.0).abs() < 0.1, "{}", c.throughput);
     assert!((p.throughput - 20.0).abs() < 0.5);
-    assert!((q.rejected as f64 / 900.0 - 10.0).abs() < 0.5, "{} rejected", q.rejected);
+    assert!(
+        (q.rejected as f64 / 900.0 - 10.0).abs() < 0.5,
+        "{} rejected",
+        q.rejected
+    );
     assert!(q.queue_depth.max <= 10);
 
     let blk = results(&OVERLOAD.replace("WHEN", "block"));
     balanced(&blk);
-    let (p, q, c) = (blk.nodes.get("p").unwrap(), blk.nodes.get("q").unwrap(), blk.nodes.get("c").unwrap());
+    let (p, q, c) = (
+        blk.nodes.get("p").unwrap(),
+        blk.nodes.get("q").unwrap(),
+        blk.nodes.get("c").unwrap(),
+    );
     assert_eq!(q.rejected, 0);
-    assert!((p.throughput - 10.0).abs() < 0.1, "the producer is slowed to the consumer's rate: {}", p.throughput);
+    assert!(
+        (p.throughput - 10.0).abs() < 0.1,
+        "the producer is slowed to the consumer's rate: {}",
+        p.throughput
+    );
     assert!((c.throughput - 10.0).abs() < 0.1);
 }
 
@@ -240,7 +275,11 @@ fn duplicates_are_skipped_by_idempotent_consumers_and_processed_twice_otherwise(
     binomial_close(idem.nodes.get("q").unwrap().duplicates, produced, 0.1, 4.5);
     // Idempotent: each event processed once, duplicates seen and skipped.
     assert!(a.duplicates > 0);
-    assert!(a.completed <= produced && a.completed + 5 >= produced, "{} vs {produced}", a.completed);
+    assert!(
+        a.completed <= produced && a.completed + 5 >= produced,
+        "{} vs {produced}",
+        a.completed
+    );
     // Not idempotent: duplicates processed too.
     assert!(b.duplicates > 0);
     assert!(b.completed > produced + produced / 20);
@@ -283,7 +322,10 @@ fn a_circuit_breaker_opens_under_errors_and_closes_after() {
     assert!(c.circuit_breaker_transitions >= 3, "{c:?}");
     // While open it does not hammer the dependency: far fewer failures than 50 s × 10/s.
     assert!(c.failed < 150, "{} failures", c.failed);
-    assert!(r.nodes.get("q").unwrap().lag.unwrap() < 5, "the backlog drains after recovery");
+    assert!(
+        r.nodes.get("q").unwrap().lag.unwrap() < 5,
+        "the backlog drains after recovery"
+    );
 }
 
 #[test]
@@ -320,9 +362,18 @@ fn emits_chain_events_and_copy_fields() {
             { "id": "release", "from": "release-q", "service_time": { "constant": "5ms" } } ] }"#,
     );
     balanced(&r);
-    let (inv, pay, rel) = (r.nodes.get("inventory").unwrap(), r.nodes.get("payment").unwrap(), r.nodes.get("release").unwrap());
+    let (inv, pay, rel) = (
+        r.nodes.get("inventory").unwrap(),
+        r.nodes.get("payment").unwrap(),
+        r.nodes.get("release").unwrap(),
+    );
     // Every reservation reached payment (the $from-copied orderId matched the prefix rule).
-    assert!(inv.emitted > 1900 && pay.arrived + 5 >= inv.emitted, "{} vs {}", inv.emitted, pay.arrived);
+    assert!(
+        inv.emitted > 1900 && pay.arrived + 5 >= inv.emitted,
+        "{} vs {}",
+        inv.emitted,
+        pay.arrived
+    );
     // Every payment failure was compensated.
     assert_eq!(pay.emitted, pay.failed);
     assert!(rel.arrived + 2 >= pay.failed && pay.failed > 0);
@@ -341,7 +392,10 @@ fn the_loop_guard_stops_a_runaway_cycle_and_names_it() {
     );
     balanced(&r);
     let stop = r.engine.stopped.expect("the loop guard stopped the run");
-    assert!(stop.contains("loop guard") && stop.contains("trader") && stop.contains("bus"), "{stop}");
+    assert!(
+        stop.contains("loop guard") && stop.contains("trader") && stop.contains("bus"),
+        "{stop}"
+    );
     assert!(r.engine.simulated_s < 3600.0);
 }
 
@@ -379,7 +433,11 @@ fn a_timeline_redrive_empties_the_dlq_and_a_replay_republishes() {
         "timeline": [ { "at": "300s", "redrive": "dlq", "to": "q" }, { "at": "400s", "replay": "bus", "from": "0s", "to": "10s" } ] }"#,
     );
     balanced(&r);
-    assert_eq!(r.nodes.get("dlq").unwrap().lag, Some(0), "the redrive emptied the DLQ");
+    assert_eq!(
+        r.nodes.get("dlq").unwrap().lag,
+        Some(0),
+        "the redrive emptied the DLQ"
+    );
     assert!(r.conservation.dead_lettered > 500);
     assert!(r.conservation.replayed >= 30 && r.conservation.replayed <= 80);
     assert_eq!(r.conservation.in_flight, 0);

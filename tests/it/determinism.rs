@@ -35,7 +35,9 @@ fn two_runs_are_byte_identical_and_another_seed_differs() {
     assert_eq!(masked(&a), masked(&b));
     let c = stdout(&eventflow(&["run", p, "--json", "--seed", "8"], ""));
     assert_ne!(masked(&a).len(), 0);
-    let ship = |j: &str| serde_json::from_str::<serde_json::Value>(j).unwrap()["nodes"]["ship"]["completed"].clone();
+    let ship = |j: &str| {
+        serde_json::from_str::<serde_json::Value>(j).unwrap()["nodes"]["ship"]["completed"].clone()
+    };
     assert_ne!(ship(&a), ship(&c), "a different seed gives a different run");
 }
 
@@ -78,7 +80,11 @@ fn adding_a_component_does_not_change_another_ones_numbers() {
     let b = run(&more, &RunOptions::default()).unwrap();
     for id in ["checkout", "orders", "fraud", "ship", "ship-q"] {
         let (x, y) = (a.nodes.get(id).unwrap(), b.nodes.get(id).unwrap());
-        assert_eq!(serde_json::to_string(x).unwrap(), serde_json::to_string(y).unwrap(), "{id} changed");
+        assert_eq!(
+            serde_json::to_string(x).unwrap(),
+            serde_json::to_string(y).unwrap(),
+            "{id} changed"
+        );
     }
 }
 
@@ -87,5 +93,8 @@ fn conservation_balances() {
     let r = run(&scenario(PIPELINE), &RunOptions::default()).unwrap();
     let c = r.conservation;
     assert!(c.deliveries > 0);
-    assert_eq!(c.deliveries, c.completed + c.dead_lettered + c.rejected + c.expired + c.dropped + c.in_flight);
+    assert_eq!(
+        c.deliveries,
+        c.completed + c.dead_lettered + c.rejected + c.expired + c.dropped + c.in_flight
+    );
 }

@@ -2,11 +2,11 @@
 
 mod accuracy;
 mod analysis;
-mod support;
 mod cli;
 mod delivery;
 mod determinism;
 mod pattern;
 mod scenarios;
+mod support;
 #[cfg(feature = "gui")]
 mod ui;

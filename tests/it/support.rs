@@ -13,7 +13,9 @@ pub fn eventflow(args: &[&str], stdin: &str) -> Output {
         .spawn()
         .expect("the eventflow binary runs");
     if let Some(mut input) = child.stdin.take() {
-        input.write_all(stdin.as_bytes()).expect("stdin accepts input");
+        input
+            .write_all(stdin.as_bytes())
+            .expect("stdin accepts input");
     }
     child.wait_with_output().expect("eventflow finishes")
 }

@@ -149,6 +149,8 @@ struct Core {
     chunk_ns: Nanos,
     /// Something changed since the last snapshot.
     dirty: bool,
+    /// The last advance reached the wall-clock pace of a real-time speed.
+    caught_up: bool,
 }
 
 impl Core {
@@ -162,6 +164,7 @@ impl Core {
             anchor: None,
             chunk_ns: FIRST_CHUNK_NS,
             dirty: true,
+            caught_up: false,
         }
     }
 
@@ -235,6 +238,7 @@ impl Core {
             return false;
         };
         let now = sim.now();
+        self.caught_up = false;
         let target = match self.speed {
             Speed::Factor(factor) => {
                 let (wall0, sim0) = *self.anchor.get_or_insert((wall_s, now));
@@ -246,6 +250,9 @@ impl Core {
                     // would make the clock race later.
                     self.anchor = Some((wall_s, capped));
                 }
+                // Level with the wall clock: the thread may wait for the next slice instead of
+                // spinning on microsecond advances.
+                self.caught_up = capped == due;
                 capped
             }
             Speed::Max => now.saturating_add(self.chunk_ns),
@@ -494,7 +501,8 @@ fn thread_main(commands: &Receiver<Command>, snapshots: &Sender<Snapshot>, notif
             Err(true) => return,
             Err(false) => {}
         }
-        idle_advance = !core.advance(clock.elapsed().as_secs_f64()) && core.wants_to_advance();
+        let advanced = core.advance(clock.elapsed().as_secs_f64());
+        idle_advance = (!advanced || core.caught_up) && core.wants_to_advance();
         let due =
             last_sent.is_none_or(|t| t.elapsed() >= SNAPSHOT_INTERVAL) || !core.wants_to_advance();
         if core.dirty && due {

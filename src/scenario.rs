@@ -529,7 +529,7 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
 
 /// A template as the engine will send it: the envelope defaults filled in (`id` and `time`
 /// stay absent, which the pattern's static check treats as unknown).
-fn effective_template(t: &Value) -> Value {
+pub(crate) fn effective_template(t: &Value) -> Value {
     let mut v = t.clone();
     if let Some(o) = v.as_object_mut() {
         for (k, d) in [
@@ -1440,7 +1440,7 @@ mod tests {
         assert!(has("no consumer reads queue \"orphan\""));
         assert!(!has("queue \"dlq\""), "a dead-letter queue is a sink");
         assert!(
-            has("event routing loop: bus → loop-q → echoer → bus"),
+            has("event routing loop: echoer → bus → loop-q → echoer"),
             "{w:#?}"
         );
     }

@@ -260,6 +260,27 @@ fn reject_drops_the_excess_and_block_slows_the_producer() {
 }
 
 #[test]
+fn a_rule_target_facing_a_full_blocking_queue_retries_instead_of_waiting() {
+    // EventBridge cannot block: the delivery fails and the target's retry policy takes over.
+    let r = results(
+        r#"{ "name": "bus-block", "duration": "300s",
+        "producers": [ { "id": "p", "to": "bus", "rate": 20 } ],
+        "buses": [ { "id": "bus", "rules": [ { "id": "all", "pattern": { "source": ["eventflow"] },
+            "targets": [ { "to": "q", "retry": { "attempts": 2, "max_age": "60s", "backoff": "100ms" }, "dead_letter": "dlq" } ] } ] } ],
+        "queues": [ { "id": "q", "capacity": 5, "when_full": "block" }, { "id": "dlq" } ],
+        "consumers": [ { "id": "c", "from": "q", "service_time": { "constant": "100ms" } } ] }"#,
+    );
+    balanced(&r);
+    let q = r.nodes.get("q").unwrap();
+    assert!(q.throttled > 0 && q.rejected == 0);
+    assert!(q.queue_depth.max <= 5);
+    let c = r.nodes.get("c").unwrap();
+    assert!((c.throughput - 10.0).abs() < 0.2, "{}", c.throughput);
+    // About half the offered 20/s cannot get in and ends in the DLQ after its retries.
+    assert!(r.conservation.dead_lettered > 2000, "{:?}", r.conservation);
+}
+
+#[test]
 fn duplicates_are_skipped_by_idempotent_consumers_and_processed_twice_otherwise() {
     let text = r#"{ "name": "dups", "duration": "1000s",
         "producers": [ { "id": "p", "to": "q", "rate": 20 } ],

@@ -142,9 +142,7 @@ fn intended_warnings(file: &str) -> &'static [&'static str] {
     match file {
         "poison-message.json" => &["has no dead-letter queue"],
         "hot-partition-more-consumers.json" => &["sit idle"],
-        "feedback-loop.json" | "feedback-loop-fixed.json" | "saga-compensation.json" => {
-            &["event routing loop"]
-        }
+        "feedback-loop.json" => &["event routing loop"],
         _ => &[],
     }
 }

@@ -1,24 +1,36 @@
 //! [`RuleMatcher`]: all the rules of a bus compiled together, so that matching an event costs
-//! nearly the same with 10 rules as with 1,000.
+//! what the event and the rules it (nearly) matches require, not what the number of rules does.
 //!
-//! Every alternative of every pattern (a *sub-rule*) names some field whose values it needs
-//! exactly, or by prefix, or ignoring case (almost every real rule pins `source` or
-//! `detail-type`). At build time each sub-rule is filed under one such field, the most
-//! selective one across the rule set (the path with the most distinct values), in hash tables
-//! keyed by those values. Per event, each indexed path is resolved once (for all rules), its
-//! values are looked up, and only the sub-rules found (the candidates) plus the few that could
-//! not be indexed are evaluated in full. This is the idea behind aws/event-ruler's shared
-//! state machine, in a form that stays small and obviously correct.
+//! Work is shared across rules at three levels, in the spirit of aws/event-ruler's shared state
+//! machine:
 //!
-//! Field paths are shared too: every path any rule names is interned in a trie at build time,
-//! and during one event each trie node is resolved at most once (memoized in a small table on
-//! the stack), whether the index or any number of candidate rules asks for it. A candidate whose
-//! paths all resolve without crossing an array of objects is then just a list of leaf checks on
-//! already-resolved values; one that crosses an array falls back to the recursive evaluator,
-//! which implements array-consistent matching.
+//! 1. **Candidates by value.** Every alternative of every pattern (a *sub-rule*) names some field
+//!    whose values it needs exactly, or by prefix, or ignoring case (almost every real rule pins
+//!    `source` or `detail-type`). At build time each sub-rule is filed under one such field, the
+//!    most selective one across the rule set (the path with the most distinct values), in hash
+//!    tables keyed by those values. Per event, each indexed path is resolved once, its values
+//!    are looked up once (for all rules), and only the sub-rules found (the candidates) plus the
+//!    few that could not be indexed are checked. For a candidate found on a leaf of exact
+//!    strings, prefixes or ignore-case values, that leaf is already proven and is not re-checked.
+//! 2. **Paths once per event.** Every path any rule names is interned in a trie at build time;
+//!    during one event each trie node is resolved at most once (memoized in a small table on
+//!    the stack), whoever asks for it.
+//! 3. **Conditions once per event.** Every distinct (path, leaf) condition of the rule set is
+//!    interned as one predicate; a sub-rule is a list of predicate ids (cheapest operators
+//!    first). A predicate is evaluated at most once per event and its result reused by every
+//!    other candidate naming it, so rules sharing `source`, a `detail-type` or a content filter
+//!    share its cost (string compares, case folding, IP parsing).
 //!
-//! Steady-state matching does not allocate: candidate lists, "already seen" stamps and the
-//! lower-casing buffer live in a caller-owned [`MatchScratch`] and are reused.
+//! Array-consistent matching of arrays of objects: when a leaf's path crosses an array in the
+//! event, the pattern object enclosing it at that array (itself an interned predicate) is
+//! evaluated by the recursive evaluator starting at the array, not at the event root, once per
+//! event for all sub-rules that contain that same object. Leaves outside the array stay shared
+//! predicates. This gives exactly the results of [`Pattern::matches`]: along a path of plain
+//! objects the fields of a pattern are independent, and below an array the recursive evaluator
+//! is used unchanged.
+//!
+//! Steady-state matching does not allocate: candidate lists, "already seen" stamps, predicate
+//! results and the lower-casing buffer live in a caller-owned [`MatchScratch`] and are reused.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -108,27 +120,6 @@ fn cond_key(c: &Cond) -> Option<Key> {
         Cond::EqIc(s) => Key::EqIc(s.clone()),
         _ => return None,
     })
-}
-
-/// A field path and the keys a sub-rule can be found by on it.
-type KeyedLeaf = (Vec<Box<str>>, Vec<Key>);
-
-/// Leaves of a sub-rule whose every entry is indexable: `(path, keys)`. Each is necessary: an
-/// event matching the sub-rule has, at that path (arrays flattened), a value with one of the keys.
-fn indexable(node: &Node, path: &mut Vec<Box<str>>, out: &mut Vec<KeyedLeaf>) {
-    for f in &node.fields {
-        path.push(f.key.clone());
-        for leaf in &f.leaves {
-            let keys: Option<Vec<Key>> = leaf.iter().map(cond_key).collect();
-            if let Some(keys) = keys {
-                out.push((path.clone(), keys));
-            }
-        }
-        if let Some(c) = &f.child {
-            indexable(c, path, out);
-        }
-        path.pop();
-    }
 }
 
 /// The sub-rules filed under one field path, by value.
@@ -280,39 +271,141 @@ impl<'e> Resolver<'e, '_> {
     }
 }
 
-/// A sub-rule compiled for memoized evaluation: (path id, leaf) pairs, all of which must hold.
+/// A condition shared by every sub-rule that uses it, evaluated at most once per event.
+#[derive(Debug)]
+enum Pred {
+    /// A leaf array (an OR of its entries) on a path, for events where the path does not cross
+    /// an array of objects.
+    Leaf { conds: Box<[Cond]> },
+    /// The nested pattern object under a path, for events where that path holds an array: the
+    /// recursive evaluator then runs array-consistent matching, starting at the array (not at
+    /// the event root).
+    Group { path: u32, node: Node },
+}
+
+/// One leaf of a sub-rule.
+#[derive(Debug)]
+struct Check {
+    /// The leaf's path in the trie.
+    path: u32,
+    /// Its [`Pred::Leaf`].
+    pred: u32,
+    /// The [`Pred::Group`]s of the pattern objects enclosing the leaf, outermost first: when the
+    /// leaf's path crosses an array, the outermost one holding the array decides.
+    groups: Box<[u32]>,
+}
+
+/// Cost class of a leaf, cheapest first: a sub-rule's checks run in this order, so a candidate
+/// is usually rejected by a cheap comparison before any costly one (case folding, IP parsing).
+fn cost(conds: &[Cond]) -> u8 {
+    conds
+        .iter()
+        .map(|c| match c {
+            Cond::Str(_) | Cond::Num(_) | Cond::Bool(_) | Cond::Null => 0,
+            Cond::Exists(_) | Cond::Prefix(_) | Cond::Suffix(_) => 0,
+            Cond::Numeric(_) | Cond::AbStrs(_) | Cond::AbNums(_) => 1,
+            Cond::AbPrefix(_) | Cond::AbSuffix(_) | Cond::Wildcard(_) => 2,
+            Cond::EqIc(_) | Cond::PrefixIc(_) | Cond::SuffixIc(_) | Cond::AbEqIc(_) => 3,
+            Cond::AbWild(_) => 3,
+            Cond::Cidr(_) => 4,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// A sub-rule (one alternative of one pattern): all its checks must hold.
 #[derive(Debug)]
 struct FlatRule {
     pattern: u32,
     alt: u32,
-    leaves: Box<[(u32, Box<[Cond]>)]>,
+    checks: Box<[Check]>,
+    /// Position in `checks` of the leaf the sub-rule is indexed by, when finding it through the
+    /// index proves that leaf (every key exact, so no numeric hash collision): skipped for
+    /// candidates whose indexed path does not cross an array. `u32::MAX` otherwise.
+    proven: u32,
 }
 
-/// Interns every path of a node's leaves into the trie; returns (path id, leaf) pairs.
-fn flatten(
-    node: &Node,
-    parent: Option<u32>,
-    trie: &mut FxMap<(Option<u32>, Box<str>), u32>,
-    nodes: &mut Vec<PathNode>,
-    uses: &mut Vec<usize>,
-    out: &mut Vec<(u32, Box<[Cond]>)>,
-) {
-    for f in &node.fields {
-        let id = *trie.entry((parent, f.key.clone())).or_insert_with(|| {
+/// Build-time state: the path trie and the predicate table being interned.
+#[derive(Default)]
+struct Builder {
+    trie: FxMap<(Option<u32>, Box<str>), u32>,
+    nodes: Vec<PathNode>,
+    uses: Vec<usize>,
+    /// Predicates by a canonical text key (path id and `Debug` form): equal keys mean equal
+    /// conditions, so each distinct one is evaluated once per event.
+    pred_ids: HashMap<String, u32>,
+    preds: Vec<Pred>,
+}
+
+impl Builder {
+    fn path(&mut self, parent: Option<u32>, key: &str) -> u32 {
+        let nodes = &mut self.nodes;
+        let uses = &mut self.uses;
+        let id = *self.trie.entry((parent, key.into())).or_insert_with(|| {
             nodes.push(PathNode {
                 parent,
-                key: f.key.clone(),
+                key: key.into(),
             });
             uses.push(0);
             (nodes.len() - 1) as u32
         });
-        uses[id as usize] += 1;
-        for leaf in &f.leaves {
-            out.push((id, leaf.clone()));
+        self.uses[id as usize] += 1;
+        id
+    }
+
+    fn pred(&mut self, key: String, make: impl FnOnce() -> Pred) -> u32 {
+        let preds = &mut self.preds;
+        *self.pred_ids.entry(key).or_insert_with(|| {
+            preds.push(make());
+            (preds.len() - 1) as u32
+        })
+    }
+
+    /// Interns the paths and predicates of a node's leaves; appends one check per leaf.
+    fn flatten(
+        &mut self,
+        node: &Node,
+        parent: Option<u32>,
+        groups: &mut Vec<u32>,
+        out: &mut Vec<Check>,
+    ) {
+        for f in &node.fields {
+            let id = self.path(parent, &f.key);
+            for leaf in &f.leaves {
+                let pred = self.pred(format!("L{id}:{leaf:?}"), || Pred::Leaf {
+                    conds: leaf.clone(),
+                });
+                out.push(Check {
+                    path: id,
+                    pred,
+                    groups: groups.as_slice().into(),
+                });
+            }
+            if let Some(c) = &f.child {
+                let g = self.pred(format!("G{id}:{c:?}"), || Pred::Group {
+                    path: id,
+                    node: (**c).clone(),
+                });
+                groups.push(g);
+                self.flatten(c, Some(id), groups, out);
+                groups.pop();
+            }
         }
-        if let Some(c) = &f.child {
-            flatten(c, Some(id), trie, nodes, uses, out);
+    }
+
+    /// The key path of a trie node, root first.
+    fn keys(&self, mut id: u32) -> Vec<Box<str>> {
+        let mut out = Vec::new();
+        loop {
+            let n = &self.nodes[id as usize];
+            out.push(n.key.clone());
+            match n.parent {
+                Some(p) => id = p,
+                None => break,
+            }
         }
+        out.reverse();
+        out
     }
 }
 
@@ -323,6 +416,8 @@ pub struct RuleMatcher {
     patterns: Vec<Pattern>,
     /// Sub-rules (pattern alternatives), flattened onto the path trie.
     rules: Vec<FlatRule>,
+    /// Distinct conditions of all sub-rules.
+    preds: Vec<Pred>,
     /// The path trie, hottest paths first.
     nodes: Vec<PathNode>,
     indexes: Vec<PathIndex>,
@@ -341,70 +436,191 @@ pub struct MatchScratch {
     seen: Vec<u32>,
     /// `done[pattern] == epoch`: pattern already reported for the current event.
     done: Vec<u32>,
+    /// `known[pred] == epoch`: predicate already evaluated for the current event, with its
+    /// result in `value[pred]`.
+    known: Vec<u32>,
+    value: Vec<bool>,
     epoch: u32,
     /// Lower-cased event string for `equals-ignore-case` lookups.
     lower: String,
-    /// Sub-rules evaluated in full for the last event.
+    /// Sub-rules evaluated for the last event.
     evaluated: usize,
 }
 
 impl MatchScratch {
-    /// How many sub-rules the last [`RuleMatcher::matching`] call evaluated in full (the
-    /// candidates found through the index plus the unindexed ones): a diagnostic for benchmarks
-    /// and performance lints.
+    /// How many sub-rules the last [`RuleMatcher::matching`] call checked (the candidates found
+    /// through the index plus the unindexed ones): a diagnostic for benchmarks and performance
+    /// lints.
     pub fn last_evaluated(&self) -> usize {
         self.evaluated
     }
 
     /// Starts a new event: bumps the epoch instead of clearing the stamp arrays.
-    fn begin(&mut self, subs: usize, patterns: usize) {
+    fn begin(&mut self, subs: usize, patterns: usize, preds: usize) {
         if self.seen.len() < subs {
             self.seen.resize(subs, 0);
         }
         if self.done.len() < patterns {
             self.done.resize(patterns, 0);
         }
+        if self.known.len() < preds {
+            self.known.resize(preds, 0);
+            self.value.resize(preds, false);
+        }
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             // Wrapped after 4 billion events: old stamps could collide, so reset them.
             self.seen.iter_mut().for_each(|s| *s = 0);
             self.done.iter_mut().for_each(|s| *s = 0);
+            self.known.iter_mut().for_each(|s| *s = 0);
             self.epoch = 1;
         }
         self.cands.clear();
     }
 }
 
+/// Per-event evaluation state: resolved paths and evaluated predicates.
+struct Eval<'e, 'm, 's> {
+    paths: Resolver<'e, 'm>,
+    preds: &'m [Pred],
+    known: &'s mut [u32],
+    value: &'s mut [bool],
+    epoch: u32,
+}
+
+impl<'e> Eval<'e, '_, '_> {
+    /// A leaf predicate on its already-resolved path (which does not cross an array).
+    #[inline]
+    fn leaf(&mut self, id: u32, slot: Slot<'e>) -> bool {
+        let i = id as usize;
+        if self.known[i] == self.epoch {
+            return self.value[i];
+        }
+        let v = match slot {
+            Slot::One(v) => Some(v),
+            _ => None,
+        };
+        let r = match &self.preds[i] {
+            Pred::Leaf { conds } => conds.iter().any(|c| c.matches_field(v)),
+            Pred::Group { .. } => false,
+        };
+        self.known[i] = self.epoch;
+        self.value[i] = r;
+        r
+    }
+
+    /// A leaf whose path crosses an array: the outermost enclosing pattern object whose path
+    /// holds an array is evaluated array-consistently from there; `None` if there is none
+    /// (cannot happen: the path would have resolved as absent).
+    fn across_array(&mut self, groups: &[u32]) -> Option<bool> {
+        for &g in groups {
+            let i = g as usize;
+            let Pred::Group { path, node } = &self.preds[i] else {
+                continue;
+            };
+            if let Slot::One(v @ Value::Array(_)) = self.paths.resolve(*path) {
+                if self.known[i] != self.epoch {
+                    self.value[i] = node_matches(node, Some(v));
+                    self.known[i] = self.epoch;
+                }
+                return Some(self.value[i]);
+            }
+        }
+        None
+    }
+}
+
 impl RuleMatcher {
     /// Compiles the patterns together. Pattern indices in results are positions in `patterns`.
     pub fn new(patterns: Vec<Pattern>) -> RuleMatcher {
-        let mut trie = FxMap::default();
-        let mut nodes = Vec::new();
-        let mut uses = Vec::new();
+        let mut b = Builder::default();
         let mut rules = Vec::new();
-        let mut keyed: Vec<Vec<KeyedLeaf>> = Vec::new();
         for (pi, p) in patterns.iter().enumerate() {
             for (ai, alt) in p.alts.iter().enumerate() {
-                let mut leaves = Vec::new();
-                flatten(alt, None, &mut trie, &mut nodes, &mut uses, &mut leaves);
+                let mut checks = Vec::new();
+                b.flatten(alt, None, &mut Vec::new(), &mut checks);
                 rules.push(FlatRule {
                     pattern: pi as u32,
                     alt: ai as u32,
-                    leaves: leaves.into(),
+                    checks: checks.into(),
+                    proven: u32::MAX,
                 });
-                let mut out = Vec::new();
-                indexable(alt, &mut Vec::new(), &mut out);
-                keyed.push(out);
             }
         }
+
+        // Index keys of each sub-rule: (check position, keys) for every leaf whose entries are
+        // all indexable. Each is necessary: an event matching the sub-rule has, at that path
+        // (arrays flattened), a value with one of the keys.
+        let keyed: Vec<Vec<(usize, Vec<Key>)>> = rules
+            .iter()
+            .map(|r| {
+                r.checks
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, c)| {
+                        let Pred::Leaf { conds } = &b.preds[c.pred as usize] else {
+                            return None;
+                        };
+                        let keys: Option<Vec<Key>> = conds.iter().map(cond_key).collect();
+                        keys.map(|k| (i, k))
+                    })
+                    .collect()
+            })
+            .collect();
+        // Selectivity of a path = number of distinct keys the rule set uses on it: more distinct
+        // values split the sub-rules into smaller buckets.
+        let mut distinct: HashMap<u32, HashSet<&Key>> = HashMap::new();
+        for (r, cands) in rules.iter().zip(&keyed) {
+            for (i, keys) in cands {
+                distinct
+                    .entry(r.checks[*i].path)
+                    .or_default()
+                    .extend(keys.iter());
+            }
+        }
+        let mut indexes: Vec<PathIndex> = Vec::new();
+        let mut unindexed = Vec::new();
+        let mut proven = vec![u32::MAX; rules.len()];
+        for (si, (r, cands)) in rules.iter().zip(&keyed).enumerate() {
+            // Best leaf: most distinct values on its path, then fewest keys (fewer probes and
+            // smaller buckets), then the first in pattern order (deterministic).
+            let best = cands.iter().max_by_key(|(i, keys)| {
+                let d = distinct.get(&r.checks[*i].path).map_or(0, HashSet::len);
+                (d, std::cmp::Reverse(keys.len()), std::cmp::Reverse(*i))
+            });
+            let sub = si as u32;
+            let Some((i, keys)) = best else {
+                unindexed.push(sub);
+                continue;
+            };
+            let pid = r.checks[*i].path;
+            let idx = match indexes.iter().position(|x| x.path_id == pid) {
+                Some(x) => x,
+                None => {
+                    indexes.push(PathIndex {
+                        path: b.keys(pid),
+                        path_id: pid,
+                        ..PathIndex::default()
+                    });
+                    indexes.len() - 1
+                }
+            };
+            for k in keys {
+                indexes[idx].add(k.clone(), sub);
+            }
+            if keys.iter().all(|k| !matches!(k, Key::Num(_))) {
+                proven[si] = *i as u32;
+            }
+        }
+
         // Renumber the trie hottest first, so the per-event memo covers the common paths.
-        let mut order: Vec<u32> = (0..nodes.len() as u32).collect();
-        order.sort_by_key(|&i| (std::cmp::Reverse(uses[i as usize]), i));
-        let mut new_id = vec![0u32; nodes.len()];
+        let mut order: Vec<u32> = (0..b.nodes.len() as u32).collect();
+        order.sort_by_key(|&i| (std::cmp::Reverse(b.uses[i as usize]), i));
+        let mut new_id = vec![0u32; b.nodes.len()];
         for (new, &old) in order.iter().enumerate() {
             new_id[old as usize] = new as u32;
         }
-        let mut slots: Vec<Option<PathNode>> = nodes.into_iter().map(Some).collect();
+        let mut slots: Vec<Option<PathNode>> = b.nodes.into_iter().map(Some).collect();
         let nodes: Vec<PathNode> = order
             .iter()
             .filter_map(|&old| slots[old as usize].take())
@@ -413,68 +629,47 @@ impl RuleMatcher {
                 key: n.key,
             })
             .collect();
-        for r in &mut rules {
-            for (id, _) in r.leaves.iter_mut() {
-                *id = new_id[*id as usize];
+        let mut preds = b.preds;
+        for p in &mut preds {
+            if let Pred::Group { path, .. } = p {
+                *path = new_id[*path as usize];
             }
         }
-        // The trie map is keyed by the old ids: walk it with those, then renumber.
-        let old_path_id = |path: &[Box<str>]| -> Option<u32> {
-            let mut parent: Option<u32> = None;
-            for k in path {
-                parent = Some(*trie.get(&(parent, k.clone()))?);
-            }
-            parent.map(|p| new_id[p as usize])
-        };
-
-        // Selectivity of a path = number of distinct keys the rule set uses on it: more distinct
-        // values split the sub-rules into smaller buckets.
-        let mut distinct: HashMap<&[Box<str>], HashSet<&Key>> = HashMap::new();
-        for cands in &keyed {
-            for (path, keys) in cands {
-                distinct
-                    .entry(path.as_slice())
-                    .or_default()
-                    .extend(keys.iter());
-            }
+        for ix in &mut indexes {
+            ix.path_id = new_id[ix.path_id as usize];
         }
-        let mut indexes: Vec<PathIndex> = Vec::new();
-        let mut unindexed = Vec::new();
-        for (si, cands) in keyed.iter().enumerate() {
-            // Best leaf: most distinct values on its path, then fewest keys (fewer probes and
-            // smaller buckets), then the first in pattern order (deterministic).
-            let best = cands
-                .iter()
+        // Checks in cost order, the proven leaf last (it only runs when its path crosses an
+        // array); the sort is stable, so ties keep pattern order.
+        for (r, proven) in rules.iter_mut().zip(proven) {
+            let mut checks: Vec<(usize, Check)> = std::mem::take(&mut r.checks)
+                .into_vec()
+                .into_iter()
                 .enumerate()
-                .max_by_key(|(i, (path, keys))| {
-                    let d = distinct.get(path.as_slice()).map_or(0, HashSet::len);
-                    (d, std::cmp::Reverse(keys.len()), std::cmp::Reverse(*i))
+                .collect();
+            checks.sort_by_key(|(i, c)| {
+                let conds = match &preds[c.pred as usize] {
+                    Pred::Leaf { conds } => &conds[..],
+                    Pred::Group { .. } => &[],
+                };
+                (*i as u32 == proven, cost(conds))
+            });
+            r.proven = if proven == u32::MAX {
+                u32::MAX
+            } else {
+                (checks.len() - 1) as u32
+            };
+            r.checks = checks
+                .into_iter()
+                .map(|(_, mut c)| {
+                    c.path = new_id[c.path as usize];
+                    c
                 })
-                .map(|(_, c)| c);
-            let sub = si as u32;
-            match best.and_then(|(path, keys)| Some((path, keys, old_path_id(path)?))) {
-                None => unindexed.push(sub),
-                Some((path, keys, pid)) => {
-                    let idx = match indexes.iter().position(|x| x.path_id == pid) {
-                        Some(i) => i,
-                        None => {
-                            indexes.push(PathIndex {
-                                path: path.clone(),
-                                path_id: pid,
-                                ..PathIndex::default()
-                            });
-                            indexes.len() - 1
-                        }
-                    };
-                    for k in keys {
-                        indexes[idx].add(k.clone(), sub);
-                    }
-                }
-            }
+                .collect();
         }
         RuleMatcher {
             patterns,
             rules,
+            preds,
             nodes,
             indexes,
             unindexed,
@@ -497,20 +692,28 @@ impl RuleMatcher {
     /// working size (reuse both across calls).
     pub fn matching(&self, event: &Value, scratch: &mut MatchScratch, out: &mut Vec<usize>) {
         out.clear();
-        scratch.begin(self.rules.len(), self.patterns.len());
+        scratch.begin(self.rules.len(), self.patterns.len(), self.preds.len());
         let MatchScratch {
             cands,
             seen,
             done,
+            known,
+            value,
             epoch,
             lower,
             evaluated,
         } = scratch;
         let epoch = *epoch;
-        let mut paths = Resolver {
-            event,
-            nodes: &self.nodes,
-            memo: [Slot::Unknown; MEMO],
+        let mut ev = Eval {
+            paths: Resolver {
+                event,
+                nodes: &self.nodes,
+                memo: [Slot::Unknown; MEMO],
+            },
+            preds: &self.preds,
+            known,
+            value,
+            epoch,
         };
         for ix in &self.indexes {
             let mut add = |list: &[u32]| {
@@ -522,18 +725,19 @@ impl RuleMatcher {
                     }
                 }
             };
-            match paths.resolve(ix.path_id) {
+            match ev.paths.resolve(ix.path_id) {
                 Slot::One(v) => visit(v, &[], &mut |x| ix.lookup(x, lower, &mut add)),
                 Slot::Complex => visit(event, &ix.path, &mut |x| ix.lookup(x, lower, &mut add)),
                 Slot::Absent | Slot::Unknown => {}
             }
         }
-        for &s in self.unindexed.iter().chain(cands.iter()) {
+        let unindexed = self.unindexed.iter().map(|&s| (s, false));
+        for (s, indexed) in unindexed.chain(cands.iter().map(|&s| (s, true))) {
             let rule = &self.rules[s as usize];
             if done[rule.pattern as usize] == epoch {
                 continue;
             }
-            if self.rule_matches(rule, &mut paths) {
+            if self.rule_matches(rule, indexed, &mut ev) {
                 done[rule.pattern as usize] = epoch;
                 out.push(rule.pattern as usize);
             }
@@ -542,18 +746,25 @@ impl RuleMatcher {
         out.sort_unstable();
     }
 
-    /// Leaf checks on memoized paths; the recursive evaluator when a path crosses an array.
-    fn rule_matches(&self, rule: &FlatRule, paths: &mut Resolver<'_, '_>) -> bool {
-        for (id, leaf) in &rule.leaves {
-            let v = match paths.resolve(*id) {
-                Slot::One(v) => Some(v),
-                Slot::Absent | Slot::Unknown => None,
-                Slot::Complex => {
-                    let node = &self.patterns[rule.pattern as usize].alts[rule.alt as usize];
-                    return node_matches(node, Some(paths.event));
-                }
+    /// Whether a sub-rule holds: each leaf's shared predicate, looked up or evaluated once for
+    /// the event; array-consistent evaluation where a leaf's path crosses an array.
+    fn rule_matches(&self, rule: &FlatRule, indexed: bool, ev: &mut Eval<'_, '_, '_>) -> bool {
+        let last = rule.checks.len().saturating_sub(1);
+        for (i, c) in rule.checks.iter().enumerate() {
+            let slot = ev.paths.resolve(c.path);
+            let ok = match slot {
+                Slot::Complex => match ev.across_array(&c.groups) {
+                    Some(ok) => ok,
+                    None => {
+                        let node = &self.patterns[rule.pattern as usize].alts[rule.alt as usize];
+                        return node_matches(node, Some(ev.paths.event));
+                    }
+                },
+                // Found through the index on this very leaf: already known to hold.
+                _ if indexed && i == last && rule.proven as usize == i => true,
+                _ => ev.leaf(c.pred, slot),
             };
-            if !leaf.iter().any(|c| c.matches_field(v)) {
+            if !ok {
                 return false;
             }
         }
@@ -597,6 +808,48 @@ mod tests {
             vec![2, 3]
         );
         assert!(run(json!({})).is_empty());
+    }
+
+    #[test]
+    fn shared_predicates_and_arrays_of_objects() {
+        let m = matcher(&[
+            json!({"source": ["s"], "d": {"a": [1], "b": [2]}}),
+            json!({"source": ["s"], "d": {"a": [1]}}),
+            json!({"d": {"a": [1], "b": [{"exists": false}]}}),
+            json!({"source": ["s"], "d": {"e": {"f": ["x"]}, "a": [1]}}),
+            json!({"$or": [{"d": {"a": [1]}}, {"d": {"b": [2]}}], "source": [{"prefix": "s"}]}),
+        ]);
+        // 14 leaves over 6 distinct conditions; 7 enclosing objects over 6 distinct ones
+        // (`d: {a: [1]}` is shared by rule 1 and rule 4's first alternative).
+        assert_eq!(m.rules.iter().map(|r| r.checks.len()).sum::<usize>(), 14);
+        assert_eq!(m.preds.len(), 6 + 6);
+        let mut s = MatchScratch::default();
+        let mut out = Vec::new();
+        let mut run = |e: serde_json::Value| {
+            m.matching(&e, &mut s, &mut out);
+            out.clone()
+        };
+        // a and b in different elements: not array-consistent for rule 0.
+        assert_eq!(
+            run(json!({"source": "s", "d": [{"a": 1}, {"b": 2}]})),
+            vec![1, 2, 4]
+        );
+        assert_eq!(
+            run(json!({"source": "s", "d": [{"a": 1, "b": 2}]})),
+            vec![0, 1, 4]
+        );
+        assert_eq!(
+            run(json!({"source": "s", "d": {"a": 1, "b": 2}})),
+            vec![0, 1, 4]
+        );
+        // Arrays two levels down, and a scalar array on the indexed leaf.
+        assert_eq!(
+            run(json!({"source": ["t", "s"], "d": [{"a": 1, "e": [{"f": "y"}, {"f": "x"}]}]})),
+            vec![1, 2, 3, 4]
+        );
+        assert_eq!(run(json!({"source": ["t"], "d": [[{"a": 1}], 3]})), vec![2]);
+        assert!(run(json!({"source": "s", "d": []})).is_empty());
+        assert_eq!(run(json!({"source": "s", "d": 1})), Vec::<usize>::new());
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! A rule's `pattern` is parsed and validated once ([`Pattern::parse`]), reporting every problem
 //! with its JSON path inside the pattern, then compiled into a form that matches events without
 //! allocating ([`Pattern::matches`]). A bus holds many rules: [`RuleMatcher`] compiles them
-//! together and indexes them by their most selective exact values, so matching one event costs
-//! about the same with 10 rules as with 1,000 (the approach of aws/event-ruler).
+//! together, indexes them by their most selective exact values and evaluates each distinct
+//! condition once per event for all rules, so matching one event costs what the event and the
+//! rules it (nearly) matches require, not what the number of rules does (the approach of
+//! aws/event-ruler).
 //!
 //! Semantics follow EventBridge and aws/event-ruler exactly, as written down in
 //! `reference/event-patterns.md`: typed exact values (numbers equal by value), `prefix`,
@@ -17,7 +19,7 @@
 //! - `matcher`: the operators and the evaluation of compiled patterns against events.
 //! - `explain`: the per-field explanation shown by `eventflow pattern test` and the GUI tester.
 //! - `template`: the static "could this producer template ever match?" check.
-//! - `index`: [`RuleMatcher`], many patterns indexed together.
+//! - `index`: [`RuleMatcher`], many patterns indexed together, sharing conditions.
 //! - `transform`: [`Transform`], EventBridge InputPath / InputTransformer.
 
 mod explain;

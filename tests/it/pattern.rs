@@ -1,7 +1,8 @@
 //! The EventBridge event-pattern language, operator by operator, with every edge case of
 //! `reference/event-patterns.md` (matching and non-matching), invalid patterns and their error
 //! paths, input transformers, `eventflow pattern test` through the real binary, and property
-//! tests (anything-but vs exact, RuleMatcher vs Pattern::matches).
+//! tests (anything-but vs exact, RuleMatcher vs Pattern::matches, including many rules sharing
+//! conditions over every operator).
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -1190,6 +1191,65 @@ fn filter() -> impl Strategy<Value = Value> {
     ]
 }
 
+/// Every operator family the shared predicates of `RuleMatcher` handle, over a small value pool
+/// so that many rules share conditions.
+fn filter_all() -> impl Strategy<Value = Value> {
+    let s = || prop::sample::select(vec!["a", "b", "ab", "A", "10.0.0.1"]);
+    prop_oneof![
+        filter(),
+        s().prop_map(|x| json!({"prefix": {"equals-ignore-case": x}})),
+        s().prop_map(|x| json!({"suffix": {"equals-ignore-case": x}})),
+        (s(), s()).prop_map(|(x, y)| json!({"anything-but": [x, y]})),
+        s().prop_map(|x| json!({"anything-but": {"prefix": x}})),
+        s().prop_map(|x| json!({"anything-but": {"suffix": [x, "z"]}})),
+        s().prop_map(|x| json!({"anything-but": {"equals-ignore-case": x}})),
+        s().prop_map(|x| json!({"anything-but": {"wildcard": format!("{x}*")}})),
+        s().prop_map(|x| json!({"wildcard": format!("{x}*b")})),
+        (-3i64..3).prop_map(|n| json!({"numeric": [">=", n]})),
+        (-3i64..3).prop_map(|n| json!({"numeric": ["=", n]})),
+        Just(json!({"cidr": "10.0.0.0/24"})),
+    ]
+}
+
+/// Patterns over top-level `source`, `x` and `y`, nested up to two levels, with `$or`.
+fn pattern_all() -> impl Strategy<Value = Value> {
+    let leaf = || prop::collection::vec(filter_all(), 1..3).prop_map(Value::Array);
+    let obj = |keys: Vec<&'static str>, inner: BoxedStrategy<Value>| {
+        prop::collection::vec((prop::sample::select(keys), inner), 1..3)
+            .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()))
+    };
+    let nested = obj(vec!["x", "y"], leaf().boxed()).boxed();
+    let inner = prop_oneof![leaf(), obj(vec!["x", "y"], nested)].boxed();
+    let top = move || obj(vec!["source", "x", "y"], inner.clone());
+    prop_oneof![
+        3 => top(),
+        1 => (top(), top(), top()).prop_map(|(a, b, c)| {
+            let mut m = a.as_object().cloned().unwrap_or_default();
+            m.insert("$or".to_owned(), json!([b, c]));
+            Value::Object(m)
+        }),
+    ]
+}
+
+fn scalar_all() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        scalar(),
+        prop::sample::select(vec!["10.0.0.1", "10.0.1.1", "ba", "aB"]).prop_map(|s| json!(s)),
+    ]
+}
+
+/// Event values: scalars, arrays (of scalars, of objects, of arrays) and objects over `x`/`y`.
+fn event_value_all() -> impl Strategy<Value = Value> {
+    scalar_all().prop_recursive(4, 16, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+            prop::collection::vec((prop::sample::select(vec!["x", "y"]), inner), 0..3).prop_map(
+                |kv| { Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()) }
+            ),
+        ]
+    })
+}
+
 fn pattern() -> impl Strategy<Value = Value> {
     let leaf = || prop::collection::vec(filter(), 1..3).prop_map(Value::Array);
     let obj = |depth_leaf: BoxedStrategy<Value>| {
@@ -1237,6 +1297,37 @@ proptest! {
             m.matching(&e, &mut s, &mut out);
             let expected: Vec<usize> = (0..compiled.len()).filter(|&i| compiled[i].matches(&e)).collect();
             prop_assert_eq!(&out, &expected);
+        }
+    }
+
+    /// The same with up to 40 rules sharing conditions (so shared predicates, the index, the
+    /// proven index leaf and array-consistent groups are all exercised), every operator, and
+    /// events whose `source`, `x` and `y` vary independently; one scratch across all events.
+    #[test]
+    fn rule_matcher_agrees_with_patterns_many_rules(
+        pats in prop::collection::vec(pattern_all(), 1..40),
+        events in prop::collection::vec(
+            (prop::option::of(scalar_all()), event_value_all(), prop::option::of(event_value_all())),
+            1..8,
+        ),
+    ) {
+        let compiled: Vec<Pattern> = pats.iter().filter_map(|p| Pattern::parse(p).ok()).collect();
+        let m = RuleMatcher::new(compiled.clone());
+        let mut s = MatchScratch::default();
+        let mut out = Vec::new();
+        for (src, x, y) in &events {
+            let mut e = serde_json::Map::new();
+            if let Some(src) = src {
+                e.insert("source".to_owned(), src.clone());
+            }
+            e.insert("x".to_owned(), x.clone());
+            if let Some(y) = y {
+                e.insert("y".to_owned(), y.clone());
+            }
+            let e = Value::Object(e);
+            m.matching(&e, &mut s, &mut out);
+            let expected: Vec<usize> = (0..compiled.len()).filter(|&i| compiled[i].matches(&e)).collect();
+            prop_assert_eq!(&out, &expected, "event {}", e);
         }
     }
 

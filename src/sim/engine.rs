@@ -2854,6 +2854,8 @@ pub fn find_cycles(s: &Scenario) -> Vec<Vec<String>> {
 
     /// What is known of the events travelling an edge: a template, or nothing (all may pass).
     type Filter<'a> = Option<&'a Value>;
+    /// Successors: (node id, index of the emit template on that edge).
+    type Successors = Vec<(String, Option<usize>)>;
 
     let templates: Vec<Value> = s
         .consumers
@@ -2876,7 +2878,7 @@ pub fn find_cycles(s: &Scenario) -> Vec<Vec<String>> {
         .collect();
 
     // Successors of a node given the filter on the edge that reached it.
-    let next = |node: &str, filter: Filter<'_>| -> Vec<(String, Option<usize>)> {
+    let next = |node: &str, filter: Filter<'_>| -> Successors {
         let mut out = Vec::new();
         if let Some(bi) = s.buses.iter().position(|b| b.id == node) {
             for (ri, r) in s.buses[bi].rules.iter().enumerate() {
@@ -2924,7 +2926,7 @@ pub fn find_cycles(s: &Scenario) -> Vec<Vec<String>> {
         // Depth-first over (node, template index of the edge into it); a cycle is recorded
         // from its smallest consumer id so each is found once.
         let mut path: Vec<String> = vec![start.to_owned()];
-        let mut stack: Vec<(Vec<(String, Option<usize>)>, usize)> = vec![(next(start, None), 0)];
+        let mut stack: Vec<(Successors, usize)> = vec![(next(start, None), 0)];
         while let Some((succ, i)) = stack.last_mut() {
             let Some((n, tpl)) = succ.get(*i).cloned() else {
                 stack.pop();

@@ -36,9 +36,12 @@ fn load(file: &str) -> Scenario {
     load_with_warnings(file).0
 }
 
+/// One scenario's run, computed by whichever test asks first.
+type RunCell = Arc<OnceLock<Arc<Results>>>;
+
 /// The full run of a bundled scenario, computed once and shared between tests.
 fn full_run(file: &str) -> Arc<Results> {
-    static CACHE: OnceLock<Mutex<BTreeMap<String, Arc<OnceLock<Arc<Results>>>>>> = OnceLock::new();
+    static CACHE: OnceLock<Mutex<BTreeMap<String, RunCell>>> = OnceLock::new();
     let cell = {
         let mut map = CACHE
             .get_or_init(Default::default)

@@ -246,7 +246,7 @@ pub fn from_value(value: Value) -> Result<Loaded, Vec<Problem>> {
             Some(other) if !other.is_null() => {
                 problems.push(Problem::error(
                     key,
-                    format!("must be an array, found {}", kind_name(other)),
+                    format!("must be an array, found {}", crate::model::json_type(other)),
                 ));
                 root.remove(key);
             }
@@ -340,7 +340,7 @@ pub fn migrate(mut value: Value) -> Result<Value, Problem> {
         }
         Some(other) => Err(Problem::error(
             "format",
-            format!("must be a string, found {}", kind_name(other)),
+            format!("must be a string, found {}", crate::model::json_type(other)),
         )
         .hint(Some(format!("use \"{FORMAT}\"")))),
     }
@@ -469,17 +469,6 @@ fn tidy_serde_message(message: &str) -> String {
         return m[..i].to_owned();
     }
     m
-}
-
-fn kind_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// Edit distance, for "did you mean" hints.

@@ -156,7 +156,8 @@ pub struct HealthSummary {
 }
 
 /// Queues that hold dead letters: named as some `dead_letter`, or read by no consumer.
-fn is_dead_letter_queue(s: &Scenario, id: &str) -> bool {
+#[must_use]
+pub fn is_dead_letter_queue(s: &Scenario, id: &str) -> bool {
     s.queues
         .iter()
         .any(|q| q.dead_letter.as_deref() == Some(id))

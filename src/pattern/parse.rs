@@ -71,17 +71,6 @@ fn join(parent: &str, key: &str) -> String {
     }
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// Levenshtein distance, for "did you mean" hints on misspelt operators and keys.
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -119,7 +108,7 @@ pub(crate) fn parse_root(v: &Value, errs: &mut Vec<PatternError>) -> ObjAst {
                 "",
                 format!(
                     "a pattern must be a JSON object such as {{\"source\": [\"aws.ec2\"]}}, not {}",
-                    type_name(other)
+                    crate::model::json_type(other)
                 ),
             ));
             ObjAst::default()
@@ -173,7 +162,7 @@ fn parse_obj(m: &Map<String, Value>, path: &str, errs: &mut Vec<PatternError>) -
                     p,
                     format!(
                         "a field must be an array of values or filters, or an object of nested fields; got {}{hint}",
-                        type_name(other)
+                        crate::model::json_type(other)
                     ),
                 ));
             }
@@ -188,7 +177,7 @@ fn parse_or(v: &Value, path: &str, errs: &mut Vec<PatternError>) -> Option<OrAst
             path,
             format!(
                 "$or must be an array of at least 2 objects, not {}",
-                type_name(v)
+                crate::model::json_type(v)
             ),
         ));
         return None;
@@ -211,7 +200,7 @@ fn parse_or(v: &Value, path: &str, errs: &mut Vec<PatternError>) -> Option<OrAst
                 bp,
                 format!(
                     "each $or branch must be an object (a sub-pattern), not {}",
-                    type_name(other)
+                    crate::model::json_type(other)
                 ),
             )),
         }
@@ -267,7 +256,10 @@ fn expect_str<'a>(
         other => {
             errs.push(PatternError::new(
                 path,
-                format!("{what} takes a string, not {}", type_name(other)),
+                format!(
+                    "{what} takes a string, not {}",
+                    crate::model::json_type(other)
+                ),
             ));
             None
         }
@@ -319,7 +311,7 @@ fn parse_filter(o: &Map<String, Value>, path: &str, errs: &mut Vec<PatternError>
                     p,
                     format!(
                         "{op} takes a string or {{\"equals-ignore-case\": \"…\"}}, not {}",
-                        type_name(other)
+                        crate::model::json_type(other)
                     ),
                 ),
             }
@@ -339,7 +331,10 @@ fn parse_filter(o: &Map<String, Value>, path: &str, errs: &mut Vec<PatternError>
             other => err(
                 errs,
                 p,
-                format!("exists takes true or false, not {}", type_name(other)),
+                format!(
+                    "exists takes true or false, not {}",
+                    crate::model::json_type(other)
+                ),
             ),
         },
         "cidr" => {
@@ -475,7 +470,7 @@ fn parse_anything_but(arg: &Value, path: &str, errs: &mut Vec<PatternError>) -> 
                             format!("{path}[{i}]"),
                             format!(
                                 "anything-but lists hold strings or numbers, not {}",
-                                type_name(other)
+                                crate::model::json_type(other)
                             ),
                         ));
                         bad = true;
@@ -563,7 +558,7 @@ fn parse_anything_but(arg: &Value, path: &str, errs: &mut Vec<PatternError>) -> 
             path,
             format!(
                 "anything-but takes a string, a number, a list of strings or of numbers, or an object such as {{\"prefix\": \"…\"}}; not {}",
-                type_name(other)
+                crate::model::json_type(other)
             ),
         ),
     }
@@ -592,7 +587,10 @@ fn string_list(
                     Value::String(s) => out.push(s.clone()),
                     other => errs.push(PatternError::new(
                         format!("{path}[{i}]"),
-                        format!("{what} takes strings, not {}", type_name(other)),
+                        format!(
+                            "{what} takes strings, not {}",
+                            crate::model::json_type(other)
+                        ),
                     )),
                 }
             }
@@ -603,7 +601,7 @@ fn string_list(
                 path,
                 format!(
                     "{what} takes a string or a list of strings, not {}",
-                    type_name(other)
+                    crate::model::json_type(other)
                 ),
             ));
             None
@@ -622,7 +620,7 @@ fn parse_numeric(arg: &Value, path: &str, errs: &mut Vec<PatternError>) -> Optio
             path,
             format!(
                 "numeric takes an array such as [\">\", 0, \"<=\", 5], not {}",
-                type_name(arg)
+                crate::model::json_type(arg)
             ),
         ));
         return None;
@@ -654,7 +652,7 @@ fn parse_numeric(arg: &Value, path: &str, errs: &mut Vec<PatternError>) -> Optio
                     format!("{path}[{i}]"),
                     format!(
                         "expected a comparison operator (=, >, >=, <, <=), not {}",
-                        type_name(other)
+                        crate::model::json_type(other)
                     ),
                 );
             }
@@ -673,7 +671,7 @@ fn parse_numeric(arg: &Value, path: &str, errs: &mut Vec<PatternError>) -> Optio
                 format!("{path}[{}]", i + 1),
                 format!(
                     "the bound after {op:?} must be a number, not {}",
-                    type_name(other)
+                    crate::model::json_type(other)
                 ),
             ),
         }

@@ -427,6 +427,26 @@ struct ConsumerRt {
     instance_cursor: Vec<u32>,
 }
 
+impl ConsumerRt {
+    /// A fault window on this consumer (or its queue) starts or ends.
+    fn apply_fault(&mut self, kind: FaultKind, start: bool, factor: f64, rate: f64) {
+        let sign: i32 = if start { 1 } else { -1 };
+        match kind {
+            FaultKind::Outage => self.outage = self.outage.saturating_add_signed(sign),
+            FaultKind::Slowdown => {
+                self.slowdown = if start {
+                    self.slowdown * factor
+                } else {
+                    self.slowdown / factor
+                };
+            }
+            FaultKind::Errors => {
+                self.error_rate = (self.error_rate + f64::from(sign) * rate).clamp(0.0, 1.0);
+            }
+        }
+    }
+}
+
 struct DupPair {
     processed: bool,
     live: u8,
@@ -2541,20 +2561,7 @@ impl Engine {
         let sign: i32 = if start { 1 } else { -1 };
         match dest {
             Dest::Consumer(c) => {
-                let cr = &mut self.consumers[c as usize];
-                match kind {
-                    FaultKind::Outage => cr.outage = cr.outage.saturating_add_signed(sign),
-                    FaultKind::Slowdown => {
-                        cr.slowdown = if start {
-                            cr.slowdown * factor
-                        } else {
-                            cr.slowdown / factor
-                        }
-                    }
-                    FaultKind::Errors => {
-                        cr.error_rate = (cr.error_rate + f64::from(sign) * rate).clamp(0.0, 1.0)
-                    }
-                }
+                self.consumers[c as usize].apply_fault(kind, start, factor, rate);
                 if !start {
                     self.wake_consumer(c);
                 }
@@ -2567,20 +2574,7 @@ impl Engine {
                 // A slowed or erroring queue slows or fails its consumers.
                 let consumers = qr.consumers.clone();
                 for c in consumers {
-                    let cr = &mut self.consumers[c as usize];
-                    match kind {
-                        FaultKind::Outage => cr.outage = cr.outage.saturating_add_signed(sign),
-                        FaultKind::Slowdown => {
-                            cr.slowdown = if start {
-                                cr.slowdown * factor
-                            } else {
-                                cr.slowdown / factor
-                            }
-                        }
-                        FaultKind::Errors => {
-                            cr.error_rate = (cr.error_rate + f64::from(sign) * rate).clamp(0.0, 1.0)
-                        }
-                    }
+                    self.consumers[c as usize].apply_fault(kind, start, factor, rate);
                 }
                 if !start {
                     self.pump_queue(q);

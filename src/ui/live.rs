@@ -93,7 +93,8 @@ impl LiveView {
                     .and_then(|s| s.values.get(bucket).copied().flatten())
             };
             let kind = scenario.kind_of(id);
-            let is_dlq = kind == Some(Kind::Queue) && is_dead_letter_queue(scenario, id);
+            let is_dlq = kind == Some(Kind::Queue)
+                && crate::analysis::health::is_dead_letter_queue(scenario, id);
             let mut live = NodeLive {
                 arrivals_per_s: value(Metric::Arrivals).unwrap_or(0.0),
                 completions_per_s: value(Metric::Completions).unwrap_or(0.0),
@@ -159,22 +160,6 @@ pub fn health_of(kind: Option<Kind>, live: &NodeLive, t: &HealthThresholds) -> H
         }
         _ => Health::Ok,
     }
-}
-
-/// Queues that hold dead letters: named as some `dead_letter`, or read by no consumer.
-#[must_use]
-pub fn is_dead_letter_queue(s: &Scenario, id: &str) -> bool {
-    s.queues
-        .iter()
-        .any(|q| q.dead_letter.as_deref() == Some(id))
-        || s.buses.iter().any(|b| {
-            b.rules.iter().any(|r| {
-                r.targets
-                    .iter()
-                    .any(|t| t.dead_letter.as_deref() == Some(id))
-            })
-        })
-        || !s.consumers.iter().any(|c| c.from.as_deref() == Some(id))
 }
 
 /// The kind of the fault window on `id` that covers time `t_s`, if any.

@@ -90,9 +90,9 @@ pub struct RunArgs {
     /// Time-series buckets over the run (default 500).
     #[arg(long)]
     pub buckets: Option<u32>,
-    /// Include the time series in the JSON output.
+    /// Leave the time series (`series`) out of the JSON output.
     #[arg(long)]
-    pub series: bool,
+    pub no_series: bool,
     /// Run N independent replications (seeds SEED, SEED+1, …) in parallel and report each
     /// figure's mean with a 95% confidence interval.
     #[arg(long, value_name = "N")]
@@ -200,7 +200,7 @@ fn run(args: &RunArgs) -> ExitCode {
     let mut as_run = loaded.scenario.clone();
     as_run.seed = results.seed;
     let analysis = crate::analysis::analyze(&as_run, &results);
-    if !args.series {
+    if args.no_series {
         results.series = None;
     }
     let text = if args.json {

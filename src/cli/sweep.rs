@@ -176,9 +176,9 @@ pub(crate) fn run_replicated(
     if let Err(e) = check_replications(n) {
         return invalid(e);
     }
-    if args.csv.is_some() || args.series {
+    if args.csv.is_some() {
         return invalid(
-            "--replications: --csv and --series describe a single run; leave them out or drop --replications",
+            "--replications: --csv describes a single run's time series; leave it out or drop --replications",
         );
     }
     let replicated = match replicate(scenario, opts, n) {

@@ -328,7 +328,7 @@ fn health_states_and_first_crossings() {
     );
 }
 
-/// The time series, end to end through the binary: `--csv DIR` and `--series --json` describe
+/// The time series, end to end through the binary: `--csv DIR` and `--json` describe
 /// the same data, and both round-trip exactly.
 #[test]
 fn series_round_trip_through_csv_and_json() {
@@ -347,7 +347,7 @@ fn series_round_trip_through_csv_and_json() {
     )
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_eventflow"))
-        .args(["run", "--json", "--series", "--buckets", "50", "--csv"])
+        .args(["run", "--json", "--buckets", "50", "--csv"])
         .arg(dir.path())
         .arg(&file)
         .output()

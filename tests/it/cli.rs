@@ -78,6 +78,14 @@ fn json_follows_the_results_contract() {
     }
     assert_eq!(inv["kind"], "consumer");
     assert_eq!(inv["concurrency"], 2);
+    // The time series come with --json (500 buckets by default) unless --no-series.
+    assert_eq!(v["series"]["times_s"].as_array().unwrap().len(), 500);
+    let o = eventflow(
+        &["run", path.to_str().unwrap(), "--json", "--no-series"],
+        "",
+    );
+    let lean: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(lean.get("series").is_none());
     let c = &v["conservation"];
     let sum: u64 = [
         "completed",

@@ -154,6 +154,8 @@ enum Ev {
     },
     Timeline(u32),
     BreakerProbe(u32),
+    /// A message still in service outlives its visibility timeout (standard queues).
+    VisibilityExpired(u32),
     /// A throttled producer may send again.
     Throttled(u32),
 }
@@ -1078,6 +1080,7 @@ impl Engine {
             Ev::Deliver(m) => self.deliver_to_target(m),
             Ev::Done { consumer, slot } => self.done(consumer, slot),
             Ev::Visible(m) => self.visible_again(m),
+            Ev::VisibilityExpired(m) => self.reappear(m),
             Ev::Fault { fault, start } => self.fault_edge(fault, start),
             Ev::Timeline(i) => self.timeline_action(i),
             Ev::BreakerProbe(c) => self.breaker_probe(c),
@@ -2224,6 +2227,66 @@ impl Engine {
         self.stats[cn].busy.set(now, busy);
         self.series.level(cn, Level::Busy, now, busy);
         self.schedule(now + dt, Ev::Done { consumer: c, slot });
+        // SQS: a handler slower than the visibility timeout does not keep the message hidden;
+        // it becomes visible again mid-processing and another receive gets it too.
+        if let Source::Queue(q) = self.consumers[ci].source {
+            let queue = &self.queues[q as usize];
+            if !queue.fifo && dt > queue.visibility {
+                let at = now + queue.visibility;
+                for &m in msgs {
+                    self.schedule(at, Ev::VisibilityExpired(m));
+                }
+            }
+        }
+    }
+
+    /// A message in service reached its visibility timeout: unless some copy of it has already
+    /// been processed (and so deleted), a copy becomes visible and is received again. The copy
+    /// owes nothing (the first delivery does); an idempotent consumer skips it if a twin
+    /// finished first, another processes it twice (counted as a duplicate).
+    fn reappear(&mut self, m: u32) {
+        let Some(q) = self.queue_of_in_service(m) else {
+            return;
+        };
+        let dup = self.msgs[m as usize].dup;
+        if dup != NONE && (self.dups[dup as usize].processed || self.dups[dup as usize].live >= 100)
+        {
+            return;
+        }
+        let pair = if dup == NONE {
+            let pair = self.new_dup_pair();
+            self.msgs[m as usize].dup = pair;
+            self.dups[pair as usize].live = 1;
+            pair
+        } else {
+            dup
+        };
+        let mut copy = self.msgs[m as usize].clone();
+        copy.owed = false;
+        copy.dup = pair;
+        copy.blocked_producer = NONE;
+        copy.started = false;
+        copy.arrived_at = self.now;
+        copy.visible_since = self.now;
+        copy.waited = 0;
+        copy.measured = self.measuring();
+        let c = self.alloc(copy);
+        self.dups[pair as usize].live += 1;
+        let node = self.queues[q as usize].node as usize;
+        if self.measuring() {
+            self.stats[node].retried += 1;
+        }
+        self.series.count(node, Counter::Retries, self.now, 1);
+        self.arrive_at_queue(q, c);
+        self.pump_queue(q);
+    }
+
+    /// The standard queue whose consumer is processing message `m`, if it is in service.
+    fn queue_of_in_service(&self, m: u32) -> Option<u32> {
+        self.consumers.iter().find_map(|c| match c.source {
+            Source::Queue(q) if c.slots.iter().any(|s| s.msgs.contains(&m)) => Some(q),
+            _ => None,
+        })
     }
 
     /// A batch finishes.

@@ -307,6 +307,51 @@ fn duplicates_are_skipped_by_idempotent_consumers_and_processed_twice_otherwise(
 }
 
 #[test]
+fn a_handler_slower_than_the_visibility_timeout_gets_the_message_twice() {
+    // Handlers take 1.5 s against a 1 s visibility timeout: at 1 s each message becomes
+    // visible again and a free slot receives it; the first handler finishes (and deletes it)
+    // at 1.5 s, before the copy's own timeout, so each message is processed exactly twice.
+    let text = r#"{ "name": "slow", "duration": "600s", "seed": 4,
+        "producers": [ { "id": "p", "to": "q", "rate": 1, "arrivals": "uniform" } ],
+        "queues": [ { "id": "q", "visibility_timeout": "1s" } ],
+        "consumers": [ { "id": "c", "from": "q", "concurrency": 4, "idempotent": IDEM, "service_time": { "constant": "1500ms" } } ] }"#;
+    let plain = results(&text.replace("IDEM", "false"));
+    balanced(&plain);
+    let (p, q, c) = (
+        plain.nodes.get("p").unwrap(),
+        plain.nodes.get("q").unwrap(),
+        plain.nodes.get("c").unwrap(),
+    );
+    // Messages of the last few seconds are still in flight at the end: a tolerance of 6.
+    let n = p.completed;
+    assert!(
+        q.retried + 6 >= n && q.retried <= n,
+        "{} redeliveries for {n} messages",
+        q.retried
+    );
+    assert!(
+        c.completed + 6 >= 2 * n && c.completed <= 2 * n,
+        "{} completions for {n}",
+        c.completed
+    );
+    assert!(c.duplicates + 6 >= n, "{}", c.duplicates);
+    // An idempotent handler still receives the copy but does the work once.
+    let idem = results(&text.replace("IDEM", "true"));
+    balanced(&idem);
+    let c = idem.nodes.get("c").unwrap();
+    assert!(
+        c.completed <= n && c.completed + 6 >= n,
+        "{} for {n}",
+        c.completed
+    );
+    assert!(c.duplicates + 6 >= n);
+    // A handler faster than the timeout never sees a copy.
+    let fast = results(&text.replace("IDEM", "false").replace("1500ms", "900ms"));
+    assert_eq!(fast.nodes.get("q").unwrap().retried, 0);
+    assert_eq!(fast.nodes.get("c").unwrap().duplicates, 0);
+}
+
+#[test]
 fn direct_invocations_beyond_concurrency_are_throttled_and_retried() {
     // A Lambda-like consumer with 2 slots of 1 s against 5 events/s: throttles, retried by the
     // target's policy; with no retries left the events reach the DLQ as throttled.

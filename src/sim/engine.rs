@@ -127,8 +127,6 @@ struct Msg {
     owed: bool,
     /// Arrived at the current node after the warm-up (statistics count it).
     measured: bool,
-    /// Has service started at the current node?
-    started: bool,
     /// Since when it has been waiting in line (visible, or blocked behind a stream retry).
     visible_since: Nanos,
     /// Time spent waiting in line at the current node so far (the wait, W_q).
@@ -289,8 +287,8 @@ struct TargetRt {
     throttle: Option<Bucket>,
 }
 
-/// An event kept by a bus archive: (put time, payload, event number, origin time).
-type Archived = (Nanos, Arc<Value>, u64, Nanos);
+/// An event kept by a bus archive: (put time, payload).
+type Archived = (Nanos, Arc<Value>);
 
 struct BusRt {
     node: u32,
@@ -591,7 +589,6 @@ pub struct Engine {
     returned_buf: Vec<u32>,
     dirty_queues: Vec<u32>,
     pub(crate) seed: u64,
-    name_seq: u64,
 }
 
 fn path_of(p: &str) -> Vec<String> {
@@ -996,7 +993,6 @@ impl Engine {
             returned_buf: Vec::new(),
             dirty_queues: Vec::new(),
             seed,
-            name_seq: 0,
         };
         for p in 0..engine.producers.len() {
             engine.arm_producer(p as u32, 0);
@@ -1130,7 +1126,6 @@ impl Engine {
             dup: NONE,
             owed: true,
             measured: self.now >= self.warmup,
-            started: false,
             visible_since: self.now,
             waited: 0,
             blocked_producer: NONE,
@@ -1338,7 +1333,7 @@ impl Engine {
             return;
         }
         if let Some(archive) = &mut self.buses[b as usize].archive {
-            archive.push((now, Arc::clone(&payload), event_no, origin_at));
+            archive.push((now, Arc::clone(&payload)));
         }
         self.route(b, payload, event_no, origin_at);
     }
@@ -1500,7 +1495,6 @@ impl Engine {
                 msg.owed = false;
                 msg.target = NONE;
                 msg.receives = 0;
-                msg.started = false;
                 msg.blocked_producer = NONE;
                 msg.arrived_at = now;
                 msg.measured = measuring;
@@ -1587,7 +1581,6 @@ impl Engine {
             msg.arrived_at = now;
             msg.measured = measuring;
             msg.receives = 0;
-            msg.started = false;
             msg.visible_since = now;
             msg.waited = 0;
         }
@@ -1729,14 +1722,13 @@ impl Engine {
         }
         if let Some(c) = self.sole_consumer(q) {
             let cr = &self.consumers[c as usize];
-            let (cn, busy) = (cr.node as usize, u64::from(cr.busy));
+            let cn = cr.node as usize;
             let st = &mut self.stats[cn];
             st.in_system.set(now, held);
             // The waiting line is the visible messages (invisible ones wait for their
             // visibility timeout, not in line). The backlog series is the queue's: the
             // consumer shares it (one series, not two).
             st.waiting.set(now, visible);
-            let _ = busy;
         }
     }
 
@@ -2050,12 +2042,10 @@ impl Engine {
         let cn = self.consumers[c as usize].node as usize;
         self.stats[cn].in_system.add(now, delta);
         let lvl = self.stats[cn].in_system.level();
-        let busy = u64::from(self.consumers[c as usize].busy);
         let msgs_in_service = self.consumers[c as usize].in_service;
         self.stats[cn]
             .waiting
             .set(now, lvl.saturating_sub(msgs_in_service));
-        let _ = busy;
         self.series.level(cn, Level::Backlog, now, lvl);
     }
 
@@ -2069,13 +2059,6 @@ impl Engine {
         // Instance i reads partitions p with p % instances == i; instances beyond the
         // partition count own none and sit idle, as in Kafka and Kinesis.
         for inst in 0..instances.min(partitions) {
-            if self.consumers[c as usize].slots[inst as usize]
-                .msgs
-                .is_empty()
-                && !self.consumers[c as usize].free_slots.contains(&inst)
-            {
-                continue;
-            }
             if !self.consumers[c as usize].free_slots.contains(&inst) || !self.can_start(c) {
                 continue;
             }
@@ -2152,7 +2135,6 @@ impl Engine {
             let msg = &mut self.msgs[m as usize];
             msg.arrived_at = now;
             msg.measured = measuring;
-            msg.started = false;
             msg.visible_since = now;
             msg.waited = 0;
         }
@@ -2180,7 +2162,6 @@ impl Engine {
         let mut work = 0usize;
         for &m in msgs {
             let msg = &mut self.msgs[m as usize];
-            msg.started = true;
             // The wait is recorded when the message leaves: with redeliveries it waits in
             // line more than once, and Lq = λ·Wq holds only for the total.
             msg.waited += now - msg.visible_since;
@@ -2265,7 +2246,6 @@ impl Engine {
         copy.owed = false;
         copy.dup = pair;
         copy.blocked_producer = NONE;
-        copy.started = false;
         copy.arrived_at = self.now;
         copy.visible_since = self.now;
         copy.waited = 0;
@@ -2710,23 +2690,22 @@ impl Engine {
                 else {
                     return;
                 };
-                let events: Vec<(Arc<Value>, u64)> = self.buses[b]
+                let events: Vec<Arc<Value>> = self.buses[b]
                     .archive
                     .as_ref()
                     .map(|a| {
                         a.iter()
-                            .filter(|(t, ..)| *t >= from.0 && *t < to.0)
-                            .map(|(_, p, _, _)| (Arc::clone(p), 0))
+                            .filter(|(t, _)| *t >= from.0 && *t < to.0)
+                            .map(|(_, p)| Arc::clone(p))
                             .collect()
                     })
                     .unwrap_or_default();
                 let now = self.now;
-                for (payload, _) in events {
+                for payload in events {
                     self.cons.replayed += 1;
-                    self.name_seq += 1;
                     // A replayed event is a new event (EventBridge gives it a new id and adds
                     // `replay-name`), so idempotency by id does not hide it.
-                    let event_no = self.cons.produced + self.name_seq + (1 << 40);
+                    let event_no = self.cons.produced + self.cons.replayed + (1 << 40);
                     let mut v = (*payload).clone();
                     if let Some(o) = v.as_object_mut() {
                         o.insert("replay-name".into(), Value::String(format!("replay-{i}")));

@@ -140,4 +140,24 @@ mod tests {
         c.completed = u64::MAX;
         assert!(!c.balanced());
     }
+
+    /// The check is not an identity: an outcome counted twice breaks it.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "conservation balance broken")]
+    fn a_miscounted_outcome_fails_the_check() {
+        let text = r#"{ "name": "t", "duration": "60s",
+            "producers": [ { "id": "p", "to": "q", "rate": 10 } ],
+            "queues": [ { "id": "q" } ],
+            "consumers": [ { "id": "c", "from": "q", "service_time": { "constant": "50ms" } } ] }"#;
+        let s = match crate::scenario::parse(text, "t.json") {
+            Ok(l) => l.scenario,
+            Err(e) => panic!("{e}"),
+        };
+        let mut e = Engine::new(&s, 1, 10).unwrap_or_else(|e| panic!("{e}"));
+        e.run_until(30_000_000_000);
+        e.debug_check_balance(true);
+        e.cons.completed += 1;
+        e.debug_check_balance(false);
+    }
 }

@@ -7,6 +7,7 @@ mod delivery;
 mod determinism;
 mod pattern;
 mod scenarios;
+mod shard;
 mod support;
 #[cfg(feature = "gui")]
 mod ui;

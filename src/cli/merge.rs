@@ -19,7 +19,7 @@ use super::sweep::{print, replicated_text, sweep_text};
 /// Flags of `eventflow merge`.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  eventflow sweep shop.json --set consumers.inventory.concurrency=4,8 --replications 30 --shard 2/3 --out part-2.json   # on each machine, K = 1, 2, 3\n  eventflow merge part-*.json --csv"
+    after_help = "Example (K = 1, 2, 3 on three machines, then the merge; see docs/cluster.md):\n  eventflow sweep shop.json --set … --replications 30 --shard K/3 --out part-K.json\n  eventflow merge part-*.json --csv"
 )]
 pub struct MergeArgs {
     /// The part files (`--out` of each shard), in any order.

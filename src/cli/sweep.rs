@@ -24,7 +24,7 @@ use super::{EXIT_INTERNAL, RunArgs, invalid, load};
 /// Flags of `eventflow sweep`.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  eventflow sweep shop.json --set consumers.inventory.concurrency=4,6,8,12\n  eventflow sweep shop.json --set consumers.inventory.concurrency=4,8 --set producers.checkout.rate=100,200 --replications 10 --csv"
+    after_help = "Examples:\n  eventflow sweep shop.json --set consumers.inventory.concurrency=4,6,8,12\n  eventflow sweep shop.json --set consumers.inventory.concurrency=4,8 --set producers.checkout.rate=100,200 --replications 10 --csv\n  eventflow sweep shop.json --set consumers.inventory.concurrency=4,8 --replications 30 --shard 2/3 --out part-2.json"
 )]
 pub struct SweepArgs {
     /// Scenario file.

@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use serde_json::Value;
+
 use super::bus::{BusRt, TargetRt};
 use super::clock::{Ev, EventQueue};
 use super::consumer::{ConsumerRt, EmitRt, Source};
@@ -173,6 +175,8 @@ impl Engine {
             queues[dlq].is_dlq = true;
         }
 
+        link_payload_readers(&mut queues, &mut consumers, s, &ids);
+
         // A payload is only built per event when something reads it.
         let payload_read = !s.buses.is_empty()
             || s.queues.iter().any(|q| q.group_by.is_some())
@@ -229,6 +233,7 @@ impl Engine {
             returned_buf: Vec::new(),
             dirty_queues: Vec::new(),
             seed,
+            released: Arc::new(Value::Null),
         };
         for p in engine.producers.ids().collect::<Vec<_>>() {
             engine.arm_producer(p, 0);
@@ -252,5 +257,57 @@ impl Engine {
                 .schedule(t.at.0, Ev::Timeline(Id::from_index(i)));
         }
         Ok(engine)
+    }
+}
+
+/// Decides, per queue, which key its consumers check ordering on (hashed into each message on
+/// arrival) and whether a waiting message must keep its payload: when a consumer reads it, or
+/// when it may move on (dead-letter, redrive) to a queue that keys on it or keeps it.
+fn link_payload_readers(
+    queues: &mut Table<QueueId, QueueRt>,
+    consumers: &mut Table<super::ids::ConsumerId, ConsumerRt>,
+    s: &Scenario,
+    ids: &Ids<'_>,
+) {
+    for q in queues.ids().collect::<Vec<_>>() {
+        let readers = queues[q].consumers.clone();
+        let first = readers.first().map(|c| consumers[*c].order_key.clone());
+        let agree = readers
+            .iter()
+            .all(|c| Some(&consumers[*c].order_key) == first.as_ref());
+        if agree {
+            queues[q].order_path = first.flatten();
+        } else {
+            for &c in &readers {
+                consumers[c].order_from_payload = true;
+            }
+        }
+        queues[q].keep_payload = !agree || readers.iter().any(|c| consumers[*c].reads_payload);
+    }
+    // Where a waiting message may go next: its DLQ, and redrive targets.
+    let mut next: Vec<(QueueId, QueueId)> = queues
+        .iter_ids()
+        .filter_map(|(q, qr)| qr.dlq.map(|d| (q, d)))
+        .collect();
+    for t in &s.timeline {
+        if let crate::model::TimelineAction::Redrive { dlq, to } = &t.action
+            && let (Ok(from), Ok(to)) = (ids.queue(dlq), ids.queue(to))
+        {
+            next.push((from, to));
+        }
+    }
+    // A fixpoint: the graph is small and each pass only turns flags on.
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for &(from, to) in &next {
+            let to_needs = queues[to].keep_payload
+                || queues[to].order_path.is_some()
+                || queues[to].group_path.is_some();
+            if to_needs && !queues[from].keep_payload {
+                queues[from].keep_payload = true;
+                changed = true;
+            }
+        }
     }
 }

@@ -101,7 +101,13 @@ pub(crate) struct ConsumerRt {
     emits: Vec<EmitRt>,
     handles_failures: bool,
     emits_on_success: bool,
-    order_key: Option<Vec<String>>,
+    /// The key ordering is checked on (its own `order_key`, or its source's key).
+    pub(crate) order_key: Option<Vec<String>>,
+    /// Checks ordering on the payload itself, not the hash taken on arrival (a queue whose
+    /// consumers check different keys).
+    pub(crate) order_from_payload: bool,
+    /// Reads a message's payload when serving it (`fail_when`, `$from` in an emit).
+    pub(crate) reads_payload: bool,
     last_order: HashMap<u64, u64>,
     rng_service: Stream,
     rng_fail: Stream,
@@ -159,6 +165,9 @@ impl ConsumerRt {
                 .map(|b| (b.failures.max(1), b.cooldown.0)),
             breaker: Breaker::Closed,
             consecutive_failures: 0,
+            reads_payload: c.fail_when.is_some()
+                || emits.iter().any(|e| e.template.reads_trigger()),
+            order_from_payload: false,
             handles_failures: emits.iter().any(|e| e.on == EmitOn::Failure),
             emits_on_success: emits.iter().any(|e| e.on == EmitOn::Success),
             emits,
@@ -256,6 +265,9 @@ impl Engine {
             msg.measured = measuring;
             msg.visible_since = now;
             msg.waited = 0;
+            if let Some(path) = &self.consumers[c].order_key {
+                msg.order_hash = lookup(&msg.payload, path).map(hash_value);
+            }
         }
         self.tally(cn, Tally::Arrived, measuring);
         self.consumer_held(c, 1);
@@ -299,10 +311,13 @@ impl Engine {
                 self.stats[cn].first_attempts += u64::from(msg.receives <= 1);
             }
             // Ordering: a start after a later-produced event of the same key is out of order.
-            if let Some(path) = &cr.order_key
-                && let Some(v) = lookup(&msg.payload, path)
-            {
-                let last = cr.last_order.entry(hash_value(v)).or_insert(0);
+            let key = match &cr.order_key {
+                Some(path) if cr.order_from_payload => lookup(&msg.payload, path).map(hash_value),
+                Some(_) => msg.order_hash,
+                None => None,
+            };
+            if let Some(key) = key {
+                let last = cr.last_order.entry(key).or_insert(0);
                 if msg.event_no < *last {
                     if measuring {
                         self.stats[cn].out_of_order += 1;

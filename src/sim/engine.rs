@@ -97,6 +97,8 @@ pub struct Engine {
     pub(crate) returned_buf: Vec<MsgId>,
     pub(crate) dirty_queues: Vec<QueueId>,
     pub(crate) seed: u64,
+    /// The payload of a message whose own payload nobody will read again (shared, `null`).
+    pub(crate) released: Arc<Value>,
 }
 
 impl Engine {

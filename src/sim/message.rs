@@ -46,6 +46,9 @@ pub(crate) struct Msg {
     pub(crate) waited: Nanos,
     /// The producer blocked until this message finds space (`when_full: block`).
     pub(crate) blocked_producer: Option<ProducerId>,
+    /// Hash of the order key its next consumer checks ordering on, taken when it arrived where
+    /// that consumer reads it (so the payload itself need not wait in line with it).
+    pub(crate) order_hash: Option<u64>,
 }
 
 impl Msg {
@@ -73,6 +76,7 @@ impl Msg {
             visible_since: now,
             waited: 0,
             blocked_producer: None,
+            order_hash: None,
         }
     }
 

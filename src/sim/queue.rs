@@ -4,6 +4,7 @@
 //! retention, and the queue's level statistics (backlog, lag, DLQ depth, oldest message age).
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use super::clock::Nanos;
 use super::engine::{DEFAULT_DEDUP_WINDOW, DEFAULT_QUEUE_RETENTION, DEFAULT_VISIBILITY, Engine};
@@ -19,9 +20,6 @@ use crate::model::{Queue, QueueType, WhenFull};
 /// How many of the oldest visible messages a standard-queue receive samples from (SQS's
 /// best-effort ordering); 1 would make standard queues strictly FIFO.
 const ORDERING_WINDOW: usize = 4;
-
-/// Past this many deduplication ids, ids older than the window are forgotten.
-const DEDUP_SWEEP_AT: usize = 100_000;
 
 /// A FIFO message group.
 #[derive(Default)]
@@ -60,7 +58,16 @@ pub(crate) struct QueueRt {
     /// Level statistics await an update at the end of the current event.
     dirty: bool,
     blocked: VecDeque<MsgId>,
+    /// FIFO deduplication ids and when each was seen; `dedup_order` lists them by age, so
+    /// ids leave as they pass the window (constant work per message, bounded memory).
     dedup: HashMap<u64, Nanos>,
+    dedup_order: VecDeque<(Nanos, u64)>,
+    /// The order key every consumer of this queue checks, hashed into each message on arrival.
+    pub(crate) order_path: Option<Vec<String>>,
+    /// Does anything downstream read a waiting message's payload (a consumer's `fail_when` or
+    /// `$from`, a dead-letter queue or redrive target that keys on it)? If not, the payload is
+    /// released on arrival and the message waits as its few fixed fields.
+    pub(crate) keep_payload: bool,
     rng: Stream,
     pub(crate) outage: u32,
 }
@@ -91,6 +98,9 @@ impl QueueRt {
             dirty: false,
             blocked: VecDeque::new(),
             dedup: HashMap::new(),
+            dedup_order: VecDeque::new(),
+            order_path: None,
+            keep_payload: true,
             rng: Stream::new(seed, &q.id, "duplicates"),
             outage: 0,
         }
@@ -139,6 +149,15 @@ impl Engine {
             let key = self.msgs[m].event_no;
             let qr = &mut self.queues[q];
             let window = qr.dedup_window;
+            // Forget ids that have left the window (an id seen again since keeps its newer time).
+            while let Some(&(seen, id)) = qr.dedup_order.front()
+                && now.saturating_sub(seen) >= window
+            {
+                qr.dedup_order.pop_front();
+                if qr.dedup.get(&id) == Some(&seen) {
+                    qr.dedup.remove(&id);
+                }
+            }
             if let Some(&seen) = qr.dedup.get(&key)
                 && now.saturating_sub(seen) < window
             {
@@ -150,11 +169,8 @@ impl Engine {
                 self.msgs.free(m);
                 return false;
             }
-            if qr.dedup.len() > DEDUP_SWEEP_AT {
-                // Bounded memory: forget entries older than the window.
-                qr.dedup.retain(|_, t| now.saturating_sub(*t) < window);
-            }
             qr.dedup.insert(key, now);
+            qr.dedup_order.push_back((now, key));
         }
         {
             let msg = &mut self.msgs[m];
@@ -194,9 +210,19 @@ impl Engine {
         self.tally(node, Tally::Arrived, measured);
         let qr = &mut self.queues[q];
         qr.held += 1;
+        let keep_payload = qr.keep_payload;
+        // A payload released earlier (a re-received copy in this same queue; FIFO queues have
+        // none, and queues that key on payloads keep them) was read on its first arrival: its
+        // order key stands.
+        let msg = &mut self.msgs[m];
+        if let Some(path) = &qr.order_path
+            && !Arc::ptr_eq(&msg.payload, &self.released)
+        {
+            msg.order_hash = lookup(&msg.payload, path).map(hash_value);
+        }
         if qr.fifo {
             let key = match &qr.group_path {
-                Some(path) => lookup(&self.msgs[m].payload, path).map_or(0, hash_value),
+                Some(path) => lookup(&msg.payload, path).map_or(0, hash_value),
                 None => 0,
             };
             let next = qr.groups.len() as u32;
@@ -204,11 +230,14 @@ impl Engine {
             if g == next {
                 qr.groups.push(Group::default());
             }
-            self.msgs[m].lane = g;
+            msg.lane = g;
             qr.groups[g as usize].waiting.push_back(m);
             self.mark_group_ready(q, g);
         } else {
             qr.waiting.push_back(m);
+        }
+        if !keep_payload {
+            self.msgs[m].payload = Arc::clone(&self.released);
         }
         self.queues[q].visible += 1;
         self.queue_levels(q);

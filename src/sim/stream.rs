@@ -136,10 +136,23 @@ impl Engine {
         }
         for g in 0..groups {
             self.cons.deliveries += 1;
-            let mut msg = Msg::new(Arc::clone(&payload), event_no, origin_at, now, measuring);
-            msg.lane = partition;
-            let m = self.msgs.alloc(msg);
             let c = self.streams[s].groups[g].0;
+            let cr = &self.consumers[c];
+            let order_hash = cr
+                .order_key
+                .as_ref()
+                .and_then(|path| lookup(&payload, path))
+                .map(hash_value);
+            // A record waits in its lane as its fixed fields unless its consumer reads it.
+            let kept = if cr.reads_payload {
+                &payload
+            } else {
+                &self.released
+            };
+            let mut msg = Msg::new(Arc::clone(kept), event_no, origin_at, now, measuring);
+            msg.lane = partition;
+            msg.order_hash = order_hash;
+            let m = self.msgs.alloc(msg);
             let cn = self.consumers[c].node;
             self.tally(cn, Tally::Arrived, measuring);
             self.streams[s].groups[g].1[partition as usize]

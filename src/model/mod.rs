@@ -107,6 +107,10 @@ pub struct Settings {
     /// Loop guard: stop the run once this many events have been produced (default 10 million).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_events: Option<u64>,
+    /// Memory guard: stop the run once this many messages are alive at once (default 20
+    /// million, about 2 GB of waiting messages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_messages: Option<u64>,
 }
 
 /// Thresholds that give each node a health state over time.

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::bus::{BusRt, TargetRt};
 use super::clock::{Ev, EventQueue};
 use super::consumer::{ConsumerRt, EmitRt, Source};
-use super::engine::{DEFAULT_MAX_EVENTS, Dest, Engine};
+use super::engine::{DEFAULT_MAX_EVENTS, DEFAULT_MAX_MESSAGES, Dest, Engine};
 use super::faults::FaultRt;
 use super::ids::{Id, NodeId, QueueId, Table};
 use super::ledger::Conservation;
@@ -226,6 +226,13 @@ impl Engine {
                 .as_ref()
                 .and_then(|x| x.max_events)
                 .unwrap_or(DEFAULT_MAX_EVENTS),
+            max_messages: s
+                .settings
+                .as_ref()
+                .and_then(|x| x.max_messages)
+                .unwrap_or(DEFAULT_MAX_MESSAGES),
+            steps_this_instant: 0,
+            route_depth: 0,
             cycles: super::find_cycles(s),
             scratch: MatchScratch::default(),
             matched: Vec::new(),

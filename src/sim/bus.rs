@@ -12,7 +12,7 @@ use super::dist::{Bucket, Dist};
 use super::engine::{
     DEFAULT_BACKOFF, DEFAULT_MAX_AGE, DEFAULT_MAX_BACKOFF, DEFAULT_RETRY_ATTEMPTS,
 };
-use super::engine::{Dest, Engine};
+use super::engine::{Dest, Engine, MAX_ROUTE_DEPTH};
 use super::ids::{BusId, MsgId, NodeId, QueueId, TargetId};
 use super::ledger::Outcome;
 use super::message::Msg;
@@ -27,7 +27,7 @@ pub(crate) type Archived = (Nanos, Arc<Value>);
 /// A rule target at run time (numbered across all buses).
 pub(crate) struct TargetRt {
     rule_name: String,
-    bus: BusId,
+    pub(crate) bus: BusId,
     dest: Dest,
     /// Retries after the first try.
     attempts: u32,
@@ -174,6 +174,8 @@ impl Engine {
     /// Matches an event against the bus's rules and sends a copy to every matched target.
     pub(crate) fn route(&mut self, b: BusId, payload: Arc<Value>, event_no: u64, origin_at: Nanos) {
         let now = self.now;
+        // Routing within one step counts toward the zero-time loop guard too.
+        self.steps_this_instant += 1;
         let node = self.buses[b].node;
         let mut matched = std::mem::take(&mut self.matched);
         self.buses[b]
@@ -202,7 +204,13 @@ impl Engine {
                             (d.sample(&mut bus.rng) * bus.slowdown).round().max(0.0) as Nanos;
                         self.events.schedule(now + delay, Ev::Deliver(m));
                     }
-                    None => self.deliver_to_target(m),
+                    None if self.route_depth < MAX_ROUTE_DEPTH => {
+                        self.route_depth += 1;
+                        self.deliver_to_target(m);
+                        self.route_depth -= 1;
+                    }
+                    // Deep bus-to-bus routing continues as its own step at this instant.
+                    None => self.events.schedule(now, Ev::Deliver(m)),
                 }
             }
         }

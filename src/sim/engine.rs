@@ -49,6 +49,18 @@ pub(crate) const DEFAULT_MAX_BACKOFF: Nanos = 300_000_000_000;
 pub(crate) const STREAM_RETRY_DELAY: Nanos = 1_000_000_000;
 /// Loop guard default: events produced before the run is stopped.
 pub const DEFAULT_MAX_EVENTS: u64 = 10_000_000;
+/// Memory guard default: messages alive at once before the run is stopped (about 110 bytes
+/// each when they wait without their payloads: 2.2 GB).
+pub const DEFAULT_MAX_MESSAGES: u64 = 20_000_000;
+/// Engine steps at one instant before the run is stopped as a zero-time loop (simulated time
+/// must move: a burst this large at one nanosecond is a loop, not load).
+const MAX_STEPS_AT_ONE_INSTANT: u64 = 2_000_000;
+/// Engine steps, and owed copies, per allowed produced event before the run is stopped.
+const STEPS_PER_EVENT: u64 = 50;
+const COPIES_PER_EVENT: u64 = 10;
+/// Bus-to-bus hops handled within one event; deeper routing continues in the next step at the
+/// same instant (routing is iterative, so a rule cycle between buses cannot overflow the stack).
+pub(crate) const MAX_ROUTE_DEPTH: u32 = 16;
 
 /// Where something is sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,6 +102,11 @@ pub struct Engine {
     pub(crate) series: SeriesRecorder,
     pub(crate) stopped: Option<Stop>,
     pub(crate) max_events: u64,
+    pub(crate) max_messages: u64,
+    /// Steps run at the current instant so far (the zero-time loop guard).
+    pub(crate) steps_this_instant: u64,
+    /// Bus-to-bus hops within the current event.
+    pub(crate) route_depth: u32,
     pub(crate) cycles: Vec<Vec<String>>,
     pub(crate) scratch: MatchScratch,
     pub(crate) matched: Vec<usize>,
@@ -116,11 +133,17 @@ impl Engine {
             let Some(ev) = self.events.pop() else {
                 break;
             };
+            if t == self.now {
+                self.steps_this_instant += 1;
+            } else {
+                self.steps_this_instant = 0;
+            }
             self.now = t;
             self.events_processed += 1;
             self.dispatch(ev);
             self.flush_levels();
             self.debug_check_balance(false);
+            self.check_guards(ev);
         }
         if self.stopped.is_none() {
             self.now = self.now.max(until);
@@ -211,23 +234,7 @@ impl Engine {
         if self.cons.produced <= self.max_events || self.stopped.is_some() {
             return self.stopped.is_some();
         }
-        let cycle = if self.cycles.is_empty() {
-            "no event cycle was found; raise settings.max_events if the load is meant".to_owned()
-        } else {
-            // Name the cycle through the consumer that emitted the most.
-            let hottest = self
-                .consumers
-                .iter()
-                .max_by_key(|c| self.stats[c.node].emitted)
-                .map(|c| self.stats[c.node].id.clone())
-                .unwrap_or_default();
-            let cycle = self
-                .cycles
-                .iter()
-                .find(|c| c.contains(&hottest))
-                .unwrap_or(&self.cycles[0]);
-            format!("event cycle {}", cycle.join(" → "))
-        };
+        let cycle = self.cycle_words();
         self.stopped = Some(Stop {
             at: self.now,
             reason: format!(
@@ -236,6 +243,95 @@ impl Engine {
             ),
         });
         true
+    }
+
+    /// The guards that bound a run whatever the scenario: memory (messages alive), zero-time
+    /// loops (steps at one instant), runaway forwarding (owed copies) and engine steps.
+    fn check_guards(&mut self, ev: Ev) {
+        if self.stopped.is_some() {
+            return;
+        }
+        let live = self.msgs.live();
+        let reason = if live > self.max_messages {
+            format!(
+                "memory guard: more than {} messages alive at once{}; raise settings.max_messages if the backlog is meant",
+                self.max_messages,
+                self.biggest_backlog()
+                    .map(|(id, n)| format!(" ({n} of them at {id})"))
+                    .unwrap_or_default()
+            )
+        } else if self.steps_this_instant > MAX_STEPS_AT_ONE_INSTANT {
+            format!(
+                "loop guard: more than {MAX_STEPS_AT_ONE_INSTANT} engine steps at one instant without the clock moving, around {}: a zero-time loop (a zero visibility timeout or service time with a consumer that fails, or a routing cycle without latency)",
+                self.node_of(ev)
+                    .map_or("the event queue", |n| self.stats[n].id.as_str())
+            )
+        } else if self.cons.deliveries > self.max_events.saturating_mul(COPIES_PER_EVENT) {
+            format!(
+                "loop guard: more than {} deliveries (copies routed or sent) for at most {} events; {}",
+                self.max_events.saturating_mul(COPIES_PER_EVENT),
+                self.max_events,
+                self.cycle_words()
+            )
+        } else if self.events_processed > self.max_events.saturating_mul(STEPS_PER_EVENT) {
+            format!(
+                "loop guard: more than {} engine steps; {}",
+                self.max_events.saturating_mul(STEPS_PER_EVENT),
+                self.cycle_words()
+            )
+        } else {
+            return;
+        };
+        self.stopped = Some(Stop {
+            at: self.now,
+            reason,
+        });
+    }
+
+    /// The queue or stream holding the most messages, and how many.
+    fn biggest_backlog(&self) -> Option<(&str, u64)> {
+        let queues = self.queues.iter().map(|q| (q.node, q.held));
+        let streams = self
+            .streams
+            .iter()
+            .map(|s| (s.node, s.behind(&self.msgs).0));
+        queues
+            .chain(streams)
+            .max_by_key(|(_, n)| *n)
+            .map(|(node, n)| (self.stats[node].id.as_str(), n))
+    }
+
+    /// The component an event belongs to.
+    fn node_of(&self, ev: Ev) -> Option<NodeId> {
+        Some(match ev {
+            Ev::Produce(p) | Ev::RateChange(p) | Ev::Throttled(p) => self.producers[p].node,
+            Ev::Deliver(m) => self.buses[self.targets[self.msgs[m].target?].bus].node,
+            Ev::Done { consumer, .. } | Ev::BreakerProbe(consumer) => self.consumers[consumer].node,
+            Ev::Visible { queue, .. } => self.queues[queue].node,
+            Ev::LaneRetry { stream, .. } => self.streams[stream].node,
+            Ev::VisibilityExpired(_) | Ev::Fault { .. } | Ev::Timeline(_) => return None,
+        })
+    }
+
+    /// The event cycle most likely at fault, in words.
+    fn cycle_words(&self) -> String {
+        if self.cycles.is_empty() {
+            return "no event cycle was found; raise settings.max_events if the load is meant"
+                .to_owned();
+        }
+        // Name the cycle through the consumer that emitted the most.
+        let hottest = self
+            .consumers
+            .iter()
+            .max_by_key(|c| self.stats[c.node].emitted)
+            .map(|c| self.stats[c.node].id.clone())
+            .unwrap_or_default();
+        let cycle = self
+            .cycles
+            .iter()
+            .find(|c| c.contains(&hottest))
+            .unwrap_or(&self.cycles[0]);
+        format!("event cycle {}", cycle.join(" → "))
     }
 
     // ----- observation ----------------------------------------------------------------------

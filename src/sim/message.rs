@@ -165,6 +165,12 @@ impl Messages {
         }
     }
 
+    /// Copies alive (owed or not).
+    #[inline]
+    pub(crate) fn live(&self) -> u64 {
+        (self.slab.len() - self.free.len()) as u64
+    }
+
     /// Owed copies alive.
     pub(crate) fn owed_live(&self) -> u64 {
         self.owed_live

@@ -54,7 +54,7 @@ use std::time::Instant;
 
 pub use clock::Nanos;
 pub use cycles::find_cycles;
-pub use engine::{DEFAULT_MAX_EVENTS, Stop};
+pub use engine::{DEFAULT_MAX_EVENTS, DEFAULT_MAX_MESSAGES, Stop};
 pub use ledger::Conservation;
 pub use results::{EndToEnd, EngineInfo, NodeResult, QueueDepth, Results};
 pub use stats::{NodeStats, Reason};

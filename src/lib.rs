@@ -36,6 +36,7 @@ pub mod analysis;
 pub mod cli;
 pub mod metrics;
 pub mod model;
+pub mod names;
 pub mod pattern;
 pub mod report;
 pub mod scenario;

@@ -5,6 +5,7 @@ mod analysis;
 mod cli;
 mod delivery;
 mod determinism;
+mod golden;
 mod pattern;
 mod scenarios;
 mod support;

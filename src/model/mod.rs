@@ -692,6 +692,19 @@ impl Kind {
             Kind::Consumer => "consumer",
         }
     }
+
+    /// The kind named by its lower-case name (`"queue"`), as results and figures write it.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Kind {
+    /// The lower-case name; honours width and alignment (`{:<9}`) like a `str`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 impl Scenario {

@@ -1218,7 +1218,7 @@ fn figures(ui: &mut Ui, id: &str, input: &InspectorInput<'_>) {
             "Little's law: should be close to L",
         ),
     ];
-    if n.kind == "consumer" {
+    if n.kind == Kind::Consumer {
         rows.push((
             "ρ utilization",
             format!("{:.1} %", n.utilization * 100.0),

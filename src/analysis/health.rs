@@ -20,7 +20,7 @@
 
 use serde::Serialize;
 
-use super::report::IdMap;
+use super::IdMap;
 use crate::metrics::{Metric, SeriesData};
 use crate::model::{HealthThresholds, Kind, Scenario};
 use crate::sim::Results;

@@ -34,6 +34,7 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod exit;
 pub mod metrics;
 pub mod model;
 pub mod names;

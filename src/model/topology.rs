@@ -148,12 +148,18 @@ pub enum Site {
     },
 }
 
-const SINKS: &[Kind] = &[Kind::Bus, Kind::Queue, Kind::Stream];
-const TARGETS: &[Kind] = &[Kind::Consumer, Kind::Queue, Kind::Stream, Kind::Bus];
-const QUEUE: &[Kind] = &[Kind::Queue];
-const SOURCES: &[Kind] = &[Kind::Queue, Kind::Stream];
-const FAULTABLE: &[Kind] = &[Kind::Consumer, Kind::Queue, Kind::Bus, Kind::Stream];
-const BUS: &[Kind] = &[Kind::Bus];
+/// What producers and consumers' `emits` send to.
+pub const SINKS: &[Kind] = &[Kind::Bus, Kind::Queue, Kind::Stream];
+/// What a rule target may name.
+pub const TARGETS: &[Kind] = &[Kind::Consumer, Kind::Queue, Kind::Stream, Kind::Bus];
+/// What a `dead_letter` or a redrive names.
+pub const QUEUE: &[Kind] = &[Kind::Queue];
+/// What a consumer may read (`from`).
+pub const SOURCES: &[Kind] = &[Kind::Queue, Kind::Stream];
+/// What a fault window may hit.
+pub const FAULTABLE: &[Kind] = &[Kind::Consumer, Kind::Queue, Kind::Bus, Kind::Stream];
+/// What a replay names.
+pub const BUS: &[Kind] = &[Kind::Bus];
 
 impl Site {
     /// The JSON path of the field, e.g. `consumers[2].from`.

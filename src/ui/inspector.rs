@@ -18,6 +18,7 @@ use crate::model::{
     Arrivals, CircuitBreaker, Distribution, Duration, Kind, QueueType, RetryPolicy, Scenario,
     WhenFull,
 };
+use crate::model::{defaults, topology};
 use crate::scenario::{Problem, Severity};
 use crate::sim::Results;
 
@@ -602,9 +603,9 @@ impl Inspector {
                 .map(|(i, _)| i.to_owned())
                 .collect()
         };
-        let sinks = ids(&[Kind::Bus, Kind::Queue, Kind::Stream]);
-        let sources = ids(&[Kind::Queue, Kind::Stream]);
-        let queues = ids(&[Kind::Queue]);
+        let sinks = ids(topology::SINKS);
+        let sources = ids(topology::SOURCES);
+        let queues = ids(topology::QUEUE);
         egui::Grid::new(("inspector-component", kind.as_str()))
             .num_columns(2)
             .striped(true)
@@ -788,7 +789,7 @@ impl Inspector {
         let targets_to: Vec<String> = s
             .components()
             .into_iter()
-            .filter(|(i, k)| *k != Kind::Producer && *i != bus_id)
+            .filter(|(i, k)| topology::TARGETS.contains(k) && *i != bus_id)
             .map(|(i, _)| i.to_owned())
             .collect();
         let queues: Vec<String> = s.queues.iter().map(|q| q.id.clone()).collect();
@@ -851,9 +852,14 @@ impl Inspector {
                             "Own retry policy",
                             &format!("targets[{i}].retry"),
                             &mut custom,
-                            "Without one, EventBridge's defaults apply: 185 attempts over 24h",
+                            &format!(
+                                "Without one, EventBridge's defaults apply: {} attempts over {}",
+                                defaults::EVENTBRIDGE_RETRY_ATTEMPTS,
+                                defaults::hours(defaults::EVENTBRIDGE_MAX_AGE)
+                            ),
                         );
                         if custom && t.retry.is_none() {
+                            // A starting point to edit, tighter than EventBridge's defaults.
                             t.retry = Some(RetryPolicy {
                                 attempts: 3,
                                 max_age: Duration::from_secs(3600),
@@ -870,24 +876,24 @@ impl Inspector {
                                 "Retry attempts",
                                 &format!("targets[{i}].attempts"),
                                 &mut r.attempts,
-                                0..=185,
+                                defaults::EVENTBRIDGE_RETRY_ATTEMPTS_RANGE,
                                 0.2,
                             );
                             let age = r.max_age.to_string();
+                            let ages = defaults::EVENTBRIDGE_MAX_AGE_RANGE;
+                            let range = defaults::seconds_to_hours(&ages);
                             if let Some(v) = self.text_row(
                                 ui,
                                 "Max event age",
                                 &format!("targets[{i}].max_age"),
                                 &age,
-                                "60s..24h",
+                                &range.replace(" to ", ".."),
                                 |t| {
                                     let d = parse_duration(t)?;
-                                    if d < Duration::from_secs(60)
-                                        || d > Duration::from_secs(86_400)
-                                    {
-                                        Err("EventBridge allows 60s to 24h".into())
-                                    } else {
+                                    if ages.contains(&d) {
                                         Ok(d)
+                                    } else {
+                                        Err(format!("EventBridge allows {range}"))
                                     }
                                 },
                             ) {
@@ -955,7 +961,7 @@ impl Inspector {
                     "Visibility timeout",
                     "visibility_timeout",
                     &vt,
-                    "30s",
+                    &defaults::SQS_VISIBILITY_TIMEOUT.to_string(),
                     parse_opt_duration,
                 ) {
                     q.visibility_timeout = v;
@@ -1007,7 +1013,7 @@ impl Inspector {
                         "Dedup window",
                         "dedup_window",
                         &dw,
-                        "5m",
+                        &defaults::SQS_DEDUP_WINDOW.to_string(),
                         parse_opt_duration,
                     ) {
                         q.dedup_window = v;
@@ -1041,9 +1047,14 @@ impl Inspector {
                     self.changed("key");
                 }
                 let r = opt_to_text(x.retention.as_ref());
-                if let Some(v) =
-                    self.text_row(ui, "Retention", "retention", &r, "24h", parse_opt_duration)
-                {
+                if let Some(v) = self.text_row(
+                    ui,
+                    "Retention",
+                    "retention",
+                    &r,
+                    &defaults::hours(defaults::STREAM_RETENTION),
+                    parse_opt_duration,
+                ) {
                     x.retention = v;
                     self.changed("retention");
                 }

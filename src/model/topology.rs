@@ -22,14 +22,18 @@
 //! with that id in file order (producers, buses, queues, streams, consumers). Rules are not
 //! components (nothing refers to a rule), but their ids share the namespace, so they are listed
 //! too. A lookup of an unknown id gives `None`, never a default.
+//!
+//! Files: this one builds the graph and answers lookups; [`site`] (reference and id sites, and
+//! the kinds each may name), `cycles.rs` ([`Topology::cycles`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use serde_json::Value;
-
-use super::defaults::effective_template;
 use super::{EmitOn, Kind, Scenario, TimelineAction};
-use crate::pattern::Pattern;
+
+mod cycles;
+mod site;
+
+pub use site::{BUS, FAULTABLE, IdSite, QUEUE, SINKS, SOURCES, Site, TARGETS};
 
 impl Kind {
     /// Every kind, in file order.
@@ -83,235 +87,6 @@ pub struct RuleNode {
     pub index: usize,
 }
 
-/// A place in a scenario where a component is named by id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Site {
-    /// `producers[producer].to`: where a producer sends.
-    ProducerTo {
-        /// Producer index.
-        producer: usize,
-    },
-    /// `buses[bus].rules[rule].targets[target].to`: a rule target.
-    TargetTo {
-        /// Bus index.
-        bus: usize,
-        /// Rule index within the bus.
-        rule: usize,
-        /// Target index within the rule.
-        target: usize,
-    },
-    /// `buses[bus].rules[rule].targets[target].dead_letter`: a target's dead-letter queue.
-    TargetDeadLetter {
-        /// Bus index.
-        bus: usize,
-        /// Rule index within the bus.
-        rule: usize,
-        /// Target index within the rule.
-        target: usize,
-    },
-    /// `queues[queue].dead_letter`: a queue's redrive policy target.
-    QueueDeadLetter {
-        /// Queue index.
-        queue: usize,
-    },
-    /// `consumers[consumer].from`: the queue or stream a consumer reads.
-    ConsumerFrom {
-        /// Consumer index.
-        consumer: usize,
-    },
-    /// `consumers[consumer].emits[emit].to`: where a consumer publishes.
-    EmitTo {
-        /// Consumer index.
-        consumer: usize,
-        /// Emit index within the consumer.
-        emit: usize,
-    },
-    /// `faults[fault].target`: the component a fault window hits.
-    FaultTarget {
-        /// Fault index.
-        fault: usize,
-    },
-    /// `timeline[entry].redrive`: the dead-letter queue a redrive empties.
-    RedriveFrom {
-        /// Timeline entry index.
-        entry: usize,
-    },
-    /// `timeline[entry].to`: the queue a redrive moves messages back to.
-    RedriveTo {
-        /// Timeline entry index.
-        entry: usize,
-    },
-    /// `timeline[entry].replay`: the archiving bus a replay re-publishes from.
-    ReplayBus {
-        /// Timeline entry index.
-        entry: usize,
-    },
-}
-
-/// What producers and consumers' `emits` send to.
-pub const SINKS: &[Kind] = &[Kind::Bus, Kind::Queue, Kind::Stream];
-/// What a rule target may name.
-pub const TARGETS: &[Kind] = &[Kind::Consumer, Kind::Queue, Kind::Stream, Kind::Bus];
-/// What a `dead_letter` or a redrive names.
-pub const QUEUE: &[Kind] = &[Kind::Queue];
-/// What a consumer may read (`from`).
-pub const SOURCES: &[Kind] = &[Kind::Queue, Kind::Stream];
-/// What a fault window may hit.
-pub const FAULTABLE: &[Kind] = &[Kind::Consumer, Kind::Queue, Kind::Bus, Kind::Stream];
-/// What a replay names.
-pub const BUS: &[Kind] = &[Kind::Bus];
-
-impl Site {
-    /// The JSON path of the field, e.g. `consumers[2].from`.
-    #[must_use]
-    pub fn path(self) -> String {
-        match self {
-            Site::ProducerTo { producer } => format!("producers[{producer}].to"),
-            Site::TargetTo { bus, rule, target } => {
-                format!("buses[{bus}].rules[{rule}].targets[{target}].to")
-            }
-            Site::TargetDeadLetter { bus, rule, target } => {
-                format!("buses[{bus}].rules[{rule}].targets[{target}].dead_letter")
-            }
-            Site::QueueDeadLetter { queue } => format!("queues[{queue}].dead_letter"),
-            Site::ConsumerFrom { consumer } => format!("consumers[{consumer}].from"),
-            Site::EmitTo { consumer, emit } => format!("consumers[{consumer}].emits[{emit}].to"),
-            Site::FaultTarget { fault } => format!("faults[{fault}].target"),
-            Site::RedriveFrom { entry } => format!("timeline[{entry}].redrive"),
-            Site::RedriveTo { entry } => format!("timeline[{entry}].to"),
-            Site::ReplayBus { entry } => format!("timeline[{entry}].replay"),
-        }
-    }
-
-    /// The kinds of component this field may name.
-    #[must_use]
-    pub fn allowed(self) -> &'static [Kind] {
-        match self {
-            Site::ProducerTo { .. } | Site::EmitTo { .. } => SINKS,
-            Site::TargetTo { .. } => TARGETS,
-            Site::TargetDeadLetter { .. }
-            | Site::QueueDeadLetter { .. }
-            | Site::RedriveFrom { .. }
-            | Site::RedriveTo { .. } => QUEUE,
-            Site::ConsumerFrom { .. } => SOURCES,
-            Site::FaultTarget { .. } => FAULTABLE,
-            Site::ReplayBus { .. } => BUS,
-        }
-    }
-
-    /// The allowed kinds in words, as messages say what the field must name ("a queue or stream").
-    #[must_use]
-    pub fn expects(self) -> &'static str {
-        match self {
-            Site::ProducerTo { .. } | Site::EmitTo { .. } => "a bus, queue or stream",
-            Site::TargetTo { .. } | Site::FaultTarget { .. } => "a consumer, queue, stream or bus",
-            Site::TargetDeadLetter { .. }
-            | Site::QueueDeadLetter { .. }
-            | Site::RedriveFrom { .. }
-            | Site::RedriveTo { .. } => "a queue",
-            Site::ConsumerFrom { .. } => "a queue or stream",
-            Site::ReplayBus { .. } => "a bus",
-        }
-    }
-
-    /// What the field is, in words (for the UI).
-    #[must_use]
-    pub fn role(self) -> &'static str {
-        match self {
-            Site::ProducerTo { .. } => "producer destination",
-            Site::TargetTo { .. } => "rule target",
-            Site::TargetDeadLetter { .. } => "target dead-letter queue",
-            Site::QueueDeadLetter { .. } => "queue dead-letter queue",
-            Site::ConsumerFrom { .. } => "consumer source",
-            Site::EmitTo { .. } => "emit destination",
-            Site::FaultTarget { .. } => "fault target",
-            Site::RedriveFrom { .. } => "redrive source",
-            Site::RedriveTo { .. } => "redrive destination",
-            Site::ReplayBus { .. } => "replayed bus",
-        }
-    }
-
-    /// The id written at this site in `s`, if the site exists and holds one.
-    #[must_use]
-    pub fn get(self, s: &Scenario) -> Option<&str> {
-        Some(match self {
-            Site::ProducerTo { producer } => &s.producers.get(producer)?.to,
-            Site::TargetTo { bus, rule, target } => {
-                &s.buses.get(bus)?.rules.get(rule)?.targets.get(target)?.to
-            }
-            Site::TargetDeadLetter { bus, rule, target } => s
-                .buses
-                .get(bus)?
-                .rules
-                .get(rule)?
-                .targets
-                .get(target)?
-                .dead_letter
-                .as_deref()?,
-            Site::QueueDeadLetter { queue } => s.queues.get(queue)?.dead_letter.as_deref()?,
-            Site::ConsumerFrom { consumer } => s.consumers.get(consumer)?.from.as_deref()?,
-            Site::EmitTo { consumer, emit } => &s.consumers.get(consumer)?.emits.get(emit)?.to,
-            Site::FaultTarget { fault } => &s.faults.get(fault)?.target,
-            Site::RedriveFrom { entry } => match &s.timeline.get(entry)?.action {
-                TimelineAction::Redrive { dlq, .. } => dlq,
-                TimelineAction::Replay { .. } => return None,
-            },
-            Site::RedriveTo { entry } => match &s.timeline.get(entry)?.action {
-                TimelineAction::Redrive { to, .. } => to,
-                TimelineAction::Replay { .. } => return None,
-            },
-            Site::ReplayBus { entry } => match &s.timeline.get(entry)?.action {
-                TimelineAction::Replay { bus, .. } => bus,
-                TimelineAction::Redrive { .. } => return None,
-            },
-        })
-    }
-
-    /// The id written at this site, for editing (rename).
-    pub fn get_mut(self, s: &mut Scenario) -> Option<&mut String> {
-        Some(match self {
-            Site::ProducerTo { producer } => &mut s.producers.get_mut(producer)?.to,
-            Site::TargetTo { bus, rule, target } => {
-                &mut s
-                    .buses
-                    .get_mut(bus)?
-                    .rules
-                    .get_mut(rule)?
-                    .targets
-                    .get_mut(target)?
-                    .to
-            }
-            Site::TargetDeadLetter { bus, rule, target } => s
-                .buses
-                .get_mut(bus)?
-                .rules
-                .get_mut(rule)?
-                .targets
-                .get_mut(target)?
-                .dead_letter
-                .as_mut()?,
-            Site::QueueDeadLetter { queue } => s.queues.get_mut(queue)?.dead_letter.as_mut()?,
-            Site::ConsumerFrom { consumer } => s.consumers.get_mut(consumer)?.from.as_mut()?,
-            Site::EmitTo { consumer, emit } => {
-                &mut s.consumers.get_mut(consumer)?.emits.get_mut(emit)?.to
-            }
-            Site::FaultTarget { fault } => &mut s.faults.get_mut(fault)?.target,
-            Site::RedriveFrom { entry } => match &mut s.timeline.get_mut(entry)?.action {
-                TimelineAction::Redrive { dlq, .. } => dlq,
-                TimelineAction::Replay { .. } => return None,
-            },
-            Site::RedriveTo { entry } => match &mut s.timeline.get_mut(entry)?.action {
-                TimelineAction::Redrive { to, .. } => to,
-                TimelineAction::Replay { .. } => return None,
-            },
-            Site::ReplayBus { entry } => match &mut s.timeline.get_mut(entry)?.action {
-                TimelineAction::Replay { bus, .. } => bus,
-                TimelineAction::Redrive { .. } => return None,
-            },
-        })
-    }
-}
-
 /// One reference: a site and the id written there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reference {
@@ -329,45 +104,6 @@ impl Reference {
     pub fn is_allowed(&self) -> bool {
         self.resolved
             .is_some_and(|c| self.site.allowed().contains(&c.kind))
-    }
-}
-
-/// A place in a scenario where an id is defined.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum IdSite {
-    /// `<section>[index].id` of a component.
-    Component(Component),
-    /// `buses[bus].rules[rule].id`.
-    Rule {
-        /// Bus index.
-        bus: usize,
-        /// Rule index within the bus.
-        rule: usize,
-    },
-}
-
-impl IdSite {
-    /// The JSON path of the id, e.g. `buses[0].rules[1].id`.
-    #[must_use]
-    pub fn path(self) -> String {
-        match self {
-            IdSite::Component(c) => format!("{}[{}].id", c.kind.section(), c.index),
-            IdSite::Rule { bus, rule } => format!("buses[{bus}].rules[{rule}].id"),
-        }
-    }
-
-    /// The id defined here, for editing (rename).
-    pub fn get_mut(self, s: &mut Scenario) -> Option<&mut String> {
-        Some(match self {
-            IdSite::Component(Component { kind, index }) => match kind {
-                Kind::Producer => &mut s.producers.get_mut(index)?.id,
-                Kind::Bus => &mut s.buses.get_mut(index)?.id,
-                Kind::Queue => &mut s.queues.get_mut(index)?.id,
-                Kind::Stream => &mut s.streams.get_mut(index)?.id,
-                Kind::Consumer => &mut s.consumers.get_mut(index)?.id,
-            },
-            IdSite::Rule { bus, rule } => &mut s.buses.get_mut(bus)?.rules.get_mut(rule)?.id,
-        })
     }
 }
 
@@ -733,6 +469,19 @@ impl Topology {
         &self.rules
     }
 
+    /// The JSON path of the component or rule `id` names (`consumers[2]`, `buses[0].rules[1]`),
+    /// as the validator's paths begin.
+    #[must_use]
+    pub fn path_of(&self, id: &str) -> Option<String> {
+        if let Some(c) = self.get(id) {
+            return Some(format!("{}[{}]", c.kind.section(), c.index));
+        }
+        self.rules
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| format!("buses[{}].rules[{}]", r.bus, r.index))
+    }
+
     /// Is `id` taken, by a component or a rule?
     #[must_use]
     pub fn is_taken(&self, id: &str) -> bool {
@@ -796,129 +545,6 @@ impl Topology {
     #[must_use]
     pub fn is_invoked(&self, consumer: usize) -> bool {
         self.invoked.get(consumer).copied().unwrap_or(false)
-    }
-
-    /// Event routing loops: each as the ids from a consumer back to it (emits → bus → rules →
-    /// targets → queue or stream → consumer → …). A hop through a bus follows only the rules whose
-    /// patterns could match the events entering it (the emit's template, as far as it can be known
-    /// statically), so a choreography whose services publish to the bus that invokes them is not
-    /// a loop unless an output can match its own rule. Each cycle is reported once, from its
-    /// smallest consumer id, and the list is sorted. `s` must be the scenario this topology was
-    /// built from (its patterns and templates decide the bus hops).
-    #[must_use]
-    pub fn cycles(&self, s: &Scenario) -> Vec<Vec<String>> {
-        /// What is known of the events travelling an edge: a template, or nothing.
-        type Filter<'a> = Option<&'a Value>;
-        /// Successors: (node id, index of the emit template on that edge).
-        type Successors = Vec<(String, Option<usize>)>;
-
-        let templates: Vec<Value> = s
-            .consumers
-            .iter()
-            .flat_map(|c| c.emits.iter().map(|e| effective_template(&e.event)))
-            .collect();
-        let patterns: Vec<Vec<Option<Pattern>>> = s
-            .buses
-            .iter()
-            .map(|b| {
-                b.rules
-                    .iter()
-                    .map(|r| Pattern::parse(&r.pattern).ok())
-                    .collect()
-            })
-            .collect();
-        // Emit template indexes, numbered over all consumers' emits in file order.
-        let mut first_emit = Vec::with_capacity(s.consumers.len());
-        let mut k = 0;
-        for c in &s.consumers {
-            first_emit.push(k);
-            k += c.emits.len();
-        }
-
-        // Successors of a node given the filter on the edge that reached it: a bus's rule
-        // targets (of the rules that may match), a queue's or stream's readers, a consumer's
-        // emits. Targets and emits are followed by id, even where the id names nothing.
-        let next = |node: &str, filter: Filter<'_>| -> Successors {
-            let mut out = Vec::new();
-            let Some(c) = self.get(node) else {
-                return out;
-            };
-            match c.kind {
-                Kind::Bus => {
-                    let bi = c.index;
-                    for (ri, r) in s.buses[bi].rules.iter().enumerate() {
-                        let may = match (filter, &patterns[bi][ri]) {
-                            (Some(t), Some(p)) => p.may_match_template(t),
-                            _ => true,
-                        };
-                        if may {
-                            out.extend(r.targets.iter().map(|t| (t.to.clone(), None)));
-                        }
-                    }
-                }
-                Kind::Queue | Kind::Stream => {
-                    out.extend(
-                        self.readers(c)
-                            .iter()
-                            .map(|&ci| (s.consumers[ci].id.clone(), None)),
-                    );
-                }
-                Kind::Consumer => {
-                    let ci = c.index;
-                    out.extend(
-                        s.consumers[ci]
-                            .emits
-                            .iter()
-                            .enumerate()
-                            .map(|(j, e)| (e.to.clone(), Some(first_emit[ci] + j))),
-                    );
-                }
-                Kind::Producer => {}
-            }
-            out
-        };
-
-        let emitting = |id: &str| {
-            self.index_of(id, Kind::Consumer)
-                .is_some_and(|ci| !s.consumers[ci].emits.is_empty())
-        };
-        let mut found: BTreeSet<Vec<String>> = BTreeSet::new();
-        let mut starts: Vec<&str> = s
-            .consumers
-            .iter()
-            .filter(|c| !c.emits.is_empty())
-            .map(|c| c.id.as_str())
-            .collect();
-        starts.sort_unstable();
-        for &start in &starts {
-            // Depth-first over (node, template index of the edge into it); a cycle is recorded
-            // from its smallest consumer id so each is found once.
-            let mut path: Vec<String> = vec![start.to_owned()];
-            let mut stack: Vec<(Successors, usize)> = vec![(next(start, None), 0)];
-            while let Some((succ, i)) = stack.last_mut() {
-                let Some((n, tpl)) = succ.get(*i).cloned() else {
-                    stack.pop();
-                    path.pop();
-                    continue;
-                };
-                *i += 1;
-                if n == start {
-                    let mut cycle = path.clone();
-                    cycle.push(start.to_owned());
-                    found.insert(cycle);
-                } else if !path.contains(&n)
-                    && path.len() < 32
-                    && found.len() < 100
-                    && !(n.as_str() < start && emitting(&n))
-                {
-                    let filter = tpl.map(|k| &templates[k]);
-                    let succ = next(&n, filter);
-                    path.push(n);
-                    stack.push((succ, 0));
-                }
-            }
-        }
-        found.into_iter().collect()
     }
 }
 

@@ -23,7 +23,7 @@
 //! components (nothing refers to a rule), but their ids share the namespace, so they are listed
 //! too. A lookup of an unknown id gives `None`, never a default.
 //!
-//! Files: this one builds the graph and answers lookups; [`site`] (reference and id sites, and
+//! Files: this one builds the graph and answers lookups; `site.rs` (reference and id sites, and
 //! the kinds each may name), `cycles.rs` ([`Topology::cycles`]).
 
 use std::collections::BTreeMap;

@@ -12,9 +12,9 @@
 //!                     ─► Loaded { scenario, warnings }        save ◄─ Scenario (GUI edits)
 //! ```
 //!
-//! Files: [`problem`] (what is reported), [`parse`] (text and JSON to a typed scenario),
-//! [`migrate`] (format versions), [`validate`] (a function per section), [`lint`] (warnings),
-//! [`save`] (atomic writes). The graph questions all four ask go to
+//! Files: `problem.rs` (what is reported), `parse.rs` (text and JSON to a typed scenario),
+//! `migrate.rs` (format versions), `validate.rs` (a function per section), `lint.rs`
+//! (warnings), `save.rs` (atomic writes). The graph questions all four ask go to
 //! [`crate::model::topology`]; AWS's ranges come from [`crate::model::defaults`].
 
 mod lint;

@@ -11,8 +11,8 @@
 //! Persisted between launches (eframe storage): recent files, the speed, which panels are shown,
 //! and egui's own memory (panel sizes, window position and size).
 //!
-//! This file owns the state, the documents, the run and the frame loop; [`actions`] carries out
-//! actions (and turns shortcuts, dropped files and close requests into them), [`panels`] lays out
+//! This file owns the state, the documents, the run and the frame loop; `app/actions.rs` carries out
+//! actions (and turns shortcuts, dropped files and close requests into them), `app/panels.rs` lays out
 //! the panels around the views.
 
 use std::collections::BTreeMap;

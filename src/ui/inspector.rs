@@ -9,8 +9,8 @@
 //! With nothing selected it edits the scenario itself (name, description, duration, warm-up).
 //!
 //! This file owns the inspector's state and its row helpers (text, JSON, number, check and
-//! choice rows, each with its draft and error); [`forms`] lays out one form per selection and
-//! [`figures`] the selected node's figures.
+//! choice rows, each with its draft and error); `inspector/forms.rs` lays out one form per selection and
+//! `inspector/figures.rs` the selected node's figures.
 
 use std::collections::BTreeMap;
 

@@ -20,7 +20,7 @@
 //!
 //! Following the egui_plot examples, the view is a small state struct: [`PlotsView::show`]
 //! draws the controls and then the plot, and a test can drive it with fixed data. This file owns
-//! the view and its drawing; [`data`] what is drawn (traces, Little's law pairs, decimation,
+//! the view and its drawing; `plots/data.rs` what is drawn (traces, Little's law pairs, decimation,
 //! units and number formats).
 
 use eframe::egui;

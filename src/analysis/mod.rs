@@ -20,6 +20,8 @@
 //! - [`replicate`]: N seeds in parallel, each figure's mean and 95 % interval ([`figures`]).
 //! - [`compare`]: two scenarios under common random numbers, paired differences.
 //! - [`sweep`]: a grid of `--set` values, every variant run and tabulated.
+//! - [`shard`]: a sweep's or replicated run's grid split into balanced slices for other
+//!   machines, saved as part files, and merged back exactly.
 //!
 //! The reference for every formula is `shared/reference/queueing.md`; the unit tests check its
 //! worked examples.
@@ -33,6 +35,7 @@ pub mod little;
 pub mod queueing;
 pub mod replicate;
 pub mod report;
+pub mod shard;
 pub mod stats;
 pub mod sweep;
 

@@ -8,7 +8,9 @@
 //! wherever they share components: that is what [`crate::analysis::compare`] relies on.
 //!
 //! Runs go to rayon's thread pool and are collected in replicate order, and each run is
-//! deterministic, so the output is the same whatever the number of threads.
+//! deterministic, so the output is the same whatever the number of threads. The runs may also
+//! be split over machines ([`super::shard`]): each part keeps its runs' raw figures, and
+//! [`Replicated::from_runs`] aggregates them in replicate order either way.
 
 use rayon::prelude::*;
 use serde_json::{Map, Value};
@@ -84,6 +86,26 @@ pub struct Replicated {
 }
 
 impl Replicated {
+    /// Summarises the figures objects of the replicates ([`run_one`]), given in replicate
+    /// order. The one place replicated figures are aggregated: `eventflow run --replications`
+    /// and `eventflow merge` of its shards both come here, so they sum in the same order.
+    #[must_use]
+    pub fn from_runs(
+        scenario: String,
+        seeds: Vec<u64>,
+        duration_s: f64,
+        warmup_s: f64,
+        runs: &[Value],
+    ) -> Replicated {
+        Replicated {
+            scenario,
+            seeds,
+            duration_s,
+            warmup_s,
+            samples: Samples::from_runs(runs),
+        }
+    }
+
     /// Number of replicates.
     #[must_use]
     pub fn replications(&self) -> usize {
@@ -132,12 +154,20 @@ pub fn replicate(
     let seeds = seeds(opts.seed.unwrap_or(scenario.seed), replications);
     let jobs: Vec<(&Scenario, u64)> = seeds.iter().map(|s| (scenario, *s)).collect();
     let runs = run_jobs(&jobs, opts, &|| {})?;
-    let duration = opts.duration.unwrap_or(scenario.duration);
-    Ok(Replicated {
-        scenario: scenario.name.clone(),
+    let (duration_s, warmup_s) = run_length_s(scenario, opts);
+    Ok(Replicated::from_runs(
+        scenario.name.clone(),
         seeds,
-        duration_s: duration.0 as f64 / 1e9,
-        warmup_s: scenario.warmup.0 as f64 / 1e9,
-        samples: Samples::from_runs(&runs),
-    })
+        duration_s,
+        warmup_s,
+        &runs,
+    ))
+}
+
+/// The run length and warm-up, in seconds, that `opts` gives `scenario` (as the replicated
+/// output reports them).
+#[must_use]
+pub fn run_length_s(scenario: &Scenario, opts: &RunOptions) -> (f64, f64) {
+    let duration = opts.duration.unwrap_or(scenario.duration);
+    (duration.0 as f64 / 1e9, scenario.warmup.0 as f64 / 1e9)
 }

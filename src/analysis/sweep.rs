@@ -12,7 +12,8 @@
 //!
 //! Every (variant, replicate) pair runs in parallel; replicate i of every variant uses the same
 //! seed (common random numbers, as in [`super::compare`]), so neighbouring variants differ mostly
-//! by the change itself.
+//! by the change itself. The grid may be split over machines ([`super::shard`]); the parts keep
+//! their runs' raw figures and [`Sweep::from_runs`] aggregates them in grid order either way.
 
 use serde_json::{Map, Value};
 
@@ -450,6 +451,32 @@ pub struct Sweep {
 }
 
 impl Sweep {
+    /// Summarises the figures objects of every run ([`super::replicate::run_one`]), given in
+    /// grid order ([`jobs`]): `seeds.len()` runs per variant, variant by variant. The one place
+    /// sweep figures are aggregated: `eventflow sweep` and `eventflow merge` of its shards both
+    /// come here, so they sum in the same order.
+    #[must_use]
+    pub fn from_runs(
+        scenario: String,
+        paths: Vec<String>,
+        seeds: Vec<u64>,
+        assignments: Vec<Vec<(String, Value)>>,
+        runs: &[Value],
+    ) -> Sweep {
+        let per = seeds.len().max(1);
+        let variants = assignments
+            .into_iter()
+            .zip(runs.chunks(per))
+            .map(|(a, runs)| (a, Samples::from_runs(runs)))
+            .collect();
+        Sweep {
+            scenario,
+            paths,
+            seeds,
+            variants,
+        }
+    }
+
     /// The estimate of figure `name` for variant `v` (`None` if that variant lacks it).
     #[must_use]
     pub fn estimate(&self, v: usize, name: &str) -> Option<super::stats::Estimate> {
@@ -507,28 +534,31 @@ pub fn sweep(
         return Err("replications must be at least 1".into());
     }
     let seeds = seeds(opts.seed.unwrap_or(base.seed), replications);
-    let jobs: Vec<(&Scenario, u64)> = variants
-        .iter()
-        .flat_map(|v| seeds.iter().map(move |s| (&v.scenario, *s)))
-        .collect();
+    let jobs = jobs(variants, &seeds);
     let total = jobs.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let runs = run_jobs(&jobs, opts, &|| {
         let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         progress(d, total);
     })?;
-    let per = seeds.len();
-    let out = variants
-        .iter()
-        .zip(runs.chunks(per))
-        .map(|(v, runs)| (v.assignments.clone(), Samples::from_runs(runs)))
-        .collect();
-    Ok(Sweep {
-        scenario: base.name.clone(),
+    let assignments = variants.iter().map(|v| v.assignments.clone()).collect();
+    Ok(Sweep::from_runs(
+        base.name.clone(),
         paths,
         seeds,
-        variants: out,
-    })
+        assignments,
+        &runs,
+    ))
+}
+
+/// The runs of a sweep, in grid order: variant-major, so run `v × R + r` is variant `v` under
+/// seed `seeds[r]`. [`sweep`] runs them all; a shard ([`super::shard`]) runs a slice.
+#[must_use]
+pub fn jobs<'a>(variants: &'a [Variant], seeds: &[u64]) -> Vec<(&'a Scenario, u64)> {
+    variants
+        .iter()
+        .flat_map(|v| seeds.iter().map(move |s| (&v.scenario, *s)))
+        .collect()
 }
 
 #[cfg(test)]

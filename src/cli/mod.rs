@@ -1,10 +1,13 @@
-//! The `eventflow` command line: `run`, `check`, `pattern test`, and the desktop app.
+//! The `eventflow` command line: `run`, `check`, `pattern test`, `compare`, `sweep`, `merge`,
+//! and the desktop app.
 //!
 //! `main` → [`main`] → a subcommand returning an [`ExitCode`]: 0 success, 2 invalid input (file,
 //! pattern, flag), 1 internal failure. Raw flags become validated values before any work starts.
 
 pub mod compare;
+pub mod merge;
 pub mod pattern;
+pub mod shard;
 pub mod sweep;
 
 use std::io::Write;
@@ -55,6 +58,9 @@ enum Command {
     Compare(compare::CompareArgs),
     /// Run every variant of a scenario over a grid of `--set` values and tabulate figures.
     Sweep(sweep::SweepArgs),
+    /// Put the part files of a sharded `sweep` or `run --replications` back together and print
+    /// exactly what the unsharded command prints.
+    Merge(merge::MergeArgs),
     /// Open the desktop app.
     Gui {
         /// Scenario to open (a bundled example when absent).
@@ -98,6 +104,9 @@ pub struct RunArgs {
     /// figure's mean with a 95% confidence interval.
     #[arg(long, value_name = "N")]
     pub replications: Option<u32>,
+    /// Sharding (with --replications): run one slice of the replications on this machine.
+    #[command(flatten)]
+    pub shard: shard::ShardArgs,
 }
 
 /// Parses the process arguments and runs the command; `gui` opens the desktop app (`None` in a
@@ -123,6 +132,7 @@ pub fn main(gui: Option<GuiLauncher>) -> ExitCode {
         Some(Command::Check { file }) => check(&file),
         Some(Command::Compare(args)) => compare::run(&args),
         Some(Command::Sweep(args)) => sweep::run(&args),
+        Some(Command::Merge(args)) => merge::run(&args),
         Some(Command::Pattern {
             command: PatternCommand::Test(args),
         }) => {
@@ -168,6 +178,11 @@ fn run(args: &RunArgs) -> ExitCode {
     }
     if args.buckets == Some(0) {
         return invalid("--buckets: needs at least one bucket");
+    }
+    if args.shard.active() && args.replications.is_none() {
+        return invalid(
+            "--shard, --out and --plan split the replications of a run: add --replications N",
+        );
     }
     let loaded = match load(&args.file) {
         Ok(l) => l,

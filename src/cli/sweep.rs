@@ -1,4 +1,5 @@
-//! `eventflow sweep FILE --set PATH=V1,V2,… [--set …]` and `eventflow run FILE --replications N`.
+//! `eventflow sweep FILE --set PATH=V1,V2,… [--set …]` and `eventflow run FILE --replications N`,
+//! whole or one shard at a time (`--shard K/N --out FILE`, see [`super::shard`]).
 //!
 //! Flags become validated values (durations, `--set` paths and values, figure names, every
 //! variant re-validated as a scenario) before any simulation starts; a mistake exits 2 with a
@@ -10,18 +11,20 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-use crate::analysis::replicate::replicate;
-use crate::analysis::sweep::{self, SetSpec, check_figures, default_figures, variants};
+use crate::analysis::replicate::{Replicated, replicate, run_length_s, seeds};
+use crate::analysis::shard::{self, Grid, Header, ScenarioId, SetValues, Settings};
+use crate::analysis::sweep::{self, SetSpec, Sweep, check_figures, default_figures, variants};
 use crate::model::{Duration, Scenario};
 use crate::report;
 use crate::sim::RunOptions;
 
+use super::shard::ShardArgs;
 use super::{EXIT_INTERNAL, RunArgs, invalid, load};
 
 /// Flags of `eventflow sweep`.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  eventflow sweep shop.json --set consumers.inventory.concurrency=4,6,8,12\n  eventflow sweep shop.json --set consumers.inventory.concurrency=4,8 --set producers.checkout.rate=100,200 --replications 10 --csv"
+    after_help = "Examples:\n  eventflow sweep shop.json --set consumers.inventory.concurrency=4,6,8,12\n  eventflow sweep shop.json --set consumers.inventory.concurrency=4,8 --set producers.checkout.rate=100,200 --replications 10 --csv\n  eventflow sweep shop.json --set consumers.inventory.concurrency=4,8 --replications 30 --shard 2/3 --out part-2.json"
 )]
 pub struct SweepArgs {
     /// Scenario file.
@@ -49,6 +52,9 @@ pub struct SweepArgs {
     /// Print CSV instead of a table.
     #[arg(long)]
     pub csv: bool,
+    /// Sharding: run one slice of the grid on this machine.
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
 /// Parses `--duration`.
@@ -82,7 +88,7 @@ pub(crate) fn print(text: &str) -> ExitCode {
 }
 
 /// A progress bar on stderr when it is a terminal; nothing otherwise.
-fn progress_bar() -> Option<impl Fn(usize, usize) + Sync> {
+pub(crate) fn progress_bar() -> Option<impl Fn(usize, usize) + Sync> {
     if !std::io::stderr().is_terminal() {
         return None;
     }
@@ -145,6 +151,30 @@ pub fn run(args: &SweepArgs) -> ExitCode {
         duration,
         series_buckets: None,
     };
+    if args.shard.active() {
+        let seeds = seeds(opts.seed.unwrap_or(base.seed), replications);
+        let jobs = sweep::jobs(&grid, &seeds);
+        let (duration_s, warmup_s) = run_length_s(base, &opts);
+        let header = Header {
+            command: shard::Command::Sweep,
+            scenario: scenario_id(&args.file, base),
+            settings: Settings {
+                seed: opts.seed.unwrap_or(base.seed),
+                duration: duration.map(|d| d.to_string()),
+                buckets: None,
+                replications,
+                set: sets.iter().map(SetValues::from).collect(),
+                figures,
+            },
+            grid: Grid::new(
+                grid.iter().map(|v| v.assignments.clone()).collect(),
+                seeds.clone(),
+                duration_s,
+                warmup_s,
+            ),
+        };
+        return super::shard::execute(&args.shard, args.json, args.csv, header, &jobs, &opts);
+    }
     let paths = sets.iter().map(|s| s.path.clone()).collect();
     let bar = progress_bar();
     let progress = |d: usize, t: usize| {
@@ -156,14 +186,39 @@ pub fn run(args: &SweepArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return invalid(format!("{}: {e}", args.file.display())),
     };
-    let text = if args.json {
-        serde_json::to_string_pretty(&result.to_json(&figures)).unwrap_or_default()
-    } else if args.csv {
-        report::sweep_csv(&result, &figures)
+    print(&sweep_text(&result, &figures, args.json, args.csv))
+}
+
+/// What `eventflow sweep` prints: JSON, CSV or the table. `eventflow merge` of a sweep's parts
+/// prints through here too.
+pub(crate) fn sweep_text(result: &Sweep, figures: &[String], json: bool, csv: bool) -> String {
+    if json {
+        serde_json::to_string_pretty(&result.to_json(figures)).unwrap_or_default()
+    } else if csv {
+        report::sweep_csv(result, figures)
     } else {
-        report::sweep_table(&result, &figures)
-    };
-    print(&text)
+        report::sweep_table(result, figures)
+    }
+}
+
+/// What `eventflow run --replications N` prints: JSON or the table. `eventflow merge` of its
+/// parts prints through here too.
+pub(crate) fn replicated_text(replicated: &Replicated, json: bool) -> String {
+    if json {
+        serde_json::to_string_pretty(&replicated.to_json()).unwrap_or_default()
+    } else {
+        report::replicated_table(replicated)
+    }
+}
+
+/// The scenario as a part records it: its name, the fingerprint of its canonical JSON (as
+/// loaded, before any `--set`) and the file named.
+fn scenario_id(file: &std::path::Path, scenario: &Scenario) -> ScenarioId {
+    ScenarioId {
+        name: scenario.name.clone(),
+        fingerprint: shard::fingerprint(&crate::scenario::to_json(scenario)),
+        file: file.display().to_string(),
+    }
 }
 
 /// `eventflow run FILE --replications N`.
@@ -181,14 +236,28 @@ pub(crate) fn run_replicated(
             "--replications: --csv describes a single run's time series; leave it out or drop --replications",
         );
     }
+    if args.shard.active() {
+        let seeds = seeds(opts.seed.unwrap_or(scenario.seed), n);
+        let jobs: Vec<(&Scenario, u64)> = seeds.iter().map(|s| (scenario, *s)).collect();
+        let (duration_s, warmup_s) = run_length_s(scenario, opts);
+        let header = Header {
+            command: shard::Command::Run,
+            scenario: scenario_id(&args.file, scenario),
+            settings: Settings {
+                seed: opts.seed.unwrap_or(scenario.seed),
+                duration: opts.duration.map(|d| d.to_string()),
+                buckets: opts.series_buckets,
+                replications: n,
+                set: Vec::new(),
+                figures: Vec::new(),
+            },
+            grid: Grid::new(vec![Vec::new()], seeds.clone(), duration_s, warmup_s),
+        };
+        return super::shard::execute(&args.shard, args.json, false, header, &jobs, opts);
+    }
     let replicated = match replicate(scenario, opts, n) {
         Ok(r) => r,
         Err(e) => return invalid(format!("{}: {e}", args.file.display())),
     };
-    let text = if args.json {
-        serde_json::to_string_pretty(&replicated.to_json()).unwrap_or_default()
-    } else {
-        report::replicated_table(&replicated)
-    };
-    print(&text)
+    print(&replicated_text(&replicated, args.json))
 }

@@ -9,15 +9,55 @@
 //! iteration order reaches results. The same scenario and seed give byte-identical results
 //! (apart from `engine.wall_seconds`) on every machine and at every step size.
 
+//! Where things are:
+//!
+//! | file | owns |
+//! |---|---|
+//! | [`clock`] | simulated time, the event vocabulary and the event queue |
+//! | `ids` | typed indices (`QueueId`, `ConsumerId`, `MsgId` …) and the tables they index |
+//! | `build` | compiling a scenario: ids resolved, components compiled and linked |
+//! | `engine` | the run-time state, the event loop and dispatch, the loop guard |
+//! | `producer` | arrivals, rate schedules, client-side throttles |
+//! | `bus` | PutEvents, rule matching, target delivery, retry policy |
+//! | `queue` | SQS queues: FIFO groups, deduplication, receives, visibility, redrive, DLQs |
+//! | `stream` | Kinesis/Kafka streams: partitions, consumer groups, lane retries |
+//! | `consumer` | slots, service, failures, ordering checks, circuit breakers, emits |
+//! | `faults` | fault windows and timeline actions (redrive, replay) |
+//! | `message` | the message slab and what a message knows |
+//! | `ledger` | the conservation balance, counted independently |
+//! | `stats` | per-node statistics and the one way handlers count |
+//! | `dist`, `envelope`, [`rng`], [`template`] | distributions and throttles, the envelope, random streams, event templates |
+//! | `cycles` | the event-cycle finder (loop guard, lint) |
+//! | `results` | the results contract built from an engine |
+
+mod build;
+mod bus;
+pub mod clock;
+mod consumer;
+mod cycles;
+mod dist;
 mod engine;
+mod envelope;
+mod faults;
+mod ids;
+mod ledger;
+mod message;
+mod producer;
+mod queue;
 mod results;
 pub mod rng;
+mod stats;
+mod stream;
 pub mod template;
 
 use std::time::Instant;
 
-pub use engine::{Conservation, DEFAULT_MAX_EVENTS, Nanos, Stop, find_cycles};
+pub use clock::Nanos;
+pub use cycles::find_cycles;
+pub use engine::{DEFAULT_MAX_EVENTS, Stop};
+pub use ledger::Conservation;
 pub use results::{EndToEnd, EngineInfo, NodeResult, QueueDepth, Results};
+pub use stats::{NodeStats, Reason};
 
 use crate::metrics::DEFAULT_BUCKETS;
 use crate::model::{Duration, Scenario};

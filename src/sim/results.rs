@@ -3,7 +3,8 @@
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-use super::engine::{Conservation, Engine};
+use super::engine::Engine;
+use super::ledger::Conservation;
 use crate::metrics::{LatencySummary, SeriesData};
 use crate::model::{Kind, Scenario};
 
@@ -173,7 +174,7 @@ pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bo
     let breakers = e.breaker_states();
     let faults = e.active_faults();
     let mut nodes = Vec::with_capacity(e.stats.len());
-    for (i, st) in e.stats.iter().enumerate() {
+    for (i, st) in e.stats.iter_ids() {
         let l = if window_ns > 0 {
             st.in_system.mean(now)
         } else {
@@ -197,7 +198,7 @@ pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bo
         } else {
             (None, None)
         };
-        let reasons = super::engine::Engine::reason_names()
+        let reasons = Engine::reason_names()
             .iter()
             .zip(st.reasons.iter())
             .filter(|(_, n)| **n > 0)
@@ -248,8 +249,7 @@ pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bo
             },
         ));
     }
-    let mut conservation = e.cons;
-    conservation.in_flight = e.in_flight();
+    let conservation = e.conservation();
     Results {
         scenario: s.name.clone(),
         seed: s.seed,

@@ -429,6 +429,22 @@ pub fn lookup<'a>(event: &'a Value, path: &[String]) -> Option<&'a Value> {
     Some(cur)
 }
 
+impl Template {
+    /// Does it copy fields of the triggering event (`$from`)?
+    #[must_use]
+    pub fn reads_trigger(&self) -> bool {
+        fn reads(n: &Node) -> bool {
+            match n {
+                Node::Literal(_) => false,
+                Node::Object(fields) => fields.iter().any(|(_, n)| reads(n)),
+                Node::Array(items) => items.iter().any(reads),
+                Node::Gen(g) => matches!(g, Generator::From(_)),
+            }
+        }
+        reads(&self.root)
+    }
+}
+
 fn float(x: f64) -> Value {
     Number::from_f64(x).map_or(Value::Null, Value::Number)
 }

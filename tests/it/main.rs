@@ -8,6 +8,7 @@ mod determinism;
 mod golden;
 mod pattern;
 mod scenarios;
+mod shard;
 mod support;
 #[cfg(feature = "gui")]
 mod ui;

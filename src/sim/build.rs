@@ -1,0 +1,313 @@
+//! Compiling a validated scenario into an engine: ids resolved to typed indices (an unknown id
+//! is an error, never a default), each component compiled by its own file's `compile`, then the
+//! links between them (who reads which queue or stream, which queues are dead-letter queues)
+//! and the first events (arrivals, fault windows, timeline entries).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::bus::{BusRt, TargetRt};
+use super::clock::{Ev, EventQueue};
+use super::consumer::{ConsumerRt, EmitRt, Source};
+use super::engine::{DEFAULT_MAX_EVENTS, Dest, Engine};
+use super::faults::FaultRt;
+use super::ids::{Id, NodeId, QueueId, Table};
+use super::ledger::Conservation;
+use super::message::Messages;
+use super::producer::ProducerRt;
+use super::queue::QueueRt;
+use super::stats::NodeStats;
+use super::stream::StreamRt;
+use crate::metrics::{Latency, SeriesRecorder};
+use crate::model::Scenario;
+use crate::pattern::MatchScratch;
+
+/// Component ids resolved to what they are.
+struct Ids<'a> {
+    dest: HashMap<&'a str, Dest>,
+    node: HashMap<&'a str, NodeId>,
+}
+
+impl Ids<'_> {
+    fn dest(&self, id: &str) -> Result<Dest, String> {
+        self.dest
+            .get(id)
+            .copied()
+            .ok_or_else(|| format!("unknown component \"{id}\""))
+    }
+
+    fn node(&self, id: &str) -> Result<NodeId, String> {
+        self.node
+            .get(id)
+            .copied()
+            .ok_or_else(|| format!("unknown component \"{id}\""))
+    }
+
+    fn queue(&self, id: &str) -> Result<QueueId, String> {
+        match self.dest.get(id) {
+            Some(Dest::Queue(q)) => Ok(*q),
+            _ => Err(format!("\"{id}\" is not a queue")),
+        }
+    }
+}
+
+impl Engine {
+    /// Compiles a validated scenario. `seed` overrides the scenario's.
+    ///
+    /// # Errors
+    /// A message when the scenario cannot be compiled (it should have been validated first).
+    pub fn new(s: &Scenario, seed: u64, series_buckets: u32) -> Result<Self, String> {
+        let warmup = s.warmup.0;
+        let end = s.duration.0;
+        let mut stats: Table<NodeId, NodeStats> = Table::new();
+        let mut ids = Ids {
+            dest: HashMap::new(),
+            node: HashMap::new(),
+        };
+        for (id, kind) in s.components() {
+            ids.node
+                .insert(id, stats.push(NodeStats::new(id, kind, warmup)));
+        }
+        let kinds = s
+            .buses
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.id.as_str(), Dest::Bus(Id::from_index(i))))
+            .chain(
+                s.queues
+                    .iter()
+                    .enumerate()
+                    .map(|(i, q)| (q.id.as_str(), Dest::Queue(Id::from_index(i)))),
+            )
+            .chain(
+                s.streams
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| (x.id.as_str(), Dest::Stream(Id::from_index(i)))),
+            )
+            .chain(
+                s.consumers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (c.id.as_str(), Dest::Consumer(Id::from_index(i)))),
+            );
+        ids.dest.extend(kinds);
+
+        let mut producers = Table::with_capacity(s.producers.len());
+        for p in &s.producers {
+            producers.push(ProducerRt::compile(
+                p,
+                ids.node(&p.id)?,
+                ids.dest(&p.to)?,
+                seed,
+            )?);
+        }
+
+        let mut targets = Table::new();
+        let mut buses = Table::with_capacity(s.buses.len());
+        for (bi, b) in s.buses.iter().enumerate() {
+            let mut rule_targets = Vec::with_capacity(b.rules.len());
+            for r in &b.rules {
+                let mut ts = Vec::with_capacity(r.targets.len());
+                for t in &r.targets {
+                    let dlq = t.dead_letter.as_deref().map(|q| ids.queue(q)).transpose()?;
+                    let target =
+                        TargetRt::compile(t, r, Id::from_index(bi), ids.dest(&t.to)?, dlq)?;
+                    ts.push(targets.push(target));
+                }
+                rule_targets.push(ts);
+            }
+            buses.push(BusRt::compile(b, ids.node(&b.id)?, rule_targets, seed)?);
+        }
+
+        let mut queues: Table<QueueId, QueueRt> = Table::with_capacity(s.queues.len());
+        for q in &s.queues {
+            let dlq = q.dead_letter.as_deref().map(|d| ids.queue(d)).transpose()?;
+            queues.push(QueueRt::compile(q, ids.node(&q.id)?, dlq, seed));
+        }
+
+        let mut streams = Table::with_capacity(s.streams.len());
+        for st in &s.streams {
+            streams.push(StreamRt::compile(st, ids.node(&st.id)?));
+        }
+
+        let mut consumers = Table::with_capacity(s.consumers.len());
+        for (ci, c) in s.consumers.iter().enumerate() {
+            let me = Id::from_index(ci);
+            let (source, source_key) = match c.from.as_deref().map(|f| ids.dest(f)).transpose()? {
+                None => (Source::Direct, None),
+                Some(Dest::Queue(q)) => {
+                    queues[q].consumers.push(me);
+                    (Source::Queue(q), queues[q].group_path.clone())
+                }
+                Some(Dest::Stream(si)) => {
+                    let group = streams[si].add_group(me);
+                    (
+                        Source::Stream { stream: si, group },
+                        streams[si].key_path.clone(),
+                    )
+                }
+                Some(_) => {
+                    return Err(format!(
+                        "consumer {} reads neither a queue nor a stream",
+                        c.id
+                    ));
+                }
+            };
+            let mut emits = Vec::with_capacity(c.emits.len());
+            for e in &c.emits {
+                emits.push(EmitRt::compile(e, &c.id, ids.dest(&e.to)?)?);
+            }
+            let node = ids.node(&c.id)?;
+            stats[node].concurrency = c.concurrency;
+            consumers.push(ConsumerRt::compile(
+                c, node, source, emits, source_key, seed,
+            )?);
+        }
+        let dlqs: Vec<QueueId> = queues
+            .iter()
+            .filter_map(|q| q.dlq)
+            .chain(targets.iter().filter_map(|t: &TargetRt| t.dlq))
+            .collect();
+        for dlq in dlqs {
+            queues[dlq].is_dlq = true;
+        }
+
+        link_payload_readers(&mut queues, &mut consumers, s, &ids);
+
+        // A payload is only built per event when something reads it.
+        let payload_read = !s.buses.is_empty()
+            || s.queues.iter().any(|q| q.group_by.is_some())
+            || s.streams.iter().any(|x| x.key.is_some())
+            || s.consumers
+                .iter()
+                .any(|c| !c.emits.is_empty() || c.order_key.is_some() || c.fail_when.is_some());
+        for p in producers.iter_mut() {
+            if p.template.is_static && !payload_read {
+                p.static_payload = Some(Arc::new(p.template.generate(&mut p.rng_event, 0, None)));
+            }
+        }
+
+        let faults = s
+            .faults
+            .iter()
+            .map(|f| FaultRt {
+                fault: f.clone(),
+                dest: ids.dest.get(f.target.as_str()).copied(),
+            })
+            .collect();
+        let node_names: Vec<String> = stats.iter().map(|n| n.id.clone()).collect();
+        let series = SeriesRecorder::new(node_names, series_buckets.max(1) as usize, end);
+
+        let mut engine = Engine {
+            now: 0,
+            end,
+            warmup,
+            events: EventQueue::new(),
+            events_processed: 0,
+            msgs: Messages::new(),
+            producers,
+            buses,
+            targets,
+            queues,
+            streams,
+            consumers,
+            faults,
+            timeline: s.timeline.iter().cloned().collect(),
+            stats,
+            e2e: Latency::new(),
+            cons: Conservation::default(),
+            series,
+            stopped: None,
+            max_events: s
+                .settings
+                .as_ref()
+                .and_then(|x| x.max_events)
+                .unwrap_or(DEFAULT_MAX_EVENTS),
+            cycles: super::find_cycles(s),
+            scratch: MatchScratch::default(),
+            matched: Vec::new(),
+            batch_buf: Vec::new(),
+            returned_buf: Vec::new(),
+            dirty_queues: Vec::new(),
+            seed,
+            released: Arc::new(Value::Null),
+        };
+        for p in engine.producers.ids().collect::<Vec<_>>() {
+            engine.arm_producer(p, 0);
+        }
+        for (i, f) in s.faults.iter().enumerate() {
+            let fault = Id::from_index(i);
+            engine
+                .events
+                .schedule(f.from.0, Ev::Fault { fault, start: true });
+            engine.events.schedule(
+                f.to.0,
+                Ev::Fault {
+                    fault,
+                    start: false,
+                },
+            );
+        }
+        for (i, t) in s.timeline.iter().enumerate() {
+            engine
+                .events
+                .schedule(t.at.0, Ev::Timeline(Id::from_index(i)));
+        }
+        Ok(engine)
+    }
+}
+
+/// Decides, per queue, which key its consumers check ordering on (hashed into each message on
+/// arrival) and whether a waiting message must keep its payload: when a consumer reads it, or
+/// when it may move on (dead-letter, redrive) to a queue that keys on it or keeps it.
+fn link_payload_readers(
+    queues: &mut Table<QueueId, QueueRt>,
+    consumers: &mut Table<super::ids::ConsumerId, ConsumerRt>,
+    s: &Scenario,
+    ids: &Ids<'_>,
+) {
+    for q in queues.ids().collect::<Vec<_>>() {
+        let readers = queues[q].consumers.clone();
+        let first = readers.first().map(|c| consumers[*c].order_key.clone());
+        let agree = readers
+            .iter()
+            .all(|c| Some(&consumers[*c].order_key) == first.as_ref());
+        if agree {
+            queues[q].order_path = first.flatten();
+        } else {
+            for &c in &readers {
+                consumers[c].order_from_payload = true;
+            }
+        }
+        queues[q].keep_payload = !agree || readers.iter().any(|c| consumers[*c].reads_payload);
+    }
+    // Where a waiting message may go next: its DLQ, and redrive targets.
+    let mut next: Vec<(QueueId, QueueId)> = queues
+        .iter_ids()
+        .filter_map(|(q, qr)| qr.dlq.map(|d| (q, d)))
+        .collect();
+    for t in &s.timeline {
+        if let crate::model::TimelineAction::Redrive { dlq, to } = &t.action
+            && let (Ok(from), Ok(to)) = (ids.queue(dlq), ids.queue(to))
+        {
+            next.push((from, to));
+        }
+    }
+    // A fixpoint: the graph is small and each pass only turns flags on.
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for &(from, to) in &next {
+            let to_needs = queues[to].keep_payload
+                || queues[to].order_path.is_some()
+                || queues[to].group_path.is_some();
+            if to_needs && !queues[from].keep_payload {
+                queues[from].keep_payload = true;
+                changed = true;
+            }
+        }
+    }
+}

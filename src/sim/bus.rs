@@ -1,0 +1,314 @@
+//! Buses and rules: PutEvents (throttle, outage, archive), routing through the compiled rule
+//! matcher, one copy per matched rule target (with its input transformer), and the target's
+//! delivery attempts with EventBridge's retry policy (exponential backoff with jitter, maximum
+//! attempts and event age) and dead-letter queue.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::clock::{Ev, Nanos};
+use super::dist::{Bucket, Dist};
+use super::engine::{
+    DEFAULT_BACKOFF, DEFAULT_MAX_AGE, DEFAULT_MAX_BACKOFF, DEFAULT_RETRY_ATTEMPTS,
+};
+use super::engine::{Dest, Engine};
+use super::ids::{BusId, MsgId, NodeId, QueueId, TargetId};
+use super::ledger::Outcome;
+use super::message::Msg;
+use super::rng::Stream;
+use super::stats::{Reason, Tally};
+use crate::model::{Bus, FaultKind, Rule, Target};
+use crate::pattern::{Pattern, RuleMatcher, Transform};
+
+/// An event kept by a bus archive: (put time, payload).
+pub(crate) type Archived = (Nanos, Arc<Value>);
+
+/// A rule target at run time (numbered across all buses).
+pub(crate) struct TargetRt {
+    rule_name: String,
+    bus: BusId,
+    dest: Dest,
+    /// Retries after the first try.
+    attempts: u32,
+    max_age: Nanos,
+    backoff: Nanos,
+    max_backoff: Nanos,
+    jitter: bool,
+    pub(crate) dlq: Option<QueueId>,
+    transform: Option<Transform>,
+    throttle: Option<Bucket>,
+}
+
+impl TargetRt {
+    /// Compiles a target of rule `rule` on bus `bus`; `dest` and `dlq` are resolved by the caller.
+    pub(crate) fn compile(
+        t: &Target,
+        rule: &Rule,
+        bus: BusId,
+        dest: Dest,
+        dlq: Option<QueueId>,
+    ) -> Result<Self, String> {
+        let retry = t.retry.as_ref();
+        Ok(TargetRt {
+            rule_name: rule.id.clone(),
+            bus,
+            dest,
+            attempts: retry.map_or(DEFAULT_RETRY_ATTEMPTS, |r| r.attempts),
+            max_age: retry.map_or(DEFAULT_MAX_AGE, |r| r.max_age.0),
+            backoff: retry
+                .and_then(|r| r.backoff)
+                .map_or(DEFAULT_BACKOFF, |x| x.0),
+            max_backoff: retry
+                .and_then(|r| r.max_backoff)
+                .map_or(DEFAULT_MAX_BACKOFF, |x| x.0),
+            jitter: retry.and_then(|r| r.jitter).unwrap_or(true),
+            dlq,
+            transform: t
+                .transform
+                .as_ref()
+                .map(|v| {
+                    Transform::parse(v).map_err(|_| format!("rule {}: invalid transform", rule.id))
+                })
+                .transpose()?,
+            throttle: t.throttle.as_ref().map(Bucket::new),
+        })
+    }
+}
+
+/// A bus at run time.
+pub(crate) struct BusRt {
+    pub(crate) node: NodeId,
+    matcher: RuleMatcher,
+    /// Targets per rule, in rule order.
+    rule_targets: Vec<Vec<TargetId>>,
+    latency: Option<Dist>,
+    pub(crate) archive: Option<Vec<Archived>>,
+    throttle: Option<Bucket>,
+    rng: Stream,
+    outage: u32,
+    slowdown: f64,
+    error_rate: f64,
+}
+
+impl BusRt {
+    /// Compiles a bus whose rules' targets are `rule_targets` (already compiled).
+    pub(crate) fn compile(
+        b: &Bus,
+        node: NodeId,
+        rule_targets: Vec<Vec<TargetId>>,
+        seed: u64,
+    ) -> Result<Self, String> {
+        let mut patterns = Vec::with_capacity(b.rules.len());
+        for r in &b.rules {
+            patterns.push(Pattern::parse(&r.pattern).map_err(|e| {
+                format!(
+                    "rule {}: {}",
+                    r.id,
+                    e.first().map_or(String::new(), ToString::to_string)
+                )
+            })?);
+        }
+        Ok(BusRt {
+            node,
+            matcher: RuleMatcher::new(patterns),
+            rule_targets,
+            latency: b.latency.as_ref().map(Dist::new),
+            archive: b.archive.then(Vec::new),
+            throttle: b.throttle.as_ref().map(Bucket::new),
+            rng: Stream::new(seed, &b.id, "latency"),
+            outage: 0,
+            slowdown: 1.0,
+            error_rate: 0.0,
+        })
+    }
+
+    /// A fault window on this bus starts or ends.
+    pub(crate) fn apply_fault(&mut self, kind: FaultKind, start: bool, factor: f64, rate: f64) {
+        let sign: i32 = if start { 1 } else { -1 };
+        match kind {
+            FaultKind::Outage => self.outage = self.outage.saturating_add_signed(sign),
+            FaultKind::Slowdown => {
+                self.slowdown = if start {
+                    self.slowdown * factor
+                } else {
+                    self.slowdown / factor
+                };
+            }
+            FaultKind::Errors => {
+                self.error_rate = (self.error_rate + f64::from(sign) * rate).clamp(0.0, 1.0);
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// PutEvents: route an event through a bus's rules (unless the bus refuses it).
+    pub(crate) fn put_event(
+        &mut self,
+        b: BusId,
+        payload: Arc<Value>,
+        event_no: u64,
+        origin_at: Nanos,
+    ) {
+        let now = self.now;
+        let node = self.buses[b].node;
+        let measuring = self.measuring();
+        self.tally(node, Tally::Arrived, measuring);
+        let bus = &mut self.buses[b];
+        let refused = bus.outage > 0 || bus.throttle.as_mut().is_some_and(|t| !t.take(now));
+        if refused {
+            self.cons.put_rejected += 1;
+            if measuring && self.buses[b].outage == 0 {
+                self.stats[node].throttled += 1;
+            }
+            self.tally(node, Tally::Rejected, measuring);
+            return;
+        }
+        if let Some(archive) = &mut self.buses[b].archive {
+            archive.push((now, Arc::clone(&payload)));
+        }
+        self.route(b, payload, event_no, origin_at);
+    }
+
+    /// Matches an event against the bus's rules and sends a copy to every matched target.
+    pub(crate) fn route(&mut self, b: BusId, payload: Arc<Value>, event_no: u64, origin_at: Nanos) {
+        let now = self.now;
+        let node = self.buses[b].node;
+        let mut matched = std::mem::take(&mut self.matched);
+        self.buses[b]
+            .matcher
+            .matching(&payload, &mut self.scratch, &mut matched);
+        self.tally_now(node, Tally::Completed);
+        if matched.is_empty() {
+            self.cons.unmatched += 1;
+        }
+        for &rule in &matched {
+            for ti in 0..self.buses[b].rule_targets[rule].len() {
+                let t = self.buses[b].rule_targets[rule][ti];
+                self.cons.deliveries += 1;
+                let target = &self.targets[t];
+                let copy = match &target.transform {
+                    Some(tr) => Arc::new(tr.apply(&payload, &target.rule_name)),
+                    None => Arc::clone(&payload),
+                };
+                let mut msg = Msg::new(copy, event_no, origin_at, now, self.measuring());
+                msg.target = Some(t);
+                let m = self.msgs.alloc(msg);
+                let bus = &mut self.buses[b];
+                match bus.latency {
+                    Some(d) => {
+                        let delay =
+                            (d.sample(&mut bus.rng) * bus.slowdown).round().max(0.0) as Nanos;
+                        self.events.schedule(now + delay, Ev::Deliver(m));
+                    }
+                    None => self.deliver_to_target(m),
+                }
+            }
+        }
+        matched.clear();
+        self.matched = matched;
+    }
+
+    /// One delivery attempt of a rule-target copy.
+    pub(crate) fn deliver_to_target(&mut self, m: MsgId) {
+        let now = self.now;
+        let Some(t) = self.msgs[m].target else {
+            return;
+        };
+        self.msgs[m].attempts += 1;
+        if self.msgs[m].attempts == 1 {
+            self.msgs[m].first_attempt_at = now;
+        }
+        let target_dest = self.targets[t].dest;
+        let bus = self.targets[t].bus;
+        let bus_node = self.buses[bus].node;
+        if self.measuring() {
+            self.stats[bus_node].attempts += 1;
+        }
+        if let Some(bucket) = &mut self.targets[t].throttle
+            && !bucket.take(now)
+        {
+            self.tally_now(bus_node, Tally::Throttled);
+            self.target_failed(m, Reason::Throttled);
+            return;
+        }
+        let err = self.buses[bus].error_rate;
+        if err > 0.0 && self.buses[bus].rng.chance(err) {
+            if self.measuring() {
+                self.stats[bus_node].failed += 1;
+            }
+            self.target_failed(m, Reason::RetriesExhausted);
+            return;
+        }
+        self.msgs[m].arrived_at = now;
+        self.msgs[m].measured = now >= self.warmup;
+        match target_dest {
+            Dest::Queue(q) => {
+                self.enqueue(q, m);
+            }
+            Dest::Stream(s) => {
+                // The copy becomes one owed record per consumer group: it is handed over (not
+                // an outcome of its own) and the stream creates the group records.
+                let (payload, event_no, origin_at) = self.take_payload(m);
+                self.cons.deliveries -= 1;
+                self.msgs.free(m);
+                self.append(s, payload, event_no, origin_at);
+            }
+            Dest::Bus(b2) => {
+                let (payload, event_no, origin_at) = self.take_payload(m);
+                self.settle(m, Outcome::Completed);
+                self.msgs.free(m);
+                self.put_event(b2, payload, event_no, origin_at);
+            }
+            Dest::Consumer(c) => self.invoke(c, m),
+        }
+    }
+
+    fn take_payload(&self, m: MsgId) -> (Arc<Value>, u64, Nanos) {
+        let msg = &self.msgs[m];
+        (Arc::clone(&msg.payload), msg.event_no, msg.origin_at)
+    }
+
+    /// A target delivery failed: retry with backoff, or dead-letter / drop.
+    pub(crate) fn target_failed(&mut self, m: MsgId, reason: Reason) {
+        let now = self.now;
+        let Some(t) = self.msgs[m].target else {
+            return;
+        };
+        let bus = self.targets[t].bus;
+        let bus_node = self.buses[bus].node;
+        let attempts = self.msgs[m].attempts;
+        let target = &self.targets[t];
+        // `attempts` counts the first try; the policy's `attempts` counts retries after it.
+        if attempts > target.attempts {
+            let r = if reason == Reason::Throttled && target.attempts == 0 {
+                Reason::Throttled
+            } else {
+                Reason::RetriesExhausted
+            };
+            self.dead_letter(m, target.dlq, bus_node, r);
+            return;
+        }
+        let exp = attempts.saturating_sub(1).min(40);
+        let mut delay = target
+            .backoff
+            .saturating_mul(1u64 << exp)
+            .min(target.max_backoff);
+        if target.jitter && delay > 0 {
+            delay = (self.buses[bus].rng.open01() * delay as f64) as Nanos;
+        }
+        let target = &self.targets[t];
+        if now + delay - self.msgs[m].first_attempt_at > target.max_age {
+            self.dead_letter(m, target.dlq, bus_node, Reason::MaxAge);
+            return;
+        }
+        self.tally_now(bus_node, Tally::Retried);
+        self.events.schedule(now + delay, Ev::Deliver(m));
+    }
+
+    /// The bus with this id, for timeline actions.
+    pub(crate) fn bus_by_id(&self, id: &str) -> Option<BusId> {
+        self.buses.position(|b| self.stats[b.node].id == id)
+    }
+}

@@ -1,0 +1,684 @@
+//! Consumers: slots that serve batches (from a queue, a stream partition, or invoked directly
+//! by a rule target), service times, failures (`failure_rate`, `fail_when`, timeouts, injected
+//! errors), what happens to a failed message at each kind of source, idempotent handling of
+//! duplicates, ordering checks, circuit breakers and `emits`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::clock::{Ev, Nanos};
+use super::dist::Dist;
+use super::engine::{Dest, Engine, STREAM_RETRY_DELAY};
+use super::envelope::{fill_envelope, hash_value, path_of};
+use super::ids::{ConsumerId, Id, MsgId, NodeId, QueueId, SlotId, StreamId};
+use super::ledger::Outcome;
+use super::rng::Stream;
+use super::stats::{Reason, Tally};
+use super::template::{Template, lookup};
+use crate::metrics::Level;
+use crate::model::{Consumer, EmitOn, FaultKind};
+use crate::pattern::Pattern;
+
+/// Where a consumer's messages come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// Invoked by rule targets.
+    Direct,
+    /// Receives from a queue.
+    Queue(QueueId),
+    /// Reads a stream as consumer group `group`.
+    Stream { stream: StreamId, group: u32 },
+}
+
+/// Circuit-breaker state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Breaker {
+    Closed,
+    Open,
+    HalfOpen,
+}
+
+impl Breaker {
+    /// Name used in results.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Breaker::Closed => "closed",
+            Breaker::Open => "open",
+            Breaker::HalfOpen => "half_open",
+        }
+    }
+}
+
+/// An `emits` entry at run time.
+pub(crate) struct EmitRt {
+    on: EmitOn,
+    dest: Dest,
+    template: Template,
+    probability: f64,
+    seq: u64,
+}
+
+impl EmitRt {
+    /// Compiles an emit of consumer `consumer` that sends to `dest`.
+    pub(crate) fn compile(
+        e: &crate::model::Emit,
+        consumer: &str,
+        dest: Dest,
+    ) -> Result<Self, String> {
+        Ok(EmitRt {
+            on: e.on,
+            dest,
+            template: Template::compile(&e.event, true)
+                .map_err(|_| format!("consumer {consumer}: invalid emits template"))?,
+            probability: e.probability.unwrap_or(1.0),
+            seq: 0,
+        })
+    }
+}
+
+/// One concurrent batch.
+pub(crate) struct Slot {
+    pub(crate) msgs: Vec<MsgId>,
+    timed_out: bool,
+    /// Stream partition being served, or `u32::MAX`.
+    lane: u32,
+}
+
+/// A consumer at run time.
+pub(crate) struct ConsumerRt {
+    pub(crate) node: NodeId,
+    pub(crate) source: Source,
+    pub(crate) concurrency: u32,
+    pub(crate) batch: usize,
+    service: Dist,
+    failure_rate: f64,
+    fail_when: Option<Pattern>,
+    timeout: Option<Nanos>,
+    idempotent: bool,
+    breaker_cfg: Option<(u32, Nanos)>,
+    pub(crate) breaker: Breaker,
+    consecutive_failures: u32,
+    emits: Vec<EmitRt>,
+    handles_failures: bool,
+    emits_on_success: bool,
+    /// The key ordering is checked on (its own `order_key`, or its source's key).
+    pub(crate) order_key: Option<Vec<String>>,
+    /// Checks ordering on the payload itself, not the hash taken on arrival (a queue whose
+    /// consumers check different keys).
+    pub(crate) order_from_payload: bool,
+    /// Reads a message's payload when serving it (`fail_when`, `$from` in an emit).
+    pub(crate) reads_payload: bool,
+    last_order: HashMap<u64, u64>,
+    rng_service: Stream,
+    rng_fail: Stream,
+    rng_emit: Stream,
+    pub(crate) slots: Vec<Slot>,
+    free_slots: Vec<SlotId>,
+    busy: u32,
+    /// Messages in the busy slots.
+    in_service: u64,
+    outage: u32,
+    slowdown: f64,
+    error_rate: f64,
+    /// Instances of a stream consumer group: round-robin position per instance.
+    pub(crate) instance_cursor: Vec<u32>,
+}
+
+impl ConsumerRt {
+    /// Compiles a consumer reading `source`; `order_key` defaults to the source's key (the FIFO
+    /// group or the stream key, as the contract says), resolved by the caller.
+    pub(crate) fn compile(
+        c: &Consumer,
+        node: NodeId,
+        source: Source,
+        emits: Vec<EmitRt>,
+        source_key: Option<Vec<String>>,
+        seed: u64,
+    ) -> Result<Self, String> {
+        let concurrency = c.concurrency.max(1);
+        let slots = (0..concurrency)
+            .map(|_| Slot {
+                msgs: Vec::with_capacity(c.batch_size as usize),
+                timed_out: false,
+                lane: u32::MAX,
+            })
+            .collect();
+        Ok(ConsumerRt {
+            node,
+            source,
+            concurrency,
+            batch: c.batch_size.max(1) as usize,
+            service: Dist::new(&c.service_time),
+            failure_rate: c.failure_rate,
+            fail_when: c
+                .fail_when
+                .as_ref()
+                .map(|p| {
+                    Pattern::parse(p).map_err(|_| format!("consumer {}: invalid fail_when", c.id))
+                })
+                .transpose()?,
+            timeout: c.timeout.map(|d| d.0),
+            idempotent: c.idempotent,
+            breaker_cfg: c
+                .circuit_breaker
+                .as_ref()
+                .map(|b| (b.failures.max(1), b.cooldown.0)),
+            breaker: Breaker::Closed,
+            consecutive_failures: 0,
+            reads_payload: c.fail_when.is_some()
+                || emits.iter().any(|e| e.template.reads_trigger()),
+            order_from_payload: false,
+            handles_failures: emits.iter().any(|e| e.on == EmitOn::Failure),
+            emits_on_success: emits.iter().any(|e| e.on == EmitOn::Success),
+            emits,
+            order_key: c.order_key.as_deref().map(path_of).or(source_key),
+            last_order: HashMap::new(),
+            rng_service: Stream::new(seed, &c.id, "service"),
+            rng_fail: Stream::new(seed, &c.id, "failures"),
+            rng_emit: Stream::new(seed, &c.id, "emits"),
+            // Free slots are taken from the end: reversed so slot 0 is used first.
+            free_slots: (0..concurrency as usize)
+                .rev()
+                .map(SlotId::from_index)
+                .collect(),
+            slots,
+            busy: 0,
+            in_service: 0,
+            outage: 0,
+            slowdown: 1.0,
+            error_rate: 0.0,
+            instance_cursor: vec![0; concurrency as usize],
+        })
+    }
+
+    /// Has it a circuit breaker?
+    pub(crate) fn has_breaker(&self) -> bool {
+        self.breaker_cfg.is_some()
+    }
+
+    /// A fault window on this consumer (or its queue) starts or ends.
+    pub(crate) fn apply_fault(&mut self, kind: FaultKind, start: bool, factor: f64, rate: f64) {
+        let sign: i32 = if start { 1 } else { -1 };
+        match kind {
+            FaultKind::Outage => self.outage = self.outage.saturating_add_signed(sign),
+            FaultKind::Slowdown => {
+                self.slowdown = if start {
+                    self.slowdown * factor
+                } else {
+                    self.slowdown / factor
+                };
+            }
+            FaultKind::Errors => {
+                self.error_rate = (self.error_rate + f64::from(sign) * rate).clamp(0.0, 1.0);
+            }
+        }
+    }
+
+    /// Is stream instance (slot) `inst` idle?
+    pub(crate) fn slot_free(&self, inst: u32) -> bool {
+        self.free_slots.contains(&SlotId::from_index(inst as usize))
+    }
+
+    /// Makes slot `inst` the next one [`Engine::start_batch`] takes.
+    pub(crate) fn reserve_slot(&mut self, inst: u32) {
+        let slot = SlotId::from_index(inst as usize);
+        if let Some(pos) = self.free_slots.iter().position(|x| *x == slot) {
+            self.free_slots.swap_remove(pos);
+            self.free_slots.push(slot);
+        }
+    }
+}
+
+impl Engine {
+    /// Can consumer `c` start a batch now?
+    pub(crate) fn can_start(&self, c: ConsumerId) -> bool {
+        let cr = &self.consumers[c];
+        !cr.free_slots.is_empty()
+            && cr.outage == 0
+            && cr.breaker != Breaker::Open
+            && !(cr.breaker == Breaker::HalfOpen && cr.busy > 0)
+    }
+
+    /// Direct (Lambda-like) invocation by a rule target.
+    pub(crate) fn invoke(&mut self, c: ConsumerId, m: MsgId) {
+        let now = self.now;
+        let cn = self.consumers[c].node;
+        let measuring = self.measuring();
+        if measuring {
+            self.stats[cn].attempts += 1;
+            self.stats[cn].first_attempts += u64::from(self.msgs[m].attempts <= 1);
+        }
+        if !self.can_start(c) {
+            // All slots busy (or broken open): throttled; the target's retry policy applies.
+            self.tally(cn, Tally::Throttled, measuring);
+            if self.msgs[m].target.is_none() {
+                self.settle(m, Outcome::Dropped);
+                self.msgs.free(m);
+            } else {
+                self.target_failed(m, Reason::Throttled);
+            }
+            return;
+        }
+        {
+            let msg = &mut self.msgs[m];
+            msg.arrived_at = now;
+            msg.measured = measuring;
+            msg.visible_since = now;
+            msg.waited = 0;
+            if let Some(path) = &self.consumers[c].order_key {
+                msg.order_hash = lookup(&msg.payload, path).map(hash_value);
+            }
+        }
+        self.tally(cn, Tally::Arrived, measuring);
+        self.consumer_held(c, 1);
+        let mut buf = std::mem::take(&mut self.batch_buf);
+        buf.clear();
+        buf.push(m);
+        self.start_batch(c, &buf, u32::MAX);
+        self.batch_buf = buf;
+    }
+
+    /// A consumer's system (direct or stream): the messages it has not finished.
+    pub(crate) fn consumer_held(&mut self, c: ConsumerId, delta: i64) {
+        let now = self.now;
+        let cn = self.consumers[c].node;
+        let st = &mut self.stats[cn];
+        st.in_system.add(now, delta);
+        let lvl = st.in_system.level();
+        st.waiting
+            .set(now, lvl.saturating_sub(self.consumers[c].in_service));
+        self.series.level(cn.index(), Level::Backlog, now, lvl);
+    }
+
+    /// Starts a batch in a free slot (the last of `free_slots`); `lane` is the stream
+    /// partition served, or `u32::MAX`.
+    pub(crate) fn start_batch(&mut self, c: ConsumerId, msgs: &[MsgId], lane: u32) {
+        let now = self.now;
+        let cn = self.consumers[c].node;
+        let measuring = self.measuring();
+        let Some(slot) = self.consumers[c].free_slots.pop() else {
+            return;
+        };
+        let cr = &mut self.consumers[c];
+        let mut work = 0usize;
+        for &m in msgs {
+            let msg = &mut self.msgs[m];
+            // The wait is recorded when the message leaves: with redeliveries it waits in
+            // line more than once, and Lq = λ·Wq holds only for the total.
+            msg.waited += now - msg.visible_since;
+            if measuring && cr.source != Source::Direct {
+                self.stats[cn].attempts += 1;
+                self.stats[cn].first_attempts += u64::from(msg.receives <= 1);
+            }
+            // Ordering: a start after a later-produced event of the same key is out of order.
+            let key = match &cr.order_key {
+                Some(path) if cr.order_from_payload => lookup(&msg.payload, path).map(hash_value),
+                Some(_) => msg.order_hash,
+                None => None,
+            };
+            if let Some(key) = key {
+                let last = cr.last_order.entry(key).or_insert(0);
+                if msg.event_no < *last {
+                    if measuring {
+                        self.stats[cn].out_of_order += 1;
+                    }
+                } else {
+                    *last = msg.event_no;
+                }
+            }
+            work += 1;
+        }
+        let s = &mut cr.slots[slot.index()];
+        s.msgs.clear();
+        s.msgs.extend_from_slice(msgs);
+        s.lane = lane;
+        cr.busy += 1;
+        cr.in_service += msgs.len() as u64;
+        let mut service = cr.service.sample(&mut cr.rng_service) * cr.slowdown;
+        if work == 0 {
+            service = 0.0;
+        }
+        let mut dt = service.round().max(0.0) as Nanos;
+        cr.slots[slot.index()].timed_out = false;
+        if let Some(limit) = cr.timeout
+            && dt > limit
+        {
+            dt = limit;
+            cr.slots[slot.index()].timed_out = true;
+        }
+        let busy = u64::from(cr.busy);
+        let source = cr.source;
+        self.stats[cn].busy.set(now, busy);
+        self.series.level(cn.index(), Level::Busy, now, busy);
+        self.events
+            .schedule(now + dt, Ev::Done { consumer: c, slot });
+        // SQS: a handler slower than the visibility timeout does not keep the message hidden;
+        // it becomes visible again mid-processing and another receive gets it too.
+        if let Source::Queue(q) = source {
+            let queue = &self.queues[q];
+            if !queue.fifo && dt > queue.visibility {
+                let at = now + queue.visibility;
+                for &m in msgs {
+                    self.events.schedule(at, Ev::VisibilityExpired(m));
+                }
+            }
+        }
+    }
+
+    /// Does this message fail in consumer `c` now? Draws from the failure stream in the order
+    /// the checks are written (timeouts and `fail_when` first, which draw nothing).
+    fn fails(&mut self, c: ConsumerId, m: MsgId, timed_out: bool) -> bool {
+        let cr = &mut self.consumers[c];
+        timed_out
+            || cr
+                .fail_when
+                .as_ref()
+                .is_some_and(|p| p.matches(&self.msgs[m].payload))
+            || cr.rng_fail.chance(cr.failure_rate)
+            || (cr.error_rate > 0.0 && cr.rng_fail.chance(cr.error_rate))
+    }
+
+    /// A batch finishes.
+    pub(crate) fn done(&mut self, c: ConsumerId, slot: SlotId) {
+        let now = self.now;
+        let cn = self.consumers[c].node;
+        let measuring = self.measuring();
+        let s = &mut self.consumers[c].slots[slot.index()];
+        let msgs = std::mem::take(&mut s.msgs);
+        let (lane, timed_out) = (s.lane, s.timed_out);
+        let source = self.consumers[c].source;
+        let mut any_failed = false;
+        let mut any_ok = false;
+        // FIFO groups and stream partitions are ordered: after a failure that will be
+        // redelivered, the rest of the batch is not processed but returned, in order, behind it.
+        let fifo_group = match source {
+            Source::Queue(q) if self.queues[q].fifo => msgs.first().map(|m| self.msgs[*m].lane),
+            _ => None,
+        };
+        let ordered = fifo_group.is_some() || matches!(source, Source::Stream { .. });
+        let mut blocked = false;
+        let mut returned = std::mem::take(&mut self.returned_buf);
+        returned.clear();
+        for &m in &msgs {
+            if blocked {
+                returned.push(m);
+                continue;
+            }
+            // Idempotent consumers skip a duplicate whose twin was already processed.
+            let is_dup = self.msgs.twin_processed(m);
+            let failed = (!is_dup || !self.consumers[c].idempotent) && self.fails(c, m, timed_out);
+            if failed {
+                any_failed = true;
+                self.tally(cn, Tally::Failed, measuring);
+                if self.consumers[c].handles_failures {
+                    // The handler catches the failure, publishes its failure events and
+                    // acknowledges the message: a handled failure ends the delivery.
+                    self.fire_emits(c, m, EmitOn::Failure);
+                    self.finish_message(c, m, source, true);
+                } else if self.fail_message(c, m, source, lane) && ordered {
+                    blocked = true;
+                }
+            } else {
+                any_ok = true;
+                if is_dup {
+                    if measuring {
+                        self.stats[cn].duplicates += 1;
+                    }
+                    if self.consumers[c].idempotent {
+                        self.finish_message(c, m, source, false);
+                        continue;
+                    }
+                }
+                if let Some(d) = self.msgs[m].dup {
+                    self.msgs[d].processed = true;
+                }
+                if measuring && !is_dup && self.msgs[m].owed() {
+                    self.stats[cn].unique_completed += 1;
+                }
+                self.tally(cn, Tally::Completed, measuring);
+                self.fire_emits(c, m, EmitOn::Success);
+                self.finish_message(c, m, source, true);
+            }
+        }
+        self.return_to_lane(source, lane, fifo_group, &returned);
+        self.returned_buf = returned;
+        if let (Some(g), false, Source::Queue(q)) = (fifo_group, blocked, source) {
+            self.queues[q].groups[g as usize].in_flight = false;
+            self.mark_group_ready(q, g);
+        }
+        // Slot release.
+        let cr = &mut self.consumers[c];
+        cr.in_service -= msgs.len() as u64;
+        let s = &mut cr.slots[slot.index()];
+        s.msgs = msgs;
+        s.msgs.clear();
+        s.lane = u32::MAX;
+        cr.busy -= 1;
+        cr.free_slots.push(slot);
+        let busy = u64::from(cr.busy);
+        self.stats[cn].busy.set(now, busy);
+        self.series.level(cn.index(), Level::Busy, now, busy);
+        self.breaker_after(c, any_failed, any_ok);
+        // A stream lane frees up unless a failure blocks its partition until the retry.
+        if let Source::Stream { stream, group } = source
+            && lane != u32::MAX
+            && !blocked
+        {
+            self.streams[stream].groups[group as usize].1[lane as usize].busy = false;
+        }
+        self.wake_consumer(c);
+    }
+
+    /// After a slot frees or a fault/breaker changes: look for more work.
+    pub(crate) fn wake_consumer(&mut self, c: ConsumerId) {
+        match self.consumers[c].source {
+            Source::Queue(q) => {
+                self.queue_levels(q);
+                self.pump_queue(q);
+            }
+            Source::Stream { stream, group } => self.pump_stream(stream, group),
+            Source::Direct => {}
+        }
+    }
+
+    /// Success (or a handled failure): the message leaves the consumer's system.
+    fn finish_message(&mut self, c: ConsumerId, m: MsgId, source: Source, record: bool) {
+        let now = self.now;
+        let cn = self.consumers[c].node;
+        let msg = &self.msgs[m];
+        if record && msg.measured {
+            let lat = now - msg.arrived_at;
+            self.stats[cn].latency.record(lat);
+            self.series.latency(cn.index(), now, lat);
+            if !self.consumers[c].emits_on_success && msg.owed() {
+                self.e2e.record(now - msg.origin_at);
+            }
+        }
+        match source {
+            Source::Queue(q) => {
+                if msg.measured {
+                    self.stats[self.queues[q].node].completed += 1;
+                }
+                self.leave_queue(q, m);
+            }
+            Source::Stream { .. } | Source::Direct => {
+                if msg.measured {
+                    self.stats[cn].depart_waited(now - msg.arrived_at, msg.waited);
+                }
+                self.consumer_held(c, -1);
+            }
+        }
+        self.settle(m, Outcome::Completed);
+        self.msgs.free(m);
+    }
+
+    /// Puts messages of an ordered batch back at the head of their FIFO group or stream lane,
+    /// in their order, behind the failed message that blocks it.
+    fn return_to_lane(
+        &mut self,
+        source: Source,
+        lane: u32,
+        fifo_group: Option<u32>,
+        msgs: &[MsgId],
+    ) {
+        if msgs.is_empty() {
+            return;
+        }
+        for &m in msgs {
+            self.msgs[m].visible_since = self.now;
+        }
+        match (source, fifo_group) {
+            (Source::Queue(q), Some(g)) => {
+                let qr = &mut self.queues[q];
+                for &m in msgs.iter().rev() {
+                    qr.groups[g as usize].waiting.push_front(m);
+                }
+                qr.visible += msgs.len() as u64;
+                self.queue_levels(q);
+            }
+            (Source::Stream { stream, group }, _) if lane != u32::MAX => {
+                let waiting =
+                    &mut self.streams[stream].groups[group as usize].1[lane as usize].waiting;
+                for &m in msgs.iter().rev() {
+                    waiting.push_front(m);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// An unhandled failure: redelivery by the source's rules. Returns true when the message
+    /// will be delivered again from the same source (and so blocks an ordered lane).
+    fn fail_message(&mut self, c: ConsumerId, m: MsgId, source: Source, lane: u32) -> bool {
+        let now = self.now;
+        let cn = self.consumers[c].node;
+        match source {
+            Source::Direct => {
+                // The message leaves the consumer; the rule target retries or dead-letters it.
+                let msg = &self.msgs[m];
+                if msg.measured {
+                    self.stats[cn].depart_waited(now - msg.arrived_at, msg.waited);
+                }
+                self.consumer_held(c, -1);
+                if self.msgs[m].target.is_none() {
+                    self.settle(m, Outcome::Dropped);
+                    self.msgs.free(m);
+                } else {
+                    self.target_failed(m, Reason::RetriesExhausted);
+                }
+                false
+            }
+            Source::Queue(q) => {
+                let qr = &self.queues[q];
+                if self.msgs[m].receives >= qr.max_receives {
+                    let (dlq, qnode) = (qr.dlq, qr.node);
+                    self.leave_queue(q, m);
+                    if self.measuring() {
+                        self.stats[cn].dead_lettered += 1;
+                        self.stats[cn].count_reason(Reason::MaxReceives);
+                    }
+                    self.dead_letter(m, dlq, qnode, Reason::MaxReceives);
+                    false
+                } else {
+                    // Invisible until the visibility timeout passes, then received again.
+                    let at = now + qr.visibility;
+                    self.events.schedule(at, Ev::Visible { msg: m, queue: q });
+                    true
+                }
+            }
+            Source::Stream { stream, group } => {
+                // The record waits (its partition blocked) until the retry.
+                let msg = &mut self.msgs[m];
+                msg.visible_since = now;
+                msg.lane = lane;
+                self.events.schedule(
+                    now + STREAM_RETRY_DELAY,
+                    Ev::LaneRetry {
+                        msg: m,
+                        stream,
+                        group,
+                    },
+                );
+                true
+            }
+        }
+    }
+
+    /// Publishes the consumer's `emits` for a success or a failure of message `m`.
+    fn fire_emits(&mut self, c: ConsumerId, m: MsgId, on: EmitOn) {
+        let n = self.consumers[c].emits.len();
+        if n == 0 {
+            return;
+        }
+        let now = self.now;
+        let trigger = Arc::clone(&self.msgs[m].payload);
+        let origin_at = self.msgs[m].origin_at;
+        let node = self.consumers[c].node;
+        for i in 0..n {
+            let cr = &mut self.consumers[c];
+            let e = &mut cr.emits[i];
+            if e.on != on {
+                continue;
+            }
+            if e.probability < 1.0 && !cr.rng_emit.chance(e.probability) {
+                continue;
+            }
+            e.seq += 1;
+            let (seq, dest) = (e.seq, e.dest);
+            let event_no = self.next_event_no();
+            let cr = &mut self.consumers[c];
+            let mut v = cr.emits[i]
+                .template
+                .generate(&mut cr.rng_emit, seq, Some(&trigger));
+            fill_envelope(&mut v, self.seed, event_no, now);
+            if self.measuring() {
+                self.stats[node].emitted += 1;
+            }
+            self.send(dest, Arc::new(v), event_no, origin_at, None);
+            if self.check_loop_guard() {
+                return;
+            }
+        }
+    }
+
+    /// The circuit breaker after a batch with failures and/or successes.
+    fn breaker_after(&mut self, c: ConsumerId, failed: bool, ok: bool) {
+        let now = self.now;
+        let cn = self.consumers[c].node;
+        let cr = &mut self.consumers[c];
+        let Some((threshold, cooldown)) = cr.breaker_cfg else {
+            return;
+        };
+        let before = cr.breaker;
+        if failed && !ok {
+            cr.consecutive_failures += 1;
+            if cr.breaker == Breaker::HalfOpen || cr.consecutive_failures >= threshold {
+                cr.breaker = Breaker::Open;
+            }
+        } else if ok {
+            cr.consecutive_failures = 0;
+            cr.breaker = Breaker::Closed;
+        }
+        if cr.breaker != before {
+            let open = cr.breaker == Breaker::Open;
+            if self.measuring() {
+                self.stats[cn].breaker_transitions += 1;
+            }
+            if open {
+                self.events.schedule(now + cooldown, Ev::BreakerProbe(c));
+            }
+        }
+    }
+
+    /// An open breaker's cool-down ended: half-open, one trial batch.
+    pub(crate) fn breaker_probe(&mut self, c: ConsumerId) {
+        let cn = self.consumers[c].node;
+        if self.consumers[c].breaker == Breaker::Open {
+            self.consumers[c].breaker = Breaker::HalfOpen;
+            if self.measuring() {
+                self.stats[cn].breaker_transitions += 1;
+            }
+            self.wake_consumer(c);
+        }
+    }
+}

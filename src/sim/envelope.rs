@@ -1,0 +1,107 @@
+//! What the engine writes into and reads from event payloads: the EventBridge envelope fields
+//! it owns (`id`, `time`, defaults for the others), and stable hashes of payload values (FIFO
+//! group keys, stream partition keys, order keys).
+
+use serde_json::Value;
+
+use super::clock::Nanos;
+use super::rng::{mix64, stable_hash};
+
+/// A dotted payload path (`detail.orderId`) as its segments.
+pub(crate) fn path_of(p: &str) -> Vec<String> {
+    p.split('.').map(str::to_owned).collect()
+}
+
+/// A hash of a payload value that is the same on every machine.
+pub(crate) fn hash_value(v: &Value) -> u64 {
+    match v {
+        Value::String(s) => stable_hash(s.as_bytes()),
+        Value::Number(n) => n.as_f64().map_or(0, |x| mix64(x.to_bits())),
+        Value::Bool(b) => mix64(u64::from(*b) + 7),
+        Value::Null => 0x9e37,
+        other => stable_hash(other.to_string().as_bytes()),
+    }
+}
+
+/// Deterministic EventBridge-like id (UUID-shaped) from the seed and the event number.
+pub(crate) fn event_id(seed: u64, n: u64) -> String {
+    let a = mix64(seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let b = mix64(a ^ n);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        (a >> 32) as u32,
+        (a >> 16) as u16,
+        a as u16 & 0x0fff,
+        ((b >> 48) as u16 & 0x3fff) | 0x8000,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+/// ISO-8601 time of a simulated instant (simulations start at 2026-01-01T00:00:00Z).
+pub(crate) fn event_time(t: Nanos) -> String {
+    let secs = t / 1_000_000_000;
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    // Civil date from days since 2026-01-01 (Howard Hinnant's algorithm, from 1970).
+    let z = days as i64 + 20_454 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Fills the envelope fields the engine owns, as EventBridge would.
+pub(crate) fn fill_envelope(v: &mut Value, seed: u64, event_no: u64, now: Nanos) {
+    if let Some(o) = v.as_object_mut() {
+        o.entry("version")
+            .or_insert_with(|| Value::String("0".into()));
+        o.insert("id".into(), Value::String(event_id(seed, event_no)));
+        o.entry("detail-type")
+            .or_insert_with(|| Value::String("Event".into()));
+        o.entry("source")
+            .or_insert_with(|| Value::String("eventflow".into()));
+        o.entry("account")
+            .or_insert_with(|| Value::String("123456789012".into()));
+        o.insert("time".into(), Value::String(event_time(now)));
+        o.entry("region")
+            .or_insert_with(|| Value::String("us-east-1".into()));
+        o.entry("resources")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        o.entry("detail")
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_times_are_civil_dates() {
+        assert_eq!(event_time(0), "2026-01-01T00:00:00Z");
+        assert_eq!(
+            event_time(86_400_000_000_000 * 59 + 3_661_000_000_000),
+            "2026-03-01T01:01:01Z"
+        );
+        assert_eq!(event_time(86_400_000_000_000 * 365), "2027-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn event_ids_are_uuid_shaped_and_deterministic() {
+        let a = event_id(1, 5);
+        assert_eq!(a.len(), 36);
+        assert_eq!(a, event_id(1, 5));
+        assert_ne!(a, event_id(1, 6));
+        assert_eq!(&a[14..15], "4");
+    }
+}

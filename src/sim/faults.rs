@@ -1,0 +1,104 @@
+//! Faults and the timeline: fault windows (outage, slowdown, errors) switched on and off on a
+//! component, and timeline actions at an instant (DLQ redrive, archive replay).
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::engine::{Dest, Engine};
+use super::ids::{FaultId, TimelineId};
+use crate::model::{Fault, FaultKind, TimelineAction};
+
+/// A fault window at run time: the fault and the component it hits (if it resolved).
+pub(crate) struct FaultRt {
+    pub(crate) fault: Fault,
+    pub(crate) dest: Option<Dest>,
+}
+
+impl Engine {
+    /// A fault window starts or ends.
+    pub(crate) fn fault_edge(&mut self, f: FaultId, start: bool) {
+        let Some(dest) = self.faults[f].dest else {
+            return;
+        };
+        let fault = &self.faults[f].fault;
+        let (kind, factor, rate) = (
+            fault.kind,
+            fault.factor.unwrap_or(1.0),
+            fault.rate.unwrap_or(0.0),
+        );
+        let sign: i32 = if start { 1 } else { -1 };
+        match dest {
+            Dest::Consumer(c) => {
+                self.consumers[c].apply_fault(kind, start, factor, rate);
+                if !start {
+                    self.wake_consumer(c);
+                }
+            }
+            Dest::Queue(q) => {
+                let qr = &mut self.queues[q];
+                if kind == FaultKind::Outage {
+                    qr.outage = qr.outage.saturating_add_signed(sign);
+                }
+                // A slowed or erroring queue slows or fails its consumers.
+                for k in 0..self.queues[q].consumers.len() {
+                    let c = self.queues[q].consumers[k];
+                    self.consumers[c].apply_fault(kind, start, factor, rate);
+                }
+                if !start {
+                    self.pump_queue(q);
+                }
+            }
+            Dest::Stream(s) => {
+                let st = &mut self.streams[s];
+                if kind == FaultKind::Outage {
+                    st.outage = st.outage.saturating_add_signed(sign);
+                }
+            }
+            Dest::Bus(b) => self.buses[b].apply_fault(kind, start, factor, rate),
+        }
+    }
+
+    /// A timeline action is due.
+    pub(crate) fn timeline_action(&mut self, i: TimelineId) {
+        let action = self.timeline[i].action.clone();
+        match action {
+            TimelineAction::Redrive { dlq, to } => {
+                if let (Some(from), Some(to)) = (self.queue_by_id(&dlq), self.queue_by_id(&to)) {
+                    self.redrive(from, to);
+                }
+            }
+            TimelineAction::Replay { bus, from, to } => {
+                let Some(b) = self.bus_by_id(&bus) else {
+                    return;
+                };
+                let events: Vec<Arc<Value>> = self.buses[b]
+                    .archive
+                    .as_ref()
+                    .map(|a| {
+                        a.iter()
+                            .filter(|(t, _)| *t >= from.0 && *t < to.0)
+                            .map(|(_, p)| Arc::clone(p))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let now = self.now;
+                for payload in events {
+                    self.cons.replayed += 1;
+                    // A replayed event is a new event (EventBridge gives it a new id and adds
+                    // `replay-name`), so idempotency by id does not hide it.
+                    let event_no = self.cons.produced + self.cons.replayed + (1 << 40);
+                    let mut v = (*payload).clone();
+                    if let Some(o) = v.as_object_mut() {
+                        use super::ids::Id;
+                        o.insert(
+                            "replay-name".into(),
+                            Value::String(format!("replay-{}", i.index())),
+                        );
+                    }
+                    self.route(b, Arc::new(v), event_no, now);
+                }
+            }
+        }
+    }
+}

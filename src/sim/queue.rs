@@ -1,0 +1,600 @@
+//! Queues (SQS standard and FIFO): capacity and `when_full`, FIFO deduplication and message
+//! groups, best-effort ordering on standard queues, at-least-once duplicates, batched receives
+//! by competing consumers, visibility timeouts, `max_receives` redrive to a dead-letter queue,
+//! retention, and the queue's level statistics (backlog, lag, DLQ depth, oldest message age).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use super::clock::Nanos;
+use super::engine::{DEFAULT_DEDUP_WINDOW, DEFAULT_QUEUE_RETENTION, DEFAULT_VISIBILITY, Engine};
+use super::envelope::{hash_value, path_of};
+use super::ids::{ConsumerId, Id, MsgId, NodeId, QueueId};
+use super::ledger::Outcome;
+use super::rng::Stream;
+use super::stats::{Reason, Tally};
+use super::template::lookup;
+use crate::metrics::{Counter, Level, Sampled};
+use crate::model::{Queue, QueueType, WhenFull};
+
+/// How many of the oldest visible messages a standard-queue receive samples from (SQS's
+/// best-effort ordering); 1 would make standard queues strictly FIFO.
+const ORDERING_WINDOW: usize = 4;
+
+/// A FIFO message group.
+#[derive(Default)]
+pub(crate) struct Group {
+    pub(crate) waiting: VecDeque<MsgId>,
+    pub(crate) in_flight: bool,
+    pub(crate) queued_ready: bool,
+}
+
+/// A queue at run time.
+pub(crate) struct QueueRt {
+    pub(crate) node: NodeId,
+    pub(crate) fifo: bool,
+    capacity: u64,
+    block: bool,
+    pub(crate) visibility: Nanos,
+    pub(crate) max_receives: u32,
+    pub(crate) dlq: Option<QueueId>,
+    duplicate_rate: f64,
+    pub(crate) group_path: Option<Vec<String>>,
+    dedup_window: Nanos,
+    pub(crate) retention: Nanos,
+    /// Standard queue: visible messages.
+    pub(crate) waiting: VecDeque<MsgId>,
+    /// FIFO: message groups, their index by key hash, and the groups ready to be received.
+    pub(crate) groups: Vec<Group>,
+    group_index: HashMap<u64, u32>,
+    pub(crate) ready: VecDeque<u32>,
+    /// Messages held: visible, in flight and invisible (capacity counts them all).
+    pub(crate) held: u64,
+    /// Visible messages.
+    pub(crate) visible: u64,
+    pub(crate) consumers: Vec<ConsumerId>,
+    /// Some queue or rule target dead-letters into this one (its depth is plotted as DLQ depth).
+    pub(crate) is_dlq: bool,
+    /// Level statistics await an update at the end of the current event.
+    dirty: bool,
+    blocked: VecDeque<MsgId>,
+    /// FIFO deduplication ids and when each was seen; `dedup_order` lists them by age, so
+    /// ids leave as they pass the window (constant work per message, bounded memory).
+    dedup: HashMap<u64, Nanos>,
+    dedup_order: VecDeque<(Nanos, u64)>,
+    /// The order key every consumer of this queue checks, hashed into each message on arrival.
+    pub(crate) order_path: Option<Vec<String>>,
+    /// Does anything downstream read a waiting message's payload (a consumer's `fail_when` or
+    /// `$from`, a dead-letter queue or redrive target that keys on it)? If not, the payload is
+    /// released on arrival and the message waits as its few fixed fields.
+    pub(crate) keep_payload: bool,
+    rng: Stream,
+    pub(crate) outage: u32,
+}
+
+impl QueueRt {
+    /// Compiles a queue; `dlq` is resolved by the caller.
+    pub(crate) fn compile(q: &Queue, node: NodeId, dlq: Option<QueueId>, seed: u64) -> Self {
+        QueueRt {
+            node,
+            fifo: q.kind == QueueType::Fifo,
+            capacity: q.capacity.unwrap_or(u64::MAX),
+            block: q.when_full == WhenFull::Block,
+            visibility: q.visibility_timeout.map_or(DEFAULT_VISIBILITY, |d| d.0),
+            max_receives: q.max_receives.unwrap_or(u32::MAX),
+            dlq,
+            duplicate_rate: q.duplicate_rate,
+            group_path: q.group_by.as_deref().map(path_of),
+            dedup_window: q.dedup_window.map_or(DEFAULT_DEDUP_WINDOW, |d| d.0),
+            retention: q.retention.map_or(DEFAULT_QUEUE_RETENTION, |d| d.0),
+            waiting: VecDeque::new(),
+            groups: Vec::new(),
+            group_index: HashMap::new(),
+            ready: VecDeque::new(),
+            held: 0,
+            visible: 0,
+            consumers: Vec::new(),
+            is_dlq: false,
+            dirty: false,
+            blocked: VecDeque::new(),
+            dedup: HashMap::new(),
+            dedup_order: VecDeque::new(),
+            order_path: None,
+            keep_payload: true,
+            rng: Stream::new(seed, &q.id, "duplicates"),
+            outage: 0,
+        }
+    }
+
+    /// The consumer that reads it, when exactly one does: its system includes the queue's line.
+    #[inline]
+    pub(crate) fn sole_consumer(&self) -> Option<ConsumerId> {
+        (self.consumers.len() == 1).then(|| self.consumers[0])
+    }
+}
+
+impl Engine {
+    /// A message arrives at a queue. Returns true when the sender is blocked.
+    pub(crate) fn enqueue(&mut self, q: QueueId, m: MsgId) -> bool {
+        let now = self.now;
+        let node = self.queues[q].node;
+        let measuring = self.measuring();
+        if self.queues[q].outage > 0 {
+            self.tally(node, Tally::Rejected, measuring);
+            self.reject(m);
+            return false;
+        }
+        if self.queues[q].held >= self.queues[q].capacity {
+            if self.queues[q].block && self.msgs[m].target.is_some() {
+                // EventBridge cannot wait on a target: a full queue fails the delivery, which
+                // the rule target's retry policy then retries (or dead-letters).
+                self.tally(node, Tally::Throttled, measuring);
+                self.target_failed(m, Reason::Throttled);
+                return false;
+            }
+            if self.queues[q].block {
+                let p = self.msgs[m].blocked_producer;
+                if let Some(p) = p {
+                    self.producers[p].blocked = true;
+                }
+                self.queues[q].blocked.push_back(m);
+                return p.is_some();
+            }
+            self.tally(node, Tally::Rejected, measuring);
+            self.reject(m);
+            return false;
+        }
+        // FIFO deduplication on the event's identity within the window.
+        if self.queues[q].fifo {
+            let key = self.msgs[m].event_no;
+            let qr = &mut self.queues[q];
+            let window = qr.dedup_window;
+            // Forget ids that have left the window (an id seen again since keeps its newer time).
+            while let Some(&(seen, id)) = qr.dedup_order.front()
+                && now.saturating_sub(seen) >= window
+            {
+                qr.dedup_order.pop_front();
+                if qr.dedup.get(&id) == Some(&seen) {
+                    qr.dedup.remove(&id);
+                }
+            }
+            if let Some(&seen) = qr.dedup.get(&key)
+                && now.saturating_sub(seen) < window
+            {
+                if measuring {
+                    self.stats[node].duplicates += 1;
+                    self.stats[node].count_reason(Reason::Deduplicated);
+                }
+                self.settle(m, Outcome::Dropped);
+                self.msgs.free(m);
+                return false;
+            }
+            qr.dedup.insert(key, now);
+            qr.dedup_order.push_back((now, key));
+        }
+        {
+            let msg = &mut self.msgs[m];
+            msg.arrived_at = now;
+            msg.measured = measuring;
+            msg.receives = 0;
+            msg.visible_since = now;
+            msg.waited = 0;
+        }
+        self.arrive_at_queue(q, m);
+        // Standard queues deliver at least once: sometimes a second, unowed copy.
+        let dup_rate = self.queues[q].duplicate_rate;
+        if dup_rate > 0.0 && self.queues[q].rng.chance(dup_rate) {
+            let pair = self.msgs.new_dup_pair(2);
+            self.msgs[m].dup = Some(pair);
+            let copy = self.msgs[m].unowed_copy();
+            let c = self.msgs.alloc(copy);
+            if measuring {
+                self.stats[node].duplicates += 1;
+            }
+            self.arrive_at_queue(q, c);
+        }
+        self.pump_queue(q);
+        false
+    }
+
+    /// A refused message ends here.
+    fn reject(&mut self, m: MsgId) {
+        self.settle(m, Outcome::Rejected);
+        self.msgs.free(m);
+    }
+
+    /// Puts an accepted message into the queue's waiting line.
+    pub(crate) fn arrive_at_queue(&mut self, q: QueueId, m: MsgId) {
+        let node = self.queues[q].node;
+        let measured = self.msgs[m].measured;
+        self.tally(node, Tally::Arrived, measured);
+        let qr = &mut self.queues[q];
+        qr.held += 1;
+        let keep_payload = qr.keep_payload;
+        // A payload released earlier (a re-received copy in this same queue; FIFO queues have
+        // none, and queues that key on payloads keep them) was read on its first arrival: its
+        // order key stands.
+        let msg = &mut self.msgs[m];
+        if let Some(path) = &qr.order_path
+            && !Arc::ptr_eq(&msg.payload, &self.released)
+        {
+            msg.order_hash = lookup(&msg.payload, path).map(hash_value);
+        }
+        if qr.fifo {
+            let key = match &qr.group_path {
+                Some(path) => lookup(&msg.payload, path).map_or(0, hash_value),
+                None => 0,
+            };
+            let next = qr.groups.len() as u32;
+            let g = *qr.group_index.entry(key).or_insert(next);
+            if g == next {
+                qr.groups.push(Group::default());
+            }
+            msg.lane = g;
+            qr.groups[g as usize].waiting.push_back(m);
+            self.mark_group_ready(q, g);
+        } else {
+            qr.waiting.push_back(m);
+        }
+        if !keep_payload {
+            self.msgs[m].payload = Arc::clone(&self.released);
+        }
+        self.queues[q].visible += 1;
+        self.queue_levels(q);
+        // The owning consumer's arrivals are the queue's.
+        if let Some(c) = self.queues[q].sole_consumer() {
+            let cn = self.consumers[c].node;
+            self.tally(cn, Tally::Arrived, measured);
+        }
+    }
+
+    /// Queues a FIFO group for receiving if it has messages and none in flight.
+    pub(crate) fn mark_group_ready(&mut self, q: QueueId, g: u32) {
+        let qr = &mut self.queues[q];
+        let group = &mut qr.groups[g as usize];
+        if !group.in_flight && !group.queued_ready && !group.waiting.is_empty() {
+            group.queued_ready = true;
+            qr.ready.push_back(g);
+        }
+    }
+
+    /// Marks the queue's level statistics for an update at the end of the current event: every
+    /// change within one event happens at the same instant, so one update per event is exact
+    /// (and momentary in-between states are not counted as waiting).
+    #[inline]
+    pub(crate) fn queue_levels(&mut self, q: QueueId) {
+        let qr = &mut self.queues[q];
+        if !qr.dirty {
+            qr.dirty = true;
+            self.dirty_queues.push(q);
+        }
+    }
+
+    /// Applies the pending level updates of [`Engine::queue_levels`].
+    pub(crate) fn flush_levels(&mut self) {
+        while let Some(q) = self.dirty_queues.pop() {
+            self.queues[q].dirty = false;
+            self.update_queue_levels(q);
+        }
+    }
+
+    /// Updates the queue's (and its owning consumer's) level statistics.
+    fn update_queue_levels(&mut self, q: QueueId) {
+        let now = self.now;
+        let qr = &self.queues[q];
+        let (node, held, visible) = (qr.node, qr.held, qr.visible);
+        let oldest = if visible > 0 {
+            qr.waiting
+                .front()
+                .map(|m| now.saturating_sub(self.msgs[*m].arrived_at))
+        } else {
+            None
+        };
+        let is_dlq = qr.is_dlq;
+        let owner = qr.sole_consumer();
+        let st = &mut self.stats[node];
+        st.in_system.set(now, held);
+        st.waiting.set(now, visible);
+        let n = node.index();
+        self.series.level(n, Level::Backlog, now, held);
+        self.series.level(n, Level::Lag, now, visible);
+        if is_dlq {
+            self.series.level(n, Level::DlqDepth, now, held);
+        }
+        if let Some(age) = oldest {
+            self.series
+                .observe_max(n, Sampled::LagS, now, age as f64 / 1e9);
+        }
+        if let Some(c) = owner {
+            let st = &mut self.stats[self.consumers[c].node];
+            st.in_system.set(now, held);
+            // The waiting line is the visible messages (invisible ones wait for their
+            // visibility timeout, not in line). The backlog series is the queue's: the
+            // consumer shares it (one series, not two).
+            st.waiting.set(now, visible);
+        }
+    }
+
+    /// Starts work on a queue while it has visible messages and its consumers free slots.
+    pub(crate) fn pump_queue(&mut self, q: QueueId) {
+        let n_consumers = self.queues[q].consumers.len();
+        if n_consumers == 0 {
+            return;
+        }
+        // Competing consumers take turns in file order, each filling its free slots.
+        let mut progress = true;
+        while progress && self.queues[q].visible > 0 {
+            progress = false;
+            for k in 0..n_consumers {
+                let c = self.queues[q].consumers[k];
+                if !self.can_start(c) {
+                    continue;
+                }
+                if !self.take_batch(q, c) {
+                    break;
+                }
+                progress = true;
+            }
+        }
+        // Unblock senders waiting for space.
+        while self.queues[q].held < self.queues[q].capacity {
+            let Some(m) = self.queues[q].blocked.pop_front() else {
+                break;
+            };
+            let p = self.msgs[m].blocked_producer.take();
+            self.enqueue(q, m);
+            if let Some(p) = p {
+                self.producer_unblocked(p);
+            }
+        }
+    }
+
+    /// Receives one batch from queue `q` into a free slot of consumer `c`.
+    fn take_batch(&mut self, q: QueueId, c: ConsumerId) -> bool {
+        let batch = self.consumers[c].batch;
+        let mut buf = std::mem::take(&mut self.batch_buf);
+        buf.clear();
+        let mut fifo_group = None;
+        let qr = &mut self.queues[q];
+        if qr.fifo {
+            while let Some(g) = qr.ready.pop_front() {
+                let group = &mut qr.groups[g as usize];
+                group.queued_ready = false;
+                if group.in_flight || group.waiting.is_empty() {
+                    continue;
+                }
+                while buf.len() < batch {
+                    match group.waiting.pop_front() {
+                        Some(m) => buf.push(m),
+                        None => break,
+                    }
+                }
+                group.in_flight = true;
+                fifo_group = Some(g);
+                break;
+            }
+        } else {
+            while buf.len() < batch {
+                // SQS standard queues order on a best-effort basis: a receive samples among
+                // the oldest few visible messages rather than taking strictly the oldest.
+                let window = qr.waiting.len().min(ORDERING_WINDOW);
+                if window == 0 {
+                    break;
+                }
+                let pick = if window > 1 {
+                    (qr.rng.next_u64() % window as u64) as usize
+                } else {
+                    0
+                };
+                if let Some(m) = qr.waiting.remove(pick) {
+                    buf.push(m);
+                }
+            }
+        }
+        // Messages past the retention period are deleted instead of delivered.
+        let retention = self.queues[q].retention;
+        let now = self.now;
+        let mut kept = 0;
+        let taken = buf.len();
+        for i in 0..buf.len() {
+            let m = buf[i];
+            if now.saturating_sub(self.msgs[m].arrived_at) >= retention {
+                self.queues[q].visible -= 1;
+                self.leave_queue(q, m);
+                let node = self.queues[q].node;
+                self.expire(node, m);
+            } else {
+                buf[kept] = m;
+                kept += 1;
+            }
+        }
+        buf.truncate(kept);
+        if buf.is_empty() {
+            if let Some(g) = fifo_group {
+                // Every message taken had expired: the group may be received again.
+                self.queues[q].groups[g as usize].in_flight = false;
+                self.mark_group_ready(q, g);
+            }
+            self.batch_buf = buf;
+            // Progress only if expired messages were removed (then try again).
+            return taken > 0;
+        }
+        self.queues[q].visible -= buf.len() as u64;
+        for &m in &buf {
+            self.msgs[m].receives += 1;
+        }
+        self.start_batch(c, &buf, u32::MAX);
+        self.batch_buf = buf;
+        self.queue_levels(q);
+        true
+    }
+
+    /// A failed message's visibility timeout has passed: it is visible again (at the head of
+    /// its FIFO group, which stayed blocked until now) unless its retention has passed.
+    pub(crate) fn visible_again(&mut self, m: MsgId, q: QueueId) {
+        let node = self.queues[q].node;
+        self.tally_now(node, Tally::Retried);
+        if let Some(c) = self.queues[q].sole_consumer() {
+            let cn = self.consumers[c].node;
+            self.tally_now(cn, Tally::Retried);
+        }
+        let now = self.now;
+        if now.saturating_sub(self.msgs[m].arrived_at) >= self.queues[q].retention {
+            self.leave_queue(q, m);
+            self.expire(node, m);
+            return;
+        }
+        self.msgs[m].visible_since = now;
+        let lane = self.msgs[m].lane;
+        let qr = &mut self.queues[q];
+        if qr.fifo {
+            qr.groups[lane as usize].waiting.push_front(m);
+            qr.groups[lane as usize].in_flight = false;
+            self.mark_group_ready(q, lane);
+        } else {
+            qr.waiting.push_back(m);
+        }
+        self.queues[q].visible += 1;
+        self.queue_levels(q);
+        self.pump_queue(q);
+    }
+
+    /// A message past its retention period is deleted.
+    pub(crate) fn expire(&mut self, node: NodeId, m: MsgId) {
+        self.tally_now(node, Tally::Expired);
+        self.settle(m, Outcome::Expired);
+        self.msgs.free(m);
+    }
+
+    /// A message leaves the queue's system (deleted, dead-lettered or expired).
+    pub(crate) fn leave_queue(&mut self, q: QueueId, m: MsgId) {
+        let now = self.now;
+        let qr = &mut self.queues[q];
+        qr.held -= 1;
+        let msg = &self.msgs[m];
+        if msg.measured {
+            let sojourn = now - msg.arrived_at;
+            self.stats[qr.node].depart(sojourn);
+            if let Some(c) = qr.sole_consumer() {
+                self.stats[self.consumers[c].node].depart_waited(sojourn, msg.waited);
+            }
+        }
+    }
+
+    /// Moves a message to a dead-letter queue (or drops it when there is none). `node` is
+    /// where it was dead-lettered from (counted there).
+    pub(crate) fn dead_letter(
+        &mut self,
+        m: MsgId,
+        dlq: Option<QueueId>,
+        node: NodeId,
+        reason: Reason,
+    ) {
+        let now = self.now;
+        let measuring = self.measuring();
+        match dlq {
+            Some(q) => {
+                if measuring {
+                    self.stats[node].dead_lettered += 1;
+                    self.stats[node].count_reason(reason);
+                }
+                self.series
+                    .count(node.index(), Counter::DeadLettered, now, 1);
+                self.settle(m, Outcome::DeadLettered);
+                self.msgs.set_owed(m, false);
+                let msg = &mut self.msgs[m];
+                msg.target = None;
+                msg.receives = 0;
+                msg.blocked_producer = None;
+                msg.arrived_at = now;
+                msg.measured = measuring;
+                self.enqueue(q, m);
+            }
+            None => {
+                if measuring {
+                    self.stats[node].count_reason(reason);
+                }
+                self.series.count(node.index(), Counter::Expired, now, 1);
+                self.settle(m, Outcome::Dropped);
+                self.msgs.free(m);
+            }
+        }
+    }
+
+    /// A message still in service reached its visibility timeout: unless some copy of it has
+    /// already been processed (and so deleted), a copy becomes visible and is received again.
+    /// The copy owes nothing (the first delivery does); an idempotent consumer skips it if a
+    /// twin finished first, another processes it twice (counted as a duplicate).
+    pub(crate) fn reappear(&mut self, m: MsgId) {
+        let Some(q) = self.queue_of_in_service(m) else {
+            return;
+        };
+        let pair = match self.msgs[m].dup {
+            Some(d) if self.msgs[d].processed || self.msgs[d].live >= 100 => return,
+            Some(d) => d,
+            None => {
+                let pair = self.msgs.new_dup_pair(1);
+                self.msgs[m].dup = Some(pair);
+                pair
+            }
+        };
+        let now = self.now;
+        let mut copy = self.msgs[m].unowed_copy();
+        copy.dup = Some(pair);
+        copy.arrived_at = now;
+        copy.visible_since = now;
+        copy.waited = 0;
+        copy.measured = self.measuring();
+        let c = self.msgs.alloc(copy);
+        self.msgs[pair].live += 1;
+        let node = self.queues[q].node;
+        self.tally_now(node, Tally::Retried);
+        self.arrive_at_queue(q, c);
+        self.pump_queue(q);
+    }
+
+    /// The standard queue whose consumer is processing message `m`, if it is in service.
+    fn queue_of_in_service(&self, m: MsgId) -> Option<QueueId> {
+        self.consumers.iter().find_map(|c| match c.source {
+            super::consumer::Source::Queue(q) if c.slots.iter().any(|s| s.msgs.contains(&m)) => {
+                Some(q)
+            }
+            _ => None,
+        })
+    }
+
+    /// Moves every visible message of queue `from` to queue `to` (a DLQ redrive). A message
+    /// that was dead-lettered owes a delivery again; one that was already owed (redriving a
+    /// queue that is not a DLQ) is moved, not counted twice.
+    pub(crate) fn redrive(&mut self, from: QueueId, to: QueueId) {
+        let mut moved = Vec::new();
+        let fq = &mut self.queues[from];
+        if fq.fifo {
+            for g in &mut fq.groups {
+                moved.extend(g.waiting.drain(..));
+                g.queued_ready = false;
+            }
+            fq.ready.clear();
+        } else {
+            moved.extend(fq.waiting.drain(..));
+        }
+        for &m in &moved {
+            self.queues[from].visible -= 1;
+            self.leave_queue(from, m);
+        }
+        self.queue_levels(from);
+        for m in moved {
+            if !self.msgs[m].owed() {
+                self.cons.deliveries += 1;
+                self.msgs.set_owed(m, true);
+            }
+            self.msgs[m].target = None;
+            self.enqueue(to, m);
+        }
+    }
+
+    /// The queue with this id, for timeline actions.
+    pub(crate) fn queue_by_id(&self, id: &str) -> Option<QueueId> {
+        self.queues.position(|q| self.stats[q.node].id == id)
+    }
+}

@@ -6,41 +6,63 @@
 //! simulated time. The same library serves the headless CLI and the desktop app.
 //!
 //! ```text
-//!  scenario.json ──► scenario (load, validate, migrate) ──► model::Scenario
-//!                                                              │
-//!                        pattern (compiled rule matcher) ◄─────┤
-//!                                                              ▼
+//!  scenario.json ──► scenario (parse, migrate, validate, lint) ──► model::Scenario
+//!                                                                    │
+//!             model::topology (ids, references, edges, DLQs, loops) ◄┤► model::defaults (AWS)
+//!                        pattern (compiled rule matcher) ◄───────────┤
+//!                                                                    ▼
 //!   producers ──► bus ──rules──► queue / stream / consumer ──► emits ──► bus …
 //!                 sim (event queue ordered by time, then insertion sequence)
-//!                                                              │
-//!                         metrics (streaming collectors) ◄─────┘
+//!                                                                    │
+//!                         metrics (streaming collectors) ◄───────────┘
 //!                                   │
-//!              analysis (Little's law, Erlang C, replications, sweeps)
+//!        analysis (Little's law, Erlang C, health, replications, sweeps)
 //!                                   │
-//!                   report (table, JSON, CSV) ──► cli / ui
+//!                   report (table, JSON, CSV) ──► worker ──► cli / ui
 //! ```
 //!
-//! Module map:
-//! - [`model`]: the scenario types (serde), durations, distributions and event generators.
-//! - [`scenario`]: loading with precise errors (line:column, JSON paths, hints), saving atomically.
-//! - [`pattern`]: the EventBridge event-pattern language and input transformers.
-//! - [`sim`]: the engine: clock, event queue, random streams, components.
-//! - [`metrics`]: streaming collectors, histograms and time series in bounded memory.
-//! - [`analysis`]: queueing theory, capacity figures, replications, comparisons and sweeps.
-//! - [`report`]: the results contract as a summary table, JSON and CSV.
-//! - [`worker`]: the simulation thread the GUI drives over channels.
-//! - [`cli`]: the `eventflow` subcommands.
-//! - `ui` (feature `gui`): the desktop app.
+//! Module map, in dependency order: each module imports only modules above it.
+//!
+//! | module | owns | imports |
+//! |---|---|---|
+//! | [`names`] | "did you mean" hints, JSON types in words | — |
+//! | [`exit`] | the process exit codes | — |
+//! | [`pattern`] | the EventBridge event-pattern language and input transformers | names |
+//! | [`model`] | the scenario types (serde), durations, distributions; [`model::topology`] the graph (ids, reference sites, edges, dead-letter queues, routing loops); [`model::defaults`] AWS's defaults and ranges | pattern |
+//! | [`metrics`] | streaming collectors, histograms and time series in bounded memory | — |
+//! | [`sim`] | the engine: clock, event queue, random streams, components, results | names, pattern, model, metrics |
+//! | [`scenario`] | loading with precise errors (line:column, JSON paths, hints), migrating, validating, linting, saving atomically | names, pattern, model, sim (template compiler) |
+//! | [`analysis`] | queueing theory, capacity, health grading, replications, comparisons, sweeps | names, model, metrics, sim, scenario |
+//! | [`report`] | the results contract as a summary table, JSON and CSV | model, sim, analysis |
+//! | [`worker`] | the simulation thread the GUI drives over channels | model, metrics, sim |
+//! | [`cli`] | the `eventflow` subcommands | everything above but worker |
+//! | `ui` (feature `gui`) | the desktop app | everything above but cli |
+//!
+//! `main.rs` hands [`cli::main`] the app's launcher, so the CLI and the UI never import each
+//! other.
+
+// In dependency order, one per line (blank-separated so rustfmt keeps the order).
+pub mod names;
+
+pub mod exit;
+
+pub mod pattern;
+
+pub mod model;
+
+pub mod metrics;
+
+pub mod sim;
+
+pub mod scenario;
 
 pub mod analysis;
-pub mod cli;
-pub mod metrics;
-pub mod model;
-pub mod pattern;
+
 pub mod report;
-pub mod scenario;
-pub mod sim;
+
 pub mod worker;
+
+pub mod cli;
 
 #[cfg(feature = "gui")]
 pub mod ui;

@@ -9,6 +9,7 @@ use crate::analysis::health::{HealthState, Signal};
 use crate::analysis::replicate::Replicated;
 use crate::analysis::stats::Estimate;
 use crate::analysis::sweep::Sweep;
+use crate::model::Kind;
 use crate::sim::Results;
 
 /// Seconds in a short human unit: `850µs`, `12.3ms`, `1.25s`, `3m 20s`.
@@ -84,22 +85,23 @@ pub fn table(r: &Results) -> String {
         "util"
     );
     for (id, n) in &r.nodes.0 {
-        let util = if n.kind == "consumer" {
+        let util = if n.kind == Kind::Consumer {
             format!("{:.0}%", n.utilization * 100.0)
         } else {
             String::new()
         };
-        let (l, lw, w, wait, lat) = if matches!(n.kind, "consumer" | "queue" | "stream") {
+        let (l, lw, w, wait, lat) = if matches!(n.kind, Kind::Consumer | Kind::Queue | Kind::Stream)
+        {
             (
                 format!("{:.2}", n.mean_number_in_system),
                 format!("{:.2}", n.littles_law_lambda_w),
                 human_secs(n.mean_time_in_system_s),
-                if n.kind == "consumer" {
+                if n.kind == Kind::Consumer {
                     human_secs(n.wait_s.p99_s)
                 } else {
                     String::new()
                 },
-                if n.kind == "consumer" {
+                if n.kind == Kind::Consumer {
                     human_secs(n.latency_s.p99_s)
                 } else {
                     String::new()
@@ -257,17 +259,17 @@ pub fn analysis_table(a: &Analysis) -> String {
             sig(n.lambda_w),
             gap(n.gap),
             sig(n.lq),
-            if n.kind == "consumer" {
+            if n.kind == Kind::Consumer {
                 human_secs(n.wq_s)
             } else {
                 String::new()
             },
-            if n.kind == "consumer" {
+            if n.kind == Kind::Consumer {
                 sig(n.lambda_wq)
             } else {
                 String::new()
             },
-            if n.kind == "consumer" {
+            if n.kind == Kind::Consumer {
                 gap(n.lq_gap)
             } else {
                 String::new()
@@ -544,13 +546,16 @@ pub fn replicated_table(r: &Replicated) -> String {
     let _ = writeln!(out);
     let nodes = r.samples.template.get("nodes").and_then(|n| n.as_object());
     for (id, node) in nodes.into_iter().flatten() {
-        let kind = node.get("kind").and_then(|k| k.as_str()).unwrap_or("");
-        if !matches!(kind, "consumer" | "queue" | "stream") {
+        let kind = node
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .and_then(Kind::parse);
+        let Some(kind @ (Kind::Consumer | Kind::Queue | Kind::Stream)) = kind else {
             continue;
-        }
+        };
         let _ = write!(out, "{:<22} {:<9}", short(id), kind);
         for (_, field) in cols {
-            let cell = if kind != "consumer"
+            let cell = if kind != Kind::Consumer
                 && matches!(
                     field,
                     "wait_s.mean" | "wait_s.p99" | "latency_s.p99" | "utilization"

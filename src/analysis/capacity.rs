@@ -31,12 +31,12 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::IdMap;
 use super::queueing::{
     Accuracy, DEFAULT_TARGET_UTILIZATION, HotKeyPlan, Prediction, WaitTarget, allen_cunneen,
     backlog_growth_per_s, drain_time_s, erlang_b, mmc, partitions_for_hot_key,
     servers_for_utilization, servers_for_wait,
 };
-use super::report::IdMap;
 use crate::metrics::{Metric, SeriesData};
 use crate::model::{Arrivals, Consumer, Distribution, Kind, Scenario};
 use crate::sim::{NodeResult, Results};

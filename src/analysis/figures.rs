@@ -170,7 +170,7 @@ impl Samples {
             .collect();
         Err(UnknownFigure {
             name: name.to_owned(),
-            hint: crate::scenario::did_you_mean(name, short.iter().copied()),
+            hint: crate::names::did_you_mean(name, short.iter().copied()),
         })
     }
 

@@ -6,7 +6,7 @@
 //! | signal | nodes | value per time-series bucket | default warning / critical |
 //! |---|---|---|---|
 //! | `lag` | consumers reading a queue or stream, queues, streams | time-average messages not yet processed (`backlog`; `lag` for a stream) | > 10 000 / > 100 000 |
-//! | `dlq_depth` | dead-letter queues (named as a `dead_letter`, or with no consumer) | time-average depth (`backlog`) | > 100 / > 1 000 |
+//! | `dlq_depth` | dead-letter queues ([`Topology::is_dead_letter_queue`]) and queues no consumer reads (nothing drains them) | time-average depth (`backlog`) | > 100 / > 1 000 |
 //! | `error_rate` | consumers | failures / (completions + failures) in the bucket | > 0.1 % / > 1 % |
 //!
 //! A consumer's lag counts the messages in service too (at most `concurrency` × `batch_size`,
@@ -14,14 +14,17 @@
 //! its signals; values strictly above a threshold cross it. Because bucket values are averages,
 //! a spike shorter than a bucket may not cross; use more buckets (`--buckets`) for finer detail.
 //!
-//! [`states`] gives the GUI a state per bucket to colour by; [`summarize`] gives the summary's
-//! final and worst state and when each threshold was first crossed, from the series when the
-//! results carry them and from the end-of-run figures otherwise.
+//! [`grade`] is the one grading rule: a node's state in one bucket. [`states`] applies it to every
+//! bucket (the summary's final and worst state and first crossings, via [`summarize`]), and
+//! [`states_at`] to one bucket (the canvas's colours), so the GUI colours a node exactly as the
+//! CLI grades it. Without series, [`summarize`] grades the end-of-run figures by the same
+//! thresholds.
 
 use serde::Serialize;
 
-use super::report::IdMap;
+use super::IdMap;
 use crate::metrics::{Metric, SeriesData};
+use crate::model::topology::Topology;
 use crate::model::{HealthThresholds, Kind, Scenario};
 use crate::sim::Results;
 
@@ -155,35 +158,27 @@ pub struct HealthSummary {
     pub nodes: IdMap<NodeHealthSummary>,
 }
 
-/// Queues that hold dead letters: named as some `dead_letter`, or read by no consumer.
-#[must_use]
-pub fn is_dead_letter_queue(s: &Scenario, id: &str) -> bool {
-    s.queues
-        .iter()
-        .any(|q| q.dead_letter.as_deref() == Some(id))
-        || s.buses.iter().any(|b| {
-            b.rules.iter().any(|r| {
-                r.targets
-                    .iter()
-                    .any(|t| t.dead_letter.as_deref() == Some(id))
-            })
-        })
-        || !s.consumers.iter().any(|c| c.from.as_deref() == Some(id))
-}
-
-/// The monitored nodes and their signals, in file order.
+/// The monitored nodes and their signals, in file order. A queue is graded by its depth
+/// against the DLQ thresholds when it is a dead-letter queue, or when no consumer reads it
+/// (nothing drains it, so its depth is what to watch); other queues and streams by lag;
+/// consumers by error rate, and by lag unless invoked directly.
 #[must_use]
 pub fn monitored(s: &Scenario) -> Vec<(String, Vec<Signal>)> {
+    let topology = Topology::new(s);
     let mut out = Vec::new();
-    for (id, kind) in s.components() {
-        let signals = match kind {
-            Kind::Queue if is_dead_letter_queue(s, id) => vec![Signal::DlqDepth],
+    for node in topology.nodes() {
+        let c = node.component;
+        let signals = match c.kind {
+            Kind::Queue
+                if topology.is_dead_letter_queue(c.index) || !topology.is_read(&node.id) =>
+            {
+                vec![Signal::DlqDepth]
+            }
             Kind::Queue | Kind::Stream => vec![Signal::Lag],
             Kind::Consumer => {
-                let direct = s
-                    .consumers
-                    .iter()
-                    .find(|c| c.id == id)
+                let direct = topology
+                    .index_of(&node.id, Kind::Consumer)
+                    .and_then(|i| s.consumers.get(i))
                     .is_some_and(|c| c.from.is_none());
                 if direct {
                     vec![Signal::ErrorRate]
@@ -193,37 +188,75 @@ pub fn monitored(s: &Scenario) -> Vec<(String, Vec<Signal>)> {
             }
             Kind::Producer | Kind::Bus => continue,
         };
-        out.push((id.to_owned(), signals));
+        out.push((node.id.clone(), signals));
     }
     out
 }
 
-/// One signal's value per bucket for a node (`None` where it has no value).
-fn signal_values(series: &SeriesData, node: Option<usize>, signal: Signal) -> Vec<Option<f64>> {
-    let n = series.times_s.len();
+/// One signal's value in one bucket for a node (`None` where it has no value): lag and DLQ
+/// depth are the node's `lag` series, else its `backlog` (0 when it has neither); the error
+/// rate is failures / (completions + failures) in the bucket (none without attempts).
+#[must_use]
+pub fn signal_value(
+    series: &SeriesData,
+    node: Option<usize>,
+    signal: Signal,
+    bucket: usize,
+) -> Option<f64> {
     let values = |m: Metric| -> Option<&Vec<Option<f64>>> {
         node.and_then(|i| series.get(i, m)).map(|s| &s.values)
     };
     match signal {
         Signal::Lag | Signal::DlqDepth => values(Metric::Lag)
             .or_else(|| values(Metric::Backlog))
-            .map_or_else(|| vec![Some(0.0); n], Clone::clone),
+            .map_or(Some(0.0), |v| v.get(bucket).copied().flatten()),
         Signal::ErrorRate => {
-            let failures = values(Metric::Failures);
-            let completions = values(Metric::Completions);
-            (0..n)
-                .map(|i| {
-                    let f = failures
-                        .and_then(|v| v.get(i).copied().flatten())
-                        .unwrap_or(0.0);
-                    let c = completions
-                        .and_then(|v| v.get(i).copied().flatten())
-                        .unwrap_or(0.0);
-                    (f + c > 0.0).then(|| f / (f + c))
-                })
-                .collect()
+            let at = |m: Metric| {
+                values(m)
+                    .and_then(|v| v.get(bucket).copied().flatten())
+                    .unwrap_or(0.0)
+            };
+            let (f, c) = (at(Metric::Failures), at(Metric::Completions));
+            (f + c > 0.0).then(|| f / (f + c))
         }
     }
+}
+
+/// The one grading rule: a node's state in bucket `bucket` of `series`, the worst over its
+/// `signals` of each value against its thresholds (strictly above crosses; a signal without a
+/// value counts as ok). `node` is the node's index in `series.nodes`.
+#[must_use]
+pub fn grade(
+    series: &SeriesData,
+    node: Option<usize>,
+    signals: &[Signal],
+    bucket: usize,
+    thresholds: &HealthThresholds,
+) -> HealthState {
+    signals
+        .iter()
+        .filter_map(|&signal| {
+            signal_value(series, node, signal, bucket).map(|v| signal.classify(v, thresholds))
+        })
+        .max()
+        .unwrap_or_default()
+}
+
+/// Every monitored node's state in one bucket of `series` (the canvas's colours), in file
+/// order; nodes the series does not name are ok. The same grading as [`states`].
+#[must_use]
+pub fn states_at(scenario: &Scenario, series: &SeriesData, bucket: usize) -> IdMap<HealthState> {
+    let thresholds = scenario.health_thresholds();
+    IdMap(
+        monitored(scenario)
+            .into_iter()
+            .map(|(id, signals)| {
+                let index = series.nodes.iter().position(|n| *n == id);
+                let state = grade(series, index, &signals, bucket, &thresholds);
+                (id, state)
+            })
+            .collect(),
+    )
 }
 
 /// Each monitored node's state per bucket of `series`, and when each threshold was first
@@ -235,17 +268,18 @@ pub fn states(scenario: &Scenario, series: &SeriesData) -> HealthTimeline {
     let mut nodes = Vec::new();
     for (id, signals) in monitored(scenario) {
         let index = series.nodes.iter().position(|n| *n == id);
-        let mut states = vec![HealthState::Ok; buckets];
+        let states: Vec<HealthState> = (0..buckets)
+            .map(|i| grade(series, index, &signals, i, &thresholds))
+            .collect();
         let mut first_crossings = Vec::new();
         for &signal in &signals {
             let (warning, critical) = signal.thresholds(&thresholds);
             let mut seen = [false; 2];
-            for (i, v) in signal_values(series, index, signal).into_iter().enumerate() {
-                let Some(v) = v else { continue };
+            for i in 0..buckets {
+                let Some(v) = signal_value(series, index, signal, i) else {
+                    continue;
+                };
                 let state = signal.classify(v, &thresholds);
-                if let Some(s) = states.get_mut(i) {
-                    *s = (*s).max(state);
-                }
                 for (k, (level, threshold)) in [
                     (HealthState::Warning, warning),
                     (HealthState::Critical, critical),

@@ -18,15 +18,15 @@
 
 use serde::Serialize;
 
-use super::report::IdMap;
-use crate::model::Scenario;
+use super::IdMap;
+use crate::model::{Kind, Scenario};
 use crate::sim::{NodeResult, Results};
 
 /// The Little's law figures of one node (a consumer, queue or stream).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NodeLittle {
     /// `consumer`, `queue` or `stream`.
-    pub kind: &'static str,
+    pub kind: Kind,
     /// Time-average number in system L.
     pub l: f64,
     /// Arrival rate λ, per second.
@@ -84,7 +84,7 @@ pub fn relative_gap(a: f64, b: f64) -> Option<f64> {
 }
 
 fn node_little(n: &NodeResult, direct: bool) -> NodeLittle {
-    let consumer = n.kind == "consumer";
+    let consumer = n.kind == Kind::Consumer;
     let lambda = n.arrival_rate;
     let wq_s = if consumer { n.wait_s.mean_s } else { 0.0 };
     let lq = n.queue_depth.mean;
@@ -117,10 +117,10 @@ pub fn littles_law(scenario: &Scenario, results: &Results) -> LittlesLaw {
     let mut nodes = Vec::new();
     let (mut l, mut lambda, mut lambda_w) = (0.0, 0.0, 0.0);
     for (id, n) in &results.nodes.0 {
-        if !matches!(n.kind, "consumer" | "queue" | "stream") {
+        if !matches!(n.kind, Kind::Consumer | Kind::Queue | Kind::Stream) {
             continue;
         }
-        if n.kind == "consumer" {
+        if n.kind == Kind::Consumer {
             l += n.mean_number_in_system;
             lambda += n.arrival_rate;
             lambda_w += n.littles_law_lambda_w;

@@ -30,6 +30,7 @@ pub mod capacity;
 pub mod compare;
 pub mod figures;
 pub mod health;
+pub mod id_map;
 pub mod little;
 pub mod queueing;
 pub mod replicate;
@@ -38,11 +39,12 @@ pub mod shard;
 pub mod stats;
 pub mod sweep;
 
+pub use id_map::IdMap;
 pub use queueing::{
     Accuracy, DEFAULT_TARGET_UTILIZATION, HotKeyPlan, Model, Prediction, QueueingError, WaitTarget,
     allen_cunneen, backlog_growth_per_s, dead_letter_fraction, drain_time_s, erlang_b, erlang_c,
     kingman, md1, mg1, mmc, partitions_for_hot_key, retry_amplification, servers_for_utilization,
     servers_for_wait,
 };
-pub use report::{Analysis, IdMap, analyze};
+pub use report::{Analysis, analyze};
 pub use stats::{Estimate, StatsError, Welford, paired_difference, t_quantile_975};

@@ -10,41 +10,13 @@
 //! ```
 
 use serde::Serialize;
-use serde::ser::SerializeMap;
 
+use super::IdMap;
 use super::capacity::{ConsumerCapacity, capacity};
 use super::health::{HealthSummary, summarize};
 use super::little::{LittlesLaw, littles_law};
 use crate::model::Scenario;
 use crate::sim::Results;
-
-/// Values by component id, in file order; serialized as a JSON object (like the results'
-/// `nodes`), so a figure's path reads `capacity.inventory.recommendation…`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct IdMap<T>(pub Vec<(String, T)>);
-
-impl<T> IdMap<T> {
-    /// The value for this id.
-    #[must_use]
-    pub fn get(&self, id: &str) -> Option<&T> {
-        self.0.iter().find(|(i, _)| i == id).map(|(_, v)| v)
-    }
-
-    /// Ids and values in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &T)> {
-        self.0.iter().map(|(i, v)| (i.as_str(), v))
-    }
-}
-
-impl<T: Serialize> Serialize for IdMap<T> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (id, v) in &self.0 {
-            map.serialize_entry(id, v)?;
-        }
-        map.end()
-    }
-}
 
 /// The analysis of one run.
 #[derive(Clone, Debug, PartialEq, Serialize)]

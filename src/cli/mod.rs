@@ -21,10 +21,11 @@ use crate::report;
 use crate::scenario::{self, Severity};
 use crate::sim::{self, RunOptions};
 
-/// Invalid input (file, pattern or flag).
-pub const EXIT_INVALID: u8 = 2;
-/// Internal failure.
-pub const EXIT_INTERNAL: u8 = 1;
+pub use crate::exit::{EXIT_INTERNAL, EXIT_INVALID};
+
+/// Opens the desktop app with a file (or a bundled example) and whether to start at once. The
+/// binary passes `ui::launch` when built with the `gui` feature, so the CLI never imports the UI.
+pub type GuiLauncher = fn(Option<PathBuf>, bool) -> ExitCode;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -108,9 +109,10 @@ pub struct RunArgs {
     pub shard: shard::ShardArgs,
 }
 
-/// Parses the process arguments and runs the command.
+/// Parses the process arguments and runs the command; `gui` opens the desktop app (`None` in a
+/// build without it).
 #[must_use]
-pub fn main() -> ExitCode {
+pub fn main(gui: Option<GuiLauncher>) -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -124,8 +126,8 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
-        None => gui(None, false),
-        Some(Command::Gui { file, run }) => gui(file, run),
+        None => open_gui(gui, None, false),
+        Some(Command::Gui { file, run }) => open_gui(gui, file, run),
         Some(Command::Run(args)) => run(&args),
         Some(Command::Check { file }) => check(&file),
         Some(Command::Compare(args)) => compare::run(&args),
@@ -143,13 +145,10 @@ pub fn main() -> ExitCode {
     }
 }
 
-#[cfg(feature = "gui")]
-fn gui(file: Option<PathBuf>, run: bool) -> ExitCode {
-    crate::ui::launch(file, run)
-}
-
-#[cfg(not(feature = "gui"))]
-fn gui(_file: Option<PathBuf>, _run: bool) -> ExitCode {
+fn open_gui(gui: Option<GuiLauncher>, file: Option<PathBuf>, run: bool) -> ExitCode {
+    if let Some(launch) = gui {
+        return launch(file, run);
+    }
     eprintln!(
         "this build of eventflow has no desktop app (built without the `gui` feature); use `eventflow run FILE`, or see `eventflow --help`"
     );

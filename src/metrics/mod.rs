@@ -14,6 +14,9 @@
 //! - [`SeriesRecorder`]: per-node time series in fixed buckets for plots and CSV
 //!   ([`SeriesData`]), with cheap partial snapshots for a run in progress.
 //!
+//! Files: `latency.rs`, `time_average.rs`, `series.rs` (the metrics, [`SeriesData`] and its
+//! CSV form), `recorder.rs` ([`SeriesRecorder`]).
+//!
 //! ```text
 //!   engine ──count/level/latency(t_ns)──► SeriesRecorder ──snapshot(now)──► GUI plots
 //!      │                                        └──finish(end)──► SeriesData ──► JSON / CSV
@@ -22,13 +25,15 @@
 //! ```
 
 mod latency;
+mod recorder;
 mod series;
 mod time_average;
 
 pub use latency::{Latency, LatencySummary, MAX_TRACKABLE_NS};
+pub use recorder::SeriesRecorder;
 pub use series::{
     Counter, DEFAULT_BUCKETS, Level, Metric, MetricKind, Sampled, Series, SeriesCsvError,
-    SeriesData, SeriesRecorder, UnknownMetric,
+    SeriesData, UnknownMetric,
 };
 pub use time_average::TimeAverage;
 

@@ -54,6 +54,12 @@ impl Duration {
         self.0
     }
 
+    /// Whole seconds (rounded down).
+    #[must_use]
+    pub const fn as_secs(self) -> u64 {
+        self.0 / 1_000_000_000
+    }
+
     /// Seconds as a float (for reports).
     #[must_use]
     pub fn as_secs_f64(self) -> f64 {

@@ -5,7 +5,9 @@
 //! the engine compiles a scenario into its own fast form in [`crate::sim`]. Optional fields are
 //! skipped when saving so a saved file stays as small as the one the author wrote.
 
+pub mod defaults;
 mod duration;
+pub mod topology;
 
 use std::collections::BTreeMap;
 
@@ -268,29 +270,31 @@ pub struct Target {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetryPolicy {
-    /// Retry attempts after the first (0..=185; EventBridge's default is 185).
+    /// Retry attempts after the first ([`defaults::EVENTBRIDGE_RETRY_ATTEMPTS_RANGE`]; default
+    /// [`defaults::EVENTBRIDGE_RETRY_ATTEMPTS`], 185).
     #[serde(default = "default_attempts")]
     pub attempts: u32,
-    /// Give up on an event this old (60s..=24h; default 24h).
+    /// Give up on an event this old ([`defaults::EVENTBRIDGE_MAX_AGE_RANGE`], 60s..=24h; default
+    /// [`defaults::EVENTBRIDGE_MAX_AGE`], 24h).
     #[serde(default = "default_max_age")]
     pub max_age: Duration,
-    /// First backoff delay (default 1s), doubling per attempt.
+    /// First backoff delay (default [`defaults::EVENTBRIDGE_BACKOFF`], 1s), doubling per attempt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backoff: Option<Duration>,
-    /// Longest backoff delay (default 5m).
+    /// Longest backoff delay (default [`defaults::EVENTBRIDGE_MAX_BACKOFF`], 5m).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_backoff: Option<Duration>,
-    /// Full jitter on the backoff (default true).
+    /// Full jitter on the backoff (default [`defaults::EVENTBRIDGE_JITTER`], true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jitter: Option<bool>,
 }
 
 fn default_attempts() -> u32 {
-    185
+    defaults::EVENTBRIDGE_RETRY_ATTEMPTS
 }
 
 fn default_max_age() -> Duration {
-    Duration::from_secs(86_400)
+    defaults::EVENTBRIDGE_MAX_AGE
 }
 
 /// Standard or FIFO queue semantics.
@@ -330,10 +334,11 @@ pub struct Queue {
     /// Behaviour when full.
     #[serde(default)]
     pub when_full: WhenFull,
-    /// How long a received message stays invisible before redelivery.
+    /// How long a received message stays invisible before redelivery (default
+    /// [`defaults::SQS_VISIBILITY_TIMEOUT`], 30s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility_timeout: Option<Duration>,
-    /// Redrive policy: receives before dead-lettering.
+    /// Redrive policy: receives before dead-lettering ([`defaults::SQS_MAX_RECEIVES`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_receives: Option<u32>,
     /// Redrive target queue.
@@ -345,10 +350,10 @@ pub struct Queue {
     /// FIFO message group path (e.g. `detail.customerId`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_by: Option<String>,
-    /// FIFO deduplication window (SQS: 5 minutes).
+    /// FIFO deduplication window (default [`defaults::SQS_DEDUP_WINDOW`], 5 minutes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedup_window: Option<Duration>,
-    /// Messages older than this are deleted (SQS default 4 days).
+    /// Messages older than this are deleted (default [`defaults::SQS_RETENTION`], 4 days).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<Duration>,
 }
@@ -364,7 +369,7 @@ pub struct Stream {
     /// Partition key path; records without it are spread round-robin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    /// How long records are kept (default 24h).
+    /// How long records are kept (default [`defaults::STREAM_RETENTION`], 24h).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<Duration>,
 }
@@ -437,7 +442,9 @@ pub struct CircuitBreaker {
 }
 
 /// When an `emits` entry fires.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EmitOn {
     /// After successful processing.
@@ -661,19 +668,6 @@ impl From<TimelineEntry> for TimelineRepr {
     }
 }
 
-/// The JSON type of a value in words, for error messages ("a string", "an object", …).
-#[must_use]
-pub fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// What kind of component an id names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -701,6 +695,19 @@ impl Kind {
             Kind::Stream => "stream",
             Kind::Consumer => "consumer",
         }
+    }
+
+    /// The kind named by its lower-case name (`"queue"`), as results and figures write it.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Kind {
+    /// The lower-case name; honours width and alignment (`{:<9}`) like a `str`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
     }
 }
 

@@ -71,28 +71,12 @@ fn join(parent: &str, key: &str) -> String {
     }
 }
 
-/// Levenshtein distance, for "did you mean" hints on misspelt operators and keys.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
-
 /// `" (did you mean \"x\"?)"` when one of `candidates` is close to `word`, else empty.
 pub(crate) fn did_you_mean(word: &str, candidates: &[&str]) -> String {
     let lower = word.to_lowercase();
     candidates
         .iter()
-        .map(|c| (edit_distance(&lower, c), *c))
+        .map(|c| (crate::names::levenshtein(&lower, c), *c))
         .filter(|(d, c)| *d <= 2.max(c.len() / 4) && *d < c.len())
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| format!(" (did you mean \"{c}\"?)"))
@@ -108,7 +92,7 @@ pub(crate) fn parse_root(v: &Value, errs: &mut Vec<PatternError>) -> ObjAst {
                 "",
                 format!(
                     "a pattern must be a JSON object such as {{\"source\": [\"aws.ec2\"]}}, not {}",
-                    crate::model::json_type(other)
+                    crate::names::json_type(other)
                 ),
             ));
             ObjAst::default()
@@ -162,7 +146,7 @@ fn parse_obj(m: &Map<String, Value>, path: &str, errs: &mut Vec<PatternError>) -
                     p,
                     format!(
                         "a field must be an array of values or filters, or an object of nested fields; got {}{hint}",
-                        crate::model::json_type(other)
+                        crate::names::json_type(other)
                     ),
                 ));
             }
@@ -177,7 +161,7 @@ fn parse_or(v: &Value, path: &str, errs: &mut Vec<PatternError>) -> Option<OrAst
             path,
             format!(
                 "$or must be an array of at least 2 objects, not {}",
-                crate::model::json_type(v)
+                crate::names::json_type(v)
             ),
         ));
         return None;
@@ -200,7 +184,7 @@ fn parse_or(v: &Value, path: &str, errs: &mut Vec<PatternError>) -> Option<OrAst
                 bp,
                 format!(
                     "each $or branch must be an object (a sub-pattern), not {}",
-                    crate::model::json_type(other)
+                    crate::names::json_type(other)
                 ),
             )),
         }
@@ -258,7 +242,7 @@ fn expect_str<'a>(
                 path,
                 format!(
                     "{what} takes a string, not {}",
-                    crate::model::json_type(other)
+                    crate::names::json_type(other)
                 ),
             ));
             None
@@ -311,7 +295,7 @@ fn parse_filter(o: &Map<String, Value>, path: &str, errs: &mut Vec<PatternError>
                     p,
                     format!(
                         "{op} takes a string or {{\"equals-ignore-case\": \"…\"}}, not {}",
-                        crate::model::json_type(other)
+                        crate::names::json_type(other)
                     ),
                 ),
             }
@@ -333,7 +317,7 @@ fn parse_filter(o: &Map<String, Value>, path: &str, errs: &mut Vec<PatternError>
                 p,
                 format!(
                     "exists takes true or false, not {}",
-                    crate::model::json_type(other)
+                    crate::names::json_type(other)
                 ),
             ),
         },
@@ -470,7 +454,7 @@ fn parse_anything_but(arg: &Value, path: &str, errs: &mut Vec<PatternError>) -> 
                             format!("{path}[{i}]"),
                             format!(
                                 "anything-but lists hold strings or numbers, not {}",
-                                crate::model::json_type(other)
+                                crate::names::json_type(other)
                             ),
                         ));
                         bad = true;
@@ -558,7 +542,7 @@ fn parse_anything_but(arg: &Value, path: &str, errs: &mut Vec<PatternError>) -> 
             path,
             format!(
                 "anything-but takes a string, a number, a list of strings or of numbers, or an object such as {{\"prefix\": \"…\"}}; not {}",
-                crate::model::json_type(other)
+                crate::names::json_type(other)
             ),
         ),
     }
@@ -589,7 +573,7 @@ fn string_list(
                         format!("{path}[{i}]"),
                         format!(
                             "{what} takes strings, not {}",
-                            crate::model::json_type(other)
+                            crate::names::json_type(other)
                         ),
                     )),
                 }
@@ -601,7 +585,7 @@ fn string_list(
                 path,
                 format!(
                     "{what} takes a string or a list of strings, not {}",
-                    crate::model::json_type(other)
+                    crate::names::json_type(other)
                 ),
             ));
             None
@@ -620,7 +604,7 @@ fn parse_numeric(arg: &Value, path: &str, errs: &mut Vec<PatternError>) -> Optio
             path,
             format!(
                 "numeric takes an array such as [\">\", 0, \"<=\", 5], not {}",
-                crate::model::json_type(arg)
+                crate::names::json_type(arg)
             ),
         ));
         return None;
@@ -652,7 +636,7 @@ fn parse_numeric(arg: &Value, path: &str, errs: &mut Vec<PatternError>) -> Optio
                     format!("{path}[{i}]"),
                     format!(
                         "expected a comparison operator (=, >, >=, <, <=), not {}",
-                        crate::model::json_type(other)
+                        crate::names::json_type(other)
                     ),
                 );
             }
@@ -671,7 +655,7 @@ fn parse_numeric(arg: &Value, path: &str, errs: &mut Vec<PatternError>) -> Optio
                 format!("{path}[{}]", i + 1),
                 format!(
                     "the bound after {op:?} must be a number, not {}",
-                    crate::model::json_type(other)
+                    crate::names::json_type(other)
                 ),
             ),
         }
@@ -915,12 +899,5 @@ mod tests {
             assert_eq!(p.len(), 1, "{bad}: {p:?}");
             assert!(p[0].starts_with("a[0].numeric"), "{bad}: {p:?}");
         }
-    }
-
-    #[test]
-    fn edit_distance_basics() {
-        assert_eq!(super::edit_distance("prefx", "prefix"), 1);
-        assert_eq!(super::edit_distance("", "abc"), 3);
-        assert_eq!(super::edit_distance("same", "same"), 0);
     }
 }

@@ -26,7 +26,7 @@ pub fn find_cycles(s: &Scenario) -> Vec<Vec<String>> {
         .flat_map(|c| {
             c.emits
                 .iter()
-                .map(|e| crate::scenario::effective_template(&e.event))
+                .map(|e| crate::model::defaults::effective_template(&e.event))
         })
         .collect();
     let patterns: Vec<Vec<Option<Pattern>>> = s

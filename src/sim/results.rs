@@ -65,8 +65,8 @@ pub struct QueueDepth {
 /// One component's figures over the measured window.
 #[derive(Clone, Debug, Serialize)]
 pub struct NodeResult {
-    /// producer, bus, queue, stream or consumer.
-    pub kind: &'static str,
+    /// producer, bus, queue, stream or consumer (serialized in lower case).
+    pub kind: Kind,
     /// Arrivals (messages that became available to it).
     pub arrived: u64,
     /// Successful completions (routed events for a bus, sent events for a producer).
@@ -208,7 +208,7 @@ pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bo
         nodes.push((
             st.id.clone(),
             NodeResult {
-                kind: st.kind.as_str(),
+                kind: st.kind,
                 arrived: st.arrived,
                 completed: st.completed,
                 failed: st.failed,

@@ -405,7 +405,7 @@ fn compile_generator(
             }
         }
         other => {
-            let hint = crate::scenario::did_you_mean(other, GENERATORS.iter().copied())
+            let hint = crate::names::did_you_mean(other, GENERATORS.iter().copied())
                 .map_or_else(String::new, |h| format!(" ({h})"));
             errors.push((
                 path.to_owned(),

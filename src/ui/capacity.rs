@@ -285,12 +285,13 @@ fn seconds(s: f64) -> String {
 mod tests {
     use super::*;
     use crate::metrics::LatencySummary;
+    use crate::model::Kind;
     use crate::sim::{EndToEnd, EngineInfo, NodeResult, QueueDepth};
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable as _;
     use serde_json::json;
 
-    fn node(kind: &'static str, arrival_rate: f64, utilization: f64) -> NodeResult {
+    fn node(kind: Kind, arrival_rate: f64, utilization: f64) -> NodeResult {
         NodeResult {
             kind,
             arrived: 0,
@@ -341,7 +342,7 @@ mod tests {
             }))
             .unwrap(),
         );
-        let mut worker = node("consumer", 1000.0, 0.83);
+        let mut worker = node(Kind::Consumer, 1000.0, 0.83);
         worker.concurrency = Some(12);
         let mut results = Results {
             scenario: "capacity".into(),

@@ -2,13 +2,15 @@
 //! sensible defaults, removing one, renaming one together with every reference to it.
 //!
 //! Pure functions of [`Scenario`], so they are tested without a UI; the inspector and the
-//! palette call them and record an undo step around each.
+//! palette call them and record an undo step around each. Which fields hold ids and references
+//! is [`Topology`]'s to say, so a rename follows every reference the validator checks.
 
 use serde_json::json;
 
+use crate::model::topology::Topology;
 use crate::model::{
     Arrivals, Bus, Consumer, Distribution, Duration, Kind, Producer, Queue, QueueType, Rule,
-    Scenario, Stream, Target, TimelineAction, WhenFull,
+    Scenario, Stream, Target, WhenFull,
 };
 
 /// `base-1`, `base-2`, … : the first id not used by a component or a rule.
@@ -23,7 +25,7 @@ pub fn unique_id(s: &Scenario, base: &str) -> String {
 /// Is `id` taken by a component or a rule?
 #[must_use]
 pub fn id_in_use(s: &Scenario, id: &str) -> bool {
-    s.kind_of(id).is_some() || s.buses.iter().any(|b| b.rules.iter().any(|r| r.id == id))
+    Topology::new(s).is_taken(id)
 }
 
 /// Adds a component of `kind` with defaults that run, wired to the first plausible neighbour,
@@ -158,54 +160,19 @@ pub fn rename(s: &mut Scenario, old: &str, new: &str) -> Result<(), String> {
     if id_in_use(s, new) {
         return Err(format!("\"{new}\" is already the id of another component"));
     }
-    let fix = |x: &mut String| {
-        if x == old {
+    let topology = Topology::new(s);
+    for (site, id) in topology.ids() {
+        if id == old
+            && let Some(x) = site.get_mut(s)
+        {
             new.clone_into(x);
         }
-    };
-    let fix_opt = |x: &mut Option<String>| {
-        if let Some(v) = x {
-            fix(v);
-        }
-    };
-    for p in &mut s.producers {
-        fix(&mut p.id);
-        fix(&mut p.to);
     }
-    for b in &mut s.buses {
-        fix(&mut b.id);
-        for r in &mut b.rules {
-            fix(&mut r.id);
-            for t in &mut r.targets {
-                fix(&mut t.to);
-                fix_opt(&mut t.dead_letter);
-            }
-        }
-    }
-    for q in &mut s.queues {
-        fix(&mut q.id);
-        fix_opt(&mut q.dead_letter);
-    }
-    for x in &mut s.streams {
-        fix(&mut x.id);
-    }
-    for c in &mut s.consumers {
-        fix(&mut c.id);
-        fix_opt(&mut c.from);
-        for e in &mut c.emits {
-            fix(&mut e.to);
-        }
-    }
-    for f in &mut s.faults {
-        fix(&mut f.target);
-    }
-    for t in &mut s.timeline {
-        match &mut t.action {
-            TimelineAction::Redrive { dlq, to } => {
-                fix(dlq);
-                fix(to);
-            }
-            TimelineAction::Replay { bus, .. } => fix(bus),
+    for r in topology.references() {
+        if r.id == old
+            && let Some(x) = r.site.get_mut(s)
+        {
+            new.clone_into(x);
         }
     }
     if let Some(pos) = s.layout.remove(old) {
@@ -252,6 +219,43 @@ mod tests {
         assert_eq!(s.layout.get("orders-q"), Some(&[1.0, 2.0]));
         assert!(rename(&mut s, "orders-q", "bus-1").is_err());
         assert!(rename(&mut s, "orders-q", "has space").is_err());
+    }
+
+    #[test]
+    fn rename_follows_every_reference_site_of_the_topology() {
+        let mut s: Scenario = serde_json::from_str(
+            r#"{ "name": "t", "duration": "1m",
+            "producers": [ { "id": "p", "to": "bus", "rate": 1 } ],
+            "buses": [ { "id": "bus", "archive": true, "rules": [
+                { "id": "r", "pattern": { "source": ["x"] },
+                  "targets": [ { "to": "direct", "dead_letter": "dlq" }, { "to": "q" } ] } ] } ],
+            "queues": [ { "id": "q", "dead_letter": "dlq", "max_receives": 3 }, { "id": "dlq" } ],
+            "consumers": [
+                { "id": "direct", "service_time": { "constant": "1ms" } },
+                { "id": "worker", "from": "q", "service_time": { "constant": "1ms" },
+                  "emits": [ { "to": "bus" } ] } ],
+            "faults": [ { "target": "worker", "from": "1s", "to": "2s", "kind": "outage" } ],
+            "timeline": [ { "at": "30s", "redrive": "dlq", "to": "q" },
+                          { "at": "40s", "replay": "bus", "from": "0s", "to": "10s" } ] }"#,
+        )
+        .unwrap();
+        let before = Topology::new(&s).references().len();
+        for id in ["p", "bus", "r", "direct", "q", "dlq", "worker"] {
+            let new = format!("{id}-renamed");
+            rename(&mut s, id, &new).unwrap();
+            let t = Topology::new(&s);
+            assert!(
+                t.references().iter().all(|r| r.id != id && r.is_allowed()),
+                "{id}"
+            );
+            assert!(!t.is_taken(id) && t.is_taken(&new), "{id}");
+        }
+        assert_eq!(Topology::new(&s).references().len(), before);
+        let errors: Vec<_> = crate::scenario::validate(&s)
+            .into_iter()
+            .filter(|p| p.severity == crate::scenario::Severity::Error)
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The scenario as a directed graph for the canvas, and its automatic left-to-right layout.
 //!
 //! Nodes are the components plus each bus's rules (routing is what an architect wants to see);
-//! queues that some component dead-letters into are drawn as DLQs. Edges follow the flow:
+//! dead-letter queues ([`Topology::is_dead_letter_queue`]) that no consumer reads are drawn as
+//! DLQs (one with a consumer is drawn as the working queue it also is). Nodes and edges come from
+//! [`Topology`], the one reading of the scenario's graph. Edges follow the flow:
 //! producer → destination, bus → rule → target, queue/stream → consumer, consumer → emitted-to,
 //! and dashed dead-letter edges. The layout puts each node in the layer of its longest path from
 //! a source (cycles made by `emits` back into a bus are broken at their back edge), then orders
@@ -10,6 +12,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::model::topology::{EdgeKind as Link, End, Topology};
 use crate::model::{Kind, Scenario};
 
 /// World units between layers (left to right).
@@ -114,20 +117,11 @@ impl Graph {
     /// Builds the graph of `s` and lays it out.
     #[must_use]
     pub fn build(s: &Scenario) -> Graph {
-        let mut dead_letters: BTreeSet<&str> = BTreeSet::new();
-        for b in &s.buses {
-            for r in &b.rules {
-                dead_letters.extend(r.targets.iter().filter_map(|t| t.dead_letter.as_deref()));
-            }
-        }
-        dead_letters.extend(s.queues.iter().filter_map(|q| q.dead_letter.as_deref()));
-        let read: BTreeSet<&str> = s
-            .consumers
-            .iter()
-            .filter_map(|c| c.from.as_deref())
-            .collect();
-
+        let topology = Topology::new(s);
         let mut nodes = Vec::new();
+        // Graph node of each component (by topology node index) and of each rule.
+        let mut of_component = vec![0; topology.nodes().len()];
+        let mut of_rule = vec![0; topology.rules().len()];
         let node = |id: &str, kind, bus: Option<&str>| GraphNode {
             id: id.to_owned(),
             kind,
@@ -135,77 +129,52 @@ impl Graph {
             layer: 0,
             auto_pos: [0.0, 0.0],
         };
-        nodes.extend(
-            s.producers
-                .iter()
-                .map(|p| node(&p.id, NodeKind::Producer, None)),
-        );
-        for b in &s.buses {
-            nodes.push(node(&b.id, NodeKind::Bus, None));
-            nodes.extend(
-                b.rules
-                    .iter()
-                    .map(|r| node(&r.id, NodeKind::Rule, Some(&b.id))),
-            );
+        let mut rules = topology.rules().iter().enumerate().peekable();
+        for (n, c) in topology.nodes().iter().enumerate() {
+            let kind = match c.component.kind {
+                Kind::Producer => NodeKind::Producer,
+                Kind::Bus => NodeKind::Bus,
+                Kind::Queue
+                    if topology.is_dead_letter_queue(c.component.index)
+                        && !topology.is_read(&c.id) =>
+                {
+                    NodeKind::Dlq
+                }
+                Kind::Queue => NodeKind::Queue,
+                Kind::Stream => NodeKind::Stream,
+                Kind::Consumer => NodeKind::Consumer,
+            };
+            of_component[n] = nodes.len();
+            nodes.push(node(&c.id, kind, None));
+            // Each bus is followed by its rules.
+            while let Some((r, rule)) =
+                rules.next_if(|(_, r)| c.component.kind == Kind::Bus && r.bus == c.component.index)
+            {
+                of_rule[r] = nodes.len();
+                nodes.push(node(&rule.id, NodeKind::Rule, Some(&c.id)));
+            }
         }
-        for q in &s.queues {
-            let dlq = dead_letters.contains(q.id.as_str()) && !read.contains(q.id.as_str());
-            nodes.push(node(
-                &q.id,
-                if dlq { NodeKind::Dlq } else { NodeKind::Queue },
-                None,
-            ));
-        }
-        nodes.extend(
-            s.streams
-                .iter()
-                .map(|x| node(&x.id, NodeKind::Stream, None)),
-        );
-        nodes.extend(
-            s.consumers
-                .iter()
-                .map(|c| node(&c.id, NodeKind::Consumer, None)),
-        );
 
-        let index = |id: &str, rules: bool| {
-            nodes
-                .iter()
-                .position(|n| n.id == id && (rules || n.kind != NodeKind::Rule))
+        let at = |end: End| match end {
+            End::Component(c) => of_component[topology.node_index(c)],
+            End::Rule(r) => of_rule[r],
         };
         let mut edges = Vec::new();
-        let mut edge = |from: Option<usize>, to: Option<usize>, kind| {
-            if let (Some(from), Some(to)) = (from, to)
-                && !edges.contains(&GraphEdge { from, to, kind })
-            {
-                edges.push(GraphEdge { from, to, kind });
-            }
-        };
-        for p in &s.producers {
-            edge(index(&p.id, false), index(&p.to, false), EdgeKind::Flow);
-        }
-        for b in &s.buses {
-            for r in &b.rules {
-                let rule = index(&r.id, true);
-                edge(index(&b.id, false), rule, EdgeKind::Flow);
-                for t in &r.targets {
-                    edge(rule, index(&t.to, false), EdgeKind::Flow);
-                    if let Some(d) = &t.dead_letter {
-                        edge(rule, index(d, false), EdgeKind::DeadLetter);
-                    }
-                }
-            }
-        }
-        for q in &s.queues {
-            if let Some(d) = &q.dead_letter {
-                edge(index(&q.id, false), index(d, false), EdgeKind::DeadLetter);
-            }
-        }
-        for c in &s.consumers {
-            if let Some(from) = &c.from {
-                edge(index(from, false), index(&c.id, false), EdgeKind::Flow);
-            }
-            for e in &c.emits {
-                edge(index(&c.id, false), index(&e.to, false), EdgeKind::Emit);
+        for e in topology.edges() {
+            let kind = match e.kind {
+                Link::Send | Link::Rule | Link::Target | Link::Read => EdgeKind::Flow,
+                Link::DeadLetter => EdgeKind::DeadLetter,
+                Link::Emit(_) => EdgeKind::Emit,
+                // An operator's action, not a path events take on their own.
+                Link::Redrive => continue,
+            };
+            let edge = GraphEdge {
+                from: at(e.from),
+                to: at(e.to),
+                kind,
+            };
+            if !edges.contains(&edge) {
+                edges.push(edge);
             }
         }
         let mut g = Graph { nodes, edges };

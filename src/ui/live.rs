@@ -3,27 +3,18 @@
 //!
 //! Figures come from one bucket of the run's time series: the last complete bucket while the
 //! run goes on (the current one is still filling), the last bucket once it is over, or the
-//! bucket under the plots' time cursor when the user points at a moment. Health colours use
-//! the scenario's thresholds with the rules of `analysis/health.rs` (lag and DLQ depth from
-//! the backlog level, error rate from failures / attempts); [`health_of`] is the one function
-//! to swap for `crate::analysis` once its per-node health is public.
+//! bucket under the plots' time cursor when the user points at a moment. Health is graded by
+//! [`crate::analysis::health::states_at`], the grading the CLI's summary uses, so the canvas
+//! colours a node exactly as `eventflow run` grades it in that bucket.
 
 use std::collections::BTreeMap;
 
+use crate::analysis::health;
 use crate::metrics::{Metric, SeriesData};
-use crate::model::{FaultKind, HealthThresholds, Kind, Scenario};
+use crate::model::{FaultKind, Scenario};
 
-/// A node's health state.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Health {
-    /// Below every warning threshold.
-    #[default]
-    Ok,
-    /// Above a warning threshold.
-    Warning,
-    /// Above a critical threshold.
-    Critical,
-}
+/// A node's health state: the analysis's own.
+pub use crate::analysis::health::HealthState as Health;
 
 /// One node at one moment.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -42,8 +33,6 @@ pub struct NodeLive {
     pub lag: f64,
     /// Age of the oldest waiting message, seconds.
     pub lag_s: Option<f64>,
-    /// Is this a dead-letter queue?
-    pub is_dlq: bool,
     /// Health state in the bucket.
     pub health: Health,
     /// A fault window active at this moment.
@@ -84,7 +73,7 @@ impl LiveView {
             _ => buckets - 2,
         };
         let time_s = series.times_s[bucket];
-        let thresholds = scenario.health_thresholds();
+        let grades = health::states_at(scenario, series, bucket);
         let mut nodes = BTreeMap::new();
         for (i, id) in series.nodes.iter().enumerate() {
             let value = |m: Metric| {
@@ -92,10 +81,7 @@ impl LiveView {
                     .get(i, m)
                     .and_then(|s| s.values.get(bucket).copied().flatten())
             };
-            let kind = scenario.kind_of(id);
-            let is_dlq = kind == Some(Kind::Queue)
-                && crate::analysis::health::is_dead_letter_queue(scenario, id);
-            let mut live = NodeLive {
+            let live = NodeLive {
                 arrivals_per_s: value(Metric::Arrivals).unwrap_or(0.0),
                 completions_per_s: value(Metric::Completions).unwrap_or(0.0),
                 failures_per_s: value(Metric::Failures).unwrap_or(0.0),
@@ -103,11 +89,9 @@ impl LiveView {
                 busy: value(Metric::Busy).unwrap_or(0.0),
                 lag: value(Metric::Lag).unwrap_or(0.0),
                 lag_s: value(Metric::LagS),
-                is_dlq,
-                health: Health::Ok,
+                health: grades.get(id).copied().unwrap_or_default(),
                 fault: active_fault(scenario, id, time_s + series.bucket_s / 2.0),
             };
-            live.health = health_of(kind, &live, &thresholds);
             nodes.insert(id.clone(), live);
         }
         LiveView {
@@ -125,43 +109,6 @@ impl LiveView {
     }
 }
 
-/// A node's health from its figures: the worst of lag (queues, streams, consumers), DLQ depth
-/// (dead-letter queues) and error rate (consumers), each against its warning and critical
-/// thresholds (strictly above crosses).
-#[must_use]
-pub fn health_of(kind: Option<Kind>, live: &NodeLive, t: &HealthThresholds) -> Health {
-    let grade = |value: f64, warning: f64, critical: f64| {
-        if value > critical {
-            Health::Critical
-        } else if value > warning {
-            Health::Warning
-        } else {
-            Health::Ok
-        }
-    };
-    let lag = live.lag.max(live.backlog);
-    match kind {
-        Some(Kind::Queue) if live.is_dlq => {
-            grade(live.backlog, t.dlq_warning as f64, t.dlq_critical as f64)
-        }
-        Some(Kind::Queue | Kind::Stream) => grade(lag, t.lag_warning as f64, t.lag_critical as f64),
-        Some(Kind::Consumer) => {
-            let attempts = live.failures_per_s + live.completions_per_s;
-            let error_rate = if attempts > 0.0 {
-                live.failures_per_s / attempts
-            } else {
-                0.0
-            };
-            grade(lag, t.lag_warning as f64, t.lag_critical as f64).max(grade(
-                error_rate,
-                t.error_rate_warning,
-                t.error_rate_critical,
-            ))
-        }
-        _ => Health::Ok,
-    }
-}
-
 /// The kind of the fault window on `id` that covers time `t_s`, if any.
 #[must_use]
 pub fn active_fault(s: &Scenario, id: &str, t_s: f64) -> Option<FaultKind> {
@@ -174,26 +121,72 @@ pub fn active_fault(s: &Scenario, id: &str, t_s: f64) -> Option<FaultKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::Series;
 
+    /// The canvas's colour comes from the CLI's grade: in every bucket, the live view's health
+    /// of each node is the state `analysis::health::states` gives it, which the summary reports.
     #[test]
-    fn health_grades_by_the_thresholds() {
-        let t = HealthThresholds::default();
-        let mut live = NodeLive {
-            backlog: 20_000.0,
-            ..NodeLive::default()
+    fn the_canvas_grades_every_bucket_as_the_cli_does() {
+        let s = match crate::scenario::from_value(serde_json::json!({
+            "name": "t", "duration": "4s",
+            "queues": [ { "id": "q", "max_receives": 3, "dead_letter": "dlq" }, { "id": "dlq" },
+                        { "id": "unread" } ],
+            "consumers": [ { "id": "c", "from": "q", "service_time": { "constant": "1ms" } } ]
+        })) {
+            Ok(l) => l.scenario,
+            Err(p) => panic!("{p:?}"),
         };
-        assert_eq!(health_of(Some(Kind::Queue), &live, &t), Health::Warning);
-        live.is_dlq = true;
-        assert_eq!(health_of(Some(Kind::Queue), &live, &t), Health::Critical);
-        let failing = NodeLive {
-            completions_per_s: 99.0,
-            failures_per_s: 1.0,
-            ..NodeLive::default()
+        let v = |x: [f64; 4]| x.iter().map(|&x| Some(x)).collect::<Vec<_>>();
+        let series = SeriesData {
+            bucket_s: 1.0,
+            times_s: vec![0.0, 1.0, 2.0, 3.0],
+            nodes: vec!["q".into(), "dlq".into(), "unread".into(), "c".into()],
+            series: vec![
+                // A queue's lag beside a larger backlog: the grade reads lag, not the larger.
+                Series {
+                    node: 0,
+                    metric: Metric::Lag,
+                    values: v([5.0, 20_000.0, 0.0, 0.0]),
+                },
+                Series {
+                    node: 0,
+                    metric: Metric::Backlog,
+                    values: v([50_000.0, 20_000.0, 0.0, 0.0]),
+                },
+                Series {
+                    node: 1,
+                    metric: Metric::Backlog,
+                    values: v([0.0, 150.0, 2_000.0, 0.0]),
+                },
+                Series {
+                    node: 2,
+                    metric: Metric::Backlog,
+                    values: v([500.0, 0.0, 0.0, 0.0]),
+                },
+                Series {
+                    node: 3,
+                    metric: Metric::Completions,
+                    values: v([999.0, 100.0, 0.0, 10.0]),
+                },
+                Series {
+                    node: 3,
+                    metric: Metric::Failures,
+                    values: v([1.0, 0.0, 0.0, 1.0]),
+                },
+            ],
         };
-        assert_eq!(
-            health_of(Some(Kind::Consumer), &failing, &t),
-            Health::Warning
-        );
-        assert_eq!(health_of(Some(Kind::Producer), &failing, &t), Health::Ok);
+        let cli = health::states(&s, &series);
+        let mut seen = std::collections::BTreeSet::new();
+        for bucket in 0..4 {
+            let view = LiveView::build(&s, &series, true, Some(bucket as f64 + 0.5));
+            for (id, h) in cli.nodes.iter() {
+                let canvas = view.get(id).map(|n| n.health);
+                assert_eq!(canvas, Some(h.states[bucket]), "{id} in bucket {bucket}");
+                seen.insert(h.states[bucket]);
+            }
+        }
+        assert_eq!(seen.len(), 3, "the check saw ok, warning and critical");
+        // An unread queue is graded by depth against the DLQ thresholds, as the CLI does.
+        assert_eq!(cli.nodes.get("unread").unwrap().states[0], Health::Warning);
     }
 }

@@ -104,7 +104,7 @@ fn print_headless_help(why: &str) {
 pub fn launch(file: Option<PathBuf>, run: bool) -> ExitCode {
     if let Some(why) = missing_display() {
         print_headless_help(why);
-        return ExitCode::from(crate::cli::EXIT_INTERNAL);
+        return ExitCode::from(crate::exit::EXIT_INTERNAL);
     }
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -133,7 +133,7 @@ pub fn launch(file: Option<PathBuf>, run: bool) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             print_headless_help(&format!("the window could not be created ({e})"));
-            ExitCode::from(crate::cli::EXIT_INTERNAL)
+            ExitCode::from(crate::exit::EXIT_INTERNAL)
         }
     }
 }

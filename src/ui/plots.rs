@@ -19,7 +19,9 @@
 //! value is a gap in the line, never a zero.
 //!
 //! Following the egui_plot examples, the view is a small state struct: [`PlotsView::show`]
-//! draws the controls and then the plot, and a test can drive it with fixed data.
+//! draws the controls and then the plot, and a test can drive it with fixed data. This file owns
+//! the view and its drawing; `plots/data.rs` what is drawn (traces, Little's law pairs, decimation,
+//! units and number formats).
 
 use eframe::egui;
 use std::borrow::Cow;
@@ -33,6 +35,13 @@ use egui_plot::{
 };
 
 use crate::metrics::{Metric, SeriesData};
+
+mod data;
+
+use data::{
+    LittlePair, Trace, Unit, bucket_at, decimate, end_time, format_seconds, little_pairs,
+    plotted_nodes, traces, traces_of,
+};
 
 /// Smallest height of one plot, points.
 const MIN_PLOT_HEIGHT: f32 = 120.0;
@@ -106,46 +115,6 @@ enum UtilizationView {
     Percent,
     /// Busy slots, for every node.
     BusySlots,
-}
-
-/// The unit of a plot's y values, for the axis label and hover text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Unit {
-    PerSecond,
-    Count,
-    Seconds,
-    Percent,
-}
-
-impl Unit {
-    fn axis_label(self) -> &'static str {
-        match self {
-            Unit::PerSecond => "events/s",
-            Unit::Count => "messages",
-            Unit::Seconds => "seconds",
-            Unit::Percent => "%",
-        }
-    }
-
-    fn format(self, y: f64) -> String {
-        match self {
-            Unit::PerSecond => format!("{} /s", short_number(y)),
-            Unit::Count => short_number(y),
-            Unit::Seconds => format_seconds(y),
-            Unit::Percent => format!("{y:.1} %"),
-        }
-    }
-}
-
-/// One line: one node's values of one quantity.
-struct Trace<'a> {
-    /// Index into [`SeriesData::nodes`].
-    node: usize,
-    /// What the line shows, after the node name in the hover text (`in`, `p99`, …).
-    what: &'static str,
-    /// One value per bucket.
-    values: Cow<'a, [Option<f64>]>,
-    style: LineStyle,
 }
 
 /// The plots panel's state.
@@ -628,73 +597,6 @@ impl PlotsView {
     }
 }
 
-/// One trace per node that reports `metric`.
-fn traces<'a>(
-    series: &'a SeriesData,
-    metric: Metric,
-    what: &'static str,
-    style: LineStyle,
-) -> Vec<Trace<'a>> {
-    traces_of(series, metric, what, style).collect()
-}
-
-fn traces_of<'a>(
-    series: &'a SeriesData,
-    metric: Metric,
-    what: &'static str,
-    style: LineStyle,
-) -> impl Iterator<Item = Trace<'a>> {
-    series
-        .series
-        .iter()
-        .filter(move |s| s.metric == metric && s.node < series.nodes.len())
-        .map(move |s| Trace {
-            node: s.node,
-            what,
-            values: Cow::Borrowed(&s.values),
-            style,
-        })
-}
-
-/// One node's Little's law series.
-struct LittlePair<'a> {
-    /// Index into [`SeriesData::nodes`].
-    node: usize,
-    /// L per bucket: the time-average backlog.
-    l: &'a [Option<f64>],
-    /// λW per bucket: arrivals per second × mean latency.
-    lambda_w: Vec<Option<f64>>,
-}
-
-/// Per node with backlog, arrivals and mean latency: L and λW per bucket. Within one bucket
-/// the two differ by the boundary effect of messages in flight across its edges.
-fn little_pairs(series: &SeriesData) -> Vec<LittlePair<'_>> {
-    (0..series.nodes.len())
-        .filter_map(|node| {
-            let l = series.get(node, Metric::Backlog)?;
-            let lambda = series.get(node, Metric::Arrivals)?;
-            let w = series.get(node, Metric::LatencyMean)?;
-            let lambda_w = lambda
-                .values
-                .iter()
-                .zip(&w.values)
-                .map(|(a, w)| Some((*a)? * (*w)?))
-                .collect();
-            Some(LittlePair {
-                node,
-                l: &l.values,
-                lambda_w,
-            })
-        })
-        .collect()
-}
-
-/// Nodes with at least one trace, in node order.
-fn plotted_nodes(traces: &[Trace<'_>]) -> Vec<usize> {
-    let set: BTreeSet<usize> = traces.iter().map(|t| t.node).collect();
-    set.into_iter().collect()
-}
-
 /// A point-less line carrying the node's name and colour: the first item with the node's id, so
 /// the legend entry (grouped by id) is named after the node rather than after one of its lines.
 fn legend_entry(plot_ui: &mut PlotUi<'_>, series: &SeriesData, node: usize) {
@@ -729,20 +631,6 @@ fn dotted() -> LineStyle {
     LineStyle::Dotted { spacing: 5.0 }
 }
 
-/// End of the recorded data, seconds.
-fn end_time(series: &SeriesData) -> f64 {
-    series
-        .times_s
-        .last()
-        .map_or(0.0, |t| t + series.bucket_s.max(0.0))
-}
-
-/// The bucket containing time `t`.
-fn bucket_at(series: &SeriesData, t: f64) -> Option<usize> {
-    let i = series.times_s.partition_point(|start| *start <= t);
-    i.checked_sub(1)
-}
-
 /// The height for one of `share` plots stacked in the remaining space.
 fn plot_height(ui: &Ui, share: usize) -> f32 {
     let share = share.max(1) as f32;
@@ -767,90 +655,6 @@ fn columns(plot_ui: &PlotUi<'_>) -> (f64, f64) {
     let bounds = plot_ui.plot_bounds();
     let width_px = f64::from(plot_ui.transform().frame().width()).max(1.0);
     (bounds.min()[0], bounds.width() / width_px)
-}
-
-/// Reduces one series to at most two points per pixel column — the minimum and the maximum, in
-/// time order — so drawing costs the same whatever the run length and a spike one bucket wide
-/// still reaches its full height. Columns are `dx` wide starting at `x0`; with a `dx` that is
-/// not a positive finite number every point is kept. A `None` (or non-finite) value ends a run:
-/// each returned run is drawn as its own line, leaving a gap.
-fn decimate(xs: &[f64], values: &[Option<f64>], x0: f64, dx: f64) -> Vec<Vec<[f64; 2]>> {
-    let usable = dx.is_finite() && dx > 0.0;
-    let column = |x: f64| {
-        if usable {
-            ((x - x0) / dx).floor()
-        } else {
-            f64::NAN
-        }
-    };
-    let value = |i: usize| values.get(i).copied().flatten().filter(|v| v.is_finite());
-    let n = xs.len().min(values.len());
-    let mut runs = Vec::new();
-    let mut run: Vec<[f64; 2]> = Vec::new();
-    let mut i = 0;
-    while i < n {
-        let Some(first) = value(i) else {
-            if !run.is_empty() {
-                runs.push(std::mem::take(&mut run));
-            }
-            i += 1;
-            continue;
-        };
-        // The column holding point i: every following point in it, up to a gap.
-        let col = column(xs[i]);
-        let (mut lo, mut hi) = ((i, first), (i, first));
-        let mut j = i + 1;
-        while j < n && usable && column(xs[j]) == col {
-            let Some(v) = value(j) else { break };
-            if v < lo.1 {
-                lo = (j, v);
-            }
-            if v > hi.1 {
-                hi = (j, v);
-            }
-            j += 1;
-        }
-        if j - i <= 2 {
-            run.extend((i..j).filter_map(|k| Some([xs[k], value(k)?])));
-        } else {
-            let (a, b) = if lo.0 <= hi.0 { (lo, hi) } else { (hi, lo) };
-            run.push([xs[a.0], a.1]);
-            if b.0 != a.0 {
-                run.push([xs[b.0], b.1]);
-            }
-        }
-        i = j;
-    }
-    if !run.is_empty() {
-        runs.push(run);
-    }
-    runs
-}
-
-/// A number with about three significant digits.
-fn short_number(y: f64) -> String {
-    let a = y.abs();
-    if a >= 1000.0 || a == 0.0 {
-        format!("{y:.0}")
-    } else if a >= 100.0 {
-        format!("{y:.1}")
-    } else {
-        format!("{y:.3}")
-    }
-}
-
-/// Seconds in the unit that reads best.
-fn format_seconds(s: f64) -> String {
-    let a = s.abs();
-    if a == 0.0 {
-        "0 s".to_owned()
-    } else if a < 1e-3 {
-        format!("{:.0} µs", s * 1e6)
-    } else if a < 1.0 {
-        format!("{:.1} ms", s * 1e3)
-    } else {
-        format!("{s:.2} s")
-    }
 }
 
 #[cfg(test)]

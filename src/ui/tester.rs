@@ -227,16 +227,20 @@ fn sample_event(seed: u64, producer: &Producer) -> Value {
     event
 }
 
-/// The envelope fields EventBridge (and the engine) add, with the engine's defaults.
+/// The envelope fields EventBridge (and the engine) add, with the engine's defaults
+/// ([`crate::model::defaults`]) and a sample `id` and `time`.
 fn fill_envelope(o: &mut Map<String, Value>) {
+    use crate::model::defaults::{
+        ENVELOPE_ACCOUNT, ENVELOPE_DETAIL_TYPE, ENVELOPE_REGION, ENVELOPE_SOURCE, ENVELOPE_VERSION,
+    };
     let defaults = [
-        ("version", json!("0")),
+        ("version", json!(ENVELOPE_VERSION)),
         ("id", json!("00000000-0000-0000-0000-000000000001")),
-        ("detail-type", json!("Event")),
-        ("source", json!("eventflow")),
-        ("account", json!("123456789012")),
+        ("detail-type", json!(ENVELOPE_DETAIL_TYPE)),
+        ("source", json!(ENVELOPE_SOURCE)),
+        ("account", json!(ENVELOPE_ACCOUNT)),
         ("time", json!("2024-01-01T00:00:00Z")),
-        ("region", json!("us-east-1")),
+        ("region", json!(ENVELOPE_REGION)),
         ("resources", json!([])),
         ("detail", json!({})),
     ];

@@ -31,7 +31,7 @@ fn replicate(text: &str, reps: u64) -> Vec<Figures> {
             let c = r.nodes.get("c").unwrap();
             // Little's law on every node with traffic, every replication: within 1 %.
             for (id, n) in &r.nodes.0 {
-                if n.kind != "producer" && n.mean_number_in_system > 0.0 {
+                if n.kind != eventflow::model::Kind::Producer && n.mean_number_in_system > 0.0 {
                     let gap = (n.mean_number_in_system - n.littles_law_lambda_w).abs()
                         / n.mean_number_in_system;
                     assert!(

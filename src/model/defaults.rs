@@ -1,0 +1,291 @@
+//! The AWS defaults and ranges eventflow follows, written once.
+//!
+//! Every value a scenario may leave out, and every range the validator enforces, is here with the
+//! AWS documentation page it comes from. The model's serde defaults, the validator, the inspector
+//! and the engine all read these constants, so a default can never differ between what the file
+//! means, what the GUI shows and what the simulation does.
+//!
+//! Durations are [`Duration`]s (integer nanoseconds, the engine's `Nanos`); `Duration::as_nanos`
+//! is a `const fn`, so the engine may write `const X: Nanos = defaults::X.as_nanos();`.
+
+use std::ops::RangeInclusive;
+
+use serde_json::Value;
+
+use super::{Duration, Queue, RetryPolicy, Stream, Target};
+
+const HOUR: u64 = 3_600;
+const DAY: u64 = 86_400;
+
+// ── SQS ─────────────────────────────────────────────────────────────────────────────────────
+
+/// How long a received message stays hidden before it can be received again: 30 seconds.
+///
+/// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/working-with-visibility-timeouts.html>
+/// ("The default visibility timeout for a message is 30 seconds"; also
+/// <https://docs.aws.amazon.com/cli/v1/reference/sqs/change-message-visibility.html>).
+pub const SQS_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest visibility timeout SQS accepts: 12 hours.
+///
+/// <https://docs.aws.amazon.com/cli/v1/reference/sqs/change-message-visibility.html>
+/// ("The minimum is 0 seconds. The maximum is 12 hours").
+pub const SQS_VISIBILITY_TIMEOUT_MAX: Duration = Duration::from_secs(12 * HOUR);
+
+/// How long SQS keeps a message nobody deleted: 4 days (`MessageRetentionPeriod` 345,600 s).
+///
+/// <https://docs.amazonaws.cn/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html>
+/// ("Default: 345,600 (4 days)").
+pub const SQS_RETENTION: Duration = Duration::from_secs(4 * DAY);
+
+/// The FIFO deduplication interval: 5 minutes.
+///
+/// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-key-terms.html>
+/// ("sent within a 5 minute deduplication interval").
+pub const SQS_DEDUP_WINDOW: Duration = Duration::from_secs(300);
+
+/// The receives a redrive policy may allow before dead-lettering (`maxReceiveCount`): 1 to 1,000.
+///
+/// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-dead-letter-queue.html>
+/// (Maximum receives, 1 to 1,000). Without a redrive policy a message is received without limit.
+pub const SQS_MAX_RECEIVES: RangeInclusive<u32> = 1..=1_000;
+
+// ── EventBridge ─────────────────────────────────────────────────────────────────────────────
+
+/// Retries of a rule target when its `retry` is absent: 185.
+///
+/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html>
+/// ("By default, EventBridge retries sending the event for 24 hours and up to 185 times").
+pub const EVENTBRIDGE_RETRY_ATTEMPTS: u32 = 185;
+
+/// The retry attempts a retry policy may set (`MaximumRetryAttempts`): 0 to 185.
+///
+/// <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_RetryPolicy.html>
+pub const EVENTBRIDGE_RETRY_ATTEMPTS_RANGE: RangeInclusive<u32> = 0..=185;
+
+/// The maximum event age when a target's `retry` is absent or leaves it out: 24 hours.
+///
+/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html>
+pub const EVENTBRIDGE_MAX_AGE: Duration = Duration::from_secs(DAY);
+
+/// The maximum event age a retry policy may set (`MaximumEventAgeInSeconds`): 60 s to 24 h.
+///
+/// <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_RetryPolicy.html>
+/// ("Minimum value of 60. Maximum value of 86400").
+pub const EVENTBRIDGE_MAX_AGE_RANGE: RangeInclusive<Duration> =
+    Duration::from_secs(60)..=Duration::from_secs(DAY);
+
+/// First retry delay of a rule target (doubling per attempt): 1 second.
+///
+/// EventBridge retries "with an exponential back off and jitter"
+/// (<https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html>) but
+/// publishes no delays; 1 s is eventflow's choice, and `retry.backoff` overrides it.
+pub const EVENTBRIDGE_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Longest retry delay of a rule target: 5 minutes (eventflow's choice, as
+/// [`EVENTBRIDGE_BACKOFF`]; `retry.max_backoff` overrides it).
+pub const EVENTBRIDGE_MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// Full jitter on the retry delay: on, as EventBridge does ("exponential back off and jitter",
+/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html>).
+pub const EVENTBRIDGE_JITTER: bool = true;
+
+/// Targets a rule may have: 5.
+///
+/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html> and
+/// <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutTargets.html>
+/// ("Each rule can have up to five (5) targets").
+pub const EVENTBRIDGE_TARGETS_PER_RULE: usize = 5;
+
+/// The envelope's `version` when a template leaves it out: `"0"`.
+///
+/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html>
+/// ("By default, this is set to 0 (zero) in all events"). The other envelope defaults below are
+/// placeholders in the documented shape (a 12-digit account, a Region name), as the same page
+/// describes each field.
+pub const ENVELOPE_VERSION: &str = "0";
+/// The envelope's `detail-type` when a template leaves it out.
+pub const ENVELOPE_DETAIL_TYPE: &str = "Event";
+/// The envelope's `source` when a template leaves it out.
+pub const ENVELOPE_SOURCE: &str = "eventflow";
+/// The envelope's `account` when a template leaves it out (a 12-digit account number).
+pub const ENVELOPE_ACCOUNT: &str = "123456789012";
+/// The envelope's `region` when a template leaves it out.
+pub const ENVELOPE_REGION: &str = "us-east-1";
+
+/// The string envelope fields a template may leave out, with their defaults, in the order the
+/// engine fills them (`id` and `time` are the engine's per event; `resources` defaults to `[]`
+/// and `detail` to `{}`).
+pub const ENVELOPE_STRING_DEFAULTS: [(&str, &str); 5] = [
+    ("version", ENVELOPE_VERSION),
+    ("detail-type", ENVELOPE_DETAIL_TYPE),
+    ("source", ENVELOPE_SOURCE),
+    ("account", ENVELOPE_ACCOUNT),
+    ("region", ENVELOPE_REGION),
+];
+
+/// A template as the engine will send it, for static checks: the envelope defaults filled in.
+/// `id` and `time` stay absent (they differ per event), and so does `resources`, which the
+/// pattern's static check then treats as unknown.
+#[must_use]
+pub fn effective_template(t: &Value) -> Value {
+    let mut v = t.clone();
+    if let Some(o) = v.as_object_mut() {
+        for (k, d) in ENVELOPE_STRING_DEFAULTS {
+            o.entry(k).or_insert_with(|| Value::String(d.into()));
+        }
+        o.entry("detail")
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+    }
+    v
+}
+
+// ── Kinesis-style streams ───────────────────────────────────────────────────────────────────
+
+/// How long a stream keeps records: 24 hours.
+///
+/// <https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention>
+/// ("A Kinesis data stream stores records from 24 hours by default").
+pub const STREAM_RETENTION: Duration = Duration::from_secs(DAY);
+
+/// A failed stream batch is retried after this delay, blocking its partition meanwhile: 1 s.
+///
+/// Lambda's stream event sources retry a failed batch until it succeeds or expires, in order per
+/// shard; the delay is eventflow's choice.
+pub const STREAM_RETRY_DELAY: Duration = Duration::from_secs(1);
+
+/// `"{n}s to {m}h"` for a range of durations whose ends are whole seconds and whole hours, as
+/// the validator's and the inspector's messages write AWS ranges (`60s to 24h`).
+#[must_use]
+pub fn seconds_to_hours(range: &RangeInclusive<Duration>) -> String {
+    format!(
+        "{}s to {}h",
+        range.start().as_secs(),
+        range.end().as_secs() / HOUR
+    )
+}
+
+/// `"{n}h"` for a whole number of hours (`24h`, `12h`), as messages and hints write them where
+/// [`Duration`]'s own display would say `1d`.
+#[must_use]
+pub fn hours(d: Duration) -> String {
+    format!("{}h", d.as_secs() / HOUR)
+}
+
+// ── Values in force ─────────────────────────────────────────────────────────────────────────
+
+impl Queue {
+    /// The visibility timeout in force (the file's, else [`SQS_VISIBILITY_TIMEOUT`]).
+    #[must_use]
+    pub fn visibility_timeout_in_force(&self) -> Duration {
+        self.visibility_timeout.unwrap_or(SQS_VISIBILITY_TIMEOUT)
+    }
+
+    /// The retention in force (the file's, else [`SQS_RETENTION`]).
+    #[must_use]
+    pub fn retention_in_force(&self) -> Duration {
+        self.retention.unwrap_or(SQS_RETENTION)
+    }
+
+    /// The FIFO deduplication window in force (the file's, else [`SQS_DEDUP_WINDOW`]).
+    #[must_use]
+    pub fn dedup_window_in_force(&self) -> Duration {
+        self.dedup_window.unwrap_or(SQS_DEDUP_WINDOW)
+    }
+}
+
+impl Stream {
+    /// The retention in force (the file's, else [`STREAM_RETENTION`]).
+    #[must_use]
+    pub fn retention_in_force(&self) -> Duration {
+        self.retention.unwrap_or(STREAM_RETENTION)
+    }
+}
+
+/// A rule target's retry policy with every default filled in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryInForce {
+    /// Retries after the first attempt.
+    pub attempts: u32,
+    /// Give up on an event this old.
+    pub max_age: Duration,
+    /// First backoff delay.
+    pub backoff: Duration,
+    /// Longest backoff delay.
+    pub max_backoff: Duration,
+    /// Full jitter on the delay.
+    pub jitter: bool,
+}
+
+impl Target {
+    /// The retry policy in force: the target's `retry` with EventBridge's defaults where it is
+    /// silent, or the defaults alone when it has none.
+    #[must_use]
+    pub fn retry_in_force(&self) -> RetryInForce {
+        let r: Option<&RetryPolicy> = self.retry.as_ref();
+        RetryInForce {
+            attempts: r.map_or(EVENTBRIDGE_RETRY_ATTEMPTS, |r| r.attempts),
+            max_age: r.map_or(EVENTBRIDGE_MAX_AGE, |r| r.max_age),
+            backoff: r.and_then(|r| r.backoff).unwrap_or(EVENTBRIDGE_BACKOFF),
+            max_backoff: r
+                .and_then(|r| r.max_backoff)
+                .unwrap_or(EVENTBRIDGE_MAX_BACKOFF),
+            jitter: r.and_then(|r| r.jitter).unwrap_or(EVENTBRIDGE_JITTER),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_lie_inside_their_ranges() {
+        assert!(EVENTBRIDGE_RETRY_ATTEMPTS_RANGE.contains(&EVENTBRIDGE_RETRY_ATTEMPTS));
+        assert!(EVENTBRIDGE_MAX_AGE_RANGE.contains(&EVENTBRIDGE_MAX_AGE));
+        assert!(SQS_VISIBILITY_TIMEOUT <= SQS_VISIBILITY_TIMEOUT_MAX);
+        assert!(EVENTBRIDGE_BACKOFF <= EVENTBRIDGE_MAX_BACKOFF);
+    }
+
+    #[test]
+    fn values_in_nanoseconds_as_the_engine_keeps_them() {
+        assert_eq!(SQS_VISIBILITY_TIMEOUT.as_nanos(), 30_000_000_000);
+        assert_eq!(SQS_RETENTION.as_nanos(), 4 * 86_400_000_000_000);
+        assert_eq!(SQS_DEDUP_WINDOW.as_nanos(), 300_000_000_000);
+        assert_eq!(STREAM_RETENTION.as_nanos(), 86_400_000_000_000);
+        assert_eq!(EVENTBRIDGE_MAX_AGE.as_nanos(), 86_400_000_000_000);
+        assert_eq!(EVENTBRIDGE_MAX_BACKOFF.as_nanos(), 300_000_000_000);
+    }
+
+    #[test]
+    fn values_in_force_fall_back_to_the_defaults() {
+        let q: Queue = serde_json::from_str(r#"{ "id": "q", "retention": "1h" }"#).unwrap();
+        assert_eq!(q.visibility_timeout_in_force(), SQS_VISIBILITY_TIMEOUT);
+        assert_eq!(q.retention_in_force(), Duration::from_secs(3600));
+        let t: Target =
+            serde_json::from_str(r#"{ "to": "q", "retry": { "attempts": 3 } }"#).unwrap();
+        let r = t.retry_in_force();
+        assert_eq!((r.attempts, r.max_age), (3, EVENTBRIDGE_MAX_AGE));
+        let bare: Target = serde_json::from_str(r#"{ "to": "q" }"#).unwrap();
+        assert_eq!(bare.retry_in_force().attempts, EVENTBRIDGE_RETRY_ATTEMPTS);
+    }
+
+    #[test]
+    fn texts_as_messages_write_them() {
+        assert_eq!(seconds_to_hours(&EVENTBRIDGE_MAX_AGE_RANGE), "60s to 24h");
+        assert_eq!(hours(SQS_VISIBILITY_TIMEOUT_MAX), "12h");
+        assert_eq!(hours(STREAM_RETENTION), "24h");
+        assert_eq!(SQS_VISIBILITY_TIMEOUT.to_string(), "30s");
+        assert_eq!(SQS_DEDUP_WINDOW.to_string(), "5m");
+    }
+
+    #[test]
+    fn effective_templates_fill_the_envelope_but_not_per_event_fields() {
+        let t = effective_template(&serde_json::json!({ "source": "shop" }));
+        assert_eq!(t["source"], "shop");
+        assert_eq!(t["detail-type"], "Event");
+        assert_eq!(t["account"], "123456789012");
+        assert!(t.get("id").is_none() && t.get("time").is_none() && t.get("resources").is_none());
+        assert!(t["detail"].is_object());
+    }
+}

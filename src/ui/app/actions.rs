@@ -1,0 +1,215 @@
+//! What the app does: [`EventflowApp::perform`] carries out an [`Action`] (asking about
+//! unsaved changes first), and the keyboard shortcuts, dropped files and window close requests
+//! that become actions.
+
+use std::path::{Path, PathBuf};
+
+use eframe::egui;
+
+use super::{Action, EventflowApp, RESTART_DELAY_S, file_name_for, random_seed};
+use crate::model::Scenario;
+use crate::ui::edit;
+use crate::ui::menu;
+use crate::ui::toolbar::SPEEDS;
+use crate::worker::{Command, RunState};
+
+impl EventflowApp {
+    // ----- actions -----------------------------------------------------------------------------
+
+    /// Carries out `action` (asking about unsaved changes first when it would lose them).
+    pub fn perform(&mut self, action: Action) {
+        let loses_changes = matches!(
+            action,
+            Action::New | Action::Open | Action::OpenPath(_) | Action::Quit
+        );
+        if loses_changes && self.is_dirty() && !self.allow_close {
+            self.confirm = Some(action);
+            return;
+        }
+        self.execute(action);
+    }
+
+    #[allow(clippy::too_many_lines)] // one match arm per action reads better than many helpers
+    pub(super) fn execute(&mut self, action: Action) {
+        match action {
+            Action::New => self.set_document(Scenario::empty("Untitled"), None),
+            Action::Open => {
+                let dir = self
+                    .doc
+                    .path
+                    .as_deref()
+                    .and_then(Path::parent)
+                    .map(Path::to_path_buf);
+                if let Some(path) = self.picker.pick_open(dir.as_deref()) {
+                    self.open_path(&path);
+                }
+            }
+            Action::OpenPath(path) => {
+                self.open_path(&path);
+            }
+            Action::Save => match self.doc.path.clone() {
+                Some(path) => self.execute(Action::SaveTo(path)),
+                None => self.execute(Action::SaveAs),
+            },
+            Action::SaveAs => {
+                let dir = self
+                    .doc
+                    .path
+                    .as_deref()
+                    .and_then(Path::parent)
+                    .map(Path::to_path_buf);
+                let name = self
+                    .doc
+                    .path
+                    .as_deref()
+                    .and_then(Path::file_name)
+                    .map_or_else(
+                        || file_name_for(&self.doc.scenario.name),
+                        |n| n.to_string_lossy().into_owned(),
+                    );
+                if let Some(path) = self.picker.pick_save(dir.as_deref(), &name) {
+                    self.execute(Action::SaveTo(path));
+                }
+            }
+            Action::SaveTo(path) => {
+                if let Err(e) = self.save_to(&path) {
+                    self.message = Some((format!("Could not save: {e}"), true));
+                }
+            }
+            Action::Quit => {
+                self.allow_close = true;
+                self.ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            Action::Undo | Action::Redo => {
+                let restored = if action == Action::Undo {
+                    self.undo.undo(&self.doc.scenario)
+                } else {
+                    self.undo.redo(&self.doc.scenario)
+                };
+                if let Some(s) = restored {
+                    let previous = std::mem::replace(&mut self.doc.scenario, s);
+                    self.inspector.clear_drafts();
+                    self.after_change(&previous);
+                }
+            }
+            Action::Play => {
+                let fresh = self
+                    .snapshot
+                    .as_ref()
+                    .is_some_and(|s| s.state != RunState::Finished);
+                if fresh && self.restart_at.is_none() {
+                    self.worker.send(Command::Play);
+                } else {
+                    self.restart_at = None;
+                    self.reset_run(true);
+                }
+            }
+            Action::Pause => self.worker.send(Command::Pause),
+            Action::TogglePlay => self.execute(if self.playing() {
+                Action::Pause
+            } else {
+                Action::Play
+            }),
+            Action::Step => {
+                if self.snapshot.is_none() || self.restart_at.is_some() {
+                    self.restart_at = None;
+                    self.reset_run(false);
+                }
+                self.worker.send(Command::Step(self.step_ns()));
+            }
+            Action::Reset => {
+                self.restart_at = None;
+                self.reset_run(false);
+            }
+            Action::NewSeed => {
+                self.seed = random_seed();
+                let playing = self.playing();
+                self.reset_run(playing);
+            }
+            Action::SetSeed(seed) => {
+                self.seed = seed;
+                self.restart_at = Some(self.ctx.input(|i| i.time) + RESTART_DELAY_S);
+            }
+            Action::SetSpeed(i) => {
+                self.speed = i.min(SPEEDS.len() - 1);
+                self.worker.send(Command::SetSpeed(SPEEDS[self.speed].1));
+            }
+            Action::Select(id) => self.selected = id,
+            Action::Add(kind) => {
+                let mut draft = self.doc.scenario.clone();
+                let id = edit::add_component(&mut draft, kind);
+                self.commit(draft, &format!("add:{id}"));
+                self.undo.seal();
+                self.selected = Some(id);
+            }
+            Action::Remove(id) => {
+                let mut draft = self.doc.scenario.clone();
+                if edit::remove(&mut draft, &id) {
+                    self.commit(draft, &format!("remove:{id}"));
+                    self.undo.seal();
+                    self.selected = None;
+                }
+            }
+            Action::FitCanvas => self.canvas.request_fit(),
+            Action::AutoLayout => {
+                let mut draft = self.doc.scenario.clone();
+                draft.layout.clear();
+                self.commit(draft, "layout:auto");
+                self.undo.seal();
+                self.canvas.request_fit();
+            }
+        }
+    }
+
+    pub(super) fn shortcuts(&mut self, ctx: &egui::Context) {
+        // The more specific shortcuts first: Ctrl+Shift+Z before Ctrl+Z.
+        let table = [
+            (menu::SAVE_AS, Action::SaveAs),
+            (menu::SAVE, Action::Save),
+            (menu::REDO, Action::Redo),
+            (menu::REDO_Y, Action::Redo),
+            (menu::UNDO, Action::Undo),
+            (menu::OPEN, Action::Open),
+            (menu::NEW, Action::New),
+            (menu::QUIT, Action::Quit),
+        ];
+        for (shortcut, action) in table {
+            if ctx.input_mut(|i| i.consume_shortcut(&shortcut)) {
+                self.actions.push(action);
+            }
+        }
+        if !ctx.egui_wants_keyboard_input() {
+            if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Space)) {
+                self.actions.push(Action::TogglePlay);
+            }
+            if let Some(id) = self.selected.clone() {
+                if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Delete)) {
+                    self.actions.push(Action::Remove(id));
+                } else if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape))
+                {
+                    self.actions.push(Action::Select(None));
+                }
+            }
+        }
+    }
+
+    pub(super) fn files_dropped(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        });
+        if let Some(path) = dropped.into_iter().find(|p| !p.as_os_str().is_empty()) {
+            self.actions.push(Action::OpenPath(path));
+        }
+    }
+
+    pub(super) fn close_requested(&mut self, ctx: &egui::Context) {
+        if ctx.input(|i| i.viewport().close_requested()) && self.is_dirty() && !self.allow_close {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.confirm = Some(Action::Quit);
+        }
+    }
+}

@@ -3,7 +3,6 @@
 //! links between them (who reads which queue or stream, which queues are dead-letter queues)
 //! and the first events (arrivals, fault windows, timeline entries).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -21,35 +20,42 @@ use super::queue::QueueRt;
 use super::stats::NodeStats;
 use super::stream::StreamRt;
 use crate::metrics::{Latency, SeriesRecorder};
-use crate::model::Scenario;
+use crate::model::topology::Topology;
+use crate::model::{Kind, Scenario};
 use crate::pattern::MatchScratch;
 
-/// Component ids resolved to what they are.
+/// Component ids resolved through the scenario's one [`Topology`].
 struct Ids<'a> {
-    dest: HashMap<&'a str, Dest>,
-    node: HashMap<&'a str, NodeId>,
+    topology: &'a Topology,
 }
 
 impl Ids<'_> {
     fn dest(&self, id: &str) -> Result<Dest, String> {
-        self.dest
-            .get(id)
-            .copied()
-            .ok_or_else(|| format!("unknown component \"{id}\""))
+        let c = self
+            .topology
+            .require(id, &[Kind::Bus, Kind::Queue, Kind::Stream, Kind::Consumer])
+            .map_err(|e| e.to_string())?;
+        Ok(match c.kind {
+            Kind::Bus => Dest::Bus(Id::from_index(c.index)),
+            Kind::Queue => Dest::Queue(Id::from_index(c.index)),
+            Kind::Stream => Dest::Stream(Id::from_index(c.index)),
+            // `require` admits only the four kinds above; a producer is never a destination.
+            Kind::Consumer | Kind::Producer => Dest::Consumer(Id::from_index(c.index)),
+        })
     }
 
     fn node(&self, id: &str) -> Result<NodeId, String> {
-        self.node
-            .get(id)
-            .copied()
+        self.topology
+            .node_of(id)
+            .map(NodeId::from_index)
             .ok_or_else(|| format!("unknown component \"{id}\""))
     }
 
     fn queue(&self, id: &str) -> Result<QueueId, String> {
-        match self.dest.get(id) {
-            Some(Dest::Queue(q)) => Ok(*q),
-            _ => Err(format!("\"{id}\" is not a queue")),
-        }
+        self.topology
+            .require(id, &[Kind::Queue])
+            .map(|c| QueueId::from_index(c.index))
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -61,39 +67,15 @@ impl Engine {
     pub fn new(s: &Scenario, seed: u64, series_buckets: u32) -> Result<Self, String> {
         let warmup = s.warmup.0;
         let end = s.duration.0;
-        let mut stats: Table<NodeId, NodeStats> = Table::new();
-        let mut ids = Ids {
-            dest: HashMap::new(),
-            node: HashMap::new(),
+        let topology = Topology::new(s);
+        let ids = Ids {
+            topology: &topology,
         };
-        for (id, kind) in s.components() {
-            ids.node
-                .insert(id, stats.push(NodeStats::new(id, kind, warmup)));
-        }
-        let kinds = s
-            .buses
+        let mut stats: Table<NodeId, NodeStats> = topology
+            .nodes()
             .iter()
-            .enumerate()
-            .map(|(i, b)| (b.id.as_str(), Dest::Bus(Id::from_index(i))))
-            .chain(
-                s.queues
-                    .iter()
-                    .enumerate()
-                    .map(|(i, q)| (q.id.as_str(), Dest::Queue(Id::from_index(i)))),
-            )
-            .chain(
-                s.streams
-                    .iter()
-                    .enumerate()
-                    .map(|(i, x)| (x.id.as_str(), Dest::Stream(Id::from_index(i)))),
-            )
-            .chain(
-                s.consumers
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| (c.id.as_str(), Dest::Consumer(Id::from_index(i)))),
-            );
-        ids.dest.extend(kinds);
+            .map(|n| NodeStats::new(&n.id, n.component.kind, warmup))
+            .collect();
 
         let mut producers = Table::with_capacity(s.producers.len());
         for p in &s.producers {
@@ -195,7 +177,7 @@ impl Engine {
             .iter()
             .map(|f| FaultRt {
                 fault: f.clone(),
-                dest: ids.dest.get(f.target.as_str()).copied(),
+                dest: ids.dest(&f.target).ok(),
             })
             .collect();
         let node_names: Vec<String> = stats.iter().map(|n| n.id.clone()).collect();
@@ -233,7 +215,7 @@ impl Engine {
                 .unwrap_or(DEFAULT_MAX_MESSAGES),
             steps_this_instant: 0,
             route_depth: 0,
-            cycles: super::find_cycles(s),
+            cycles: topology.cycles(s),
             scratch: MatchScratch::default(),
             matched: Vec::new(),
             batch_buf: Vec::new(),

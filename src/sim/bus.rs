@@ -9,9 +9,6 @@ use serde_json::Value;
 
 use super::clock::{Ev, Nanos};
 use super::dist::{Bucket, Dist};
-use super::engine::{
-    DEFAULT_BACKOFF, DEFAULT_MAX_AGE, DEFAULT_MAX_BACKOFF, DEFAULT_RETRY_ATTEMPTS,
-};
 use super::engine::{Dest, Engine, MAX_ROUTE_DEPTH};
 use super::ids::{BusId, MsgId, NodeId, QueueId, TargetId};
 use super::ledger::Outcome;
@@ -49,20 +46,16 @@ impl TargetRt {
         dest: Dest,
         dlq: Option<QueueId>,
     ) -> Result<Self, String> {
-        let retry = t.retry.as_ref();
+        let retry = t.retry_in_force();
         Ok(TargetRt {
             rule_name: rule.id.clone(),
             bus,
             dest,
-            attempts: retry.map_or(DEFAULT_RETRY_ATTEMPTS, |r| r.attempts),
-            max_age: retry.map_or(DEFAULT_MAX_AGE, |r| r.max_age.0),
-            backoff: retry
-                .and_then(|r| r.backoff)
-                .map_or(DEFAULT_BACKOFF, |x| x.0),
-            max_backoff: retry
-                .and_then(|r| r.max_backoff)
-                .map_or(DEFAULT_MAX_BACKOFF, |x| x.0),
-            jitter: retry.and_then(|r| r.jitter).unwrap_or(true),
+            attempts: retry.attempts,
+            max_age: retry.max_age.as_nanos(),
+            backoff: retry.backoff.as_nanos(),
+            max_backoff: retry.max_backoff.as_nanos(),
+            jitter: retry.jitter,
             dlq,
             transform: t
                 .transform

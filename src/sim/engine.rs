@@ -28,25 +28,13 @@ use super::queue::QueueRt;
 use super::stats::{NodeStats, Reason};
 use super::stream::StreamRt;
 use crate::metrics::{Latency, SeriesRecorder};
-use crate::model::{FaultKind, TimelineEntry};
+use crate::model::{FaultKind, TimelineEntry, defaults};
 use crate::pattern::MatchScratch;
 
-/// Default SQS visibility timeout (SQS documentation: 30 seconds).
-pub(crate) const DEFAULT_VISIBILITY: Nanos = 30_000_000_000;
-/// Default SQS message retention (SQS documentation: 4 days).
-pub(crate) const DEFAULT_QUEUE_RETENTION: Nanos = 4 * 86_400_000_000_000;
-/// Default Kinesis retention (24 hours).
-pub(crate) const DEFAULT_STREAM_RETENTION: Nanos = 86_400_000_000_000;
-/// Default SQS FIFO deduplication interval (5 minutes).
-pub(crate) const DEFAULT_DEDUP_WINDOW: Nanos = 300_000_000_000;
-/// EventBridge retry defaults: 185 attempts over at most 24 hours.
-pub(crate) const DEFAULT_RETRY_ATTEMPTS: u32 = 185;
-pub(crate) const DEFAULT_MAX_AGE: Nanos = 86_400_000_000_000;
-/// First retry delay and its cap for target retries (exponential backoff with jitter).
-pub(crate) const DEFAULT_BACKOFF: Nanos = 1_000_000_000;
-pub(crate) const DEFAULT_MAX_BACKOFF: Nanos = 300_000_000_000;
-/// A failed stream batch is retried after this delay, blocking its partition meanwhile.
-pub(crate) const STREAM_RETRY_DELAY: Nanos = 1_000_000_000;
+/// A failed stream batch is retried after this delay, blocking its partition meanwhile
+/// ([`defaults::STREAM_RETRY_DELAY`]; the other AWS defaults are read where the components
+/// compile, through the model's `*_in_force` accessors).
+pub(crate) const STREAM_RETRY_DELAY: Nanos = defaults::STREAM_RETRY_DELAY.as_nanos();
 /// Loop guard default: events produced before the run is stopped.
 pub const DEFAULT_MAX_EVENTS: u64 = 10_000_000;
 /// Memory guard default: messages alive at once before the run is stopped (about 110 bytes

@@ -6,6 +6,9 @@ use serde_json::Value;
 
 use super::clock::Nanos;
 use super::rng::{mix64, stable_hash};
+use crate::model::defaults::{
+    ENVELOPE_ACCOUNT, ENVELOPE_DETAIL_TYPE, ENVELOPE_REGION, ENVELOPE_SOURCE, ENVELOPE_VERSION,
+};
 
 /// A dotted payload path (`detail.orderId`) as its segments.
 pub(crate) fn path_of(p: &str) -> Vec<String> {
@@ -64,17 +67,17 @@ pub(crate) fn event_time(t: Nanos) -> String {
 pub(crate) fn fill_envelope(v: &mut Value, seed: u64, event_no: u64, now: Nanos) {
     if let Some(o) = v.as_object_mut() {
         o.entry("version")
-            .or_insert_with(|| Value::String("0".into()));
+            .or_insert_with(|| Value::String(ENVELOPE_VERSION.into()));
         o.insert("id".into(), Value::String(event_id(seed, event_no)));
         o.entry("detail-type")
-            .or_insert_with(|| Value::String("Event".into()));
+            .or_insert_with(|| Value::String(ENVELOPE_DETAIL_TYPE.into()));
         o.entry("source")
-            .or_insert_with(|| Value::String("eventflow".into()));
+            .or_insert_with(|| Value::String(ENVELOPE_SOURCE.into()));
         o.entry("account")
-            .or_insert_with(|| Value::String("123456789012".into()));
+            .or_insert_with(|| Value::String(ENVELOPE_ACCOUNT.into()));
         o.insert("time".into(), Value::String(event_time(now)));
         o.entry("region")
-            .or_insert_with(|| Value::String("us-east-1".into()));
+            .or_insert_with(|| Value::String(ENVELOPE_REGION.into()));
         o.entry("resources")
             .or_insert_with(|| Value::Array(Vec::new()));
         o.entry("detail")

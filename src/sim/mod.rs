@@ -27,14 +27,12 @@
 //! | `ledger` | the conservation balance, counted independently |
 //! | `stats` | per-node statistics and the one way handlers count |
 //! | `dist`, `envelope`, [`rng`], [`template`] | distributions and throttles, the envelope, random streams, event templates |
-//! | `cycles` | the event-cycle finder (loop guard, lint) |
 //! | `results` | the results contract built from an engine |
 
 mod build;
 mod bus;
 pub mod clock;
 mod consumer;
-mod cycles;
 mod dist;
 mod engine;
 mod envelope;
@@ -53,7 +51,6 @@ pub mod template;
 use std::time::Instant;
 
 pub use clock::Nanos;
-pub use cycles::find_cycles;
 pub use engine::{DEFAULT_MAX_EVENTS, DEFAULT_MAX_MESSAGES, Stop};
 pub use ledger::Conservation;
 pub use results::{EndToEnd, EngineInfo, NodeResult, QueueDepth, Results};

@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use super::clock::Nanos;
-use super::engine::{DEFAULT_DEDUP_WINDOW, DEFAULT_QUEUE_RETENTION, DEFAULT_VISIBILITY, Engine};
+use super::engine::Engine;
 use super::envelope::{hash_value, path_of};
 use super::ids::{ConsumerId, Id, MsgId, NodeId, QueueId};
 use super::ledger::Outcome;
@@ -80,13 +80,13 @@ impl QueueRt {
             fifo: q.kind == QueueType::Fifo,
             capacity: q.capacity.unwrap_or(u64::MAX),
             block: q.when_full == WhenFull::Block,
-            visibility: q.visibility_timeout.map_or(DEFAULT_VISIBILITY, |d| d.0),
+            visibility: q.visibility_timeout_in_force().as_nanos(),
             max_receives: q.max_receives.unwrap_or(u32::MAX),
             dlq,
             duplicate_rate: q.duplicate_rate,
             group_path: q.group_by.as_deref().map(path_of),
-            dedup_window: q.dedup_window.map_or(DEFAULT_DEDUP_WINDOW, |d| d.0),
-            retention: q.retention.map_or(DEFAULT_QUEUE_RETENTION, |d| d.0),
+            dedup_window: q.dedup_window_in_force().as_nanos(),
+            retention: q.retention_in_force().as_nanos(),
             waiting: VecDeque::new(),
             groups: Vec::new(),
             group_index: HashMap::new(),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::clock::Nanos;
-use super::engine::{DEFAULT_STREAM_RETENTION, Engine};
+use super::engine::Engine;
 use super::envelope::{hash_value, path_of};
 use super::ids::{ConsumerId, Id, MsgId, NodeId, StreamId};
 use super::message::Msg;
@@ -46,7 +46,7 @@ impl StreamRt {
             node,
             partitions: s.partitions.max(1),
             key_path: s.key.as_deref().map(path_of),
-            retention: s.retention.map_or(DEFAULT_STREAM_RETENTION, |d| d.0),
+            retention: s.retention_in_force().as_nanos(),
             groups: Vec::new(),
             round_robin: 0,
             outage: 0,

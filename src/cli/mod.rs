@@ -9,6 +9,7 @@ pub mod merge;
 pub mod pattern;
 pub mod shard;
 pub mod sweep;
+pub mod trace;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -61,6 +62,8 @@ enum Command {
     /// Put the part files of a sharded `sweep` or `run --replications` back together and print
     /// exactly what the unsharded command prints.
     Merge(merge::MergeArgs),
+    /// Follow root events through the system: every copy, retry and emitted event, as a tree.
+    Trace(trace::TraceArgs),
     /// Open the desktop app.
     Gui {
         /// Scenario to open (a bundled example when absent).
@@ -133,6 +136,7 @@ pub fn main(gui: Option<GuiLauncher>) -> ExitCode {
         Some(Command::Compare(args)) => compare::run(&args),
         Some(Command::Sweep(args)) => sweep::run(&args),
         Some(Command::Merge(args)) => merge::run(&args),
+        Some(Command::Trace(args)) => trace::run(&args),
         Some(Command::Pattern {
             command: PatternCommand::Test(args),
         }) => {

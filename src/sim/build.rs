@@ -223,6 +223,8 @@ impl Engine {
             dirty_queues: Vec::new(),
             seed,
             released: Arc::new(Value::Null),
+            tracer: None,
+            cause: super::journey::Cause::NONE,
         };
         for p in engine.producers.ids().collect::<Vec<_>>() {
             engine.arm_producer(p, 0);

@@ -11,6 +11,7 @@ use super::clock::{Ev, Nanos};
 use super::dist::{Bucket, Dist};
 use super::engine::{Dest, Engine, MAX_ROUTE_DEPTH};
 use super::ids::{BusId, MsgId, NodeId, QueueId, TargetId};
+use super::journey::{Cause, Condition};
 use super::ledger::Outcome;
 use super::message::Msg;
 use super::rng::Stream;
@@ -148,6 +149,9 @@ impl Engine {
         let node = self.buses[b].node;
         let measuring = self.measuring();
         self.tally(node, Tally::Arrived, measuring);
+        let cause = self.cause;
+        let hop = self.trace_open(cause, node, None);
+        let cause = Cause { hop, ..cause };
         let bus = &mut self.buses[b];
         let refused = bus.outage > 0 || bus.throttle.as_mut().is_some_and(|t| !t.take(now));
         if refused {
@@ -156,11 +160,18 @@ impl Engine {
                 self.stats[node].throttled += 1;
             }
             self.tally(node, Tally::Rejected, measuring);
+            let why = if self.buses[b].outage > 0 {
+                "outage"
+            } else {
+                "PutEvents throttled"
+            };
+            self.trace_end_hop(cause, "rejected", Some(why.to_owned()));
             return;
         }
         if let Some(archive) = &mut self.buses[b].archive {
             archive.push((now, Arc::clone(&payload)));
         }
+        self.cause = cause;
         self.route(b, payload, event_no, origin_at);
     }
 
@@ -170,6 +181,7 @@ impl Engine {
         // Routing within one step counts toward the zero-time loop guard too.
         self.steps_this_instant += 1;
         let node = self.buses[b].node;
+        let cause = self.cause;
         let mut matched = std::mem::take(&mut self.matched);
         self.buses[b]
             .matcher
@@ -177,6 +189,10 @@ impl Engine {
         self.tally_now(node, Tally::Completed);
         if matched.is_empty() {
             self.cons.unmatched += 1;
+            self.trace_end_hop(cause, "unmatched", None);
+        } else {
+            let rules = matched.len();
+            self.trace_end_hop(cause, "routed", Some(format!("{rules} rule(s) matched")));
         }
         for &rule in &matched {
             for ti in 0..self.buses[b].rule_targets[rule].len() {
@@ -187,9 +203,14 @@ impl Engine {
                     Some(tr) => Arc::new(tr.apply(&payload, &target.rule_name)),
                     None => Arc::clone(&payload),
                 };
-                let mut msg = Msg::new(copy, event_no, origin_at, now, self.measuring());
+                let mut msg = Msg::new(copy, event_no, origin_at, now, self.measuring(), cause);
                 msg.target = Some(t);
                 let m = self.msgs.alloc(msg);
+                if self.tracer.is_some() {
+                    let to = self.dest_node(self.targets[t].dest);
+                    let rule = self.targets[t].rule_name.clone();
+                    self.trace_msg_open(m, to, Some(&rule));
+                }
                 let bus = &mut self.buses[b];
                 match bus.latency {
                     Some(d) => {
@@ -227,10 +248,13 @@ impl Engine {
         if self.measuring() {
             self.stats[bus_node].attempts += 1;
         }
+        let attempt = self.msgs[m].attempts;
+        self.trace_start(m, Some(attempt), None);
         if let Some(bucket) = &mut self.targets[t].throttle
             && !bucket.take(now)
         {
             self.tally_now(bus_node, Tally::Throttled);
+            self.trace_end(m, "throttled", Some("the target's throttle".to_owned()));
             self.target_failed(m, Reason::Throttled);
             return;
         }
@@ -239,13 +263,18 @@ impl Engine {
             if self.measuring() {
                 self.stats[bus_node].failed += 1;
             }
+            self.trace_end(m, "failed", Some("injected bus errors".to_owned()));
+            self.trace_note(m, Condition::Failed);
             self.target_failed(m, Reason::RetriesExhausted);
             return;
         }
+        self.trace_end(m, "delivered", None);
         self.msgs[m].arrived_at = now;
         self.msgs[m].measured = now >= self.warmup;
         match target_dest {
             Dest::Queue(q) => {
+                let node = self.queues[q].node;
+                self.trace_msg_open(m, node, None);
                 self.enqueue(q, m);
             }
             Dest::Stream(s) => {
@@ -253,16 +282,27 @@ impl Engine {
                 // an outcome of its own) and the stream creates the group records.
                 let (payload, event_no, origin_at) = self.take_payload(m);
                 self.cons.deliveries -= 1;
+                self.cause = self.msg_cause(m);
                 self.msgs.free(m);
                 self.append(s, payload, event_no, origin_at);
             }
             Dest::Bus(b2) => {
                 let (payload, event_no, origin_at) = self.take_payload(m);
                 self.settle(m, Outcome::Completed);
+                self.cause = self.msg_cause(m);
                 self.msgs.free(m);
                 self.put_event(b2, payload, event_no, origin_at);
             }
             Dest::Consumer(c) => self.invoke(c, m),
+        }
+    }
+
+    /// What message `m` causes when it is handed on (its root and current hop).
+    pub(crate) fn msg_cause(&self, m: MsgId) -> Cause {
+        let msg = &self.msgs[m];
+        Cause {
+            root: msg.root,
+            hop: msg.hop,
         }
     }
 
@@ -305,6 +345,12 @@ impl Engine {
             return;
         }
         self.tally_now(bus_node, Tally::Retried);
+        if self.tracer.is_some() {
+            // The next attempt is a hop of its own, waiting out the backoff from now.
+            let to = self.dest_node(self.targets[t].dest);
+            let rule = self.targets[t].rule_name.clone();
+            self.trace_retry(m, to, &rule, delay);
+        }
         self.events.schedule(now + delay, Ev::Deliver(m));
     }
 

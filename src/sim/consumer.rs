@@ -248,9 +248,11 @@ impl Engine {
             self.stats[cn].attempts += 1;
             self.stats[cn].first_attempts += u64::from(self.msgs[m].attempts <= 1);
         }
+        self.trace_msg_open(m, cn, None);
         if !self.can_start(c) {
             // All slots busy (or broken open): throttled; the target's retry policy applies.
             self.tally(cn, Tally::Throttled, measuring);
+            self.trace_end(m, "throttled", Some("no free slot".to_owned()));
             if self.msgs[m].target.is_none() {
                 self.settle(m, Outcome::Dropped);
                 self.msgs.free(m);
@@ -270,6 +272,7 @@ impl Engine {
             }
         }
         self.tally(cn, Tally::Arrived, measuring);
+        self.trace_start(m, None, None);
         self.consumer_held(c, 1);
         let mut buf = std::mem::take(&mut self.batch_buf);
         buf.clear();
@@ -322,6 +325,9 @@ impl Engine {
                     if measuring {
                         self.stats[cn].out_of_order += 1;
                     }
+                    if let Some(super::journey::Tracer::Find(f)) = self.tracer.as_deref_mut() {
+                        f.note(msg.root, super::journey::Condition::OutOfOrder);
+                    }
                 } else {
                     *last = msg.event_no;
                 }
@@ -365,17 +371,25 @@ impl Engine {
         }
     }
 
-    /// Does this message fail in consumer `c` now? Draws from the failure stream in the order
-    /// the checks are written (timeouts and `fail_when` first, which draw nothing).
-    fn fails(&mut self, c: ConsumerId, m: MsgId, timed_out: bool) -> bool {
+    /// Does this message fail in consumer `c` now, and why? Draws from the failure stream in
+    /// the order the checks are written (timeouts and `fail_when` first, which draw nothing).
+    fn fails(&mut self, c: ConsumerId, m: MsgId, timed_out: bool) -> Option<&'static str> {
         let cr = &mut self.consumers[c];
-        timed_out
-            || cr
-                .fail_when
-                .as_ref()
-                .is_some_and(|p| p.matches(&self.msgs[m].payload))
-            || cr.rng_fail.chance(cr.failure_rate)
-            || (cr.error_rate > 0.0 && cr.rng_fail.chance(cr.error_rate))
+        if timed_out {
+            Some("timed out")
+        } else if cr
+            .fail_when
+            .as_ref()
+            .is_some_and(|p| p.matches(&self.msgs[m].payload))
+        {
+            Some("fail_when matched (a poison message)")
+        } else if cr.rng_fail.chance(cr.failure_rate) {
+            Some("failure_rate")
+        } else if cr.error_rate > 0.0 && cr.rng_fail.chance(cr.error_rate) {
+            Some("injected errors")
+        } else {
+            None
+        }
     }
 
     /// A batch finishes.
@@ -406,16 +420,26 @@ impl Engine {
             }
             // Idempotent consumers skip a duplicate whose twin was already processed.
             let is_dup = self.msgs.twin_processed(m);
-            let failed = (!is_dup || !self.consumers[c].idempotent) && self.fails(c, m, timed_out);
-            if failed {
+            let failure = if !is_dup || !self.consumers[c].idempotent {
+                self.fails(c, m, timed_out)
+            } else {
+                None
+            };
+            if let Some(why) = failure {
                 any_failed = true;
                 self.tally(cn, Tally::Failed, measuring);
+                self.trace_note(m, super::journey::Condition::Failed);
                 if self.consumers[c].handles_failures {
                     // The handler catches the failure, publishes its failure events and
                     // acknowledges the message: a handled failure ends the delivery.
+                    self.trace_end(
+                        m,
+                        "failed",
+                        Some(format!("{why}; handled: failure events emitted")),
+                    );
                     self.fire_emits(c, m, EmitOn::Failure);
                     self.finish_message(c, m, source, true);
-                } else if self.fail_message(c, m, source, lane) && ordered {
+                } else if self.fail_message(c, m, source, lane, why) && ordered {
                     blocked = true;
                 }
             } else {
@@ -425,6 +449,11 @@ impl Engine {
                         self.stats[cn].duplicates += 1;
                     }
                     if self.consumers[c].idempotent {
+                        self.trace_end(
+                            m,
+                            "skipped_duplicate",
+                            Some("a twin was already processed (idempotent)".to_owned()),
+                        );
                         self.finish_message(c, m, source, false);
                         continue;
                     }
@@ -436,6 +465,11 @@ impl Engine {
                     self.stats[cn].unique_completed += 1;
                 }
                 self.tally(cn, Tally::Completed, measuring);
+                self.trace_end(
+                    m,
+                    "completed",
+                    is_dup.then(|| "processed twice (not idempotent)".to_owned()),
+                );
                 self.fire_emits(c, m, EmitOn::Success);
                 self.finish_message(c, m, source, true);
             }
@@ -494,6 +528,10 @@ impl Engine {
                 self.e2e.record(now - msg.origin_at);
             }
         }
+        if record && !self.consumers[c].emits_on_success && self.msgs[m].owed() {
+            self.trace_chain_end(m);
+        }
+        let msg = &self.msgs[m];
         match source {
             Source::Queue(q) => {
                 if msg.measured {
@@ -549,11 +587,19 @@ impl Engine {
 
     /// An unhandled failure: redelivery by the source's rules. Returns true when the message
     /// will be delivered again from the same source (and so blocks an ordered lane).
-    fn fail_message(&mut self, c: ConsumerId, m: MsgId, source: Source, lane: u32) -> bool {
+    fn fail_message(
+        &mut self,
+        c: ConsumerId,
+        m: MsgId,
+        source: Source,
+        lane: u32,
+        why: &'static str,
+    ) -> bool {
         let now = self.now;
         let cn = self.consumers[c].node;
         match source {
             Source::Direct => {
+                self.trace_end(m, "failed", Some(why.to_owned()));
                 // The message leaves the consumer; the rule target retries or dead-letters it.
                 let msg = &self.msgs[m];
                 if msg.measured {
@@ -582,11 +628,33 @@ impl Engine {
                 } else {
                     // Invisible until the visibility timeout passes, then received again.
                     let at = now + qr.visibility;
+                    let qnode = qr.node;
                     self.events.schedule(at, Ev::Visible { msg: m, queue: q });
+                    if self.tracer.is_some() {
+                        let vis = at - now;
+                        self.trace_end(
+                            m,
+                            "failed",
+                            Some(format!(
+                                "{why}; visible again after {:.3}s",
+                                vis as f64 / 1e9
+                            )),
+                        );
+                        self.trace_msg_open(m, qnode, None);
+                    }
                     true
                 }
             }
             Source::Stream { stream, group } => {
+                if self.tracer.is_some() {
+                    self.trace_end(
+                        m,
+                        "failed",
+                        Some(format!("{why}; the partition waits for the retry")),
+                    );
+                    let snode = self.streams[stream].node;
+                    self.trace_msg_open(m, snode, None);
+                }
                 // The record waits (its partition blocked) until the retry.
                 let msg = &mut self.msgs[m];
                 msg.visible_since = now;
@@ -634,6 +702,7 @@ impl Engine {
             if self.measuring() {
                 self.stats[node].emitted += 1;
             }
+            self.cause = self.msg_cause(m);
             self.send(dest, Arc::new(v), event_no, origin_at, None);
             if self.check_loop_guard() {
                 return;

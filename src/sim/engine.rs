@@ -21,6 +21,7 @@ use super::ids::{
     BusId, ConsumerId, FaultId, MsgId, NodeId, ProducerId, QueueId, StreamId, Table, TargetId,
     TimelineId,
 };
+use super::journey::{Cause, Tracer};
 use super::ledger::Conservation;
 use super::message::{Messages, Msg};
 use super::producer::ProducerRt;
@@ -104,6 +105,10 @@ pub struct Engine {
     pub(crate) seed: u64,
     /// The payload of a message whose own payload nobody will read again (shared, `null`).
     pub(crate) released: Arc<Value>,
+    /// Journey tracing, when asked for (observes only).
+    pub(crate) tracer: Option<Box<Tracer>>,
+    /// What caused the messages being created now (set just before a send, put or append).
+    pub(crate) cause: Cause,
 }
 
 impl Engine {
@@ -193,9 +198,18 @@ impl Engine {
             }
             Dest::Queue(q) => {
                 self.cons.deliveries += 1;
-                let mut msg = Msg::new(payload, event_no, origin_at, self.now, self.measuring());
+                let mut msg = Msg::new(
+                    payload,
+                    event_no,
+                    origin_at,
+                    self.now,
+                    self.measuring(),
+                    self.cause,
+                );
                 msg.blocked_producer = producer;
                 let m = self.msgs.alloc(msg);
+                let node = self.queues[q].node;
+                self.trace_msg_open(m, node, None);
                 self.enqueue(q, m)
             }
             Dest::Stream(s) => {
@@ -206,11 +220,28 @@ impl Engine {
                 // Not reachable from validated scenarios (producers and emits send to buses,
                 // queues and streams); kept total for safety.
                 self.cons.deliveries += 1;
-                let msg = Msg::new(payload, event_no, origin_at, self.now, self.measuring());
+                let msg = Msg::new(
+                    payload,
+                    event_no,
+                    origin_at,
+                    self.now,
+                    self.measuring(),
+                    self.cause,
+                );
                 let m = self.msgs.alloc(msg);
                 self.invoke(c, m);
                 false
             }
+        }
+    }
+
+    /// The component a destination is.
+    pub(crate) fn dest_node(&self, d: Dest) -> NodeId {
+        match d {
+            Dest::Bus(b) => self.buses[b].node,
+            Dest::Queue(q) => self.queues[q].node,
+            Dest::Stream(s) => self.streams[s].node,
+            Dest::Consumer(c) => self.consumers[c].node,
         }
     }
 

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::clock::Nanos;
 use super::ids::{DupId, Id, MsgId, ProducerId, TargetId};
+use super::journey::Cause;
 
 /// One message copy in the system.
 #[derive(Clone, Debug)]
@@ -49,6 +50,10 @@ pub(crate) struct Msg {
     /// Hash of the order key its next consumer checks ordering on, taken when it arrived where
     /// that consumer reads it (so the payload itself need not wait in line with it).
     pub(crate) order_hash: Option<u64>,
+    /// The root event of its journey (the production number of the event that started it).
+    pub(crate) root: u64,
+    /// Its current hop in a traced journey, or `journey::NO_HOP`.
+    pub(crate) hop: u32,
 }
 
 impl Msg {
@@ -59,6 +64,7 @@ impl Msg {
         origin_at: Nanos,
         now: Nanos,
         measured: bool,
+        cause: Cause,
     ) -> Self {
         Msg {
             payload,
@@ -77,6 +83,8 @@ impl Msg {
             waited: 0,
             blocked_producer: None,
             order_hash: None,
+            root: cause.root,
+            hop: cause.hop,
         }
     }
 

@@ -38,6 +38,7 @@ mod engine;
 mod envelope;
 mod faults;
 mod ids;
+pub mod journey;
 mod ledger;
 mod message;
 mod producer;
@@ -186,4 +187,82 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<Results, String> {
     let mut sim = Simulation::new(scenario, opts)?;
     sim.run_to_end();
     Ok(sim.results())
+}
+
+/// What `eventflow trace` asks for: how many journeys, and which.
+#[derive(Clone, Debug)]
+pub struct TraceOptions {
+    /// Journeys to record (`--sample N`).
+    pub count: usize,
+    /// Which roots.
+    pub select: journey::Select,
+}
+
+/// A traced run: its results (identical to an untraced run's) and the journeys recorded.
+#[derive(Clone, Debug)]
+pub struct Traced {
+    /// The results, as `run` gives them.
+    pub results: Results,
+    /// The journeys, in root order (for `Slowest`, longest first).
+    pub journeys: Vec<journey::Journey>,
+}
+
+/// Runs a scenario recording journeys. `Where` and `Event` run it twice (the first run finds
+/// the roots, the second, identical one records them); `Sample` once.
+///
+/// # Errors
+/// As [`Simulation::new`], or a message when no root qualifies (an `--event` that matches
+/// nothing, a `--where` nothing did).
+pub fn trace(scenario: &Scenario, opts: &RunOptions, t: &TraceOptions) -> Result<Traced, String> {
+    use journey::{Select, Tracer};
+    let count = t.count.max(1);
+    let tracer = match &t.select {
+        Select::Sample => {
+            let end = opts.duration.unwrap_or(scenario.duration).0;
+            Tracer::sampler(count, end)
+        }
+        select => {
+            let mut finder = Simulation::new(scenario, opts)?;
+            finder.engine.tracer = Some(Box::new(Tracer::finder(select.clone(), count)));
+            finder.run_to_end();
+            let roots = finder
+                .engine
+                .tracer
+                .as_ref()
+                .map(|t| t.found())
+                .unwrap_or_default();
+            if roots.is_empty() {
+                return Err(match select {
+                    Select::Event(id) => format!(
+                        "no root event has the id or a field value \"{id}\" (ids are shown by `eventflow trace FILE`)"
+                    ),
+                    Select::Where(c) => format!(
+                        "no journey was {} in this run",
+                        journey::Condition::ALL
+                            .iter()
+                            .find(|x| x.0 == *c)
+                            .map_or("so", |x| x.1)
+                    ),
+                    Select::Sample => String::new(),
+                });
+            }
+            Tracer::recorder(roots)
+        }
+    };
+    let mut sim = Simulation::new(scenario, opts)?;
+    sim.engine.tracer = Some(Box::new(tracer));
+    sim.run_to_end();
+    let mut journeys = sim.engine.journeys();
+    if t.select == Select::Where(journey::Condition::Slowest) {
+        journeys.sort_by(|a, b| {
+            b.latency_s
+                .partial_cmp(&a.latency_s)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.root.cmp(&b.root))
+        });
+    }
+    Ok(Traced {
+        results: sim.results(),
+        journeys,
+    })
 }

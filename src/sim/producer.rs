@@ -180,6 +180,7 @@ impl Engine {
         }
         self.tally_now(node, Tally::Completed);
         let dest = self.producers[p].dest;
+        self.cause = self.trace_root(event_no, node, &payload);
         let blocked = self.send(dest, payload, event_no, now, Some(p));
         if !blocked {
             self.arm_producer(p, now);

@@ -10,6 +10,7 @@ use super::clock::Nanos;
 use super::engine::Engine;
 use super::envelope::{hash_value, path_of};
 use super::ids::{ConsumerId, Id, MsgId, NodeId, QueueId};
+use super::journey::Condition;
 use super::ledger::Outcome;
 use super::rng::Stream;
 use super::stats::{Reason, Tally};
@@ -121,6 +122,7 @@ impl Engine {
         let measuring = self.measuring();
         if self.queues[q].outage > 0 {
             self.tally(node, Tally::Rejected, measuring);
+            self.trace_end(m, "rejected", Some("outage".to_owned()));
             self.reject(m);
             return false;
         }
@@ -129,6 +131,7 @@ impl Engine {
                 // EventBridge cannot wait on a target: a full queue fails the delivery, which
                 // the rule target's retry policy then retries (or dead-letters).
                 self.tally(node, Tally::Throttled, measuring);
+                self.trace_end(m, "throttled", Some("queue full".to_owned()));
                 self.target_failed(m, Reason::Throttled);
                 return false;
             }
@@ -141,6 +144,7 @@ impl Engine {
                 return p.is_some();
             }
             self.tally(node, Tally::Rejected, measuring);
+            self.trace_end(m, "rejected", Some("queue full".to_owned()));
             self.reject(m);
             return false;
         }
@@ -165,10 +169,16 @@ impl Engine {
                     self.stats[node].duplicates += 1;
                     self.stats[node].count_reason(Reason::Deduplicated);
                 }
+                self.trace_end(
+                    m,
+                    "deduplicated",
+                    Some("same event within the deduplication window".to_owned()),
+                );
                 self.settle(m, Outcome::Dropped);
                 self.msgs.free(m);
                 return false;
             }
+            let qr = &mut self.queues[q];
             qr.dedup.insert(key, now);
             qr.dedup_order.push_back((now, key));
         }
@@ -191,6 +201,7 @@ impl Engine {
             if measuring {
                 self.stats[node].duplicates += 1;
             }
+            self.trace_duplicate(m, c, node, "SQS at-least-once delivery made a second copy");
             self.arrive_at_queue(q, c);
         }
         self.pump_queue(q);
@@ -402,6 +413,7 @@ impl Engine {
                 self.queues[q].visible -= 1;
                 self.leave_queue(q, m);
                 let node = self.queues[q].node;
+                self.trace_end(m, "expired", Some("retention period passed".to_owned()));
                 self.expire(node, m);
             } else {
                 buf[kept] = m;
@@ -420,8 +432,11 @@ impl Engine {
             return taken > 0;
         }
         self.queues[q].visible -= buf.len() as u64;
+        let by = self.consumers[c].node;
         for &m in &buf {
             self.msgs[m].receives += 1;
+            let receive = self.msgs[m].receives;
+            self.trace_start(m, Some(receive), Some(by));
         }
         self.start_batch(c, &buf, u32::MAX);
         self.batch_buf = buf;
@@ -441,6 +456,7 @@ impl Engine {
         let now = self.now;
         if now.saturating_sub(self.msgs[m].arrived_at) >= self.queues[q].retention {
             self.leave_queue(q, m);
+            self.trace_end(m, "expired", Some("retention period passed".to_owned()));
             self.expire(node, m);
             return;
         }
@@ -500,6 +516,10 @@ impl Engine {
                 }
                 self.series
                     .count(node.index(), Counter::DeadLettered, now, 1);
+                self.trace_end(m, "dead_lettered", Some(reason.as_str().to_owned()));
+                self.trace_note(m, Condition::DeadLettered);
+                let dlq_node = self.queues[q].node;
+                self.trace_msg_open(m, dlq_node, None);
                 self.settle(m, Outcome::DeadLettered);
                 self.msgs.set_owed(m, false);
                 let msg = &mut self.msgs[m];
@@ -515,6 +535,11 @@ impl Engine {
                     self.stats[node].count_reason(reason);
                 }
                 self.series.count(node.index(), Counter::Expired, now, 1);
+                self.trace_end(
+                    m,
+                    "dropped",
+                    Some(format!("{} (no dead-letter queue)", reason.as_str())),
+                );
                 self.settle(m, Outcome::Dropped);
                 self.msgs.free(m);
             }
@@ -548,6 +573,12 @@ impl Engine {
         let c = self.msgs.alloc(copy);
         self.msgs[pair].live += 1;
         let node = self.queues[q].node;
+        self.trace_duplicate(
+            m,
+            c,
+            node,
+            "the visibility timeout passed while it was in service: received again",
+        );
         self.tally_now(node, Tally::Retried);
         self.arrive_at_queue(q, c);
         self.pump_queue(q);
@@ -589,6 +620,11 @@ impl Engine {
                 self.msgs.set_owed(m, true);
             }
             self.msgs[m].target = None;
+            if self.tracer.is_some() {
+                self.trace_end(m, "redriven", None);
+                let node = self.queues[to].node;
+                self.trace_msg_open(m, node, None);
+            }
             self.enqueue(to, m);
         }
     }

@@ -97,12 +97,19 @@ impl Engine {
         let now = self.now;
         let node = self.streams[s].node;
         let measuring = self.measuring();
+        let cause = self.cause;
         if self.streams[s].outage > 0 {
             self.cons.deliveries += 1;
             self.cons.rejected += 1;
             if measuring {
                 self.stats[node].rejected += 1;
             }
+            let hop = self.trace_open(cause, node, None);
+            self.trace_end_hop(
+                super::journey::Cause { hop, ..cause },
+                "rejected",
+                Some("outage".to_owned()),
+            );
             return;
         }
         let st = &mut self.streams[s];
@@ -132,6 +139,14 @@ impl Engine {
                 }
             }
             st.orphans.push_back(now);
+            let hop = self.trace_open(cause, node, None);
+            if let Some(h) = self
+                .tracer
+                .as_deref_mut()
+                .and_then(|t| t.hop(cause.root, hop))
+            {
+                h.reason = Some("retained: no consumer group reads the stream".to_owned());
+            }
             return;
         }
         for g in 0..groups {
@@ -149,10 +164,11 @@ impl Engine {
             } else {
                 &self.released
             };
-            let mut msg = Msg::new(Arc::clone(kept), event_no, origin_at, now, measuring);
+            let mut msg = Msg::new(Arc::clone(kept), event_no, origin_at, now, measuring, cause);
             msg.lane = partition;
             msg.order_hash = order_hash;
             let m = self.msgs.alloc(msg);
+            self.trace_msg_open(m, node, None);
             let cn = self.consumers[c].node;
             self.tally(cn, Tally::Arrived, measuring);
             self.streams[s].groups[g].1[partition as usize]
@@ -222,8 +238,11 @@ impl Engine {
                     }
                 }
             }
+            let by = self.consumers[c].node;
             for &m in &buf {
                 self.msgs[m].receives += 1;
+                let receive = self.msgs[m].receives;
+                self.trace_start(m, Some(receive), Some(by));
             }
             // Take exactly this instance's slot.
             self.consumers[c].reserve_slot(inst);

@@ -6,6 +6,7 @@ mod cli;
 mod delivery;
 mod determinism;
 mod golden;
+mod journey;
 mod pattern;
 mod scenarios;
 mod shard;

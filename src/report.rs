@@ -28,7 +28,10 @@ pub fn human_secs(s: f64) -> String {
     } else if a < 120.0 {
         format!("{s:.2}s")
     } else {
-        format!("{}m {:02}s", (s / 60.0).floor(), (s % 60.0).round())
+        // Round the whole, not the seconds part, so 359.6 s reads 6m 00s, not 5m 60s.
+        let total = a.round() as u64;
+        let sign = if s < 0.0 { "-" } else { "" };
+        format!("{sign}{}m {:02}s", total / 60, total % 60)
     }
 }
 
@@ -776,6 +779,11 @@ mod tests {
         assert_eq!(human_secs(0.0123), "12.3ms");
         assert_eq!(human_secs(1.25), "1.25s");
         assert_eq!(human_secs(200.0), "3m 20s");
+        assert_eq!(
+            human_secs(419.96),
+            "7m 00s",
+            "the whole is rounded, never 6m 60s"
+        );
         assert_eq!(count(1_234_567), "1,234,567");
         assert_eq!(count(12), "12");
     }

@@ -166,6 +166,7 @@ struct Persisted {
 enum RightTab {
     Inspector,
     Capacity,
+    Journeys,
 }
 
 /// The scenario being edited.
@@ -203,6 +204,7 @@ pub struct EventflowApp {
     breaker_badges: BTreeMap<String, (String, u64)>,
     canvas: CanvasView,
     inspector: Inspector,
+    journeys: super::journeys::JourneysView,
     plots: PlotsView,
     tester: PatternTester,
     cursor_s: Option<f64>,
@@ -267,6 +269,7 @@ impl EventflowApp {
             breaker_badges: BTreeMap::new(),
             canvas: CanvasView::default(),
             inspector: Inspector::default(),
+            journeys: super::journeys::JourneysView::new(options.synchronous),
             plots: PlotsView::default(),
             tester: PatternTester::default(),
             cursor_s: None,

@@ -41,6 +41,8 @@ pub struct CanvasInput<'a> {
     pub playing: bool,
     /// Circuit breakers to badge (open, half-open, or just changed), by consumer id.
     pub breakers: &'a BTreeMap<String, (String, u64)>,
+    /// Nodes a replayed journey has reached, with a label each (time and outcome).
+    pub journey: Option<&'a BTreeMap<String, String>>,
 }
 
 /// What the user did on the canvas.
@@ -230,6 +232,22 @@ impl CanvasView {
             self.draw_node(
                 ui, &painter, node_rect, input, i, &graph, live, selected, &response,
             );
+            if let Some(label) = input.journey.and_then(|j| j.get(&node.id)) {
+                let journey = Color32::from_rgb(255, 170, 40);
+                painter.rect_stroke(
+                    node_rect.expand(7.0 * self.zoom.max(0.6)),
+                    10.0,
+                    Stroke::new(3.0, journey),
+                    StrokeKind::Outside,
+                );
+                painter.text(
+                    node_rect.center_top() - vec2(0.0, 10.0 * self.zoom.max(0.6)),
+                    Align2::CENTER_BOTTOM,
+                    label,
+                    FontId::proportional(13.0 * self.zoom.max(0.8)),
+                    journey,
+                );
+            }
             if response.clicked() || response.drag_started() {
                 events.push(CanvasEvent::Select(Some(node.id.clone())));
             }

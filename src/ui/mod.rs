@@ -27,6 +27,7 @@ pub mod edit;
 pub mod examples;
 pub mod graph;
 pub mod inspector;
+pub mod journeys;
 pub mod live;
 pub mod menu;
 pub mod notes;

@@ -121,6 +121,7 @@ impl EventflowApp {
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.right_tab, RightTab::Inspector, "Inspector");
             ui.selectable_value(&mut self.right_tab, RightTab::Capacity, "Capacity");
+            ui.selectable_value(&mut self.right_tab, RightTab::Journeys, "Journeys");
         });
         ui.separator();
         match self.right_tab {
@@ -149,6 +150,16 @@ impl EventflowApp {
                 if let Some(id) = outcome.remove {
                     self.actions.push(Action::Remove(id));
                 }
+            }
+            RightTab::Journeys => {
+                let input = crate::ui::journeys::JourneysInput {
+                    scenario: &self.doc.scenario,
+                    revision: self.doc.revision,
+                    seed: self.seed,
+                    selected: self.selected.as_deref(),
+                    runnable: self.blocked().is_none(),
+                };
+                self.journeys.show(ui, &input, &mut self.cursor_s);
             }
             RightTab::Capacity => match self.snapshot.as_ref().and_then(|s| s.results.as_ref()) {
                 Some(results) => {
@@ -224,6 +235,12 @@ impl EventflowApp {
                 self.panels.tester = true;
             }
         });
+        // The journey being replayed in the Journeys tab marks the nodes it has reached.
+        let journey = if self.right_tab == RightTab::Journeys {
+            self.journeys.highlight()
+        } else {
+            None
+        };
         let input = CanvasInput {
             scenario: &self.doc.scenario,
             revision: self.doc.revision,
@@ -232,6 +249,7 @@ impl EventflowApp {
             selected: self.selected.as_deref(),
             playing: self.playing(),
             breakers: &self.breaker_badges,
+            journey: journey.as_ref(),
         };
         let events = self.canvas.show(ui, &input);
         for e in events {

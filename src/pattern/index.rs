@@ -38,7 +38,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use serde_json::Value;
 
 use super::Pattern;
-use super::matcher::{Cond, Node, get, node_matches, str_eq};
+use super::matcher::{Cond, Node, get, node_matches, str_eq, word4, word8};
 
 /// FxHash (the rustc hasher): much faster than SipHash for short keys, and the tables here are
 /// built from the scenario's own rules, not from untrusted input. Iteration order never reaches
@@ -58,17 +58,26 @@ impl FxHasher {
 impl Hasher for FxHasher {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
+        let n = bytes.len();
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
             let mut w = [0u8; 8];
             w.copy_from_slice(c);
             self.add(u64::from_le_bytes(w));
         }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
+        // The tail as one word without a variable-length copy: the last 8 bytes (overlapping
+        // the chunks), or two overlapping halves, or single bytes. Equal input, equal hash.
+        if n % 8 != 0 {
+            let w = match n {
+                1..=3 => {
+                    u64::from(bytes[0])
+                        | u64::from(bytes[n / 2]) << 8
+                        | u64::from(bytes[n - 1]) << 16
+                }
+                4..=7 => u64::from(word4(bytes, 0)) << 32 | u64::from(word4(bytes, n - 4)),
+                _ => word8(bytes, n - 8),
+            };
+            self.add(w);
         }
     }
     #[inline]
@@ -552,20 +561,20 @@ struct Eval<'e, 'm, 's> {
 }
 
 impl<'e> Eval<'e, '_, '_> {
-    /// A leaf predicate on its already-resolved path (which does not cross an array).
+    /// Evaluates a leaf predicate (not yet known this event) on its already-resolved path
+    /// (which does not cross an array) and records the result.
     #[inline]
-    fn leaf(&mut self, id: u32, slot: Slot<'e>) -> bool {
+    fn eval_leaf(&mut self, id: u32, slot: Slot<'e>) -> bool {
         let i = id as usize;
-        let st = self.stamps[i];
-        if st >> 1 == self.epoch {
-            return st & 1 != 0;
-        }
         let v = match slot {
             Slot::One(v) => Some(v),
             _ => None,
         };
         let r = match &self.preds[i] {
-            Pred::Leaf { conds } => conds.iter().any(|c| c.matches_field(v)),
+            Pred::Leaf { conds } => match &conds[..] {
+                [c] => c.matches_field(v),
+                conds => conds.iter().any(|c| c.matches_field(v)),
+            },
             Pred::Group { .. } => false,
         };
         self.stamps[i] = self.epoch << 1 | u32::from(r);
@@ -710,7 +719,10 @@ impl RuleMatcher {
             ix.path_id = new_id[ix.path_id as usize];
         }
         // Checks in cost order, the proven leaf last (it only runs when its path crosses an
-        // array); the sort is stable, so ties keep pattern order. Then laid out contiguously.
+        // array): shallow paths first (a leaf nested deeper is costlier to reach and more
+        // likely to sit below an array of objects, which takes the array-consistent
+        // evaluator), then by operator cost. The sort is stable, so ties keep pattern order.
+        // Then laid out contiguously.
         let mut flat_rules = Vec::with_capacity(rules.len());
         let mut flat_checks = Vec::new();
         let mut groups = Vec::new();
@@ -721,7 +733,7 @@ impl RuleMatcher {
                     Pred::Leaf { conds } => &conds[..],
                     Pred::Group { .. } => &[],
                 };
-                (*i as u32 == proven, cost(conds))
+                (*i as u32 == proven, c.groups.len(), cost(conds))
             });
             let start = flat_checks.len() as u32;
             for (_, c) in checks {
@@ -858,6 +870,15 @@ impl RuleMatcher {
     #[inline]
     fn rule_matches(&self, rule: FlatRule, end: u32, ev: &mut Eval<'_, '_, '_>) -> bool {
         for c in &self.checks[rule.start as usize..end as usize] {
+            // A predicate already evaluated this event was evaluated on this very path, which
+            // then did not cross an array: its result stands without resolving the path again.
+            let st = ev.stamps[c.pred as usize];
+            if st >> 1 == ev.epoch {
+                if st & 1 == 0 {
+                    return false;
+                }
+                continue;
+            }
             let slot = ev.paths.resolve(c.path);
             let ok = match slot {
                 Slot::Complex => {
@@ -870,7 +891,7 @@ impl RuleMatcher {
                         }
                     }
                 }
-                _ => ev.leaf(c.pred, slot),
+                _ => ev.eval_leaf(c.pred, slot),
             };
             if !ok {
                 return false;

@@ -38,7 +38,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use serde_json::Value;
 
 use super::Pattern;
-use super::matcher::{Cond, Node, get, node_matches};
+use super::matcher::{Cond, Node, get, node_matches, str_eq, word4, word8};
 
 /// FxHash (the rustc hasher): much faster than SipHash for short keys, and the tables here are
 /// built from the scenario's own rules, not from untrusted input. Iteration order never reaches
@@ -58,17 +58,26 @@ impl FxHasher {
 impl Hasher for FxHasher {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
+        let n = bytes.len();
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
             let mut w = [0u8; 8];
             w.copy_from_slice(c);
             self.add(u64::from_le_bytes(w));
         }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
+        // The tail as one word without a variable-length copy: the last 8 bytes (overlapping
+        // the chunks), or two overlapping halves, or single bytes. Equal input, equal hash.
+        if n % 8 != 0 {
+            let w = match n {
+                1..=3 => {
+                    u64::from(bytes[0])
+                        | u64::from(bytes[n / 2]) << 8
+                        | u64::from(bytes[n - 1]) << 16
+                }
+                4..=7 => u64::from(word4(bytes, 0)) << 32 | u64::from(word4(bytes, n - 4)),
+                _ => word8(bytes, n - 8),
+            };
+            self.add(w);
         }
     }
     #[inline]
@@ -161,7 +170,8 @@ impl PathIndex {
     }
 
     /// Calls `found` with every candidate list for one scalar of the event.
-    fn lookup(&self, v: &Value, lower: &mut String, found: &mut dyn FnMut(&[u32])) {
+    #[inline]
+    fn lookup(&self, v: &Value, lower: &mut String, found: &mut impl FnMut(&[u32])) {
         match v {
             Value::String(s) => {
                 if let Some(l) = self.strs.get(s.as_str()) {
@@ -196,7 +206,7 @@ impl PathIndex {
 }
 
 /// Calls `f` with every scalar at `path` (arrays flattened at every level).
-fn visit(v: &Value, path: &[Box<str>], f: &mut dyn FnMut(&Value)) {
+fn visit<F: FnMut(&Value) + ?Sized>(v: &Value, path: &[Box<str>], f: &mut F) {
     match (v, path.split_first()) {
         (Value::Array(items), _) => items.iter().for_each(|x| visit(x, path, f)),
         (Value::Object(m), Some((k, rest))) => {
@@ -235,20 +245,54 @@ enum Slot<'e> {
 /// most rules use. Beyond it paths are resolved without memo (correct, just slower).
 const MEMO: usize = 48;
 
-struct Resolver<'e, 'm> {
+struct Resolver<'e, 'm, 's> {
     event: &'e Value,
     nodes: &'m [PathNode],
     memo: [Slot<'e>; MEMO],
+    /// Per path, where its key was found in its parent object last time (see [`find_key`]).
+    hints: &'s mut [u8],
 }
 
-impl<'e> Resolver<'e, '_> {
+/// Looks `key` up in an event object, trying position `*hint` first and leaving there the
+/// position it was found at. Events of one producer share their key order, so after the first
+/// event the hint nearly always hits: one key comparison instead of a scan. Only speed depends
+/// on the hint, never the result.
+#[inline]
+fn find_key<'e>(
+    map: &'e serde_json::Map<String, Value>,
+    key: &str,
+    hint: &mut u8,
+) -> Option<&'e Value> {
+    if let Some((k, v)) = map.iter().nth(usize::from(*hint))
+        && str_eq(k, key)
+    {
+        return Some(v);
+    }
+    if map.len() > usize::from(u8::MAX) {
+        return map.get(key);
+    }
+    let (pos, v) = map
+        .iter()
+        .enumerate()
+        .find_map(|(pos, (k, v))| str_eq(k, key).then_some((pos, v)))?;
+    *hint = pos as u8;
+    Some(v)
+}
+
+impl<'e> Resolver<'e, '_, '_> {
+    /// The path's value in this event: a table look-up once it has been resolved.
+    #[inline(always)]
     fn resolve(&mut self, id: u32) -> Slot<'e> {
-        let i = id as usize;
-        if let Some(s) = self.memo.get(i)
-            && !matches!(s, Slot::Unknown)
-        {
-            return *s;
+        match self.memo.get(id as usize) {
+            Some(Slot::Unknown) | None => self.resolve_slow(id),
+            Some(s) => *s,
         }
+    }
+
+    /// Resolves the path from its parent's value (resolved first) and memoizes it.
+    #[inline(never)]
+    fn resolve_slow(&mut self, id: u32) -> Slot<'e> {
+        let i = id as usize;
         let Some(node) = self.nodes.get(i) else {
             return Slot::Absent;
         };
@@ -256,8 +300,10 @@ impl<'e> Resolver<'e, '_> {
             None => Slot::One(self.event),
             Some(p) => self.resolve(p),
         };
+        let mut spare = 0;
+        let hint = self.hints.get_mut(i).unwrap_or(&mut spare);
         let slot = match parent {
-            Slot::One(Value::Object(m)) => match get(m, &node.key) {
+            Slot::One(Value::Object(m)) => match find_key(m, &node.key, hint) {
                 Some(v) => Slot::One(v),
                 None => Slot::Absent,
             },
@@ -313,16 +359,11 @@ fn cost(conds: &[Cond]) -> u8 {
         .unwrap_or(0)
 }
 
-/// A sub-rule (one alternative of one pattern): all its checks must hold.
-#[derive(Debug)]
-struct FlatRule {
+/// A sub-rule (one alternative of one pattern) being built: all its checks must hold.
+struct BuildRule {
     pattern: u32,
     alt: u32,
-    checks: Box<[Check]>,
-    /// Position in `checks` of the leaf the sub-rule is indexed by, when finding it through the
-    /// index proves that leaf (every key exact, so no numeric hash collision): skipped for
-    /// candidates whose indexed path does not cross an array. `u32::MAX` otherwise.
-    proven: u32,
+    checks: Vec<Check>,
 }
 
 /// Build-time state: the path trie and the predicate table being interned.
@@ -414,8 +455,12 @@ impl Builder {
 #[derive(Debug)]
 pub struct RuleMatcher {
     patterns: Vec<Pattern>,
-    /// Sub-rules (pattern alternatives), flattened onto the path trie.
+    /// Sub-rules (pattern alternatives); their checks are ranges of `checks`.
     rules: Vec<FlatRule>,
+    /// The checks of all sub-rules, each sub-rule's contiguous and in evaluation order.
+    checks: Vec<FlatCheck>,
+    /// The enclosing-object groups of all checks, each check's contiguous.
+    groups: Vec<u32>,
     /// Distinct conditions of all sub-rules.
     preds: Vec<Pred>,
     /// The path trie, hottest paths first.
@@ -425,24 +470,50 @@ pub struct RuleMatcher {
     unindexed: Vec<u32>,
 }
 
+/// A compiled sub-rule: its pattern and alternative, and its checks `checks[start..end]`.
+/// When the sub-rule is filed in the index on a proving leaf, that leaf is the last check.
+#[derive(Debug, Clone, Copy)]
+struct FlatRule {
+    pattern: u32,
+    alt: u32,
+    start: u32,
+    end: u32,
+}
+
+/// A compiled check: the leaf's path, its [`Pred::Leaf`], and its enclosing groups
+/// `groups[g_start..g_end]` (see [`Check`]).
+#[derive(Debug, Clone, Copy)]
+struct FlatCheck {
+    path: u32,
+    pred: u32,
+    g_start: u32,
+    g_end: u32,
+}
+
+/// Bit set on an index entry (a sub-rule id) whose indexed leaf is proven by being found.
+const PROVEN: u32 = 1 << 31;
+
 /// Reusable per-caller working memory for [`RuleMatcher::matching`]. Keep one per thread and
 /// pass it to every call: after the first few events it has grown to its working size and
 /// matching no longer allocates. One scratch may serve several matchers.
 #[derive(Debug, Default, Clone)]
 pub struct MatchScratch {
-    /// Candidate sub-rules for the current event.
+    /// Candidate sub-rules for the current event, with [`PROVEN`] set when their indexed leaf
+    /// needs no re-check.
     cands: Vec<u32>,
     /// `seen[sub] == epoch`: already a candidate for the current event.
     seen: Vec<u32>,
     /// `done[pattern] == epoch`: pattern already reported for the current event.
     done: Vec<u32>,
-    /// `known[pred] == epoch`: predicate already evaluated for the current event, with its
-    /// result in `value[pred]`.
-    known: Vec<u32>,
-    value: Vec<bool>,
+    /// `preds[pred] >> 1 == epoch`: predicate already evaluated for the current event, with
+    /// its result in the low bit.
+    preds: Vec<u32>,
+    /// Below 2^31 (the predicate stamps shift it left by one).
     epoch: u32,
     /// Lower-cased event string for `equals-ignore-case` lookups.
     lower: String,
+    /// Key position hints, one per path (see [`find_key`]); kept across events.
+    hints: Vec<u8>,
     /// Sub-rules evaluated for the last event.
     evaluated: usize,
 }
@@ -456,23 +527,25 @@ impl MatchScratch {
     }
 
     /// Starts a new event: bumps the epoch instead of clearing the stamp arrays.
-    fn begin(&mut self, subs: usize, patterns: usize, preds: usize) {
+    fn begin(&mut self, subs: usize, patterns: usize, preds: usize, paths: usize) {
+        if self.hints.len() < paths {
+            self.hints.resize(paths, 0);
+        }
         if self.seen.len() < subs {
             self.seen.resize(subs, 0);
         }
         if self.done.len() < patterns {
             self.done.resize(patterns, 0);
         }
-        if self.known.len() < preds {
-            self.known.resize(preds, 0);
-            self.value.resize(preds, false);
+        if self.preds.len() < preds {
+            self.preds.resize(preds, 0);
         }
-        self.epoch = self.epoch.wrapping_add(1);
-        if self.epoch == 0 {
-            // Wrapped after 4 billion events: old stamps could collide, so reset them.
+        self.epoch += 1;
+        if self.epoch >= 1 << 31 {
+            // Wrapped after 2 billion events: old stamps could collide, so reset them.
             self.seen.iter_mut().for_each(|s| *s = 0);
             self.done.iter_mut().for_each(|s| *s = 0);
-            self.known.iter_mut().for_each(|s| *s = 0);
+            self.preds.iter_mut().for_each(|s| *s = 0);
             self.epoch = 1;
         }
         self.cands.clear();
@@ -481,37 +554,37 @@ impl MatchScratch {
 
 /// Per-event evaluation state: resolved paths and evaluated predicates.
 struct Eval<'e, 'm, 's> {
-    paths: Resolver<'e, 'm>,
+    paths: Resolver<'e, 'm, 's>,
     preds: &'m [Pred],
-    known: &'s mut [u32],
-    value: &'s mut [bool],
+    stamps: &'s mut [u32],
     epoch: u32,
 }
 
 impl<'e> Eval<'e, '_, '_> {
-    /// A leaf predicate on its already-resolved path (which does not cross an array).
+    /// Evaluates a leaf predicate (not yet known this event) on its already-resolved path
+    /// (which does not cross an array) and records the result.
     #[inline]
-    fn leaf(&mut self, id: u32, slot: Slot<'e>) -> bool {
+    fn eval_leaf(&mut self, id: u32, slot: Slot<'e>) -> bool {
         let i = id as usize;
-        if self.known[i] == self.epoch {
-            return self.value[i];
-        }
         let v = match slot {
             Slot::One(v) => Some(v),
             _ => None,
         };
         let r = match &self.preds[i] {
-            Pred::Leaf { conds } => conds.iter().any(|c| c.matches_field(v)),
+            Pred::Leaf { conds } => match &conds[..] {
+                [c] => c.matches_field(v),
+                conds => conds.iter().any(|c| c.matches_field(v)),
+            },
             Pred::Group { .. } => false,
         };
-        self.known[i] = self.epoch;
-        self.value[i] = r;
+        self.stamps[i] = self.epoch << 1 | u32::from(r);
         r
     }
 
     /// A leaf whose path crosses an array: the outermost enclosing pattern object whose path
     /// holds an array is evaluated array-consistently from there; `None` if there is none
     /// (cannot happen: the path would have resolved as absent).
+    #[inline(never)]
     fn across_array(&mut self, groups: &[u32]) -> Option<bool> {
         for &g in groups {
             let i = g as usize;
@@ -519,11 +592,13 @@ impl<'e> Eval<'e, '_, '_> {
                 continue;
             };
             if let Slot::One(v @ Value::Array(_)) = self.paths.resolve(*path) {
-                if self.known[i] != self.epoch {
-                    self.value[i] = node_matches(node, Some(v));
-                    self.known[i] = self.epoch;
+                let st = self.stamps[i];
+                if st >> 1 == self.epoch {
+                    return Some(st & 1 != 0);
                 }
-                return Some(self.value[i]);
+                let r = node_matches(node, Some(v));
+                self.stamps[i] = self.epoch << 1 | u32::from(r);
+                return Some(r);
             }
         }
         None
@@ -539,11 +614,10 @@ impl RuleMatcher {
             for (ai, alt) in p.alts.iter().enumerate() {
                 let mut checks = Vec::new();
                 b.flatten(alt, None, &mut Vec::new(), &mut checks);
-                rules.push(FlatRule {
+                rules.push(BuildRule {
                     pattern: pi as u32,
                     alt: ai as u32,
-                    checks: checks.into(),
-                    proven: u32::MAX,
+                    checks,
                 });
             }
         }
@@ -578,6 +652,8 @@ impl RuleMatcher {
                     .extend(keys.iter());
             }
         }
+        // Sub-rule ids leave the top bit for PROVEN.
+        assert!(rules.len() < PROVEN as usize, "too many rule alternatives");
         let mut indexes: Vec<PathIndex> = Vec::new();
         let mut unindexed = Vec::new();
         let mut proven = vec![u32::MAX; rules.len()];
@@ -605,11 +681,15 @@ impl RuleMatcher {
                     indexes.len() - 1
                 }
             };
-            for k in keys {
-                indexes[idx].add(k.clone(), sub);
-            }
-            if keys.iter().all(|k| !matches!(k, Key::Num(_))) {
+            // Found through exact keys only (no numeric hash collision), the leaf is proven.
+            let entry = if keys.iter().all(|k| !matches!(k, Key::Num(_))) {
                 proven[si] = *i as u32;
+                sub | PROVEN
+            } else {
+                sub
+            };
+            for k in keys {
+                indexes[idx].add(k.clone(), entry);
             }
         }
 
@@ -639,36 +719,61 @@ impl RuleMatcher {
             ix.path_id = new_id[ix.path_id as usize];
         }
         // Checks in cost order, the proven leaf last (it only runs when its path crosses an
-        // array); the sort is stable, so ties keep pattern order.
-        for (r, proven) in rules.iter_mut().zip(proven) {
-            let mut checks: Vec<(usize, Check)> = std::mem::take(&mut r.checks)
-                .into_vec()
-                .into_iter()
-                .enumerate()
-                .collect();
+        // array): shallow paths first (a leaf nested deeper is costlier to reach and more
+        // likely to sit below an array of objects, which takes the array-consistent
+        // evaluator), then by operator cost. The sort is stable, so ties keep pattern order.
+        // Then laid out contiguously.
+        let mut flat_rules = Vec::with_capacity(rules.len());
+        let mut flat_checks = Vec::new();
+        let mut groups = Vec::new();
+        for (r, proven) in rules.into_iter().zip(proven) {
+            let mut checks: Vec<(usize, Check)> = r.checks.into_iter().enumerate().collect();
             checks.sort_by_key(|(i, c)| {
                 let conds = match &preds[c.pred as usize] {
                     Pred::Leaf { conds } => &conds[..],
                     Pred::Group { .. } => &[],
                 };
-                (*i as u32 == proven, cost(conds))
+                (*i as u32 == proven, c.groups.len(), cost(conds))
             });
-            r.proven = if proven == u32::MAX {
-                u32::MAX
-            } else {
-                (checks.len() - 1) as u32
-            };
-            r.checks = checks
-                .into_iter()
-                .map(|(_, mut c)| {
-                    c.path = new_id[c.path as usize];
-                    c
-                })
-                .collect();
+            let start = flat_checks.len() as u32;
+            for (_, c) in checks {
+                let g_start = groups.len() as u32;
+                groups.extend_from_slice(&c.groups);
+                flat_checks.push(FlatCheck {
+                    path: new_id[c.path as usize],
+                    pred: c.pred,
+                    g_start,
+                    g_end: groups.len() as u32,
+                });
+            }
+            flat_rules.push(FlatRule {
+                pattern: r.pattern,
+                alt: r.alt,
+                start,
+                end: flat_checks.len() as u32,
+            });
+        }
+        if std::env::var("EF_DEBUG").is_ok() {
+            eprintln!(
+                "nodes {:?}\nindexes {:?}",
+                nodes.iter().map(|n| (n.parent, &n.key)).collect::<Vec<_>>(),
+                indexes
+                    .iter()
+                    .map(|i| (
+                        &i.path,
+                        i.strs.len(),
+                        i.prefix_lens.clone(),
+                        i.nums.len(),
+                        i.ignore_case.len()
+                    ))
+                    .collect::<Vec<_>>()
+            );
         }
         RuleMatcher {
             patterns,
-            rules,
+            rules: flat_rules,
+            checks: flat_checks,
+            groups,
             preds,
             nodes,
             indexes,
@@ -692,15 +797,20 @@ impl RuleMatcher {
     /// working size (reuse both across calls).
     pub fn matching(&self, event: &Value, scratch: &mut MatchScratch, out: &mut Vec<usize>) {
         out.clear();
-        scratch.begin(self.rules.len(), self.patterns.len(), self.preds.len());
+        scratch.begin(
+            self.rules.len(),
+            self.patterns.len(),
+            self.preds.len(),
+            self.nodes.len(),
+        );
         let MatchScratch {
             cands,
             seen,
             done,
-            known,
-            value,
+            preds,
             epoch,
             lower,
+            hints,
             evaluated,
         } = scratch;
         let epoch = *epoch;
@@ -709,36 +819,44 @@ impl RuleMatcher {
                 event,
                 nodes: &self.nodes,
                 memo: [Slot::Unknown; MEMO],
+                hints,
             },
             preds: &self.preds,
-            known,
-            value,
+            stamps: preds,
             epoch,
         };
         for ix in &self.indexes {
+            let slot = ev.paths.resolve(ix.path_id);
+            // Below an array of objects the indexed leaf is re-checked array-consistently.
+            let keep = if matches!(slot, Slot::One(_)) {
+                u32::MAX
+            } else {
+                !PROVEN
+            };
             let mut add = |list: &[u32]| {
-                for &s in list {
-                    let slot = &mut seen[s as usize];
-                    if *slot != epoch {
-                        *slot = epoch;
-                        cands.push(s);
+                for &e in list {
+                    let seen = &mut seen[(e & !PROVEN) as usize];
+                    if *seen != epoch {
+                        *seen = epoch;
+                        cands.push(e & keep);
                     }
                 }
             };
-            match ev.paths.resolve(ix.path_id) {
+            match slot {
                 Slot::One(v) => visit(v, &[], &mut |x| ix.lookup(x, lower, &mut add)),
                 Slot::Complex => visit(event, &ix.path, &mut |x| ix.lookup(x, lower, &mut add)),
                 Slot::Absent | Slot::Unknown => {}
             }
         }
-        let unindexed = self.unindexed.iter().map(|&s| (s, false));
-        for (s, indexed) in unindexed.chain(cands.iter().map(|&s| (s, true))) {
-            let rule = &self.rules[s as usize];
-            if done[rule.pattern as usize] == epoch {
+        for &e in self.unindexed.iter().chain(cands.iter()) {
+            let rule = self.rules[(e & !PROVEN) as usize];
+            let done = &mut done[rule.pattern as usize];
+            if *done == epoch {
                 continue;
             }
-            if self.rule_matches(rule, indexed, &mut ev) {
-                done[rule.pattern as usize] = epoch;
+            let end = rule.end - u32::from(e & PROVEN != 0);
+            if self.rule_matches(rule, end, &mut ev) {
+                *done = epoch;
                 out.push(rule.pattern as usize);
             }
         }
@@ -746,23 +864,34 @@ impl RuleMatcher {
         out.sort_unstable();
     }
 
-    /// Whether a sub-rule holds: each leaf's shared predicate, looked up or evaluated once for
-    /// the event; array-consistent evaluation where a leaf's path crosses an array.
-    fn rule_matches(&self, rule: &FlatRule, indexed: bool, ev: &mut Eval<'_, '_, '_>) -> bool {
-        let last = rule.checks.len().saturating_sub(1);
-        for (i, c) in rule.checks.iter().enumerate() {
+    /// Whether a sub-rule holds, checking `checks[rule.start..end]`: each leaf's shared
+    /// predicate, looked up or evaluated once for the event; array-consistent evaluation where
+    /// a leaf's path crosses an array.
+    #[inline]
+    fn rule_matches(&self, rule: FlatRule, end: u32, ev: &mut Eval<'_, '_, '_>) -> bool {
+        for c in &self.checks[rule.start as usize..end as usize] {
+            // A predicate already evaluated this event was evaluated on this very path, which
+            // then did not cross an array: its result stands without resolving the path again.
+            let st = ev.stamps[c.pred as usize];
+            if st >> 1 == ev.epoch {
+                if st & 1 == 0 {
+                    return false;
+                }
+                continue;
+            }
             let slot = ev.paths.resolve(c.path);
             let ok = match slot {
-                Slot::Complex => match ev.across_array(&c.groups) {
-                    Some(ok) => ok,
-                    None => {
-                        let node = &self.patterns[rule.pattern as usize].alts[rule.alt as usize];
-                        return node_matches(node, Some(ev.paths.event));
+                Slot::Complex => {
+                    match ev.across_array(&self.groups[c.g_start as usize..c.g_end as usize]) {
+                        Some(ok) => ok,
+                        None => {
+                            let node =
+                                &self.patterns[rule.pattern as usize].alts[rule.alt as usize];
+                            return node_matches(node, Some(ev.paths.event));
+                        }
                     }
-                },
-                // Found through the index on this very leaf: already known to hold.
-                _ if indexed && i == last && rule.proven as usize == i => true,
-                _ => ev.leaf(c.pred, slot),
+                }
+                _ => ev.eval_leaf(c.pred, slot),
             };
             if !ok {
                 return false;
@@ -821,7 +950,7 @@ mod tests {
         ]);
         // 14 leaves over 6 distinct conditions; 7 enclosing objects over 6 distinct ones
         // (`d: {a: [1]}` is shared by rule 1 and rule 4's first alternative).
-        assert_eq!(m.rules.iter().map(|r| r.checks.len()).sum::<usize>(), 14);
+        assert_eq!(m.checks.len(), 14);
         assert_eq!(m.preds.len(), 6 + 6);
         let mut s = MatchScratch::default();
         let mut out = Vec::new();

@@ -152,21 +152,89 @@ pub(crate) fn num_eq(a: &Number, b: &Number) -> bool {
     }
 }
 
+/// Byte-string equality, inline. Event and pattern strings are short (keys, sources, enum-like
+/// values): two possibly overlapping word compares settle those up to 16 bytes without the call
+/// and size dispatch of `memcmp`.
+#[inline(always)]
+pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
+        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        _ => a == b,
+    }
+}
+
+#[inline(always)]
+pub(crate) fn word4(s: &[u8], at: usize) -> u32 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&s[at..at + 4]);
+    u32::from_le_bytes(w)
+}
+
+#[inline(always)]
+pub(crate) fn word8(s: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&s[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+#[inline(always)]
+pub(crate) fn str_eq(a: &str, b: &str) -> bool {
+    bytes_eq(a.as_bytes(), b.as_bytes())
+}
+
+#[inline(always)]
+fn starts_with(s: &str, p: &str) -> bool {
+    s.len() >= p.len() && bytes_eq(&s.as_bytes()[..p.len()], p.as_bytes())
+}
+
+#[inline(always)]
+fn ends_with(s: &str, p: &str) -> bool {
+    s.len() >= p.len() && bytes_eq(&s.as_bytes()[s.len() - p.len()..], p.as_bytes())
+}
+
 /// Lower-cases on the fly: no allocation.
 fn lower(s: &str) -> impl Iterator<Item = char> + '_ {
     s.chars().flat_map(char::to_lowercase)
 }
 
+/// ASCII lower-casing of one byte compared with a pattern byte: for an ASCII event string,
+/// Unicode lower-casing is exactly this, byte for byte.
+#[inline(always)]
+fn ascii_ic_eq(s: &[u8], lowered: &[u8]) -> bool {
+    s.len() == lowered.len()
+        && s.iter()
+            .zip(lowered)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+}
+
 fn eq_ic(s: &str, lowered: &str) -> bool {
+    if s.is_ascii() {
+        return ascii_ic_eq(s.as_bytes(), lowered.as_bytes());
+    }
     lower(s).eq(lowered.chars())
 }
 
 fn prefix_ic(s: &str, lowered: &str) -> bool {
+    if s.is_ascii() {
+        let (s, p) = (s.as_bytes(), lowered.as_bytes());
+        return s.len() >= p.len() && ascii_ic_eq(&s[..p.len()], p);
+    }
     let mut it = lower(s);
     lowered.chars().all(|c| it.next() == Some(c))
 }
 
 fn suffix_ic(s: &str, lowered: &str) -> bool {
+    if s.is_ascii() {
+        let (s, p) = (s.as_bytes(), lowered.as_bytes());
+        return s.len() >= p.len() && ascii_ic_eq(&s[s.len() - p.len()..], p);
+    }
     let mut it = s.chars().rev().flat_map(|c| c.to_lowercase().rev());
     lowered.chars().rev().all(|c| it.next() == Some(c))
 }
@@ -176,19 +244,19 @@ impl Cond {
     /// handled by the caller because it is about presence, not a value.
     pub(crate) fn matches_scalar(&self, v: &Value) -> bool {
         match self {
-            Cond::Str(p) => matches!(v, Value::String(s) if s == &**p),
+            Cond::Str(p) => matches!(v, Value::String(s) if str_eq(s, p)),
             Cond::Num(p) => matches!(v, Value::Number(n) if num_eq(n, p)),
             Cond::Bool(p) => matches!(v, Value::Bool(b) if b == p),
             Cond::Null => v.is_null(),
-            Cond::Prefix(p) => matches!(v, Value::String(s) if s.starts_with(&**p)),
+            Cond::Prefix(p) => matches!(v, Value::String(s) if starts_with(s, p)),
             Cond::PrefixIc(p) => matches!(v, Value::String(s) if prefix_ic(s, p)),
-            Cond::Suffix(p) => matches!(v, Value::String(s) if s.ends_with(&**p)),
+            Cond::Suffix(p) => matches!(v, Value::String(s) if ends_with(s, p)),
             Cond::SuffixIc(p) => matches!(v, Value::String(s) if suffix_ic(s, p)),
             Cond::EqIc(p) => matches!(v, Value::String(s) if eq_ic(s, p)),
             Cond::Wildcard(w) => matches!(v, Value::String(s) if w.matches(s)),
             // anything-but is typed: a value of another type is never excluded.
             Cond::AbStrs(set) => match v {
-                Value::String(s) => !set.iter().any(|x| **x == **s),
+                Value::String(s) => !set.iter().any(|x| str_eq(x, s)),
                 _ => true,
             },
             Cond::AbNums(set) => match v {
@@ -196,11 +264,11 @@ impl Cond {
                 _ => true,
             },
             Cond::AbPrefix(set) => match v {
-                Value::String(s) => !set.iter().any(|x| s.starts_with(&**x)),
+                Value::String(s) => !set.iter().any(|x| starts_with(s, x)),
                 _ => true,
             },
             Cond::AbSuffix(set) => match v {
-                Value::String(s) => !set.iter().any(|x| s.ends_with(&**x)),
+                Value::String(s) => !set.iter().any(|x| ends_with(s, x)),
                 _ => true,
             },
             Cond::AbEqIc(set) => match v {
@@ -221,10 +289,13 @@ impl Cond {
     }
 
     /// Whether the field value (absent, scalar, array or object) satisfies this entry.
+    #[inline]
     pub(crate) fn matches_field(&self, v: Option<&Value>) -> bool {
-        match self {
-            Cond::Exists(want) => has_scalar(v) == *want,
-            _ => any_scalar(v, &mut |s| self.matches_scalar(s)),
+        match (self, v) {
+            (Cond::Exists(want), _) => has_scalar(v) == *want,
+            (_, None | Some(Value::Object(_))) => false,
+            (_, Some(Value::Array(_))) => any_scalar(v, &mut |s| self.matches_scalar(s)),
+            (_, Some(s)) => self.matches_scalar(s),
         }
     }
 }
@@ -240,7 +311,7 @@ pub(crate) fn has_scalar(v: Option<&Value>) -> bool {
 }
 
 /// Whether any scalar at this position (arrays flattened) satisfies `f`.
-pub(crate) fn any_scalar(v: Option<&Value>, f: &mut dyn FnMut(&Value) -> bool) -> bool {
+pub(crate) fn any_scalar<F: FnMut(&Value) -> bool + ?Sized>(v: Option<&Value>, f: &mut F) -> bool {
     match v {
         None | Some(Value::Object(_)) => false,
         Some(Value::Array(items)) => items.iter().any(|x| any_scalar(Some(x), f)),
@@ -366,8 +437,9 @@ fn expand_obj(ast: &ObjAst) -> Result<Vec<Node>, PatternError> {
 #[inline]
 pub(crate) fn get<'e>(map: &'e serde_json::Map<String, Value>, key: &str) -> Option<&'e Value> {
     if map.len() <= 16 {
+        let key = key.as_bytes();
         map.iter()
-            .find(|(k, _)| k.len() == key.len() && k.as_str() == key)
+            .find(|(k, _)| bytes_eq(k.as_bytes(), key))
             .map(|(_, v)| v)
     } else {
         map.get(key)

@@ -119,11 +119,20 @@ fn render_problems(file: &str, problems: &[Problem]) -> String {
         "{file}: {errors} problem{}",
         if errors == 1 { "" } else { "s" }
     );
-    for p in problems {
+    for p in problems.iter().take(MAX_LISTED) {
         out.push_str(&format!("\n  {p}"));
+    }
+    if problems.len() > MAX_LISTED {
+        out.push_str(&format!(
+            "\n  … and {} more (fix these first; `eventflow check` lists the same)",
+            problems.len() - MAX_LISTED
+        ));
     }
     out
 }
+
+/// The most problems printed; the rest are counted.
+pub const MAX_LISTED: usize = 100;
 
 impl LoadError {
     /// The problems as a list (a syntax or I/O error is one problem at the root).

@@ -61,6 +61,8 @@ enum Command {
     /// Put the part files of a sharded `sweep` or `run --replications` back together and print
     /// exactly what the unsharded command prints.
     Merge(merge::MergeArgs),
+    /// Print the JSON Schema of scenario files (for editors: name it in a file's "$schema").
+    Schema,
     /// Open the desktop app.
     Gui {
         /// Scenario to open (a bundled example when absent).
@@ -173,6 +175,9 @@ pub fn main(gui: Option<GuiLauncher>) -> ExitCode {
         }
         Some(Command::Run(args)) => run(&args),
         Some(Command::Check { file }) => check(&file),
+        Some(Command::Schema) => sweep::print(
+            &serde_json::to_string_pretty(&crate::model::json_schema()).unwrap_or_default(),
+        ),
         Some(Command::Compare(args)) => compare::run(&args),
         Some(Command::Sweep(args)) => sweep::run(&args),
         Some(Command::Merge(args)) => merge::run(&args),

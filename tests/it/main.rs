@@ -7,6 +7,7 @@ mod delivery;
 mod determinism;
 mod golden;
 mod pattern;
+mod reliability;
 mod scenarios;
 mod shard;
 mod support;

@@ -32,6 +32,7 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     v.consumers();
     v.faults();
     v.timeline();
+    v.layout();
     if v.problems.iter().all(|p| p.severity != Severity::Error) {
         v.problems.extend(lint_with(s, &v.topology));
     }
@@ -247,6 +248,27 @@ impl Validator<'_> {
                     &defaults::MAX_MESSAGES_RANGE,
                 );
             }
+        }
+    }
+
+    /// Canvas positions: finite numbers (a coordinate beyond f32's range, such as 1e300, reads
+    /// as infinity, and the scenario could then not be saved). Found by the loader fuzz target.
+    fn layout(&mut self) {
+        let bad: Vec<String> = self
+            .s
+            .layout
+            .iter()
+            .filter(|(_, p)| !p.iter().all(|x| x.is_finite()))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in bad {
+            self.err(
+                format!("layout.{id}"),
+                format!(
+                    "a canvas position is two numbers within ±{:e}, [x, y]",
+                    f32::MAX
+                ),
+            );
         }
     }
 

@@ -5,6 +5,7 @@ mod analysis;
 mod cli;
 mod delivery;
 mod determinism;
+mod fuzz;
 mod golden;
 mod pattern;
 mod reliability;

@@ -271,6 +271,8 @@ fn finding_9_a_stopped_run_exits_2_in_every_command() {
             file,
             "--set",
             "consumers.order-router.concurrency=10,20",
+            "--figure",
+            "order-router.utilization",
             "--duration",
             "30s",
         ],

@@ -27,6 +27,7 @@ for l in sys.stdin:
 # what this run tests.
 copy=$(mktemp /tmp/eventflow-fuzz.XXXXXX)
 cp "$bin" "$copy"
+chmod +x "$copy"
 bin=$copy
 
 seed=${EVENTFLOW_FUZZ_SEED:-$(( $(date +%s) % 1000000000 ))}

@@ -53,6 +53,15 @@ pub fn count(n: u64) -> String {
 #[must_use]
 pub fn table(r: &Results) -> String {
     let mut out = String::new();
+    // A stopped run says so first: its figures cover only the time before the stop.
+    if let Some(stop) = &r.engine.stopped {
+        let _ = writeln!(
+            out,
+            "STOPPED at {} of {}: {stop}",
+            human_secs(r.engine.simulated_s),
+            human_secs(r.duration_s)
+        );
+    }
     let _ = writeln!(
         out,
         "{} — seed {}, {} simulated ({} warm-up), {} engine events in {:.2}s",
@@ -63,13 +72,6 @@ pub fn table(r: &Results) -> String {
         count(r.engine.events_processed),
         r.engine.wall_seconds
     );
-    if let Some(stop) = &r.engine.stopped {
-        let _ = writeln!(
-            out,
-            "STOPPED at {}: {stop}",
-            human_secs(r.engine.simulated_s)
-        );
-    }
     let _ = writeln!(out);
     let _ = writeln!(
         out,

@@ -153,7 +153,33 @@ struct Core {
     caught_up: bool,
 }
 
+/// Runs `f`, turning a panic (an engine bug) into the error the app shows, so a scenario that
+/// fails to run never ends the app and takes the user's unsaved work with it.
+fn contained<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
+        let why = p
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_owned());
+        format!(
+            "the simulation failed ({why}); your scenario is unchanged — please report it with the file"
+        )
+    })
+}
+
 impl Core {
+    /// Advances the simulation to `t`, or drops it with the error if the engine fails.
+    fn advance_contained(&mut self, t: Nanos) {
+        if let Some(sim) = &mut self.sim
+            && let Err(e) = contained(|| sim.advance_to(t))
+        {
+            self.sim = None;
+            self.playing = false;
+            self.error = Some(e);
+        }
+    }
+
     fn new() -> Self {
         Core {
             sim: None,
@@ -178,16 +204,14 @@ impl Core {
             Command::Pause => self.playing = false,
             Command::Step(dt) => {
                 self.playing = false;
-                if let Some(sim) = &mut self.sim {
+                if let Some(sim) = &self.sim {
                     let t = sim.now().saturating_add(dt);
-                    sim.advance_to(t);
+                    self.advance_contained(t);
                 }
             }
             Command::AdvanceTo(t) => {
                 self.playing = false;
-                if let Some(sim) = &mut self.sim {
-                    sim.advance_to(t);
-                }
+                self.advance_contained(t);
             }
             Command::SetSpeed(speed) => {
                 self.speed = speed;
@@ -206,7 +230,7 @@ impl Core {
                     seed: Some(seed),
                     ..RunOptions::default()
                 };
-                match Simulation::new(&scenario, &opts) {
+                match contained(|| Simulation::new(&scenario, &opts)).and_then(|r| r) {
                     Ok(sim) => {
                         self.sim = Some(sim);
                         self.error = None;
@@ -262,7 +286,13 @@ impl Core {
             return false;
         }
         let started = Instant::now();
-        sim.advance_to(target);
+        if let Err(e) = contained(|| sim.advance_to(target)) {
+            self.sim = None;
+            self.playing = false;
+            self.error = Some(e);
+            self.dirty = true;
+            return true;
+        }
         let took = started.elapsed();
         if took > SLICE_WALL * 2 {
             self.chunk_ns = (self.chunk_ns / 2).max(MIN_CHUNK_NS);
@@ -612,6 +642,14 @@ mod tests {
             figures(s.results.as_ref().unwrap()),
             figures(&reference(11))
         );
+    }
+
+    #[test]
+    fn an_engine_failure_becomes_an_error_not_the_end_of_the_app() {
+        let r: Result<(), String> = contained(|| panic!("boom"));
+        let e = r.unwrap_err();
+        assert!(e.contains("the simulation failed (boom)"), "{e}");
+        assert_eq!(contained(|| 7), Ok(7));
     }
 
     #[test]

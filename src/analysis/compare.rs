@@ -50,6 +50,8 @@ pub struct Comparison {
     pub seeds: Vec<u64>,
     /// Every figure of A, then those only B has.
     pub rows: Vec<CompareRow>,
+    /// Runs a guard stopped (`A seed N: …`, then B's): their figures are partial.
+    pub stops: Vec<String>,
 }
 
 impl Comparison {
@@ -113,6 +115,9 @@ pub fn compare(
         b: b.name.clone(),
         seeds,
         rows: pair(&sa, &sb),
+        stops: (sa.stops.iter().map(|s| format!("A {s}")))
+            .chain(sb.stops.iter().map(|s| format!("B {s}")))
+            .collect(),
     })
 }
 

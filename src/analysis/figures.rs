@@ -109,6 +109,9 @@ pub struct UnknownFigure {
     pub hint: Option<String>,
 }
 
+/// The key under which a run's figures say why a guard stopped it (`seed N: reason`).
+pub const STOPPED: &str = "stopped";
+
 /// The figures of several replicates, in a fixed order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Samples {
@@ -120,6 +123,9 @@ pub struct Samples {
     pub template: Value,
     /// Number of replicates.
     pub replicates: usize,
+    /// Why runs were stopped by a guard, one line each (`seed N: …`), in replicate order: their
+    /// figures cover only the time before the stop.
+    pub stops: Vec<String>,
 }
 
 impl Samples {
@@ -146,7 +152,13 @@ impl Samples {
                 }
             }
         }
+        let stops = runs
+            .iter()
+            .filter_map(|r| r.get(STOPPED).and_then(Value::as_str))
+            .map(str::to_owned)
+            .collect();
         Samples {
+            stops,
             paths,
             values,
             template: runs.first().cloned().unwrap_or(Value::Null),

@@ -31,6 +31,10 @@ pub fn seeds(base: u64, replications: u32) -> Vec<u64> {
 /// One run's figures ([`run_figures`], analysis included) under `seed`. Skips building the time
 /// series, which replicated figures do not use.
 ///
+/// A run that a guard stopped (the loop or memory guard) still gives its figures, with
+/// `"stopped": "seed N: at T s: reason"` beside them ([`super::figures::STOPPED`]), so every
+/// command reports a stop the same way: the figures, the stop, exit 2.
+///
 /// # Errors
 /// The engine's message if the scenario cannot be compiled.
 pub fn run_one(scenario: &Scenario, opts: &RunOptions, seed: u64) -> Result<Value, String> {
@@ -41,11 +45,20 @@ pub fn run_one(scenario: &Scenario, opts: &RunOptions, seed: u64) -> Result<Valu
     let mut sim = Simulation::new(scenario, &opts)?;
     sim.run_to_end();
     let results = sim.summary();
-    if let Some(stop) = &results.engine.stopped {
-        return Err(format!("seed {seed}: the run stopped early: {stop}"));
-    }
     let analysis = analyze(sim.scenario(), &results);
-    Ok(run_figures(&results, Some(&analysis)))
+    let mut figures = run_figures(&results, Some(&analysis));
+    if let Some(stop) = &results.engine.stopped
+        && let Value::Object(m) = &mut figures
+    {
+        m.insert(
+            super::figures::STOPPED.into(),
+            Value::from(format!(
+                "seed {seed}: stopped at {:.3} s: {stop}",
+                results.engine.simulated_s
+            )),
+        );
+    }
+    Ok(figures)
 }
 
 /// Runs every (scenario, seed) job in parallel and returns their figures in job order, calling

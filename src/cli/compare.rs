@@ -10,7 +10,7 @@ use crate::sim::RunOptions;
 
 use super::invalid;
 use super::load;
-use super::sweep::{check_replications, parse_duration, print};
+use super::sweep::{check_replications, parse_duration};
 
 /// Flags of `eventflow compare`.
 #[derive(clap::Args, Debug)]
@@ -23,10 +23,10 @@ pub struct CompareArgs {
     /// Scenario B (the change).
     pub b: PathBuf,
     /// Replications; both scenarios run the same seeds.
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    #[arg(long, default_value_t = 10, value_name = "N", allow_hyphen_values = true, value_parser = super::parse_replications)]
     pub replications: u32,
     /// Base seed instead of A's.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true, value_parser = super::parse_seed)]
     pub seed: Option<u64>,
     /// Simulated duration for both instead of the files' (e.g. 10m).
     #[arg(long)]
@@ -85,5 +85,5 @@ pub fn run(args: &CompareArgs) -> ExitCode {
         }
         report::comparison_table(&comparison, &figures)
     };
-    print(&text)
+    super::print_stopped(&text, &comparison.stops, !args.json)
 }

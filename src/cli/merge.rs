@@ -14,7 +14,7 @@ use crate::analysis::shard::{self, Command, Part};
 use crate::analysis::sweep::Sweep;
 
 use super::invalid;
-use super::sweep::{print, replicated_text, sweep_text};
+use super::sweep::{replicated_text, sweep_text};
 
 /// Flags of `eventflow merge`.
 #[derive(clap::Args, Debug)]
@@ -68,7 +68,16 @@ pub fn run(args: &MergeArgs) -> ExitCode {
                 h.grid.variants,
                 &merged.runs,
             );
-            sweep_text(&sweep, &h.settings.figures, args.json, args.csv)
+            let stops: Vec<String> = sweep
+                .variants
+                .iter()
+                .flat_map(|(_, s)| s.stops.iter().cloned())
+                .collect();
+            (
+                sweep_text(&sweep, &h.settings.figures, args.json, args.csv),
+                stops,
+                !args.json && !args.csv,
+            )
         }
         Command::Run => {
             if args.csv {
@@ -83,8 +92,12 @@ pub fn run(args: &MergeArgs) -> ExitCode {
                 h.grid.warmup_s,
                 &merged.runs,
             );
-            replicated_text(&replicated, args.json)
+            (
+                replicated_text(&replicated, args.json),
+                replicated.samples.stops.clone(),
+                !args.json,
+            )
         }
     };
-    print(&text)
+    super::print_stopped(&text.0, &text.1, text.2)
 }

@@ -64,6 +64,8 @@ enum Command {
     Merge(merge::MergeArgs),
     /// Follow root events through the system: every copy, retry and emitted event, as a tree.
     Trace(trace::TraceArgs),
+    /// Print the JSON Schema of scenario files (for editors: name it in a file's "$schema").
+    Schema,
     /// Open the desktop app.
     Gui {
         /// Scenario to open (a bundled example when absent).
@@ -86,7 +88,7 @@ pub struct RunArgs {
     /// Scenario file.
     pub file: PathBuf,
     /// Seed instead of the file's.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_seed)]
     pub seed: Option<u64>,
     /// Simulated duration instead of the file's (e.g. 10m, 90s).
     #[arg(long)]
@@ -97,19 +99,53 @@ pub struct RunArgs {
     /// Write the time series as a tidy CSV (time_s,node,metric,value) into this directory.
     #[arg(long, value_name = "DIR")]
     pub csv: Option<PathBuf>,
-    /// Time-series buckets over the run (default 500).
-    #[arg(long)]
+    /// Time-series buckets over the run (default 500; 1 to 10,000).
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_buckets)]
     pub buckets: Option<u32>,
     /// Leave the time series (`series`) out of the JSON output.
     #[arg(long)]
     pub no_series: bool,
     /// Run N independent replications (seeds SEED, SEED+1, …) in parallel and report each
     /// figure's mean with a 95% confidence interval.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_replications)]
     pub replications: Option<u32>,
     /// Sharding (with --replications): run one slice of the replications on this machine.
     #[command(flatten)]
     pub shard: shard::ShardArgs,
+}
+
+/// The most replications a command runs (each keeps its figures until the end).
+pub const MAX_REPLICATIONS: u32 = 10_000;
+
+/// A whole number from `lo` to `hi`, in the user's words when it is not one.
+fn whole(text: &str, lo: u64, hi: u64) -> Result<u64, String> {
+    let words = || {
+        if hi == u64::MAX {
+            format!("must be a whole number ≥ {lo}, got {text}")
+        } else {
+            format!("must be a whole number from {lo} to {hi}, got {text}")
+        }
+    };
+    match text.trim().parse::<u64>() {
+        Ok(n) if (lo..=hi).contains(&n) => Ok(n),
+        _ => Err(words()),
+    }
+}
+
+/// `--seed`: 0 to 2⁶⁴ − 1 (a negative number is refused in words, not taken for a flag).
+pub(crate) fn parse_seed(text: &str) -> Result<u64, String> {
+    whole(text, 0, u64::MAX)
+}
+
+/// `--buckets`: [`crate::model::defaults::SERIES_BUCKETS_RANGE`].
+pub(crate) fn parse_buckets(text: &str) -> Result<u32, String> {
+    let r = crate::model::defaults::SERIES_BUCKETS_RANGE;
+    whole(text, u64::from(*r.start()), u64::from(*r.end())).map(|n| n as u32)
+}
+
+/// `--replications`: 1 to [`MAX_REPLICATIONS`].
+pub(crate) fn parse_replications(text: &str) -> Result<u32, String> {
+    whole(text, 1, u64::from(MAX_REPLICATIONS)).map(|n| n as u32)
 }
 
 /// Parses the process arguments and runs the command; `gui` opens the desktop app (`None` in a
@@ -130,9 +166,21 @@ pub fn main(gui: Option<GuiLauncher>) -> ExitCode {
     };
     match cli.command {
         None => open_gui(gui, None, false),
-        Some(Command::Gui { file, run }) => open_gui(gui, file, run),
+        Some(Command::Gui { file, run }) => {
+            // Say "no such file" before the app (or the lack of a display) is involved.
+            if let Some(f) = &file
+                && let Err(e) = scenario::load(f)
+                && matches!(e, scenario::LoadError::Io { .. })
+            {
+                return invalid(e);
+            }
+            open_gui(gui, file, run)
+        }
         Some(Command::Run(args)) => run(&args),
         Some(Command::Check { file }) => check(&file),
+        Some(Command::Schema) => sweep::print(
+            &serde_json::to_string_pretty(&crate::model::json_schema()).unwrap_or_default(),
+        ),
         Some(Command::Compare(args)) => compare::run(&args),
         Some(Command::Sweep(args)) => sweep::run(&args),
         Some(Command::Merge(args)) => merge::run(&args),
@@ -157,6 +205,34 @@ fn open_gui(gui: Option<GuiLauncher>, file: Option<PathBuf>, run: bool) -> ExitC
         "this build of eventflow has no desktop app (built without the `gui` feature); use `eventflow run FILE`, or see `eventflow --help`"
     );
     ExitCode::from(EXIT_INVALID)
+}
+
+/// The one rule for runs a guard stopped (loop, memory), the same for `run`, `run
+/// --replications`, `compare`, `sweep` and `merge`: the output is printed as usual (a table
+/// starts with the stop, JSON carries it in its figures), each stop is said on stderr, and the
+/// exit code is 2, since the figures cover only the time before the stop.
+pub(crate) fn print_stopped(text: &str, stops: &[String], table: bool) -> ExitCode {
+    if stops.is_empty() {
+        return sweep::print(text);
+    }
+    let text = if table {
+        format!(
+            "STOPPED: {} of the runs stopped by a guard, their figures cover only the time before the stop; first: {}\n{text}",
+            stops.len(),
+            stops[0]
+        )
+    } else {
+        text.to_owned()
+    };
+    let code = sweep::print(&text);
+    for s in stops {
+        eprintln!("run stopped: {s}");
+    }
+    if code == ExitCode::SUCCESS {
+        ExitCode::from(EXIT_INVALID)
+    } else {
+        code
+    }
 }
 
 pub(crate) fn invalid(message: impl std::fmt::Display) -> ExitCode {
@@ -230,9 +306,20 @@ fn run(args: &RunArgs) -> ExitCode {
             report::analysis_table(&analysis)
         )
     };
-    let mut out = std::io::stdout().lock();
-    if writeln!(out, "{}", text.trim_end()).is_err() {
-        return ExitCode::from(EXIT_INTERNAL);
+    {
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, "{}", text.trim_end()).is_err() {
+            return ExitCode::from(EXIT_INTERNAL);
+        }
+    }
+    if let Some(stop) = &results.engine.stopped {
+        eprintln!(
+            "{}: the run stopped at {} of {}: {stop}",
+            args.file.display(),
+            report::human_secs(results.engine.simulated_s),
+            report::human_secs(results.duration_s)
+        );
+        return ExitCode::from(EXIT_INVALID);
     }
     ExitCode::SUCCESS
 }

@@ -11,7 +11,7 @@
 //!   `grep -c`, not an error); exit 2 for an unreadable file, a JSON syntax error
 //!   (`FILE:LINE:COL: …` on stderr) or an invalid pattern (each error with its path).
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -50,7 +50,14 @@ pub fn run_test(
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        Err(LinesError::TooLong(line)) => {
+            eprintln!(
+                "error: line {line} of the input is longer than {} MB; each line holds one {{\"pattern\": …, \"event\": …}} pair",
+                MAX_LINE_BYTES / (1024 * 1024)
+            );
+            ExitCode::from(2)
+        }
+        Err(LinesError::Io(e)) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
@@ -96,27 +103,54 @@ fn answer_line(line_no: usize, bytes: &[u8]) -> Value {
     }
 }
 
-fn json_lines(input: &mut dyn BufRead, output: &mut dyn Write) -> std::io::Result<()> {
+/// The longest input line read (a pattern and an event are a few kilobytes).
+pub const MAX_LINE_BYTES: u64 = 1024 * 1024;
+
+/// Why the JSON Lines input was given up on.
+#[derive(Debug)]
+enum LinesError {
+    Io(std::io::Error),
+    /// A line longer than [`MAX_LINE_BYTES`] (e.g. `< /dev/zero`, which has no line ends).
+    TooLong(usize),
+}
+
+impl From<std::io::Error> for LinesError {
+    fn from(e: std::io::Error) -> Self {
+        LinesError::Io(e)
+    }
+}
+
+fn json_lines(input: &mut dyn BufRead, output: &mut dyn Write) -> Result<(), LinesError> {
     let mut buf = Vec::new();
     let mut line_no = 0;
     loop {
         buf.clear();
-        if input.read_until(b'\n', &mut buf)? == 0 {
+        if (&mut *input)
+            .take(MAX_LINE_BYTES + 1)
+            .read_until(b'\n', &mut buf)?
+            == 0
+        {
             break;
         }
         line_no += 1;
+        if buf.len() as u64 > MAX_LINE_BYTES {
+            output.flush()?;
+            return Err(LinesError::TooLong(line_no));
+        }
         if buf.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
         let answer = answer_line(line_no, &buf);
         writeln!(output, "{answer}")?;
     }
-    output.flush()
+    output.flush()?;
+    Ok(())
 }
 
 /// Reads and parses a JSON file, or says why not as `FILE:LINE:COL: …`.
 fn read_json(path: &Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = crate::scenario::read_bounded(path, MAX_LINE_BYTES)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| {
         format!(
             "{}:{}:{}: {}",

@@ -38,10 +38,10 @@ pub struct SweepArgs {
     #[arg(long = "figure", value_name = "NAME", value_delimiter = ',')]
     pub figures: Vec<String>,
     /// Independent replications per variant (mean and 95% confidence interval).
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    #[arg(long, default_value_t = 1, value_name = "N", allow_hyphen_values = true, value_parser = super::parse_replications)]
     pub replications: u32,
     /// Base seed instead of the file's.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true, value_parser = super::parse_seed)]
     pub seed: Option<u64>,
     /// Simulated duration instead of the file's (e.g. 10m, 90s).
     #[arg(long)]
@@ -56,6 +56,10 @@ pub struct SweepArgs {
     #[command(flatten)]
     pub shard: ShardArgs,
 }
+
+/// The most variants a sweep's grid may have: every variant is a scenario held in memory until
+/// its rows are printed.
+pub const MAX_VARIANTS: u64 = 10_000;
 
 /// Parses `--duration`.
 pub(crate) fn parse_duration(text: Option<&str>) -> Result<Option<Duration>, String> {
@@ -128,6 +132,14 @@ pub fn run(args: &SweepArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return invalid(e),
     };
+    let variants_n = sets
+        .iter()
+        .fold(1u64, |n, s| n.saturating_mul(s.values.len() as u64));
+    if variants_n > MAX_VARIANTS {
+        return invalid(format!(
+            "--set: the grid has {variants_n} variants; eventflow sweeps at most {MAX_VARIANTS} at once (split it with several sweeps, or --shard it over machines)"
+        ));
+    }
     let loaded = match load(&args.file) {
         Ok(l) => l,
         Err(code) => return code,
@@ -186,7 +198,16 @@ pub fn run(args: &SweepArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return invalid(format!("{}: {e}", args.file.display())),
     };
-    print(&sweep_text(&result, &figures, args.json, args.csv))
+    let stops: Vec<String> = result
+        .variants
+        .iter()
+        .flat_map(|(_, s)| s.stops.iter().cloned())
+        .collect();
+    super::print_stopped(
+        &sweep_text(&result, &figures, args.json, args.csv),
+        &stops,
+        !args.json && !args.csv,
+    )
 }
 
 /// What `eventflow sweep` prints: JSON, CSV or the table. `eventflow merge` of a sweep's parts
@@ -259,5 +280,9 @@ pub(crate) fn run_replicated(
         Ok(r) => r,
         Err(e) => return invalid(format!("{}: {e}", args.file.display())),
     };
-    print(&replicated_text(&replicated, args.json))
+    super::print_stopped(
+        &replicated_text(&replicated, args.json),
+        &replicated.samples.stops,
+        !args.json,
+    )
 }

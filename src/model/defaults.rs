@@ -154,6 +154,98 @@ pub const STREAM_RETENTION: Duration = Duration::from_secs(DAY);
 /// shard; the delay is eventflow's choice.
 pub const STREAM_RETRY_DELAY: Duration = Duration::from_secs(1);
 
+// ── Counts and rates: every number a scenario gives has a range ───────────────────────────
+
+/// A consumer's concurrency (parallel slots, or instances of a stream consumer group): 1 to
+/// 10,000.
+///
+/// Lambda's concurrency quota starts at 1,000 per Region and "can be increased to tens of
+/// thousands" (<https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html>); the
+/// SQS event source's maximum concurrency is 2 to 1,000
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html>). 10,000 is
+/// eventflow's bound: each slot is held in memory.
+pub const CONCURRENCY_RANGE: RangeInclusive<u32> = 1..=10_000;
+
+/// Messages per invocation (`BatchSize`): 1 to 10,000.
+///
+/// <https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html>
+/// ("Amazon SQS standard: Default 10. Max 10,000"; Kinesis and DynamoDB: "Max 10,000").
+pub const BATCH_SIZE_RANGE: RangeInclusive<u32> = 1..=10_000;
+
+/// Partitions (shards) of a stream: 1 to 10,000.
+///
+/// Kinesis's default shard quota is 500 or 200 per account and Region, raised on request
+/// (<https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html>); 10,000 is
+/// eventflow's bound: each partition is held in memory.
+pub const PARTITIONS_RANGE: RangeInclusive<u32> = 1..=10_000;
+
+/// A queue's `capacity` (messages held): 1 to 100 million. SQS itself has no bound on stored
+/// messages (<https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html>);
+/// a bound above [`MAX_MESSAGES_RANGE`] would never be reached.
+pub const QUEUE_CAPACITY_RANGE: RangeInclusive<u64> = 1..=100_000_000;
+
+/// Consecutive failures that open a circuit breaker: 1 to 10,000 (eventflow's bound).
+pub const CIRCUIT_BREAKER_FAILURES_RANGE: RangeInclusive<u32> = 1..=10_000;
+
+/// Time-series buckets over a run (`settings.series_buckets`, `--buckets`): 1 to 10,000
+/// (eventflow's bound: more buckets than a screen has pixels show nothing more, and every node
+/// keeps every bucket).
+pub const SERIES_BUCKETS_RANGE: RangeInclusive<u32> = 1..=10_000;
+
+/// The loop guard (`settings.max_events`): 1 to 1 billion produced events.
+pub const MAX_EVENTS_RANGE: RangeInclusive<u64> = 1..=1_000_000_000;
+
+/// The memory guard (`settings.max_messages`): 1 to 100 million messages alive at once (about
+/// 11 GB at ~110 bytes a waiting message).
+pub const MAX_MESSAGES_RANGE: RangeInclusive<u64> = 1..=100_000_000;
+
+/// The largest rate (events per second) a producer, a schedule entry or a throttle may have:
+/// 100,000.
+///
+/// Ten times EventBridge's largest default PutEvents quota (10,000 per second in the largest
+/// Regions, <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html>); a run
+/// at this rate produces the loop guard's 10 million events in under two minutes of simulated
+/// time. Rates above it (1e6 to 1e300 were seen) are mistakes, not load.
+pub const MAX_RATE: f64 = 100_000.0;
+
+/// Variables an input transformer may define (`InputPathsMap`): at most 100.
+///
+/// <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_InputTransformer.html>
+/// ("Maximum number of 100 items").
+pub const INPUT_PATHS_MAX: usize = 100;
+
+/// The longest input template (`InputTemplate`): 8,192 characters.
+///
+/// <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_InputTransformer.html>
+/// ("Maximum length of 8192").
+pub const INPUT_TEMPLATE_MAX_LEN: usize = 8_192;
+
+/// The largest slowdown factor of a fault: 1,000 (eventflow's bound; a service 1,000 times
+/// slower is an outage).
+pub const SLOWDOWN_FACTOR_MAX: f64 = 1_000.0;
+
+/// The range of a whole-number field, by its name in the file, for messages that explain a
+/// value of the wrong type or sign ("concurrency must be a whole number from 1 to 10,000").
+#[must_use]
+pub fn count_range(field: &str) -> Option<(u64, u64)> {
+    let r32 = |r: RangeInclusive<u32>| Some((u64::from(*r.start()), u64::from(*r.end())));
+    let r64 = |r: RangeInclusive<u64>| Some((*r.start(), *r.end()));
+    match field {
+        "concurrency" => r32(CONCURRENCY_RANGE),
+        "batch_size" => r32(BATCH_SIZE_RANGE),
+        "partitions" => r32(PARTITIONS_RANGE),
+        "capacity" => r64(QUEUE_CAPACITY_RANGE),
+        "failures" => r32(CIRCUIT_BREAKER_FAILURES_RANGE),
+        "series_buckets" => r32(SERIES_BUCKETS_RANGE),
+        "max_events" => r64(MAX_EVENTS_RANGE),
+        "max_messages" => r64(MAX_MESSAGES_RANGE),
+        "max_receives" => r32(SQS_MAX_RECEIVES),
+        "attempts" => r32(EVENTBRIDGE_RETRY_ATTEMPTS_RANGE),
+        "limit" => Some((1, u64::MAX)),
+        _ => None,
+    }
+}
+
 /// `"{n}s to {m}h"` for a range of durations whose ends are whole seconds and whole hours, as
 /// the validator's and the inspector's messages write AWS ranges (`60s to 24h`).
 #[must_use]

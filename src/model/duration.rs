@@ -137,6 +137,22 @@ impl Serialize for Duration {
     }
 }
 
+impl schemars::JsonSchema for Duration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A duration: a string with a unit (\"250ms\", \"30s\", \"5m\", \"2h\", \"1d\") or a number of seconds.",
+            "anyOf": [
+                { "type": "string", "pattern": "^\\s*[0-9]+(\\.[0-9]+)?\\s*(ns|us|µs|ms|s|m|h|d)?\\s*$" },
+                { "type": "number", "minimum": 0 }
+            ]
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Duration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Visitor;

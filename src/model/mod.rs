@@ -20,9 +20,13 @@ pub use duration::Duration;
 pub const FORMAT: &str = "eventflow/1";
 
 /// A whole scenario file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// The JSON Schema an editor checks and completes the file with (`eventflow schema`
+    /// prints it); ignored by eventflow.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     /// Format version, `eventflow/1`.
     #[serde(default = "default_format")]
     pub format: String,
@@ -100,7 +104,7 @@ fn one() -> u32 {
 }
 
 /// Engine and measurement settings, all optional.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Number of time-series buckets over the run (default 500).
@@ -116,7 +120,7 @@ pub struct Settings {
 }
 
 /// Thresholds that give each node a health state over time.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct HealthThresholds {
     /// Consumer lag (messages waiting) for a warning.
@@ -148,7 +152,9 @@ impl Default for HealthThresholds {
 }
 
 /// How a producer spaces its events.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Arrivals {
     /// Exponential inter-arrival times (a Poisson process).
@@ -159,7 +165,7 @@ pub enum Arrivals {
 }
 
 /// A change of a producer's rate from a time on.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateChange {
     /// From this simulated time.
@@ -169,7 +175,7 @@ pub struct RateChange {
 }
 
 /// A token bucket: sustained `rate` per second with bursts up to `burst`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Throttle {
     /// Tokens per second.
@@ -180,7 +186,7 @@ pub struct Throttle {
 }
 
 /// An event source.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Producer {
     /// Unique id.
@@ -188,6 +194,7 @@ pub struct Producer {
     /// A bus, queue or stream id.
     pub to: String,
     /// Events per second.
+    #[schemars(range(min = 0, max = 100_000))]
     pub rate: f64,
     /// Inter-arrival process.
     #[serde(default)]
@@ -215,7 +222,7 @@ fn is_empty_object(v: &Value) -> bool {
 }
 
 /// An EventBridge-style event bus.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Bus {
     /// Unique id.
@@ -235,7 +242,7 @@ pub struct Bus {
 }
 
 /// A routing rule: an event pattern and the targets of the events it matches.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     /// Unique id.
@@ -247,7 +254,7 @@ pub struct Rule {
 }
 
 /// A rule target.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
     /// A consumer (invoked directly), queue, stream or bus id.
@@ -267,7 +274,7 @@ pub struct Target {
 }
 
 /// EventBridge target retry policy.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryPolicy {
     /// Retry attempts after the first ([`defaults::EVENTBRIDGE_RETRY_ATTEMPTS_RANGE`]; default
@@ -298,7 +305,9 @@ fn default_max_age() -> Duration {
 }
 
 /// Standard or FIFO queue semantics.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum QueueType {
     /// At-least-once, best-effort order.
@@ -309,7 +318,9 @@ pub enum QueueType {
 }
 
 /// What a full bounded queue does with a new message.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum WhenFull {
     /// Refuse it; counted as rejected at the sender.
@@ -320,7 +331,7 @@ pub enum WhenFull {
 }
 
 /// An SQS-style queue.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Queue {
     /// Unique id.
@@ -359,12 +370,13 @@ pub struct Queue {
 }
 
 /// A Kafka/Kinesis-style partitioned stream.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Stream {
     /// Unique id.
     pub id: String,
     /// Number of partitions (shards).
+    #[schemars(range(min = 1, max = 10_000))]
     pub partitions: u32,
     /// Partition key path; records without it are spread round-robin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -375,7 +387,7 @@ pub struct Stream {
 }
 
 /// A service-time or latency distribution.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Distribution {
     /// Always this long.
@@ -432,7 +444,7 @@ impl Distribution {
 }
 
 /// A circuit breaker around a consumer's handler.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CircuitBreaker {
     /// Consecutive failures that open it.
@@ -443,7 +455,18 @@ pub struct CircuitBreaker {
 
 /// When an `emits` entry fires.
 #[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum EmitOn {
@@ -455,7 +478,7 @@ pub enum EmitOn {
 }
 
 /// An event a consumer publishes after handling one.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Emit {
     /// On success or on failure.
@@ -472,7 +495,7 @@ pub struct Emit {
 }
 
 /// A service-level objective for capacity recommendations.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Slo {
     /// The wait (queueing delay) target.
@@ -487,7 +510,7 @@ pub struct Slo {
 }
 
 /// A handler reading a queue or stream, or invoked directly by a rule target.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Consumer {
     /// Unique id.
@@ -497,9 +520,11 @@ pub struct Consumer {
     pub from: Option<String>,
     /// Parallel slots (instances for a stream consumer group).
     #[serde(default = "one")]
+    #[schemars(range(min = 1, max = 10_000))]
     pub concurrency: u32,
     /// Messages per invocation.
     #[serde(default = "one", skip_serializing_if = "is_one")]
+    #[schemars(range(min = 1, max = 10_000))]
     pub batch_size: u32,
     /// Handler time per invocation.
     pub service_time: Distribution,
@@ -530,7 +555,7 @@ pub struct Consumer {
 }
 
 /// Kinds of fault window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     /// Nothing is processed (or accepted, for a bus).
@@ -542,7 +567,7 @@ pub enum FaultKind {
 }
 
 /// A fault on one component over a window of simulated time.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
     /// Consumer, queue or bus id.
@@ -592,8 +617,18 @@ pub enum TimelineAction {
     },
 }
 
+impl schemars::JsonSchema for TimelineEntry {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TimelineEntry".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        TimelineRepr::json_schema(generator)
+    }
+}
+
 /// The on-disk shape of a timeline entry: `to` is a queue id for a redrive and a time for a replay.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct TimelineRepr {
     at: Duration,
@@ -711,6 +746,20 @@ impl std::fmt::Display for Kind {
     }
 }
 
+/// The JSON Schema of a scenario file (draft 2020-12), generated from these types: what
+/// `eventflow schema` prints and the bundled files name in `"$schema"` for editor completion.
+#[must_use]
+pub fn json_schema() -> Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(Scenario)).unwrap_or(Value::Null);
+    if let Some(o) = schema.as_object_mut() {
+        o.insert(
+            "title".into(),
+            Value::from("eventflow scenario (eventflow/1)"),
+        );
+    }
+    schema
+}
+
 impl Scenario {
     /// Every component's id and kind, in file order (producers, buses, queues, streams, consumers).
     #[must_use]
@@ -751,6 +800,7 @@ impl Scenario {
     #[must_use]
     pub fn empty(name: &str) -> Self {
         Scenario {
+            schema: None,
             format: FORMAT.into(),
             name: name.into(),
             description: String::new(),

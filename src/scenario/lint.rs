@@ -147,6 +147,29 @@ pub(super) fn lint_with(s: &Scenario, topology: &Topology) -> Vec<Problem> {
             }
         }
     }
+    for (i, q) in s.queues.iter().enumerate() {
+        if q.kind == crate::model::QueueType::Fifo && q.group_by.is_none() {
+            out.push(
+                Problem::warning(
+                    format!("queues[{i}].group_by"),
+                    format!(
+                        "FIFO queue \"{}\" has no `group_by`: the whole queue is one message group, processed one batch at a time",
+                        q.id
+                    ),
+                )
+                .hint(Some(
+                    "set \"group_by\" to the event path whose order matters, e.g. \"detail.customerId\"".into(),
+                )),
+            );
+        }
+    }
+    for cycle in bus_cycles(s, topology) {
+        let path = cycle.join(" → ");
+        out.push(
+            Problem::warning("", format!("rule cycle between buses: {path}"))
+                .hint(Some("an event one of these rules matches is forwarded around the cycle for ever (each bus copies it on); the loop guard stops such a run: make one rule's pattern exclude what the other forwards".into())),
+        );
+    }
     for cycle in topology.cycles(s) {
         let path = cycle.join(" → ");
         out.push(
@@ -157,9 +180,79 @@ pub(super) fn lint_with(s: &Scenario, topology: &Topology) -> Vec<Problem> {
     out
 }
 
+/// The most bus cycles reported (a dense mesh of buses has very many).
+const MAX_BUS_CYCLES: usize = 10;
+
+/// Cycles of bus-to-bus rule targets (`b1`'s rule targets `b2`, whose rule targets `b1`), each
+/// as the bus ids from its smallest id back to it, sorted; at most [`MAX_BUS_CYCLES`]. Rules
+/// whose pattern does not parse are skipped (their error is reported elsewhere).
+fn bus_cycles(s: &Scenario, topology: &Topology) -> Vec<Vec<String>> {
+    let mut next: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for b in &s.buses {
+        for r in &b.rules {
+            for t in &r.targets {
+                if t.to != b.id && topology.kind_of(&t.to) == Some(Kind::Bus) {
+                    next.entry(b.id.as_str()).or_default().insert(t.to.as_str());
+                }
+            }
+        }
+    }
+    let mut found: BTreeSet<Vec<String>> = BTreeSet::new();
+    // Depth-first from each bus, only through buses with a larger id than the start, so each
+    // cycle is found once, from its smallest id. Bounded work: stop at the report limit.
+    let mut steps = 0usize;
+    for &start in next.keys() {
+        let mut stack: Vec<(&str, Vec<&str>)> = vec![(start, vec![start])];
+        while let Some((node, path)) = stack.pop() {
+            steps += 1;
+            if found.len() >= MAX_BUS_CYCLES || steps > 100_000 {
+                break;
+            }
+            for &n in next.get(node).into_iter().flatten() {
+                if n == start {
+                    let mut c: Vec<String> = path.iter().map(|x| (*x).to_owned()).collect();
+                    c.push(start.to_owned());
+                    found.insert(c);
+                } else if n > start && !path.contains(&n) {
+                    let mut p = path.clone();
+                    p.push(n);
+                    stack.push((n, p));
+                }
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use crate::scenario::parse;
+
+    #[test]
+    fn rule_cycles_between_buses_and_fifo_queues_without_groups_are_warned() {
+        let text = r#"{ "name": "cycle", "duration": "1m",
+            "producers": [ { "id": "p", "to": "b1", "rate": 1 } ],
+            "buses": [ { "id": "b1", "rules": [ { "id": "r1", "pattern": { "source": ["eventflow"] }, "targets": [ { "to": "b2" } ] } ] },
+                       { "id": "b2", "rules": [ { "id": "r2", "pattern": { "source": ["eventflow"] }, "targets": [ { "to": "b1" }, { "to": "f", "dead_letter": "d" } ] } ] } ],
+            "queues": [ { "id": "f", "type": "fifo" }, { "id": "d" } ],
+            "consumers": [ { "id": "c", "from": "f", "service_time": { "constant": "1ms" } } ] }"#;
+        let w: Vec<String> = parse(text, "t.json")
+            .unwrap()
+            .warnings
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(
+            w.iter()
+                .any(|x| x.contains("rule cycle between buses: b1 → b2 → b1")),
+            "{w:#?}"
+        );
+        assert!(
+            w.iter()
+                .any(|x| x.contains("queues[0].group_by") && x.contains("one message group")),
+            "{w:#?}"
+        );
+    }
 
     #[test]
     fn lints_warn_of_dead_rules_missing_dlqs_unread_queues_and_loops() {

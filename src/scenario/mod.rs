@@ -21,8 +21,10 @@ mod lint;
 mod migrate;
 mod parse;
 mod problem;
+mod raw;
 mod save;
 mod validate;
+mod words;
 
 use std::path::Path;
 
@@ -30,6 +32,7 @@ pub use lint::lint;
 pub use migrate::migrate;
 pub use parse::{from_value, parse};
 pub use problem::{LoadError, Loaded, Problem, Severity};
+pub use raw::MAX_FILE_BYTES;
 pub use save::{save, to_json};
 pub use validate::validate;
 
@@ -42,13 +45,37 @@ pub use crate::names::did_you_mean;
 /// Every problem found, located by line:column (syntax) or JSON path (meaning).
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+    let io = |e: std::io::Error| LoadError::Io {
         file: file.clone(),
         message: match e.kind() {
             std::io::ErrorKind::NotFound => "no such file".to_owned(),
             std::io::ErrorKind::InvalidData => "not a UTF-8 text file".to_owned(),
+            std::io::ErrorKind::IsADirectory => "a directory, not a scenario file".to_owned(),
             _ => e.to_string(),
         },
-    })?;
+    };
+    let text = read_bounded(path, MAX_FILE_BYTES).map_err(io)?;
     parse(&text, &file)
+}
+
+/// Reads at most `limit` bytes of UTF-8 text (a device such as `/dev/zero` never ends, and its
+/// metadata says nothing of its length).
+///
+/// # Errors
+/// The file cannot be read, is a directory, is longer than `limit`, or is not UTF-8.
+pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.is_dir() {
+        return Err(std::io::ErrorKind::IsADirectory.into());
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MB; a scenario file is a few kilobytes to a few megabytes",
+            limit / (1024 * 1024)
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| std::io::ErrorKind::InvalidData.into())
 }

@@ -11,7 +11,9 @@ use serde_json::Value;
 
 use super::migrate::migrate;
 use super::problem::{LoadError, Loaded, Problem, Severity};
+use super::raw::{duplicate_keys, strip_bom};
 use super::validate::validate;
+use super::words::humanize;
 use crate::model::Scenario;
 use crate::names::did_you_mean;
 
@@ -20,6 +22,7 @@ use crate::names::did_you_mean;
 /// # Errors
 /// As [`super::load`].
 pub fn parse(text: &str, file: &str) -> Result<Loaded, LoadError> {
+    let text = strip_bom(text);
     if text.trim().is_empty() {
         return Err(LoadError::Io {
             file: file.to_owned(),
@@ -33,10 +36,33 @@ pub fn parse(text: &str, file: &str) -> Result<Loaded, LoadError> {
         column: e.column(),
         message: syntax_message(&e),
     })?;
-    from_value(value).map_err(|problems| LoadError::Invalid {
+    let duplicates = duplicate_keys(text);
+    let invalid = |problems| LoadError::Invalid {
         file: file.to_owned(),
         problems,
-    })
+    };
+    match from_value(value) {
+        Ok(loaded) if duplicates.is_empty() => Ok(loaded),
+        Ok(loaded) => Err(invalid(finish(duplicates, loaded.warnings))),
+        Err(problems) => Err(invalid(finish(duplicates, problems))),
+    }
+}
+
+/// `first` then `rest`, errors before warnings, each problem once.
+fn finish(first: Vec<Problem>, rest: Vec<Problem>) -> Vec<Problem> {
+    let mut all = first;
+    all.extend(rest);
+    all.sort_by_key(|p| p.severity);
+    dedup(all)
+}
+
+/// Each problem once (the same message at the same path is said once), in order.
+fn dedup(problems: Vec<Problem>) -> Vec<Problem> {
+    let mut seen = std::collections::BTreeSet::new();
+    problems
+        .into_iter()
+        .filter(|p| seen.insert((p.severity, p.path.clone(), p.message.clone())))
+        .collect()
 }
 
 fn syntax_message(e: &serde_json::Error) -> String {
@@ -48,7 +74,37 @@ fn syntax_message(e: &serde_json::Error) -> String {
     }
 }
 
+/// What the typed read found wrong where: every problem's path, so that the meaning checks
+/// (which see a placeholder there) say nothing more about it.
+#[derive(Default)]
+struct Read {
+    problems: Vec<Problem>,
+    /// Paths whose value was wrong and was removed or replaced by a placeholder.
+    tainted: Vec<String>,
+}
+
+impl Read {
+    /// Is `path` at or under a tainted path?
+    fn is_tainted(&self, path: &str) -> bool {
+        self.tainted.iter().any(|t| within(path, t))
+    }
+}
+
+/// Is `path` at or under `ancestor` (`a.b[2].c` is under `a.b` and `a.b[2]`)?
+fn within(path: &str, ancestor: &str) -> bool {
+    ancestor.is_empty()
+        || path == ancestor
+        || path
+            .strip_prefix(ancestor)
+            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+}
+
 /// Builds a scenario from parsed JSON.
+///
+/// Every item of every section is read on its own, and a wrong value is reported and then
+/// removed (or replaced by a placeholder when the field is required) so the read goes on: every
+/// unknown field, type error and missing field of the file is listed, and the meaning checks
+/// ([`validate`]) still run on everything else.
 ///
 /// # Errors
 /// Every problem found, errors first, then warnings.
@@ -60,7 +116,7 @@ pub fn from_value(value: Value) -> Result<Loaded, Vec<Problem>> {
             "a scenario must be a JSON object { … }",
         )]);
     };
-    let mut problems = Vec::new();
+    let mut read = Read::default();
 
     // Components are read one by one so that one bad component does not hide the others.
     let sections = [
@@ -77,7 +133,7 @@ pub fn from_value(value: Value) -> Result<Loaded, Vec<Problem>> {
         match root.get_mut(key) {
             Some(Value::Array(items)) => taken.push((key, std::mem::take(items))),
             Some(other) if !other.is_null() => {
-                problems.push(Problem::error(
+                read.problems.push(Problem::error(
                     key,
                     format!("must be an array, found {}", crate::names::json_type(other)),
                 ));
@@ -86,33 +142,35 @@ pub fn from_value(value: Value) -> Result<Loaded, Vec<Problem>> {
             _ => {}
         }
     }
-    let scenario: Option<Scenario> = deserialize_collect(Value::Object(root), "", &mut problems);
+    let scenario: Option<Scenario> = deserialize_collect(Value::Object(root), "", &mut read);
 
-    let mut items_ok = true;
+    // Ids of items that could not be read at all: references to them are not reported.
+    let mut lost_ids: Vec<String> = Vec::new();
     macro_rules! section {
-        ($field:ident, $key:literal) => {{
+        ($key:literal) => {{
             let mut out = Vec::new();
             if let Some((_, items)) = taken.iter_mut().find(|(k, _)| *k == $key) {
                 for (i, item) in std::mem::take(items).into_iter().enumerate() {
-                    match deserialize_collect(item, &format!("{}[{i}]", $key), &mut problems) {
+                    let id = item.get("id").and_then(Value::as_str).map(str::to_owned);
+                    match deserialize_collect(item, &format!("{}[{i}]", $key), &mut read) {
                         Some(v) => out.push(v),
-                        None => items_ok = false,
+                        None => lost_ids.extend(id),
                     }
                 }
             }
             out
         }};
     }
-    let producers = section!(producers, "producers");
-    let buses = section!(buses, "buses");
-    let queues = section!(queues, "queues");
-    let streams = section!(streams, "streams");
-    let consumers = section!(consumers, "consumers");
-    let faults = section!(faults, "faults");
-    let timeline = section!(timeline, "timeline");
+    let producers = section!("producers");
+    let buses = section!("buses");
+    let queues = section!("queues");
+    let streams = section!("streams");
+    let consumers = section!("consumers");
+    let faults = section!("faults");
+    let timeline = section!("timeline");
 
     let Some(mut scenario) = scenario else {
-        return Err(problems);
+        return Err(dedup(read.problems));
     };
     scenario.producers = producers;
     scenario.buses = buses;
@@ -121,69 +179,159 @@ pub fn from_value(value: Value) -> Result<Loaded, Vec<Problem>> {
     scenario.consumers = consumers;
     scenario.faults = faults;
     scenario.timeline = timeline;
-    if !items_ok || !problems.is_empty() {
-        // Check references too, but only where they can still be resolved: a component that
-        // failed to parse would make every reference to it look wrong.
-        if items_ok {
-            problems.extend(validate(&scenario));
-        }
-        return Err(problems);
-    }
-    let mut all = validate(&scenario);
+    let lost = |p: &Problem| {
+        lost_ids
+            .iter()
+            .any(|id| p.message.contains(&format!("has id \"{id}\"")))
+    };
+    let meaning: Vec<Problem> = validate(&scenario)
+        .into_iter()
+        .filter(|p| !read.is_tainted(&p.path) && !lost(p))
+        .collect();
+    let mut all = read.problems;
+    all.extend(meaning);
     if all.iter().any(|p| p.severity == Severity::Error) {
         all.sort_by_key(|p| p.severity);
-        return Err(all);
+        return Err(dedup(all));
     }
     Ok(Loaded {
         scenario,
-        warnings: all,
+        warnings: dedup(all),
     })
 }
 
-/// Deserializes `value`, collecting every unknown field (each is removed and the parse retried)
-/// and the first type error.
+/// The most problems reported for one item (a component, or the top level) before giving up on
+/// it, with a note that says so.
+const MAX_PROBLEMS_PER_ITEM: usize = 1_000;
+
+/// Values tried in place of a wrong or missing required value, so the read of the rest of the
+/// item goes on: the first the type accepts is kept.
+fn placeholders() -> [Value; 8] {
+    [
+        Value::from(0),
+        Value::from(""),
+        Value::from(false),
+        Value::Array(Vec::new()),
+        Value::Object(serde_json::Map::new()),
+        serde_json::json!({ "constant": 0 }),
+        serde_json::json!([0, 0]),
+        Value::Null,
+    ]
+}
+
+/// Deserializes `value`, collecting every unknown field, type error and missing field: each is
+/// reported, and the value is removed (an unknown field, a wrong optional value) or replaced by
+/// a placeholder (a wrong or missing required value), and the read retried. The paths of wrong
+/// values go to `read.tainted`.
 fn deserialize_collect<T: DeserializeOwned>(
     mut value: Value,
     base: &str,
-    problems: &mut Vec<Problem>,
+    read: &mut Read,
 ) -> Option<T> {
-    for _ in 0..64 {
-        match serde_path_to_error::deserialize::<_, T>(&value) {
+    let mut reported = 0;
+    loop {
+        let err = match serde_path_to_error::deserialize::<_, T>(&value) {
             Ok(v) => return Some(v),
-            Err(err) => {
-                let segments: Vec<Seg> = err.path().iter().map(Seg::from).collect();
-                let message = err.inner().to_string();
-                if let Some((field, expected)) = parse_unknown_field(&message) {
-                    let mut segments = segments;
-                    // The path names the unknown field itself; its object is one level up.
-                    if matches!(segments.last(), Some(Seg::Key(k)) if *k == field) {
-                        segments.pop();
-                    }
-                    let mut path = join_path(base, &segments);
-                    if !path.is_empty() {
-                        path.push('.');
-                    }
-                    path.push_str(&field);
-                    let hint = did_you_mean(&field, expected.iter().map(String::as_str));
-                    problems.push(
-                        Problem::error(path, format!("unknown field `{field}`")).hint(
-                            hint.or_else(|| {
-                                Some(format!("expected one of: {}", expected.join(", ")))
-                            }),
-                        ),
-                    );
-                    if remove_at(&mut value, &segments, &field) {
-                        continue;
-                    }
-                    return None;
+            Err(err) => err,
+        };
+        reported += 1;
+        if reported > MAX_PROBLEMS_PER_ITEM {
+            read.problems.push(Problem::error(
+                base,
+                format!("more than {MAX_PROBLEMS_PER_ITEM} problems here; the rest are not listed"),
+            ));
+            read.tainted.push(base.to_owned());
+            return None;
+        }
+        let segments: Vec<Seg> = err.path().iter().map(Seg::from).collect();
+        let message = err.inner().to_string();
+        if let Some((field, expected)) = parse_unknown_field(&message) {
+            let mut segments = segments;
+            // The path names the unknown field itself; its object is one level up.
+            if matches!(segments.last(), Some(Seg::Key(k)) if *k == field) {
+                segments.pop();
+            }
+            let path = join_key(&join_path(base, &segments), &field);
+            let hint = did_you_mean(&field, expected.iter().map(String::as_str));
+            read.problems.push(
+                Problem::error(path, format!("unknown field `{field}`")).hint(
+                    hint.or_else(|| Some(format!("expected one of: {}", expected.join(", ")))),
+                ),
+            );
+            if remove_at(&mut value, &segments, &field) {
+                continue;
+            }
+            return None;
+        }
+        if let Some(field) = parse_missing_field(&message) {
+            let path = join_key(&join_path(base, &segments), &field);
+            if !read.is_tainted(&path) {
+                read.problems.push(Problem::error(
+                    path.clone(),
+                    format!("missing field `{field}`"),
+                ));
+                read.tainted.push(path);
+            }
+            let mut at = segments;
+            at.push(Seg::Key(field));
+            if place::<T>(&mut value, &at, base) {
+                continue;
+            }
+            return None;
+        }
+        let path = join_path(base, &segments);
+        let field = match segments.last() {
+            Some(Seg::Key(k)) => Some(k.as_str()),
+            _ => None,
+        };
+        // A wrong value inside one already reported (its placeholder's parts) is not news.
+        if !read.tainted.iter().any(|t| within(t, &path)) {
+            read.problems
+                .push(Problem::error(path.clone(), humanize(&message, field)));
+        }
+        read.tainted.push(path);
+        let removed = match segments.split_last() {
+            Some((Seg::Key(k), parent)) => remove_at(&mut value, parent, k),
+            _ => false,
+        };
+        if removed || (!segments.is_empty() && place::<T>(&mut value, &segments, base)) {
+            continue;
+        }
+        return None;
+    }
+}
+
+/// Puts the first placeholder `T` accepts at `segs` (accepts: the read then fails elsewhere,
+/// or not at all).
+fn place<T: DeserializeOwned>(value: &mut Value, segs: &[Seg], base: &str) -> bool {
+    let target = join_path(base, segs);
+    for candidate in placeholders() {
+        if !set_at(value, segs, candidate) {
+            return false;
+        }
+        match serde_path_to_error::deserialize::<_, T>(&*value) {
+            Ok(_) => return true,
+            Err(e) => {
+                let segments: Vec<Seg> = e.path().iter().map(Seg::from).collect();
+                let at = join_path(base, &segments);
+                let missing =
+                    parse_missing_field(&e.inner().to_string()).map(|f| join_key(&at, &f));
+                if !within(&at, &target) && missing.as_deref() != Some(target.as_str()) {
+                    return true;
                 }
-                let path = join_path(base, &segments);
-                problems.push(Problem::error(path, tidy_serde_message(&message)));
-                return None;
             }
         }
     }
-    None
+    false
+}
+
+/// `path.key` (or `key` at the root).
+fn join_key(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 #[derive(Clone)]
@@ -244,6 +392,44 @@ fn remove_at(value: &mut Value, segs: &[Seg], field: &str) -> bool {
     false
 }
 
+/// Sets the value at `segs` (creating the last key of an object).
+fn set_at(value: &mut Value, segs: &[Seg], new: Value) -> bool {
+    let Some((last, parent)) = segs.split_last() else {
+        return false;
+    };
+    let mut cur = value;
+    for s in parent {
+        cur = match (s, cur) {
+            (Seg::Key(k), Value::Object(m)) => match m.get_mut(k) {
+                Some(v) => v,
+                None => return false,
+            },
+            (Seg::Index(i), Value::Array(a)) => match a.get_mut(*i) {
+                Some(v) => v,
+                None => return false,
+            },
+            (Seg::Other, v) => v,
+            _ => return false,
+        };
+    }
+    match (last, cur) {
+        (Seg::Key(k), Value::Object(m)) => {
+            m.insert(k.clone(), new);
+            true
+        }
+        (Seg::Index(i), Value::Array(a)) if *i < a.len() => {
+            a[*i] = new;
+            true
+        }
+        _ => false,
+    }
+}
+
+fn parse_missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest[..rest.find('`')?].to_owned())
+}
+
 fn parse_unknown_field(message: &str) -> Option<(String, Vec<String>)> {
     let rest = message.strip_prefix("unknown field `")?;
     let end = rest.find('`')?;
@@ -255,14 +441,6 @@ fn parse_unknown_field(message: &str) -> Option<(String, Vec<String>)> {
         .map(str::to_owned)
         .collect();
     Some((field, expected))
-}
-
-fn tidy_serde_message(message: &str) -> String {
-    let m = message.replace("unknown variant", "unknown value");
-    if let Some(i) = m.rfind(" at line ") {
-        return m[..i].to_owned();
-    }
-    m
 }
 
 #[cfg(test)]

@@ -65,16 +65,30 @@ impl fmt::Display for Problem {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
+        let message = shortened(&self.message);
         if self.path.is_empty() {
-            write!(f, "{sev}: {}", self.message)?;
+            write!(f, "{sev}: {message}")?;
         } else {
-            write!(f, "{sev}: {}: {}", self.path, self.message)?;
+            write!(f, "{sev}: {}: {message}", shortened(&self.path))?;
         }
         if let Some(h) = &self.hint {
             write!(f, " ({h})")?;
         }
         Ok(())
     }
+}
+
+/// The longest message or path shown whole; longer ones (a message quoting a 5,000-character
+/// wildcard) are cut with a count, so a listing stays readable and bounded.
+const MAX_SHOWN_CHARS: usize = 300;
+
+fn shortened(text: &str) -> std::borrow::Cow<'_, str> {
+    let n = text.chars().count();
+    if n <= MAX_SHOWN_CHARS {
+        return text.into();
+    }
+    let head: String = text.chars().take(MAX_SHOWN_CHARS).collect();
+    format!("{head}… ({n} characters)").into()
 }
 
 /// Why a scenario could not be loaded.
@@ -119,11 +133,20 @@ fn render_problems(file: &str, problems: &[Problem]) -> String {
         "{file}: {errors} problem{}",
         if errors == 1 { "" } else { "s" }
     );
-    for p in problems {
+    for p in problems.iter().take(MAX_LISTED) {
         out.push_str(&format!("\n  {p}"));
+    }
+    if problems.len() > MAX_LISTED {
+        out.push_str(&format!(
+            "\n  … and {} more (fix these first; `eventflow check` lists the same)",
+            problems.len() - MAX_LISTED
+        ));
     }
     out
 }
+
+/// The most problems printed; the rest are counted.
+pub const MAX_LISTED: usize = 100;
 
 impl LoadError {
     /// The problems as a list (a syntax or I/O error is one problem at the root).

@@ -32,6 +32,7 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     v.consumers();
     v.faults();
     v.timeline();
+    v.layout();
     if v.problems.iter().all(|p| p.severity != Severity::Error) {
         v.problems.extend(lint_with(s, &v.topology));
     }
@@ -76,6 +77,11 @@ impl Validator<'_> {
                         .filter(|n| allowed.contains(&n.component.kind))
                         .map(|n| n.id.as_str()),
                 );
+                // "no queue has id …", not "no a queue has id …".
+                let what = what
+                    .strip_prefix("a ")
+                    .or_else(|| what.strip_prefix("an "))
+                    .unwrap_or(what);
                 self.err_hint(site.path(), format!("no {what} has id \"{id}\""), hint);
                 None
             }
@@ -87,6 +93,32 @@ impl Validator<'_> {
             self.err(
                 path,
                 format!("rate must be a positive number of events per second, found {rate}"),
+            );
+        } else if rate > defaults::MAX_RATE {
+            self.err_hint(
+                path,
+                format!(
+                    "rate {rate} events per second is above eventflow's bound of {}",
+                    defaults::MAX_RATE
+                ),
+                Some("a simulated run of more than 100,000 events per second only fills memory; scale the scenario down (rates, concurrency) and scale the results up".into()),
+            );
+        }
+    }
+
+    /// A count outside its range (AWS's where one exists, [`defaults`]) is an error.
+    fn count<N>(&mut self, path: String, what: &str, n: N, range: &std::ops::RangeInclusive<N>)
+    where
+        N: PartialOrd + std::fmt::Display + Copy,
+    {
+        if !range.contains(&n) {
+            self.err(
+                path,
+                format!(
+                    "{what} must be from {} to {}, found {n}",
+                    range.start(),
+                    range.end()
+                ),
             );
         }
     }
@@ -191,12 +223,51 @@ impl Validator<'_> {
                 ),
             );
         }
-        if let Some(st) = &s.settings
-            && st.series_buckets == Some(0)
-        {
+        if let Some(st) = &s.settings {
+            if let Some(n) = st.series_buckets {
+                self.count(
+                    "settings.series_buckets".into(),
+                    "series_buckets",
+                    n,
+                    &defaults::SERIES_BUCKETS_RANGE,
+                );
+            }
+            if let Some(n) = st.max_events {
+                self.count(
+                    "settings.max_events".into(),
+                    "max_events",
+                    n,
+                    &defaults::MAX_EVENTS_RANGE,
+                );
+            }
+            if let Some(n) = st.max_messages {
+                self.count(
+                    "settings.max_messages".into(),
+                    "max_messages",
+                    n,
+                    &defaults::MAX_MESSAGES_RANGE,
+                );
+            }
+        }
+    }
+
+    /// Canvas positions: finite numbers (a coordinate beyond f32's range, such as 1e300, reads
+    /// as infinity, and the scenario could then not be saved). Found by the loader fuzz target.
+    fn layout(&mut self) {
+        let bad: Vec<String> = self
+            .s
+            .layout
+            .iter()
+            .filter(|(_, p)| !p.iter().all(|x| x.is_finite()))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in bad {
             self.err(
-                "settings.series_buckets".into(),
-                "needs at least one bucket".into(),
+                format!("layout.{id}"),
+                format!(
+                    "a canvas position is two numbers within ±{:e}, [x, y]",
+                    f32::MAX
+                ),
             );
         }
     }
@@ -224,6 +295,35 @@ impl Validator<'_> {
             } else {
                 seen.insert(id, path);
             }
+        }
+    }
+
+    /// An input transformer within EventBridge's sizes: at most 100 `paths`, a template of at
+    /// most 8,192 characters.
+    fn transform_size(&mut self, tbase: &str, tr: &Value) {
+        if let Some(paths) = tr.get("paths").and_then(Value::as_object)
+            && paths.len() > defaults::INPUT_PATHS_MAX
+        {
+            self.err(
+                format!("{tbase}.transform.paths"),
+                format!(
+                    "EventBridge allows at most {} input paths, found {}",
+                    defaults::INPUT_PATHS_MAX,
+                    paths.len()
+                ),
+            );
+        }
+        if let Some(t) = tr.get("template").and_then(Value::as_str)
+            && t.chars().count() > defaults::INPUT_TEMPLATE_MAX_LEN
+        {
+            self.err(
+                format!("{tbase}.transform.template"),
+                format!(
+                    "EventBridge allows an input template of at most {} characters, found {}",
+                    defaults::INPUT_TEMPLATE_MAX_LEN,
+                    t.chars().count()
+                ),
+            );
         }
     }
 
@@ -355,6 +455,9 @@ impl Validator<'_> {
                             );
                         }
                     }
+                    if let Some(tr) = &t.transform {
+                        self.transform_size(&tbase, tr);
+                    }
                     if let Some(tr) = &t.transform
                         && let Err(errors) = crate::pattern::Transform::parse(tr)
                     {
@@ -385,6 +488,13 @@ impl Validator<'_> {
                 self.err(
                     format!("{base}.capacity"),
                     "capacity must be at least 1 (omit it for unbounded)".into(),
+                );
+            } else if let Some(c) = q.capacity {
+                self.count(
+                    format!("{base}.capacity"),
+                    "capacity",
+                    c,
+                    &defaults::QUEUE_CAPACITY_RANGE,
                 );
             }
             self.probability(format!("{base}.duplicate_rate"), q.duplicate_rate);
@@ -476,6 +586,13 @@ impl Validator<'_> {
                     format!("streams[{i}].partitions"),
                     "a stream needs at least one partition".into(),
                 );
+            } else {
+                self.count(
+                    format!("streams[{i}].partitions"),
+                    "partitions",
+                    st.partitions,
+                    &defaults::PARTITIONS_RANGE,
+                );
             }
         }
     }
@@ -494,11 +611,25 @@ impl Validator<'_> {
                     format!("{base}.concurrency"),
                     "concurrency must be at least 1".into(),
                 );
+            } else {
+                self.count(
+                    format!("{base}.concurrency"),
+                    "concurrency",
+                    c.concurrency,
+                    &defaults::CONCURRENCY_RANGE,
+                );
             }
             if c.batch_size == 0 {
                 self.err(
                     format!("{base}.batch_size"),
                     "batch size must be at least 1".into(),
+                );
+            } else {
+                self.count(
+                    format!("{base}.batch_size"),
+                    "batch_size",
+                    c.batch_size,
+                    &defaults::BATCH_SIZE_RANGE,
                 );
             }
             self.distribution(&format!("{base}.service_time"), &c.service_time);
@@ -506,13 +637,20 @@ impl Validator<'_> {
             if let Some(p) = &c.fail_when {
                 self.pattern(&format!("{base}.fail_when"), p);
             }
-            if let Some(cb) = &c.circuit_breaker
-                && cb.failures == 0
-            {
-                self.err(
-                    format!("{base}.circuit_breaker.failures"),
-                    "must be at least 1".into(),
-                );
+            if let Some(cb) = &c.circuit_breaker {
+                if cb.failures == 0 {
+                    self.err(
+                        format!("{base}.circuit_breaker.failures"),
+                        "must be at least 1".into(),
+                    );
+                } else {
+                    self.count(
+                        format!("{base}.circuit_breaker.failures"),
+                        "failures",
+                        cb.failures,
+                        &defaults::CIRCUIT_BREAKER_FAILURES_RANGE,
+                    );
+                }
             }
             if let Some(slo) = &c.slo {
                 if let Some(q) = slo.quantile
@@ -567,6 +705,13 @@ impl Validator<'_> {
             }
             match f.kind {
                 FaultKind::Slowdown => match f.factor {
+                    Some(x) if x.is_finite() && x > defaults::SLOWDOWN_FACTOR_MAX => self.err(
+                        format!("{base}.factor"),
+                        format!(
+                            "factor must be at most {} (a service that much slower is an outage), found {x}",
+                            defaults::SLOWDOWN_FACTOR_MAX
+                        ),
+                    ),
                     Some(x) if x.is_finite() && x > 0.0 => {}
                     Some(x) => self.err(
                         format!("{base}.factor"),
@@ -597,9 +742,23 @@ impl Validator<'_> {
         for (i, t) in s.timeline.iter().enumerate() {
             let base = format!("timeline[{i}]");
             match &t.action {
-                TimelineAction::Redrive { .. } => {
-                    self.reference(Site::RedriveFrom { entry: i });
+                TimelineAction::Redrive { dlq, to } => {
+                    let from = self.reference(Site::RedriveFrom { entry: i });
                     self.reference(Site::RedriveTo { entry: i });
+                    if dlq == to {
+                        self.err(
+                            format!("{base}.to"),
+                            format!("a redrive moves messages out of \"{dlq}\"; it cannot move them back into it"),
+                        );
+                    } else if let Some(from) = from
+                        && !self.topology.is_dead_letter_queue(from.index)
+                    {
+                        self.err_hint(
+                            format!("{base}.redrive"),
+                            format!("\"{dlq}\" is no queue's dead-letter queue; a redrive moves a dead-letter queue's messages back"),
+                            Some("name a queue that some queue's `dead_letter` points to (SQS redrives only from dead-letter queues)".into()),
+                        );
+                    }
                 }
                 TimelineAction::Replay { bus, from, to } => {
                     if self.reference(Site::ReplayBus { entry: i }).is_some()

@@ -220,6 +220,9 @@ pub struct EventflowApp {
     title: String,
     actions: Vec<Action>,
     frame_ms: f32,
+    /// Unsaved work written every 30 s, and what a crashed session left to recover.
+    autosave: super::autosave::Autosave,
+    recovery: Option<super::autosave::Recovery>,
 }
 
 impl EventflowApp {
@@ -241,7 +244,16 @@ impl EventflowApp {
             })
         };
         let empty = Scenario::empty("Untitled");
+        // Tests (synchronous) never touch the user's data directory.
+        let autosave = if options.synchronous {
+            super::autosave::Autosave::at(None)
+        } else {
+            super::autosave::Autosave::in_data_dir()
+        };
+        let recovery = autosave.pending();
         let mut app = EventflowApp {
+            autosave,
+            recovery,
             ctx,
             doc: Document {
                 scenario: empty.clone(),
@@ -584,6 +596,14 @@ impl eframe::App for EventflowApp {
             let playing = self.playing();
             self.reset_run(playing);
         }
+        if self.recovery.is_none() {
+            let now = ctx.input(|i| i.time);
+            let dirty = self.is_dirty();
+            if let Err(e) = self.autosave.tick(now, &self.doc.scenario, dirty) {
+                self.message = Some((format!("autosave is off: {e}"), true));
+                self.autosave = super::autosave::Autosave::at(None);
+            }
+        }
         self.shortcuts(ctx);
         self.files_dropped(ctx);
         self.close_requested(ctx);
@@ -649,6 +669,15 @@ impl eframe::App for EventflowApp {
         egui::CentralPanel::default().show(ui, |ui| self.canvas_panel(ui));
 
         problems::load_failure_window(&ctx, &mut self.load_failure);
+        if let Some(recover) = super::autosave::recovery_window(&ctx, self.recovery.as_ref()) {
+            let found = self.recovery.take();
+            self.autosave.discard();
+            if recover && let Some(r) = found {
+                self.set_document(r.scenario, None);
+                // Recovered work is still unsaved work.
+                self.doc.saved = Scenario::empty("");
+            }
+        }
         menu::help_window(&ctx, &mut self.panels.help);
         if self.panels.tester {
             self.tester

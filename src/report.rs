@@ -32,6 +32,17 @@ pub fn human_secs(s: f64) -> String {
     }
 }
 
+/// `n` and a noun, singular for one: `1 handler`, `15 handlers`, `1,200 problems`.
+#[must_use]
+pub fn plural(n: usize, noun: &str) -> String {
+    let n64 = u64::try_from(n).unwrap_or(u64::MAX);
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {noun}s", count(n64))
+    }
+}
+
 /// A count with thousands separators.
 #[must_use]
 pub fn count(n: u64) -> String {

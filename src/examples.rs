@@ -19,22 +19,70 @@ pub struct Example {
 
 /// Every bundled scenario, by file name.
 const FILES: &[(&str, &str)] = &[
-    ("capacity-planning.json", include_str!("../scenarios/capacity-planning.json")),
-    ("content-routing.json", include_str!("../scenarios/content-routing.json")),
-    ("feedback-loop-fixed.json", include_str!("../scenarios/feedback-loop-fixed.json")),
-    ("feedback-loop.json", include_str!("../scenarios/feedback-loop.json")),
-    ("flash-sale-block.json", include_str!("../scenarios/flash-sale-block.json")),
-    ("flash-sale.json", include_str!("../scenarios/flash-sale.json")),
-    ("hot-partition-more-consumers.json", include_str!("../scenarios/hot-partition-more-consumers.json")),
-    ("hot-partition.json", include_str!("../scenarios/hot-partition.json")),
-    ("order-fanout.json", include_str!("../scenarios/order-fanout.json")),
-    ("ordering-standard-vs-fifo.json", include_str!("../scenarios/ordering-standard-vs-fifo.json")),
-    ("outage-recovery.json", include_str!("../scenarios/outage-recovery.json")),
-    ("poison-message.json", include_str!("../scenarios/poison-message.json")),
-    ("retries-dlq.json", include_str!("../scenarios/retries-dlq.json")),
-    ("retry-storm-fixed.json", include_str!("../scenarios/retry-storm-fixed.json")),
-    ("retry-storm.json", include_str!("../scenarios/retry-storm.json")),
-    ("saga-compensation.json", include_str!("../scenarios/saga-compensation.json")),
+    (
+        "capacity-planning.json",
+        include_str!("../scenarios/capacity-planning.json"),
+    ),
+    (
+        "content-routing.json",
+        include_str!("../scenarios/content-routing.json"),
+    ),
+    (
+        "feedback-loop-fixed.json",
+        include_str!("../scenarios/feedback-loop-fixed.json"),
+    ),
+    (
+        "feedback-loop.json",
+        include_str!("../scenarios/feedback-loop.json"),
+    ),
+    (
+        "flash-sale-block.json",
+        include_str!("../scenarios/flash-sale-block.json"),
+    ),
+    (
+        "flash-sale.json",
+        include_str!("../scenarios/flash-sale.json"),
+    ),
+    (
+        "hot-partition-more-consumers.json",
+        include_str!("../scenarios/hot-partition-more-consumers.json"),
+    ),
+    (
+        "hot-partition.json",
+        include_str!("../scenarios/hot-partition.json"),
+    ),
+    (
+        "order-fanout.json",
+        include_str!("../scenarios/order-fanout.json"),
+    ),
+    (
+        "ordering-standard-vs-fifo.json",
+        include_str!("../scenarios/ordering-standard-vs-fifo.json"),
+    ),
+    (
+        "outage-recovery.json",
+        include_str!("../scenarios/outage-recovery.json"),
+    ),
+    (
+        "poison-message.json",
+        include_str!("../scenarios/poison-message.json"),
+    ),
+    (
+        "retries-dlq.json",
+        include_str!("../scenarios/retries-dlq.json"),
+    ),
+    (
+        "retry-storm-fixed.json",
+        include_str!("../scenarios/retry-storm-fixed.json"),
+    ),
+    (
+        "retry-storm.json",
+        include_str!("../scenarios/retry-storm.json"),
+    ),
+    (
+        "saga-compensation.json",
+        include_str!("../scenarios/saga-compensation.json"),
+    ),
 ];
 
 /// The scenario opened when the app starts without a file.
@@ -54,7 +102,9 @@ impl Example {
     /// The file name without `.json`: what `eventflow examples NAME` accepts.
     #[must_use]
     pub fn stem(&self) -> &'static str {
-        self.file_name.strip_suffix(".json").unwrap_or(self.file_name)
+        self.file_name
+            .strip_suffix(".json")
+            .unwrap_or(self.file_name)
     }
 }
 
@@ -102,7 +152,10 @@ mod tests {
         on_disk.sort();
         let mut table: Vec<String> = FILES.iter().map(|(n, _)| (*n).to_owned()).collect();
         table.sort();
-        assert_eq!(table, on_disk, "add the new scenario to FILES in src/examples.rs");
+        assert_eq!(
+            table, on_disk,
+            "add the new scenario to FILES in src/examples.rs"
+        );
     }
 
     #[test]

@@ -390,7 +390,7 @@ pub fn analysis_table(a: &Analysis) -> String {
                 && g > 0.1 * (peak - g)
             {
                 extras.push(format!(
-                    "peak λ {}/s grows the backlog {}/s",
+                    "peak λ (30 s mean) {}/s grows the backlog {}/s",
                     sig(peak),
                     sig(g)
                 ));
@@ -400,7 +400,7 @@ pub fn analysis_table(a: &Analysis) -> String {
                     "worst backlog {} {}",
                     count(c.backlog_peak),
                     c.drain_time_peak_s.map_or_else(
-                        || "never drains at the mean λ".into(),
+                        || "never drains at the rate after its peak".into(),
                         |t| format!("drains in {}", human_secs(t))
                     )
                 ));
@@ -410,7 +410,7 @@ pub fn analysis_table(a: &Analysis) -> String {
                     "backlog at end {} {}",
                     count(b),
                     c.drain_time_end_s.map_or_else(
-                        || "never drains at the mean λ".into(),
+                        || "never drains at the rate after its peak".into(),
                         |t| format!("drains in {}", human_secs(t))
                     )
                 ));
@@ -477,10 +477,16 @@ pub fn analysis_table(a: &Analysis) -> String {
                 .first_crossings
                 .iter()
                 .map(|c| {
-                    let value = if c.signal == Signal::ErrorRate {
-                        format!("{:.2}% > {:.2}%", c.value * 100.0, c.threshold * 100.0)
-                    } else {
-                        format!("{} > {}", sig(c.value), sig(c.threshold))
+                    let value = match c.signal {
+                        Signal::ErrorRate | Signal::Lost => {
+                            format!("{:.2}% > {:.2}%", c.value * 100.0, c.threshold * 100.0)
+                        }
+                        Signal::Wait => {
+                            format!("{} > {}", human_secs(c.value), human_secs(c.threshold))
+                        }
+                        Signal::Lag | Signal::DlqDepth => {
+                            format!("{} > {}", sig(c.value), sig(c.threshold))
+                        }
                     };
                     let at = c
                         .at_s

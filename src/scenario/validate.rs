@@ -76,7 +76,9 @@ impl Validator<'_> {
                         .filter(|n| allowed.contains(&n.component.kind))
                         .map(|n| n.id.as_str()),
                 );
-                self.err_hint(site.path(), format!(
+                self.err_hint(
+                    site.path(),
+                    format!(
                         "no {} has id \"{id}\"",
                         what.strip_prefix("a ").unwrap_or(&what)
                     ),

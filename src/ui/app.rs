@@ -425,7 +425,10 @@ impl EventflowApp {
                 self.doc.suggested_name = Some(example.file_name.to_owned());
                 self.load_failure = None;
                 self.message = Some((
-                    format!("Opened the example {} (untitled: Save asks where)", example.file_name),
+                    format!(
+                        "Opened the example {} (untitled: Save asks where)",
+                        example.file_name
+                    ),
                     false,
                 ));
                 true

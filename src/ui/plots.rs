@@ -800,14 +800,46 @@ mod tests {
         let times_s: Vec<f64> = (0..n).map(f64::from).collect();
         let constant = |v: f64| vec![Some(v); n as usize];
         let series = vec![
-            Series { node: 0, metric: Metric::Arrivals, values: constant(100.0) },
-            Series { node: 0, metric: Metric::Backlog, values: constant(4.0) },
-            Series { node: 1, metric: Metric::Arrivals, values: constant(100.0) },
-            Series { node: 1, metric: Metric::Busy, values: constant(3.0) },
-            Series { node: 1, metric: Metric::LatencyMean, values: constant(0.04) },
-            Series { node: 2, metric: Metric::Arrivals, values: constant(10.0) },
-            Series { node: 2, metric: Metric::Busy, values: constant(0.5) },
-            Series { node: 2, metric: Metric::LatencyMean, values: constant(0.05) },
+            Series {
+                node: 0,
+                metric: Metric::Arrivals,
+                values: constant(100.0),
+            },
+            Series {
+                node: 0,
+                metric: Metric::Backlog,
+                values: constant(4.0),
+            },
+            Series {
+                node: 1,
+                metric: Metric::Arrivals,
+                values: constant(100.0),
+            },
+            Series {
+                node: 1,
+                metric: Metric::Busy,
+                values: constant(3.0),
+            },
+            Series {
+                node: 1,
+                metric: Metric::LatencyMean,
+                values: constant(0.04),
+            },
+            Series {
+                node: 2,
+                metric: Metric::Arrivals,
+                values: constant(10.0),
+            },
+            Series {
+                node: 2,
+                metric: Metric::Busy,
+                values: constant(0.5),
+            },
+            Series {
+                node: 2,
+                metric: Metric::LatencyMean,
+                values: constant(0.05),
+            },
         ];
         let d = SeriesData {
             bucket_s: 1.0,
@@ -820,7 +852,11 @@ mod tests {
         assert_eq!(pairs.iter().map(|p| p.node).collect::<Vec<_>>(), [1, 2]);
         assert_eq!(pairs[0].l[0], Some(4.0), "the queue's backlog");
         assert!((pairs[0].lambda_w[0].unwrap() - 4.0).abs() < 1e-12);
-        assert_eq!(pairs[1].l[0], Some(0.5), "a direct consumer: its busy slots");
+        assert_eq!(
+            pairs[1].l[0],
+            Some(0.5),
+            "a direct consumer: its busy slots"
+        );
     }
 
     fn harness(view: PlotsView) -> Harness<'static, (PlotsView, SeriesData, Option<f64>)> {

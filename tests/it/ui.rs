@@ -101,7 +101,11 @@ fn open_play_pause_select_edit_undo_save_and_reload() {
     match bundled_example() {
         Some(example) => {
             open_example_from_menu(&mut h, &example);
-            assert_eq!(h.state().scenario().name, example.name, "the example opened");
+            assert_eq!(
+                h.state().scenario().name,
+                example.name,
+                "the example opened"
+            );
             assert_eq!(
                 h.state().path(),
                 None,
@@ -251,7 +255,10 @@ fn a_file_that_fails_to_load_lists_its_problems_and_changes_nothing() {
     h.run_steps(3);
     let failure = h.state().load_failure().expect("the failure is shown");
     assert!(
-        failure.problems.iter().any(|p| p.message.contains("expected")),
+        failure
+            .problems
+            .iter()
+            .any(|p| p.message.contains("expected")),
         "{:?}",
         failure.problems
     );
@@ -295,13 +302,17 @@ fn a_file_with_meaning_errors_opens_with_its_problems_listed() {
         "the JSON path is on screen in Problems"
     );
     assert!(
-        h.query_by_label_contains("no queue or stream has id").is_some()
+        h.query_by_label_contains("no queue or stream has id")
+            .is_some()
             || h.query_by_label_contains("has id \"order-q\"").is_some(),
         "the message reads as English"
     );
     h.state_mut().perform(Action::Play);
     h.run_steps(5);
-    assert!(h.state().snapshot().is_none(), "an invalid scenario does not run");
+    assert!(
+        h.state().snapshot().is_none(),
+        "an invalid scenario does not run"
+    );
     assert!(h.query_all_by_label_contains("cannot run").next().is_some());
 }
 

@@ -212,6 +212,8 @@ pub struct EventflowApp {
     cursor_s: Option<f64>,
     panels: Panels,
     right_tab: RightTab,
+    /// The capacity panel's figures before a run: (document, revision, seed) and the results.
+    preview: Option<((u64, u64, u64), Option<crate::sim::Results>)>,
     load_failure: Option<LoadFailure>,
     message: Option<(String, bool)>,
     confirm: Option<Action>,
@@ -277,6 +279,7 @@ impl EventflowApp {
             cursor_s: None,
             panels: persisted.panels,
             right_tab: RightTab::Inspector,
+            preview: None,
             load_failure: None,
             message: None,
             confirm: None,

@@ -370,3 +370,54 @@ fn every_input_widget_has_a_name() {
     h.run_steps(3);
     h.check_accessibility();
 }
+
+/// Scenario 12's notes send users to Utilization and Little's law, and its capacity panel to
+/// "15 handlers": each shows what the notes say, before and after a run.
+#[test]
+fn the_tabs_scenario_12_mentions_show_its_figures() {
+    let picker = ScriptedPicker::default();
+    let mut h = harness(&picker);
+    h.run_steps(2);
+    h.state_mut()
+        .perform(Action::OpenExample("capacity-planning.json".into()));
+    h.run_steps(3);
+    assert_eq!(h.state().path(), None, "an example opens untitled");
+
+    // Before the run: predicted from the declared 1,000/s, not from λ = 0.
+    h.get_by_label("Capacity").click();
+    h.run_steps(3);
+    assert!(
+        h.query_by_label("For 67 % utilization: 15 handlers")
+            .is_some(),
+        "the capacity panel predicts from the declared rate before a run"
+    );
+
+    h.state_mut()
+        .perform(Action::SetSpeed(eventflow::ui::toolbar::SPEEDS.len() - 1));
+    h.state_mut().perform(Action::Play);
+    run_until(&mut h, "the run to finish", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.state == RunState::Finished)
+    });
+    h.run_steps(2);
+    h.get_by_label("Little's law").click();
+    h.run_steps(3);
+    assert!(
+        h.query_by_label_contains("No node reports").is_none(),
+        "Little's law joins the queue's backlog with its consumer"
+    );
+    assert!(
+        h.query_by_label("handlers").is_some(),
+        "the consumer is in the legend"
+    );
+    h.get_by_label("L against λW").click();
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("No node reports").is_none());
+
+    h.get_by_label("Utilization").click();
+    h.run_steps(3);
+    assert!(
+        h.query_by_label_contains("Concurrency unknown").is_none(),
+        "the scenario's concurrency reaches the utilization plot"
+    );
+}

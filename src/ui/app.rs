@@ -478,6 +478,7 @@ impl EventflowApp {
             id: self.doc.id + 1,
         };
         self.plots.set_scenario(&self.doc.scenario);
+        self.tester.reset();
         self.undo = UndoStack::default();
         self.selected = None;
         self.cursor_s = None;

@@ -144,6 +144,7 @@ impl EventflowApp {
             Action::Add(kind) => {
                 let mut draft = self.doc.scenario.clone();
                 let id = edit::add_component(&mut draft, kind);
+                edit::place_new_node(&mut draft, &id);
                 self.commit(draft, &format!("add:{id}"));
                 self.undo.seal();
                 self.selected = Some(id);

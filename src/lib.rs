@@ -32,6 +32,7 @@
 //! | [`metrics`] | streaming collectors, histograms and time series in bounded memory | — |
 //! | [`sim`] | the engine: clock, event queue, random streams, components, results | names, pattern, model, metrics |
 //! | [`scenario`] | loading with precise errors (line:column, JSON paths, hints), migrating, validating, linting, saving atomically | names, pattern, model, sim (template compiler) |
+//! | [`examples`] | the bundled example scenarios, embedded in the binary | — |
 //! | [`analysis`] | queueing theory, capacity, health grading, replications, comparisons, sweeps | names, model, metrics, sim, scenario |
 //! | [`report`] | the results contract as a summary table, JSON and CSV | model, sim, analysis |
 //! | [`worker`] | the simulation thread the GUI drives over channels | model, metrics, sim |
@@ -55,6 +56,8 @@ pub mod metrics;
 pub mod sim;
 
 pub mod scenario;
+
+pub mod examples;
 
 pub mod analysis;
 

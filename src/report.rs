@@ -35,6 +35,17 @@ pub fn human_secs(s: f64) -> String {
     }
 }
 
+/// `n` and a noun, singular for one: `1 handler`, `15 handlers`, `1,200 problems`.
+#[must_use]
+pub fn plural(n: usize, noun: &str) -> String {
+    let n64 = u64::try_from(n).unwrap_or(u64::MAX);
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {noun}s", count(n64))
+    }
+}
+
 /// A count with thousands separators.
 #[must_use]
 pub fn count(n: u64) -> String {
@@ -384,7 +395,7 @@ pub fn analysis_table(a: &Analysis) -> String {
                 && g > 0.1 * (peak - g)
             {
                 extras.push(format!(
-                    "peak λ {}/s grows the backlog {}/s",
+                    "peak λ (30 s mean) {}/s grows the backlog {}/s",
                     sig(peak),
                     sig(g)
                 ));
@@ -394,7 +405,7 @@ pub fn analysis_table(a: &Analysis) -> String {
                     "worst backlog {} {}",
                     count(c.backlog_peak),
                     c.drain_time_peak_s.map_or_else(
-                        || "never drains at the mean λ".into(),
+                        || "never drains at the rate after its peak".into(),
                         |t| format!("drains in {}", human_secs(t))
                     )
                 ));
@@ -404,7 +415,7 @@ pub fn analysis_table(a: &Analysis) -> String {
                     "backlog at end {} {}",
                     count(b),
                     c.drain_time_end_s.map_or_else(
-                        || "never drains at the mean λ".into(),
+                        || "never drains at the rate after its peak".into(),
                         |t| format!("drains in {}", human_secs(t))
                     )
                 ));
@@ -471,10 +482,16 @@ pub fn analysis_table(a: &Analysis) -> String {
                 .first_crossings
                 .iter()
                 .map(|c| {
-                    let value = if c.signal == Signal::ErrorRate {
-                        format!("{:.2}% > {:.2}%", c.value * 100.0, c.threshold * 100.0)
-                    } else {
-                        format!("{} > {}", sig(c.value), sig(c.threshold))
+                    let value = match c.signal {
+                        Signal::ErrorRate | Signal::Lost => {
+                            format!("{:.2}% > {:.2}%", c.value * 100.0, c.threshold * 100.0)
+                        }
+                        Signal::Wait => {
+                            format!("{} > {}", human_secs(c.value), human_secs(c.threshold))
+                        }
+                        Signal::Lag | Signal::DlqDepth => {
+                            format!("{} > {}", sig(c.value), sig(c.threshold))
+                        }
                     };
                     let at = c
                         .at_s

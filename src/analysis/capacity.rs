@@ -126,7 +126,7 @@ pub struct ConsumerCapacity {
     pub throttle_probability: Option<f64>,
     /// λ − cμ when overloaded at the mean rate, else 0 (messages per second).
     pub backlog_growth_per_s: f64,
-    /// Highest arrival rate of any time-series bucket, per second (needs the series).
+    /// Highest mean arrival rate over any [`PEAK_WINDOW_S`] window, per second (needs the series).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peak_arrival_rate: Option<f64>,
     /// Backlog growth at the peak rate, messages per second.
@@ -135,13 +135,15 @@ pub struct ConsumerCapacity {
     /// Messages waiting at the end of the run (queue or stream consumers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backlog_end: Option<u64>,
-    /// Seconds to drain `backlog_end` at the mean arrival rate; `None` if it never drains.
+    /// Seconds to drain `backlog_end` at the arrival rate after the backlog's peak; `None` if it
+    /// never drains (capacity at or below that rate, or a hot partition's key alone exceeds an
+    /// instance).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drain_time_end_s: Option<f64>,
     /// Most messages waiting at once.
     pub backlog_peak: u64,
-    /// Seconds to drain `backlog_peak` at the mean arrival rate (how long the worst backlog takes
-    /// to clear once the burst is over); `None` if it never drains.
+    /// Seconds to drain `backlog_peak` at the arrival rate after the peak (how long the worst
+    /// backlog takes to clear once the burst is over); `None` if it never drains.
     pub drain_time_peak_s: Option<f64>,
     /// Capacity recommendations.
     pub recommendation: Recommendation,
@@ -386,16 +388,72 @@ fn instances_for_wait(lambda: f64, mu: f64, quantile: f64, max_wait_s: f64) -> O
     })
 }
 
+/// Seconds over which the peak arrival rate is averaged: one bucket of a 500-bucket series is a
+/// second or so, whose Poisson noise alone reads 120/s as 150/s; a half-minute mean is within a
+/// few percent of the rate in force and still catches a burst of a minute or more.
+pub const PEAK_WINDOW_S: f64 = 30.0;
+
+/// Buckets in a window of [`PEAK_WINDOW_S`] (at least one).
+fn window_buckets(series: &SeriesData) -> usize {
+    if series.bucket_s > 0.0 {
+        ((PEAK_WINDOW_S / series.bucket_s).round() as usize).max(1)
+    } else {
+        1
+    }
+}
+
+/// The largest mean arrival rate over any [`PEAK_WINDOW_S`] window (the whole run if shorter).
 fn peak_rate(series: Option<&SeriesData>, id: &str) -> Option<f64> {
     let series = series?;
     let node = series.nodes.iter().position(|n| n == id)?;
-    series
+    let values: Vec<f64> = series
         .get(node, Metric::Arrivals)?
         .values
         .iter()
-        .flatten()
-        .copied()
-        .reduce(f64::max)
+        .map(|v| v.unwrap_or(0.0))
+        .collect();
+    if values.is_empty() {
+        return None;
+    }
+    let w = window_buckets(series).min(values.len());
+    let mut sum: f64 = values[..w].iter().sum();
+    let mut best = sum;
+    for i in w..values.len() {
+        sum += values[i] - values[i - w];
+        best = best.max(sum);
+    }
+    Some(best / w as f64)
+}
+
+/// The arrival rate a backlog drains against: the consumer's mean arrival rate after the
+/// source's backlog peaked (the burst is over by then), or over the last window when the
+/// backlog peaks at the end. `None` without series (the caller falls back to the run's mean).
+fn drain_rate(series: Option<&SeriesData>, consumer: &str, source: Option<&str>) -> Option<f64> {
+    let series = series?;
+    let index = |id: &str| series.nodes.iter().position(|n| n == id);
+    let arrivals = &series.get(index(consumer)?, Metric::Arrivals)?.values;
+    let backlog = source.and_then(index).and_then(|q| {
+        series
+            .get(q, Metric::Backlog)
+            .or_else(|| series.get(q, Metric::Lag))
+    })?;
+    let (peak, _) = backlog
+        .values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| Some((i, (*v)?)))
+        .fold(
+            (0, f64::MIN),
+            |best, (i, v)| if v > best.1 { (i, v) } else { best },
+        );
+    let n = arrivals.len();
+    let from = if peak + 1 < n {
+        peak + 1
+    } else {
+        n.saturating_sub(window_buckets(series))
+    };
+    let after: Vec<f64> = arrivals[from..].iter().flatten().copied().collect();
+    (!after.is_empty()).then(|| after.iter().sum::<f64>() / after.len() as f64)
 }
 
 fn consumer_capacity(
@@ -468,7 +526,20 @@ fn consumer_capacity(
     let backlog_end = from
         .and_then(|id| results.nodes.get(id))
         .and_then(|q| q.lag);
-    let drain = |b: u64| drain_time_s(b as f64, lambda, mu, servers).ok().flatten();
+    // A backlog drains against the rate after the burst, not the run's mean; on a stream the
+    // hottest partition drains last, at one instance's μ less the hottest key's arrivals.
+    let series = results.series.as_ref();
+    let lambda_drain = drain_rate(series, &c.id, from.map(String::as_str)).unwrap_or(lambda);
+    let hot_share = match source {
+        Source::Stream => from.and_then(|id| hottest_key_share(scenario, id)),
+        _ => None,
+    };
+    let drain = |b: u64| match hot_share {
+        Some(share) if mu - lambda_drain * share <= 0.0 && b > 0 => None,
+        _ => drain_time_s(b as f64, lambda_drain, mu, servers)
+            .ok()
+            .flatten(),
+    };
     let drain_time_end_s = backlog_end.and_then(drain);
     // A direct consumer has no waiting line to back up.
     let backlog_peak = if source == Source::Direct {

@@ -8,6 +8,8 @@
 //! | `lag` | consumers reading a queue or stream, queues, streams | time-average messages not yet processed (`backlog`; `lag` for a stream) | > 10 000 / > 100 000 |
 //! | `dlq_depth` | dead-letter queues ([`Topology::is_dead_letter_queue`]) and queues no consumer reads (nothing drains them) | time-average depth (`backlog`) | > 100 / > 1 000 |
 //! | `error_rate` | consumers | failures / (completions + failures) in the bucket | > 0.1 % / > 1 % |
+//! | `wait` | consumers reading a queue or stream | the oldest waiting message's age in the bucket (the source's `lag_s`; the consumer's p99 latency for a stream) | > the consumer's `slo.wait` / > 10 × it; without an `slo`, > 5 s / > 60 s |
+//! | `lost` | queues, streams, buses | (rejected + expired) / (arrivals + rejected + expired) in the bucket: messages refused when full or expired | as `error_rate` |
 //!
 //! A consumer's lag counts the messages in service too (at most `concurrency` × `batch_size`,
 //! negligible beside thresholds in the thousands). A node's state in a bucket is the worst over
@@ -63,6 +65,59 @@ pub enum Signal {
     DlqDepth,
     /// Failed attempts / all attempts.
     ErrorRate,
+    /// How long the oldest waiting message has waited, seconds.
+    Wait,
+    /// Messages rejected (a full queue, a throttled bus) or expired / all offered.
+    Lost,
+}
+
+/// The wait warning threshold for a consumer without an `slo.wait`, seconds.
+pub const DEFAULT_WAIT_WARNING_S: f64 = 5.0;
+/// The wait critical threshold for a consumer without an `slo.wait`, seconds.
+pub const DEFAULT_WAIT_CRITICAL_S: f64 = 60.0;
+/// With an `slo.wait`, critical is this many times the target.
+pub const WAIT_CRITICAL_FACTOR: f64 = 10.0;
+
+/// The thresholds one node is graded by: the scenario's, and the wait limits of its `slo`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeThresholds {
+    /// The scenario's thresholds (`health`, or the defaults).
+    pub base: HealthThresholds,
+    /// (warning, critical) wait, seconds.
+    pub wait_s: (f64, f64),
+}
+
+impl NodeThresholds {
+    /// The defaults for a node without an `slo`.
+    #[must_use]
+    pub fn new(base: HealthThresholds) -> Self {
+        NodeThresholds {
+            base,
+            wait_s: (DEFAULT_WAIT_WARNING_S, DEFAULT_WAIT_CRITICAL_S),
+        }
+    }
+
+    /// The (warning, critical) thresholds of `signal`.
+    #[must_use]
+    pub fn of(&self, signal: Signal) -> (f64, f64) {
+        match signal {
+            Signal::Wait => self.wait_s,
+            other => other.thresholds(&self.base),
+        }
+    }
+
+    /// The state `value` of `signal` puts the node in (strictly above a threshold crosses it).
+    #[must_use]
+    pub fn classify(&self, signal: Signal, value: f64) -> HealthState {
+        let (warning, critical) = self.of(signal);
+        if value > critical {
+            HealthState::Critical
+        } else if value > warning {
+            HealthState::Warning
+        } else {
+            HealthState::Ok
+        }
+    }
 }
 
 impl Signal {
@@ -73,30 +128,27 @@ impl Signal {
             Signal::Lag => "lag",
             Signal::DlqDepth => "dlq_depth",
             Signal::ErrorRate => "error_rate",
+            Signal::Wait => "wait",
+            Signal::Lost => "lost",
         }
     }
 
-    /// The (warning, critical) thresholds for this signal.
+    /// The (warning, critical) thresholds for this signal (the default wait limits for
+    /// [`Signal::Wait`]: a consumer's `slo` changes them, see [`NodeThresholds`]).
     #[must_use]
     pub fn thresholds(self, t: &HealthThresholds) -> (f64, f64) {
         match self {
             Signal::Lag => (t.lag_warning as f64, t.lag_critical as f64),
             Signal::DlqDepth => (t.dlq_warning as f64, t.dlq_critical as f64),
-            Signal::ErrorRate => (t.error_rate_warning, t.error_rate_critical),
+            Signal::ErrorRate | Signal::Lost => (t.error_rate_warning, t.error_rate_critical),
+            Signal::Wait => (DEFAULT_WAIT_WARNING_S, DEFAULT_WAIT_CRITICAL_S),
         }
     }
 
-    /// The state a value puts the node in.
+    /// The state a value puts the node in, by the default thresholds.
     #[must_use]
     pub fn classify(self, value: f64, t: &HealthThresholds) -> HealthState {
-        let (warning, critical) = self.thresholds(t);
-        if value > critical {
-            HealthState::Critical
-        } else if value > warning {
-            HealthState::Warning
-        } else {
-            HealthState::Ok
-        }
+        NodeThresholds::new(t.clone()).classify(self, value)
     }
 }
 
@@ -158,44 +210,79 @@ pub struct HealthSummary {
     pub nodes: IdMap<NodeHealthSummary>,
 }
 
+/// One monitored node: its signals and thresholds, and where its wait is measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Watch {
+    /// The node.
+    pub id: String,
+    /// The signals that apply to it.
+    pub signals: Vec<Signal>,
+    /// Its thresholds.
+    pub thresholds: NodeThresholds,
+    /// The queue a consumer reads (its wait is the queue's oldest message age).
+    pub source: Option<String>,
+}
+
 /// The monitored nodes and their signals, in file order. A queue is graded by its depth
 /// against the DLQ thresholds when it is a dead-letter queue, or when no consumer reads it
-/// (nothing drains it, so its depth is what to watch); other queues and streams by lag;
-/// consumers by error rate, and by lag unless invoked directly.
+/// (nothing drains it, so its depth is what to watch); other queues and streams by lag; queues,
+/// streams and buses also by the share of messages they lose (rejected or expired); consumers
+/// by error rate, and by lag and wait unless invoked directly.
 #[must_use]
 pub fn monitored(s: &Scenario) -> Vec<(String, Vec<Signal>)> {
+    watches(s).into_iter().map(|w| (w.id, w.signals)).collect()
+}
+
+/// [`monitored`] with each node's thresholds.
+#[must_use]
+pub fn watches(s: &Scenario) -> Vec<Watch> {
     let topology = Topology::new(s);
+    let base = s.health_thresholds();
     let mut out = Vec::new();
     for node in topology.nodes() {
         let c = node.component;
+        let mut thresholds = NodeThresholds::new(base.clone());
+        let mut source = None;
         let signals = match c.kind {
             Kind::Queue
                 if topology.is_dead_letter_queue(c.index) || !topology.is_read(&node.id) =>
             {
-                vec![Signal::DlqDepth]
+                vec![Signal::DlqDepth, Signal::Lost]
             }
-            Kind::Queue | Kind::Stream => vec![Signal::Lag],
+            Kind::Queue | Kind::Stream => vec![Signal::Lag, Signal::Lost],
+            Kind::Bus => vec![Signal::Lost],
             Kind::Consumer => {
-                let direct = topology
+                let consumer = topology
                     .index_of(&node.id, Kind::Consumer)
-                    .and_then(|i| s.consumers.get(i))
-                    .is_some_and(|c| c.from.is_none());
-                if direct {
+                    .and_then(|i| s.consumers.get(i));
+                if let Some(w) = consumer.and_then(|c| c.slo.as_ref()).and_then(|s| s.wait) {
+                    let w = w.as_secs_f64();
+                    thresholds.wait_s = (w, w * WAIT_CRITICAL_FACTOR);
+                }
+                source = consumer.and_then(|c| c.from.clone());
+                if source.is_none() {
                     vec![Signal::ErrorRate]
                 } else {
-                    vec![Signal::Lag, Signal::ErrorRate]
+                    vec![Signal::Lag, Signal::Wait, Signal::ErrorRate]
                 }
             }
-            Kind::Producer | Kind::Bus => continue,
+            Kind::Producer => continue,
         };
-        out.push((node.id.clone(), signals));
+        out.push(Watch {
+            id: node.id.clone(),
+            signals,
+            thresholds,
+            source,
+        });
     }
     out
 }
 
 /// One signal's value in one bucket for a node (`None` where it has no value): lag and DLQ
 /// depth are the node's `lag` series, else its `backlog` (0 when it has neither); the error
-/// rate is failures / (completions + failures) in the bucket (none without attempts).
+/// rate is failures / (completions + failures) in the bucket (none without attempts); the wait
+/// is `source`'s oldest message age (`lag_s`), else the node's p99 latency; the loss share is
+/// (rejected + expired) / (arrivals + rejected + expired).
 #[must_use]
 pub fn signal_value(
     series: &SeriesData,
@@ -203,57 +290,83 @@ pub fn signal_value(
     signal: Signal,
     bucket: usize,
 ) -> Option<f64> {
-    let values = |m: Metric| -> Option<&Vec<Option<f64>>> {
-        node.and_then(|i| series.get(i, m)).map(|s| &s.values)
+    signal_value_from(series, node, None, signal, bucket)
+}
+
+/// [`signal_value`], with the wait measured at `source` (the queue a consumer reads).
+#[must_use]
+pub fn signal_value_from(
+    series: &SeriesData,
+    node: Option<usize>,
+    source: Option<usize>,
+    signal: Signal,
+    bucket: usize,
+) -> Option<f64> {
+    let values = |i: Option<usize>, m: Metric| -> Option<&Vec<Option<f64>>> {
+        i.and_then(|i| series.get(i, m)).map(|s| &s.values)
+    };
+    let at = |m: Metric| {
+        values(node, m)
+            .and_then(|v| v.get(bucket).copied().flatten())
+            .unwrap_or(0.0)
     };
     match signal {
-        Signal::Lag | Signal::DlqDepth => values(Metric::Lag)
-            .or_else(|| values(Metric::Backlog))
+        Signal::Lag | Signal::DlqDepth => values(node, Metric::Lag)
+            .or_else(|| values(node, Metric::Backlog))
             .map_or(Some(0.0), |v| v.get(bucket).copied().flatten()),
         Signal::ErrorRate => {
-            let at = |m: Metric| {
-                values(m)
-                    .and_then(|v| v.get(bucket).copied().flatten())
-                    .unwrap_or(0.0)
-            };
             let (f, c) = (at(Metric::Failures), at(Metric::Completions));
             (f + c > 0.0).then(|| f / (f + c))
+        }
+        Signal::Wait => values(source, Metric::LagS)
+            .or_else(|| values(node, Metric::LatencyP99))
+            .and_then(|v| v.get(bucket).copied().flatten()),
+        Signal::Lost => {
+            let lost = at(Metric::Rejected) + at(Metric::Expired);
+            let offered = at(Metric::Arrivals) + lost;
+            (offered > 0.0).then(|| lost / offered)
         }
     }
 }
 
 /// The one grading rule: a node's state in bucket `bucket` of `series`, the worst over its
-/// `signals` of each value against its thresholds (strictly above crosses; a signal without a
-/// value counts as ok). `node` is the node's index in `series.nodes`.
+/// signals of each value against its thresholds (strictly above crosses; a signal without a
+/// value counts as ok). `node` and `source` are indices in `series.nodes`.
 #[must_use]
 pub fn grade(
     series: &SeriesData,
     node: Option<usize>,
-    signals: &[Signal],
+    source: Option<usize>,
+    watch: &Watch,
     bucket: usize,
-    thresholds: &HealthThresholds,
 ) -> HealthState {
-    signals
+    watch
+        .signals
         .iter()
         .filter_map(|&signal| {
-            signal_value(series, node, signal, bucket).map(|v| signal.classify(v, thresholds))
+            signal_value_from(series, node, source, signal, bucket)
+                .map(|v| watch.thresholds.classify(signal, v))
         })
         .max()
         .unwrap_or_default()
+}
+
+fn indices(series: &SeriesData, w: &Watch) -> (Option<usize>, Option<usize>) {
+    let find = |id: &str| series.nodes.iter().position(|n| n == id);
+    (find(&w.id), w.source.as_deref().and_then(find))
 }
 
 /// Every monitored node's state in one bucket of `series` (the canvas's colours), in file
 /// order; nodes the series does not name are ok. The same grading as [`states`].
 #[must_use]
 pub fn states_at(scenario: &Scenario, series: &SeriesData, bucket: usize) -> IdMap<HealthState> {
-    let thresholds = scenario.health_thresholds();
     IdMap(
-        monitored(scenario)
+        watches(scenario)
             .into_iter()
-            .map(|(id, signals)| {
-                let index = series.nodes.iter().position(|n| *n == id);
-                let state = grade(series, index, &signals, bucket, &thresholds);
-                (id, state)
+            .map(|w| {
+                let (node, source) = indices(series, &w);
+                let state = grade(series, node, source, &w, bucket);
+                (w.id, state)
             })
             .collect(),
     )
@@ -263,23 +376,22 @@ pub fn states_at(scenario: &Scenario, series: &SeriesData, bucket: usize) -> IdM
 /// crossed. Nodes of the scenario that the series does not name are reported as always ok.
 #[must_use]
 pub fn states(scenario: &Scenario, series: &SeriesData) -> HealthTimeline {
-    let thresholds = scenario.health_thresholds();
     let buckets = series.times_s.len();
     let mut nodes = Vec::new();
-    for (id, signals) in monitored(scenario) {
-        let index = series.nodes.iter().position(|n| *n == id);
+    for w in watches(scenario) {
+        let (index, source) = indices(series, &w);
         let states: Vec<HealthState> = (0..buckets)
-            .map(|i| grade(series, index, &signals, i, &thresholds))
+            .map(|i| grade(series, index, source, &w, i))
             .collect();
         let mut first_crossings = Vec::new();
-        for &signal in &signals {
-            let (warning, critical) = signal.thresholds(&thresholds);
+        for &signal in &w.signals {
+            let (warning, critical) = w.thresholds.of(signal);
             let mut seen = [false; 2];
             for i in 0..buckets {
-                let Some(v) = signal_value(series, index, signal, i) else {
+                let Some(v) = signal_value_from(series, index, source, signal, i) else {
                     continue;
                 };
-                let state = signal.classify(v, &thresholds);
+                let state = w.thresholds.classify(signal, v);
                 for (k, (level, threshold)) in [
                     (HealthState::Warning, warning),
                     (HealthState::Critical, critical),
@@ -306,9 +418,9 @@ pub fn states(scenario: &Scenario, series: &SeriesData) -> HealthTimeline {
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
         nodes.push((
-            id,
+            w.id,
             NodeHealth {
-                signals,
+                signals: w.signals,
                 states,
                 first_crossings,
             },
@@ -340,6 +452,21 @@ fn end_value(scenario: &Scenario, results: &Results, id: &str, signal: Signal) -
             let attempts = n.completed + n.failed;
             (attempts > 0).then(|| n.failed as f64 / attempts as f64)
         }
+        Signal::Wait => {
+            let from = scenario
+                .consumers
+                .iter()
+                .find(|c| c.id == id)
+                .and_then(|c| c.from.as_deref());
+            from.and_then(|s| results.nodes.get(s))
+                .and_then(|s| s.lag_s)
+                .or(Some(n.wait_s.p99_s))
+        }
+        Signal::Lost => {
+            let lost = n.rejected + n.expired;
+            let offered = n.arrived + lost;
+            (offered > 0).then(|| lost as f64 / offered as f64)
+        }
     }
 }
 
@@ -370,16 +497,17 @@ pub fn summarize(scenario: &Scenario, results: &Results) -> HealthSummary {
         };
     }
     let mut nodes = Vec::new();
-    for (id, signals) in monitored(scenario) {
+    for w in watches(scenario) {
+        let id = w.id;
         let mut state = HealthState::Ok;
         let mut first_crossings = Vec::new();
-        for signal in signals {
+        for signal in w.signals {
             let Some(v) = end_value(scenario, results, &id, signal) else {
                 continue;
             };
-            let s = signal.classify(v, &thresholds);
+            let s = w.thresholds.classify(signal, v);
             state = state.max(s);
-            let (warning, critical) = signal.thresholds(&thresholds);
+            let (warning, critical) = w.thresholds.of(signal);
             for (level, threshold) in [
                 (HealthState::Warning, warning),
                 (HealthState::Critical, critical),
@@ -466,7 +594,7 @@ mod tests {
         };
         let h = states(&s, &series);
         let dlq = h.nodes.get("dlq").unwrap();
-        assert_eq!(dlq.signals, vec![Signal::DlqDepth]);
+        assert_eq!(dlq.signals, vec![Signal::DlqDepth, Signal::Lost]);
         let (ok, warning, critical) =
             (HealthState::Ok, HealthState::Warning, HealthState::Critical);
         assert_eq!(dlq.states, vec![ok, warning, critical, ok]);
@@ -492,5 +620,72 @@ mod tests {
             ]
         );
         assert_eq!(h.nodes.get("q").unwrap().states, vec![ok; 4]);
+    }
+
+    fn run_example(name: &str) -> (Scenario, HealthSummary) {
+        let e = crate::examples::find(name).expect("bundled");
+        let s = crate::scenario::parse(e.text, e.file_name)
+            .unwrap()
+            .scenario;
+        let r = crate::sim::run(&s, &crate::sim::RunOptions::default()).unwrap();
+        let h = summarize(&s, &r);
+        (s, h)
+    }
+
+    /// 01: payment's backlog reaches ~3,700 and its oldest message waits well over the 5 s
+    /// default during the burst: not "ok throughout".
+    #[test]
+    fn a_long_wait_is_a_warning() {
+        let (_, h) = run_example("order-fanout");
+        let payment = h.nodes.get("payment").unwrap();
+        assert!(payment.worst >= HealthState::Warning, "{payment:?}");
+        assert!(
+            payment
+                .first_crossings
+                .iter()
+                .any(|c| c.signal == Signal::Wait)
+        );
+        assert_eq!(h.nodes.get("inventory").unwrap().worst, HealthState::Ok);
+    }
+
+    /// 07: a full queue rejecting a third of the orders is critical, not a lag warning.
+    #[test]
+    fn rejections_are_errors() {
+        let (_, h) = run_example("flash-sale");
+        let q = h.nodes.get("fulfilment-q").unwrap();
+        assert_eq!(q.worst, HealthState::Critical, "{q:?}");
+        assert!(
+            q.first_crossings
+                .iter()
+                .any(|c| c.signal == Signal::Lost && c.level == HealthState::Critical)
+        );
+    }
+
+    #[test]
+    fn an_slo_sets_the_wait_thresholds() {
+        let s = match crate::scenario::from_value(serde_json::json!({
+            "name": "t", "duration": "4s",
+            "queues": [ { "id": "q" } ],
+            "consumers": [ { "id": "c", "from": "q", "service_time": { "constant": "1ms" },
+                             "slo": { "wait": "200ms" } },
+                           { "id": "d", "from": "q", "service_time": { "constant": "1ms" } } ]
+        })) {
+            Ok(l) => l.scenario,
+            Err(p) => panic!("{p:?}"),
+        };
+        let w = watches(&s);
+        let c = w.iter().find(|w| w.id == "c").unwrap();
+        assert_eq!(c.thresholds.wait_s, (0.2, 2.0));
+        assert_eq!(c.source.as_deref(), Some("q"));
+        let d = w.iter().find(|w| w.id == "d").unwrap();
+        assert_eq!(
+            d.thresholds.wait_s,
+            (DEFAULT_WAIT_WARNING_S, DEFAULT_WAIT_CRITICAL_S)
+        );
+        assert_eq!(
+            c.thresholds.classify(Signal::Wait, 0.3),
+            HealthState::Warning
+        );
+        assert_eq!(d.thresholds.classify(Signal::Wait, 0.3), HealthState::Ok);
     }
 }

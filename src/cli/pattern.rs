@@ -5,7 +5,9 @@
 //! - no flags: JSON Lines on the input, `{"pattern": …, "event": …}` per line; one output line
 //!   per non-blank input line, `{"match":true}`, `{"match":false}` or `{"error":"…"}` (an invalid
 //!   pattern is an error naming the path and the reason, a malformed line names its line and
-//!   column). Exit 0: per-line problems are reported in-band so a batch keeps going.
+//!   column). Every line is answered (a batch keeps going), then the exit code is 0 when every
+//!   line was answered with a match or no match, and 2 when any line was an error (a count goes
+//!   to stderr), so a script or CI step notices a broken pattern.
 //! - `--pattern P.json --event E.json`: prints `match` or `no match` and then one line per
 //!   pattern field saying how it fared. Exit 0 either way (the answer is the output, as with
 //!   `grep -c`, not an error); exit 2 for an unreadable file, a JSON syntax error
@@ -49,7 +51,18 @@ pub fn run_test(
         }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(0) => ExitCode::SUCCESS,
+        Ok(failed) => {
+            eprintln!(
+                "error: {} could not be tested (see the \"error\" answers)",
+                if failed == 1 {
+                    "1 line".to_owned()
+                } else {
+                    format!("{failed} lines")
+                }
+            );
+            ExitCode::from(2)
+        }
         Err(LinesError::TooLong(line)) => {
             eprintln!(
                 "error: line {line} of the input is longer than {} MB; each line holds one {{\"pattern\": …, \"event\": …}} pair",
@@ -120,9 +133,11 @@ impl From<std::io::Error> for LinesError {
     }
 }
 
-fn json_lines(input: &mut dyn BufRead, output: &mut dyn Write) -> Result<(), LinesError> {
+/// Answers every line; returns how many were errors.
+fn json_lines(input: &mut dyn BufRead, output: &mut dyn Write) -> Result<usize, LinesError> {
     let mut buf = Vec::new();
     let mut line_no = 0;
+    let mut failed = 0;
     loop {
         buf.clear();
         if (&mut *input)
@@ -141,10 +156,11 @@ fn json_lines(input: &mut dyn BufRead, output: &mut dyn Write) -> Result<(), Lin
             continue;
         }
         let answer = answer_line(line_no, &buf);
+        failed += usize::from(answer.get("error").is_some());
         writeln!(output, "{answer}")?;
     }
     output.flush()?;
-    Ok(())
+    Ok(failed)
 }
 
 /// Reads and parses a JSON file, or says why not as `FILE:LINE:COL: …`.
@@ -213,23 +229,35 @@ fn files(pattern_file: &Path, event_file: &Path, output: &mut dyn Write) -> Exit
 mod tests {
     use super::*;
 
-    fn run(input: &str) -> String {
+    fn run(input: &str, expected: ExitCode) -> String {
         let mut out = Vec::new();
         let code = run_test(&PatternTestArgs::default(), &mut input.as_bytes(), &mut out);
-        assert_eq!(code, ExitCode::SUCCESS);
+        assert_eq!(code, expected);
         String::from_utf8(out).unwrap()
     }
 
     #[test]
-    fn json_lines_answers() {
-        let out = run(concat!(
-            "{\"pattern\":{\"source\":[\"a\"]},\"event\":{\"source\":\"a\"}}\n",
-            "\n",
+    fn all_answered_is_success() {
+        let out = run(
             "{\"pattern\":{\"source\":[\"a\"]},\"event\":{\"source\":\"b\"}}\n",
-            "{\"pattern\":{\"source\":[]},\"event\":{}}\n",
-            "{\"pattern\": oops}\n",
-            "[1]",
-        ));
+            ExitCode::SUCCESS,
+        );
+        assert_eq!(out.trim(), r#"{"match":false}"#);
+    }
+
+    #[test]
+    fn json_lines_answers() {
+        let out = run(
+            concat!(
+                "{\"pattern\":{\"source\":[\"a\"]},\"event\":{\"source\":\"a\"}}\n",
+                "\n",
+                "{\"pattern\":{\"source\":[\"a\"]},\"event\":{\"source\":\"b\"}}\n",
+                "{\"pattern\":{\"source\":[]},\"event\":{}}\n",
+                "{\"pattern\": oops}\n",
+                "[1]",
+            ),
+            ExitCode::from(2),
+        );
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 5);
         assert_eq!(lines[0], r#"{"match":true}"#);

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::FilePicker;
 use super::canvas::CanvasView;
-use super::examples::{self, Example};
+use super::examples::{self, Listed};
 use super::inspector::Inspector;
 use super::live::LiveView;
 use super::menu::{self, MenuInput};
@@ -80,8 +80,10 @@ pub enum Action {
     New,
     /// File ▸ Open… (a dialog).
     Open,
-    /// Open this file (examples, recent files, dropped files).
+    /// Open this file (recent files, dropped files).
     OpenPath(PathBuf),
+    /// Open a bundled example (by file name) as an untitled document.
+    OpenExample(String),
     /// File ▸ Save.
     Save,
     /// File ▸ Save As… (a dialog).
@@ -174,6 +176,8 @@ enum RightTab {
 struct Document {
     scenario: Scenario,
     path: Option<PathBuf>,
+    /// The file name Save As suggests for an untitled document (an example's own name).
+    suggested_name: Option<String>,
     /// As last loaded or saved: the document is dirty when it differs.
     saved: Scenario,
     /// Bumped by every change.
@@ -210,11 +214,13 @@ pub struct EventflowApp {
     cursor_s: Option<f64>,
     panels: Panels,
     right_tab: RightTab,
+    /// The capacity panel's figures before a run: (document, revision, seed) and the results.
+    preview: Option<((u64, u64, u64), Option<crate::sim::Results>)>,
     load_failure: Option<LoadFailure>,
     message: Option<(String, bool)>,
     confirm: Option<Action>,
     allow_close: bool,
-    examples: Vec<Example>,
+    examples: Vec<Listed>,
     recent: Vec<PathBuf>,
     picker: Box<dyn FilePicker>,
     title: String,
@@ -258,6 +264,7 @@ impl EventflowApp {
             doc: Document {
                 scenario: empty.clone(),
                 path: None,
+                suggested_name: None,
                 saved: empty,
                 revision: 0,
                 id: 0,
@@ -287,6 +294,7 @@ impl EventflowApp {
             cursor_s: None,
             panels: persisted.panels,
             right_tab: RightTab::Inspector,
+            preview: None,
             load_failure: None,
             message: None,
             confirm: None,
@@ -303,15 +311,10 @@ impl EventflowApp {
             None => false,
         };
         if !opened {
-            let first = examples::default_example(&app.examples).map(|e| e.path.clone());
-            match first {
-                Some(path) => {
-                    // Opened on the user's behalf: not a recent file of theirs.
-                    if let Ok(loaded) = scenario::load(&path) {
-                        app.set_document(loaded.scenario, Some(path));
-                    }
-                }
-                None => app.set_document(Scenario::empty("Untitled"), None),
+            // Opened on the user's behalf: not a recent file of theirs.
+            let first = examples::default_example().map(|e| e.file_name);
+            if !first.is_some_and(|f| app.open_example(f)) {
+                app.set_document(Scenario::empty("Untitled"), None);
             }
         }
         if options.run {
@@ -370,9 +373,9 @@ impl EventflowApp {
         self.inspector.field_errors()
     }
 
-    /// The bundled examples found at start.
+    /// The bundled examples.
     #[must_use]
-    pub fn examples(&self) -> &[Example] {
+    pub fn examples(&self) -> &[Listed] {
         &self.examples
     }
 
@@ -401,8 +404,56 @@ impl EventflowApp {
                 true
             }
             Err(e) => {
+                // Meaning errors only (every field reads, but a reference or value is wrong):
+                // open it anyway, with the Problems panel saying what to fix; running waits
+                // until it is valid. Syntax and type errors cannot be shown as a diagram.
+                if let Some(s) = readable_but_invalid(path, &e) {
+                    let errors = e.problems().len();
+                    self.set_document(s, Some(path.to_path_buf()));
+                    self.remember(path);
+                    self.load_failure = None;
+                    self.panels.notes = true;
+                    self.message = Some((
+                        format!(
+                            "Opened {} with {} to fix (see Problems); running is off until then",
+                            path.display(),
+                            crate::report::plural(errors, "problem")
+                        ),
+                        true,
+                    ));
+                    return true;
+                }
                 self.load_failure = Some(LoadFailure {
                     path: path.to_path_buf(),
+                    problems: e.problems(),
+                });
+                false
+            }
+        }
+    }
+
+    /// Opens the bundled example `file_name` as an untitled document (Save asks where).
+    pub fn open_example(&mut self, file_name: &str) -> bool {
+        let Some(example) = crate::examples::find(file_name) else {
+            return false;
+        };
+        match scenario::parse(example.text, example.file_name) {
+            Ok(loaded) => {
+                self.set_document(loaded.scenario, None);
+                self.doc.suggested_name = Some(example.file_name.to_owned());
+                self.load_failure = None;
+                self.message = Some((
+                    format!(
+                        "Opened the example {} (untitled: Save asks where)",
+                        example.file_name
+                    ),
+                    false,
+                ));
+                true
+            }
+            Err(e) => {
+                self.load_failure = Some(LoadFailure {
+                    path: PathBuf::from(example.file_name),
                     problems: e.problems(),
                 });
                 false
@@ -437,9 +488,12 @@ impl EventflowApp {
             saved: s.clone(),
             scenario: s,
             path,
+            suggested_name: None,
             revision: self.doc.revision + 1,
             id: self.doc.id + 1,
         };
+        self.plots.set_scenario(&self.doc.scenario);
+        self.tester.reset();
         self.undo = UndoStack::default();
         self.selected = None;
         self.cursor_s = None;
@@ -469,6 +523,7 @@ impl EventflowApp {
         if !only_layout {
             // Dragging a node changes the layout every frame; nothing to validate then.
             self.doc.problems = scenario::validate(&self.doc.scenario);
+            self.plots.set_scenario(&self.doc.scenario);
         }
         if !runs_the_same(previous, &self.doc.scenario) {
             self.restart_at = Some(self.ctx.input(|i| i.time) + RESTART_DELAY_S);
@@ -711,6 +766,17 @@ fn install_fonts(ctx: &egui::Context) {
         family.insert(family.len().min(1), "Hack".to_owned());
     }
     ctx.set_fonts(fonts);
+}
+
+/// The scenario in `path` when it failed to load for its meaning only (it reads as a
+/// scenario, but the validator found errors), so the app can open it with its problems listed.
+fn readable_but_invalid(path: &Path, e: &scenario::LoadError) -> Option<Scenario> {
+    if !matches!(e, scenario::LoadError::Invalid { .. }) {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let value = scenario::migrate(serde_json::from_str(&text).ok()?).ok()?;
+    serde_json::from_value(value).ok()
 }
 
 /// Same simulation? (Layout, name and description do not change results.)

@@ -170,13 +170,18 @@ fn show_consumer(ui: &mut Ui, index: usize, f: &ConsumerCapacity) {
     let r = &f.recommendation;
     if let Some(c) = r.concurrency_for_utilization {
         ui.label(format!(
-            "For {} utilization: {c} handlers",
-            percent(r.utilization_target)
+            "For {} utilization: {}",
+            percent(r.utilization_target),
+            crate::report::plural(c as usize, "handler")
         ));
     }
     match (r.wait_target, r.concurrency_for_wait) {
         (Some(target), Some(c)) => {
-            ui.label(format!("For {}: {c} handlers", wait_text(target)));
+            ui.label(format!(
+                "For {}: {}",
+                wait_text(target),
+                crate::report::plural(c as usize, "handler")
+            ));
         }
         (Some(target), None) => {
             ui.colored_label(warn, format!("No concurrency meets {}", wait_text(target)));

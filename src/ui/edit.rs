@@ -65,12 +65,17 @@ pub fn add_component(s: &mut Scenario, kind: Kind) -> String {
         }),
         Kind::Stream => s.streams.push(Stream { id: id.clone(), partitions: 4, key: None, retention: None }),
         Kind::Consumer => {
-            // Read the first queue or stream nobody reads yet (else be invoked directly).
+            // Read the first queue or stream nobody reads yet (else be invoked directly). A
+            // dead-letter queue is left alone: reading it would silently consume the failures
+            // the design keeps for inspection or redrive.
             let read: Vec<&str> = s.consumers.iter().filter_map(|c| c.from.as_deref()).collect();
+            let topology = crate::model::topology::Topology::new(s);
             let from = s
                 .queues
                 .iter()
-                .map(|q| q.id.as_str())
+                .enumerate()
+                .filter(|(i, _)| !topology.is_dead_letter_queue(*i))
+                .map(|(_, q)| q.id.as_str())
                 .chain(s.streams.iter().map(|x| x.id.as_str()))
                 .find(|q| !read.contains(q))
                 .map(str::to_owned);
@@ -94,7 +99,48 @@ pub fn add_component(s: &mut Scenario, kind: Kind) -> String {
     id
 }
 
-/// Adds a rule matching every event to `bus`, targeting the first queue, and returns its id.
+/// Gives the newly added node `id` a free spot on the canvas when its automatic position would
+/// land on a node the user has dragged there: the same column, one row below the lowest node.
+/// Returns whether a position was written into the layout.
+pub fn place_new_node(s: &mut Scenario, id: &str) -> bool {
+    use crate::ui::graph::{Graph, LAYER_GAP, ROW_GAP};
+    let graph = Graph::build(s);
+    let Some(new) = graph.find(id) else {
+        return false;
+    };
+    let at = graph.position(s, new);
+    let others: Vec<[f32; 2]> = (0..graph.nodes.len())
+        .filter(|&i| i != new)
+        .map(|i| graph.position(s, i))
+        .collect();
+    let overlaps = |p: [f32; 2]| {
+        others
+            .iter()
+            .any(|o| (o[0] - p[0]).abs() < LAYER_GAP * 0.6 && (o[1] - p[1]).abs() < ROW_GAP * 0.8)
+    };
+    if !overlaps(at) {
+        return false;
+    }
+    let lowest = others
+        .iter()
+        .filter(|o| (o[0] - at[0]).abs() < LAYER_GAP * 0.6)
+        .map(|o| o[1])
+        .fold(at[1], f32::max);
+    let mut spot = [at[0], lowest + ROW_GAP];
+    while overlaps(spot) {
+        spot[1] += ROW_GAP;
+    }
+    s.layout
+        .insert(id.to_owned(), [spot[0].round(), spot[1].round()]);
+    true
+}
+
+/// The pattern a new rule starts with: it matches no event until edited, so adding a rule never
+/// rewires a working design (a match-all pattern would copy every event to its target at once).
+pub const NEW_RULE_PATTERN: &str = "replace-me";
+
+/// Adds a rule to `bus` targeting the first queue, with a pattern that matches nothing until it
+/// is edited (`{"source": ["replace-me"]}`), and returns its id.
 pub fn add_rule(s: &mut Scenario, bus: &str) -> Option<String> {
     let id = unique_id(s, "rule");
     let to = s
@@ -105,7 +151,7 @@ pub fn add_rule(s: &mut Scenario, bus: &str) -> Option<String> {
     let b = s.buses.iter_mut().find(|b| b.id == bus)?;
     b.rules.push(Rule {
         id: id.clone(),
-        pattern: json!({ "source": [{ "prefix": "" }] }),
+        pattern: json!({ "source": [NEW_RULE_PATTERN] }),
         targets: to.map(new_target).into_iter().collect(),
     });
     Some(id)
@@ -206,6 +252,47 @@ mod tests {
             .filter(|p| p.severity == crate::scenario::Severity::Error)
             .collect();
         assert!(errors.is_empty(), "{errors:?}");
+    }
+
+    #[test]
+    fn palette_defaults_do_not_rewire_a_design() {
+        let mut s = sample();
+        // A queue that is some queue's dead-letter queue, and nobody reads.
+        add_component(&mut s, Kind::Queue);
+        s.queues[0].dead_letter = Some("queue-2".into());
+        s.queues[0].max_receives = Some(3);
+        let id = add_component(&mut s, Kind::Consumer);
+        let c = s.consumers.iter().find(|c| c.id == id).unwrap();
+        assert_eq!(
+            c.from, None,
+            "a new consumer never reads a dead-letter queue"
+        );
+        // A new rule matches nothing until edited.
+        let rule = add_rule(&mut s, "bus-1").unwrap();
+        let r = s.buses[0].rules.iter().find(|r| r.id == rule).unwrap();
+        let p = crate::pattern::Pattern::parse(&r.pattern).unwrap();
+        for producer in &s.producers {
+            assert!(!p.matches(&producer.event), "{}", r.pattern);
+        }
+    }
+
+    #[test]
+    fn a_new_node_does_not_land_on_a_dragged_one() {
+        let mut s = sample();
+        let id = add_component(&mut s, Kind::Queue);
+        // Drag queue-1 onto where the new queue would go automatically.
+        let g = crate::ui::graph::Graph::build(&s);
+        let auto = g.position(&s, g.find(&id).unwrap());
+        s.layout.insert("queue-1".into(), auto);
+        assert!(place_new_node(&mut s, &id));
+        let placed = s.layout[&id];
+        assert!(
+            (placed[1] - auto[1]).abs() >= crate::ui::graph::ROW_GAP * 0.8,
+            "{placed:?}"
+        );
+        let mut t = sample();
+        let id = add_component(&mut t, Kind::Stream);
+        assert!(!place_new_node(&mut t, &id), "auto layout already has room");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use eframe::egui::{self, Button, Key, KeyboardShortcut, Modifiers, Ui};
 
 use super::app::{Action, Panels};
-use super::examples::Example;
+use super::examples::Listed;
 use crate::model::Kind;
 
 /// Ctrl+N.
@@ -33,7 +33,7 @@ pub const QUIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key
 /// What the menus need to know.
 pub struct MenuInput<'a> {
     /// Bundled examples.
-    pub examples: &'a [Example],
+    pub examples: &'a [Listed],
     /// Recently opened files, newest first.
     pub recent: &'a [PathBuf],
     /// Is there an edit to undo?
@@ -65,16 +65,16 @@ pub fn menu_bar(ui: &mut Ui, input: &MenuInput<'_>, panels: &mut Panels) -> Opti
                 pick(Action::Open);
             }
             ui.menu_button("Open example", |ui| {
-                if input.examples.is_empty() {
-                    ui.label("No bundled examples found (looked for scenarios/*.json).");
-                }
                 for e in input.examples {
                     if ui
                         .button(&e.name)
-                        .on_hover_text(e.path.display().to_string())
+                        .on_hover_text(format!(
+                            "{} (built in; opens untitled, so Save asks where)",
+                            e.example.file_name
+                        ))
                         .clicked()
                     {
-                        pick(Action::OpenPath(e.path.clone()));
+                        pick(Action::OpenExample(e.example.file_name.to_owned()));
                     }
                 }
             });

@@ -131,6 +131,8 @@ pub struct PlotsView {
     utilization_view: UtilizationView,
     /// Slots per node, for utilization; see [`PlotsView::set_concurrency`].
     concurrency: BTreeMap<String, u32>,
+    /// Consumer → the queue or stream it reads, for Little's law; see [`PlotsView::set_scenario`].
+    reads: BTreeMap<String, String>,
     /// Where the last time plot was drawn (lets tests aim a click at it).
     last_plot_rect: Option<egui::Rect>,
 }
@@ -145,6 +147,7 @@ impl Default for PlotsView {
             little_view: LittleView::default(),
             utilization_view: UtilizationView::default(),
             concurrency: BTreeMap::new(),
+            reads: BTreeMap::new(),
             last_plot_rect: None,
         }
     }
@@ -157,6 +160,24 @@ impl PlotsView {
     /// `scenario.consumers.iter().map(|c| (c.id.clone(), c.concurrency))`.
     pub fn set_concurrency(&mut self, concurrency: impl IntoIterator<Item = (String, u32)>) {
         self.concurrency = concurrency.into_iter().filter(|(_, c)| *c > 0).collect();
+    }
+
+    /// Takes what the time series do not carry from the scenario: each consumer's concurrency
+    /// (utilization = busy / concurrency) and the queue or stream it reads (Little's law joins
+    /// the queue's backlog with the consumer's arrivals and latency). Call it when a scenario is
+    /// loaded or edited.
+    pub fn set_scenario(&mut self, scenario: &crate::model::Scenario) {
+        self.set_concurrency(
+            scenario
+                .consumers
+                .iter()
+                .map(|c| (c.id.clone(), c.concurrency)),
+        );
+        self.reads = scenario
+            .consumers
+            .iter()
+            .filter_map(|c| Some((c.id.clone(), c.from.clone()?)))
+            .collect();
     }
 
     /// Draws the tab bar, the tab's options and the plot. `series` may grow between frames
@@ -191,7 +212,9 @@ impl PlotsView {
             Tab::Little => {
                 ui.selectable_value(&mut self.little_view, LittleView::OverTime, "Over time");
                 ui.selectable_value(&mut self.little_view, LittleView::Scatter, "L against λW");
-                ui.weak("L: backlog · λ: arrivals · W: mean latency of the bucket's completions");
+                ui.weak(
+                    "solid: L (messages in the system: the queue's backlog) · dashed: λW (arrivals/s × mean time in system)",
+                );
             }
             Tab::Errors => {
                 for (metric, name) in ERROR_METRICS {
@@ -291,7 +314,7 @@ impl PlotsView {
                 self.time_plot(ui, "latency", 1, Unit::Seconds, series, all, None, cursor_s);
             }
             Tab::Little => {
-                let pairs = little_pairs(series);
+                let pairs = little_pairs(series, &self.reads);
                 match self.little_view {
                     LittleView::OverTime => {
                         let mut all = Vec::new();
@@ -299,7 +322,7 @@ impl PlotsView {
                             all.push(Trace {
                                 node,
                                 what: "L",
-                                values: Cow::Borrowed(l),
+                                values: l,
                                 style: LineStyle::Solid,
                             });
                             all.push(Trace {
@@ -309,7 +332,7 @@ impl PlotsView {
                                 style: dashed(),
                             });
                         }
-                        self.time_plot(ui, "little", 1, Unit::Count, series, all, None, cursor_s);
+                        self.time_plot(ui, "little", 1, Unit::Little, series, all, None, cursor_s);
                     }
                     LittleView::Scatter => self.little_scatter(ui, series, &pairs, *cursor_s),
                 }
@@ -339,7 +362,7 @@ impl PlotsView {
             Tab::Utilization => {
                 let busy = traces(series, Metric::Busy, "busy", LineStyle::Solid);
                 if self.utilization_view == UtilizationView::BusySlots {
-                    self.time_plot(ui, "busy", 1, Unit::Count, series, busy, None, cursor_s);
+                    self.time_plot(ui, "busy", 1, Unit::Slots, series, busy, None, cursor_s);
                     return;
                 }
                 let known: Vec<Trace<'_>> = busy
@@ -358,7 +381,7 @@ impl PlotsView {
                 if known.is_empty() && any_busy {
                     ui.weak("Concurrency unknown: showing busy slots.");
                     let busy = traces(series, Metric::Busy, "busy", LineStyle::Solid);
-                    self.time_plot(ui, "busy", 1, Unit::Count, series, busy, None, cursor_s);
+                    self.time_plot(ui, "busy", 1, Unit::Slots, series, busy, None, cursor_s);
                 } else {
                     let full = Some((100.0, "100 % busy"));
                     self.time_plot(
@@ -473,7 +496,7 @@ impl PlotsView {
         let cursor_bucket = cursor_s.and_then(|t| bucket_at(series, t));
         let height = plot_height(ui, 1);
         let response = self
-            .base_plot(series, &nodes, plot_id, Unit::Count)
+            .base_plot(series, &nodes, plot_id, Unit::Little)
             .height(height)
             .x_axis_label("λW (arrivals/s × mean latency s)")
             .show(ui, |plot_ui| {
@@ -760,13 +783,80 @@ mod tests {
     #[test]
     fn little_pairs_multiply_arrivals_by_latency() {
         let d = data();
-        let pairs = little_pairs(&d);
+        let pairs = little_pairs(&d, &BTreeMap::new());
         assert_eq!(pairs.len(), 1);
         let LittlePair { node, l, lambda_w } = &pairs[0];
         assert_eq!(*node, 0);
         assert_eq!(l[0], Some(2.0));
         assert!((lambda_w[0].unwrap() - 2.0).abs() < 1e-12); // 100/s × 20 ms
         assert_eq!(lambda_w[10], None, "a missing latency is a gap, not a zero");
+    }
+
+    /// The engine records backlog at the queue and latency at its consumer: L is the queue's
+    /// backlog, set against the consumer's λW.
+    #[test]
+    fn little_pairs_join_a_queue_with_its_consumer() {
+        let n = 10;
+        let times_s: Vec<f64> = (0..n).map(f64::from).collect();
+        let constant = |v: f64| vec![Some(v); n as usize];
+        let series = vec![
+            Series {
+                node: 0,
+                metric: Metric::Arrivals,
+                values: constant(100.0),
+            },
+            Series {
+                node: 0,
+                metric: Metric::Backlog,
+                values: constant(4.0),
+            },
+            Series {
+                node: 1,
+                metric: Metric::Arrivals,
+                values: constant(100.0),
+            },
+            Series {
+                node: 1,
+                metric: Metric::Busy,
+                values: constant(3.0),
+            },
+            Series {
+                node: 1,
+                metric: Metric::LatencyMean,
+                values: constant(0.04),
+            },
+            Series {
+                node: 2,
+                metric: Metric::Arrivals,
+                values: constant(10.0),
+            },
+            Series {
+                node: 2,
+                metric: Metric::Busy,
+                values: constant(0.5),
+            },
+            Series {
+                node: 2,
+                metric: Metric::LatencyMean,
+                values: constant(0.05),
+            },
+        ];
+        let d = SeriesData {
+            bucket_s: 1.0,
+            times_s,
+            nodes: vec!["q".into(), "worker".into(), "direct".into()],
+            series,
+        };
+        let reads = BTreeMap::from([("worker".to_owned(), "q".to_owned())]);
+        let pairs = little_pairs(&d, &reads);
+        assert_eq!(pairs.iter().map(|p| p.node).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(pairs[0].l[0], Some(4.0), "the queue's backlog");
+        assert!((pairs[0].lambda_w[0].unwrap() - 4.0).abs() < 1e-12);
+        assert_eq!(
+            pairs[1].l[0],
+            Some(0.5),
+            "a direct consumer: its busy slots"
+        );
     }
 
     fn harness(view: PlotsView) -> Harness<'static, (PlotsView, SeriesData, Option<f64>)> {

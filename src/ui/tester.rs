@@ -70,6 +70,13 @@ struct RuleVerdict {
 }
 
 impl PatternTester {
+    /// Forgets the event text: the next frame fills in a sample from the new scenario's first
+    /// producer. Called when another scenario is opened, so the tester never shows the previous
+    /// scenario's event.
+    pub fn reset(&mut self) {
+        *self = PatternTester::default();
+    }
+
     /// Shows the window while `*open`; its close button clears `*open`.
     pub fn show(&mut self, ctx: &egui::Context, open: &mut bool, scenario: &Scenario) {
         if !*open {
@@ -354,6 +361,27 @@ mod tests {
     use super::*;
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable as _;
+
+    #[test]
+    fn another_scenario_gets_its_own_sample_after_reset() {
+        let a = scenario();
+        let mut b = a.clone();
+        b.producers[0].event = json!({ "source": "com.bank.ledger", "detail-type": "Posted" });
+        let mut h = Harness::new_ui_state(
+            |ui, (t, s): &mut (PatternTester, Scenario)| t.ui(ui, s),
+            (PatternTester::default(), a),
+        );
+        h.run_steps(2);
+        assert!(h.state().0.event_text.contains("com.shop.orders"));
+        h.state_mut().1 = b;
+        h.state_mut().0.reset();
+        h.run_steps(2);
+        assert!(
+            h.state().0.event_text.contains("com.bank.ledger"),
+            "{}",
+            h.state().0.event_text
+        );
+    }
 
     fn scenario() -> Scenario {
         let mut s = Scenario::empty("tester");

@@ -300,7 +300,7 @@ fn health_states_and_first_crossings() {
     let results = simulation.results();
     let timeline = eventflow::analysis::health::states(&s, &simulation.series());
     let dlq = timeline.nodes.get("dlq").unwrap();
-    assert_eq!(dlq.signals, [Signal::DlqDepth]);
+    assert_eq!(dlq.signals, [Signal::DlqDepth, Signal::Lost]);
     assert_eq!(dlq.states.first(), Some(&HealthState::Ok));
     assert_eq!(dlq.states.last(), Some(&HealthState::Critical));
     let at = |level| {

@@ -1071,8 +1071,9 @@ fn cli_json_lines() {
         r#"{"pattern": {"source": [}, "event": {}}"#,
         "\n",
     );
-    let (code, out, _) = cli(&[], input);
-    assert_eq!(code, 0);
+    let (code, out, err) = cli(&[], input);
+    assert_eq!(code, 2, "two lines failed: the exit code says so ({err})");
+    assert!(err.contains("2 lines could not be tested"), "{err}");
     let lines: Vec<Value> = out
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -1084,6 +1085,8 @@ fn cli_json_lines() {
     assert!(err.contains("detail.state[1]"), "{err}");
     let err = lines[3]["error"].as_str().unwrap();
     assert!(err.contains("line 5") && err.contains("column"), "{err}");
+    let (code, _, _) = cli(&[], &input.lines().take(3).collect::<Vec<_>>().join("\n"));
+    assert_eq!(code, 0, "every line answered: success");
 }
 
 #[test]

@@ -13,7 +13,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use eventflow::model::Duration;
 use eventflow::ui::app::Action;
-use eventflow::ui::examples::{self, Example};
+use eventflow::ui::examples::{self, Listed};
 use eventflow::ui::{AppOptions, EventflowApp, FilePicker};
 use eventflow::worker::RunState;
 
@@ -56,19 +56,22 @@ fn harness(picker: &ScriptedPicker) -> Harness<'static, EventflowApp> {
 }
 
 /// A bundled example with at least one consumer, preferring the default one.
-fn bundled_example() -> Option<Example> {
+fn bundled_example() -> Option<Listed> {
     let all = examples::bundled();
-    let mut ordered: Vec<Example> = examples::default_example(&all)
+    let default = examples::default_example().map(|e| e.file_name);
+    let mut ordered: Vec<Listed> = all
+        .iter()
+        .filter(|e| Some(e.example.file_name) == default)
         .cloned()
-        .into_iter()
         .collect();
     ordered.extend(all);
     ordered.into_iter().find(|e| {
-        eventflow::scenario::load(&e.path).is_ok_and(|l| !l.scenario.consumers.is_empty())
+        eventflow::scenario::parse(e.example.text, e.example.file_name)
+            .is_ok_and(|l| !l.scenario.consumers.is_empty())
     })
 }
 
-fn open_example_from_menu(h: &mut Harness<'_, EventflowApp>, example: &Example) {
+fn open_example_from_menu(h: &mut Harness<'_, EventflowApp>, example: &Listed) {
     h.get_by_label("File").click();
     h.run_steps(2);
     h.get_by_label_contains("Open example").hover();
@@ -99,9 +102,14 @@ fn open_play_pause_select_edit_undo_save_and_reload() {
         Some(example) => {
             open_example_from_menu(&mut h, &example);
             assert_eq!(
-                h.state().path(),
-                Some(example.path.as_path()),
+                h.state().scenario().name,
+                example.name,
                 "the example opened"
+            );
+            assert_eq!(
+                h.state().path(),
+                None,
+                "an example is untitled: Save must ask where"
             );
         }
         None => {
@@ -234,11 +242,7 @@ fn a_file_that_fails_to_load_lists_its_problems_and_changes_nothing() {
     let good = dir.path().join("good.json");
     std::fs::write(&good, FALLBACK).unwrap();
     let bad = dir.path().join("bad.json");
-    std::fs::write(
-        &bad,
-        FALLBACK.replace(r#""from": "orders-q""#, r#""from": "order-q""#),
-    )
-    .unwrap();
+    std::fs::write(&bad, FALLBACK.replace(r#""rate": 50,"#, r#""rate": 50"#)).unwrap();
 
     let picker = ScriptedPicker::default();
     let mut h = harness(&picker);
@@ -254,13 +258,9 @@ fn a_file_that_fails_to_load_lists_its_problems_and_changes_nothing() {
         failure
             .problems
             .iter()
-            .any(|p| p.path == "consumers[0].from"),
+            .any(|p| p.message.contains("expected")),
         "{:?}",
         failure.problems
-    );
-    assert!(
-        h.query_by_label_contains("consumers[0].from").is_some(),
-        "the JSON path is on screen"
     );
     assert_eq!(h.state().scenario(), &before);
     assert_eq!(h.state().path(), Some(good.as_path()));
@@ -268,6 +268,52 @@ fn a_file_that_fails_to_load_lists_its_problems_and_changes_nothing() {
     h.get_by_label("Close").click();
     h.run_steps(2);
     assert!(h.state().load_failure().is_none());
+}
+
+/// A file whose JSON reads but whose meaning is wrong (a dangling reference) opens, with the
+/// Problems panel listing what to fix and running disabled until it is valid.
+#[test]
+fn a_file_with_meaning_errors_opens_with_its_problems_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        FALLBACK.replace(r#""from": "orders-q""#, r#""from": "order-q""#),
+    )
+    .unwrap();
+    let picker = ScriptedPicker::default();
+    let mut h = harness(&picker);
+    h.run_steps(2);
+    picker.0.borrow_mut().open.push_back(bad.clone());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::O);
+    h.run_steps(3);
+    assert!(h.state().load_failure().is_none(), "opened, not refused");
+    assert_eq!(h.state().path(), Some(bad.as_path()));
+    assert!(
+        h.state()
+            .problems()
+            .iter()
+            .any(|p| p.path == "consumers[0].from"),
+        "{:?}",
+        h.state().problems()
+    );
+    assert!(
+        h.query_by_label_contains("consumers[0].from").is_some(),
+        "the JSON path is on screen in Problems"
+    );
+    assert!(
+        h.query_by_label_contains("no queue or stream has id")
+            .is_some()
+            || h.query_by_label_contains("has id \"order-q\"").is_some(),
+        "the message reads as English"
+    );
+    h.state_mut().perform(Action::Play);
+    h.run_steps(5);
+    assert!(
+        h.state().snapshot().is_none(),
+        "an invalid scenario does not run"
+    );
+    assert!(h.query_all_by_label_contains("cannot run").next().is_some());
 }
 
 #[test]
@@ -323,4 +369,55 @@ fn every_input_widget_has_a_name() {
     h.state_mut().perform(Action::Select(Some("worker".into())));
     h.run_steps(3);
     h.check_accessibility();
+}
+
+/// Scenario 12's notes send users to Utilization and Little's law, and its capacity panel to
+/// "15 handlers": each shows what the notes say, before and after a run.
+#[test]
+fn the_tabs_scenario_12_mentions_show_its_figures() {
+    let picker = ScriptedPicker::default();
+    let mut h = harness(&picker);
+    h.run_steps(2);
+    h.state_mut()
+        .perform(Action::OpenExample("capacity-planning.json".into()));
+    h.run_steps(3);
+    assert_eq!(h.state().path(), None, "an example opens untitled");
+
+    // Before the run: predicted from the declared 1,000/s, not from λ = 0.
+    h.get_by_label("Capacity").click();
+    h.run_steps(3);
+    assert!(
+        h.query_by_label("For 67 % utilization: 15 handlers")
+            .is_some(),
+        "the capacity panel predicts from the declared rate before a run"
+    );
+
+    h.state_mut()
+        .perform(Action::SetSpeed(eventflow::ui::toolbar::SPEEDS.len() - 1));
+    h.state_mut().perform(Action::Play);
+    run_until(&mut h, "the run to finish", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.state == RunState::Finished)
+    });
+    h.run_steps(2);
+    h.get_by_label("Little's law").click();
+    h.run_steps(3);
+    assert!(
+        h.query_by_label_contains("No node reports").is_none(),
+        "Little's law joins the queue's backlog with its consumer"
+    );
+    assert!(
+        h.query_by_label("handlers").is_some(),
+        "the consumer is in the legend"
+    );
+    h.get_by_label("L against λW").click();
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("No node reports").is_none());
+
+    h.get_by_label("Utilization").click();
+    h.run_steps(3);
+    assert!(
+        h.query_by_label_contains("Concurrency unknown").is_none(),
+        "the scenario's concurrency reaches the utilization plot"
+    );
 }

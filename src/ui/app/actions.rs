@@ -20,7 +20,11 @@ impl EventflowApp {
     pub fn perform(&mut self, action: Action) {
         let loses_changes = matches!(
             action,
-            Action::New | Action::Open | Action::OpenPath(_) | Action::Quit
+            Action::New
+                | Action::Open
+                | Action::OpenPath(_)
+                | Action::OpenExample(_)
+                | Action::Quit
         );
         if loses_changes && self.is_dirty() && !self.allow_close {
             self.confirm = Some(action);
@@ -47,6 +51,9 @@ impl EventflowApp {
             Action::OpenPath(path) => {
                 self.open_path(&path);
             }
+            Action::OpenExample(name) => {
+                self.open_example(&name);
+            }
             Action::Save => match self.doc.path.clone() {
                 Some(path) => self.execute(Action::SaveTo(path)),
                 None => self.execute(Action::SaveAs),
@@ -63,10 +70,9 @@ impl EventflowApp {
                     .path
                     .as_deref()
                     .and_then(Path::file_name)
-                    .map_or_else(
-                        || file_name_for(&self.doc.scenario.name),
-                        |n| n.to_string_lossy().into_owned(),
-                    );
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .or_else(|| self.doc.suggested_name.clone())
+                    .unwrap_or_else(|| file_name_for(&self.doc.scenario.name));
                 if let Some(path) = self.picker.pick_save(dir.as_deref(), &name) {
                     self.execute(Action::SaveTo(path));
                 }
@@ -138,6 +144,7 @@ impl EventflowApp {
             Action::Add(kind) => {
                 let mut draft = self.doc.scenario.clone();
                 let id = edit::add_component(&mut draft, kind);
+                edit::place_new_node(&mut draft, &id);
                 self.commit(draft, &format!("add:{id}"));
                 self.undo.seal();
                 self.selected = Some(id);

@@ -161,18 +161,65 @@ impl EventflowApp {
                 };
                 self.journeys.show(ui, &input, &mut self.cursor_s);
             }
-            RightTab::Capacity => match self.snapshot.as_ref().and_then(|s| s.results.as_ref()) {
-                Some(results) => {
-                    egui::ScrollArea::vertical()
-                        .auto_shrink([false, false])
-                        .show(ui, |ui| {
-                            crate::ui::capacity::show(ui, &self.doc.scenario, results);
-                        });
+            RightTab::Capacity => {
+                // Before the run has measured anything, predict from the declared rates (a
+                // short headless preview) rather than from λ = 0.
+                let has_measured = self
+                    .snapshot
+                    .as_ref()
+                    .is_some_and(|s| s.now_ns > 0 && s.results.is_some());
+                if !has_measured {
+                    self.refresh_capacity_preview();
                 }
-                None => {
-                    ui.label(RichText::new("Run the scenario to see capacity figures.").weak());
+                let measured = self
+                    .snapshot
+                    .as_ref()
+                    .filter(|_| has_measured)
+                    .and_then(|s| s.results.as_ref());
+                let preview = self.preview.as_ref().and_then(|(_, r)| r.as_ref());
+                let results = measured.or(preview);
+                match results {
+                    Some(results) => {
+                        if measured.is_none() {
+                            ui.label(
+                                RichText::new(format!(
+                                    "Before the run: λ at the declared rates (the first {} simulated headless). Press ▶ for measured figures.",
+                                    crate::report::human_secs(results.duration_s)
+                                ))
+                                .weak(),
+                            );
+                        }
+                        egui::ScrollArea::vertical()
+                            .auto_shrink([false, false])
+                            .show(ui, |ui| {
+                                crate::ui::capacity::show(ui, &self.doc.scenario, results);
+                            });
+                    }
+                    None => {
+                        ui.label(RichText::new("Run the scenario to see capacity figures.").weak());
+                    }
                 }
-            },
+            }
+        }
+    }
+
+    /// The capacity preview of the current revision: the scenario run headless over its first
+    /// minute after warm-up (the declared base rates), cached until the next edit.
+    fn refresh_capacity_preview(&mut self) {
+        let key = (self.doc.id, self.doc.revision, self.seed);
+        if self.preview.as_ref().is_none_or(|(k, _)| *k != key) {
+            let results = self.blocked().is_none().then(|| {
+                let s = &self.doc.scenario;
+                let horizon_ns = s.warmup.as_nanos().saturating_add(60_000_000_000);
+                let horizon = crate::model::Duration(horizon_ns);
+                let opts = crate::sim::RunOptions {
+                    seed: Some(self.seed),
+                    duration: Some(horizon.min(s.duration)),
+                    series_buckets: Some(60),
+                };
+                crate::sim::run(s, &opts).ok()
+            });
+            self.preview = Some((key, results.flatten()));
         }
     }
 

@@ -3,7 +3,7 @@
 //! the number formats of axes and hover text. Pure functions of [`SeriesData`], no egui.
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use egui_plot::LineStyle;
 
@@ -16,6 +16,10 @@ pub(super) enum Unit {
     Count,
     Seconds,
     Percent,
+    /// Busy handler slots.
+    Slots,
+    /// L and λW of Little's law (messages).
+    Little,
 }
 
 impl Unit {
@@ -24,14 +28,17 @@ impl Unit {
             Unit::PerSecond => "events/s",
             Unit::Count => "messages",
             Unit::Seconds => "seconds",
-            Unit::Percent => "%",
+            Unit::Percent => "utilization (%)",
+            Unit::Slots => "busy slots",
+            Unit::Little => "L and λW (messages)",
         }
     }
 
     pub(super) fn format(self, y: f64) -> String {
         match self {
             Unit::PerSecond => format!("{} /s", short_number(y)),
-            Unit::Count => short_number(y),
+            Unit::Count | Unit::Little => short_number(y),
+            Unit::Slots => format!("{} busy", short_number(y)),
             Unit::Seconds => format_seconds(y),
             Unit::Percent => format!("{y:.1} %"),
         }
@@ -81,31 +88,60 @@ pub(super) fn traces_of<'a>(
 pub(super) struct LittlePair<'a> {
     /// Index into [`SeriesData::nodes`].
     pub(super) node: usize,
-    /// L per bucket: the time-average backlog.
-    pub(super) l: &'a [Option<f64>],
+    /// L per bucket: the time-average number in system.
+    pub(super) l: Cow<'a, [Option<f64>]>,
     /// λW per bucket: arrivals per second × mean latency.
     pub(super) lambda_w: Vec<Option<f64>>,
 }
 
-/// Per node with backlog, arrivals and mean latency: L and λW per bucket. Within one bucket
-/// the two differ by the boundary effect of messages in flight across its edges.
-pub(super) fn little_pairs(series: &SeriesData) -> Vec<LittlePair<'_>> {
+/// Per node that measures time in system: L and λW per bucket. Within one bucket the two
+/// differ by the boundary effect of messages in flight across its edges.
+///
+/// The engine records each quantity where it happens: a queue records its backlog (waiting + in
+/// flight), the consumer reading it records arrivals and latency. So a consumer's L is the
+/// backlog of the queue it reads (`reads`: consumer name → source name); a consumer reading a
+/// stream holds the records behind plus those in service (lag + busy); a directly invoked
+/// consumer has no line, so L is its busy slots. A node that records all three itself is used
+/// as is.
+pub(super) fn little_pairs<'a>(
+    series: &'a SeriesData,
+    reads: &BTreeMap<String, String>,
+) -> Vec<LittlePair<'a>> {
+    let index_of = |name: &str| series.nodes.iter().position(|n| n == name);
     (0..series.nodes.len())
         .filter_map(|node| {
-            let l = series.get(node, Metric::Backlog)?;
             let lambda = series.get(node, Metric::Arrivals)?;
             let w = series.get(node, Metric::LatencyMean)?;
+            let l: Cow<'a, [Option<f64>]> = if let Some(own) = series.get(node, Metric::Backlog) {
+                Cow::Borrowed(&own.values)
+            } else {
+                let source = reads.get(&series.nodes[node]).and_then(|s| index_of(s));
+                let busy = series.get(node, Metric::Busy);
+                match source {
+                    Some(q) if series.get(q, Metric::Backlog).is_some() => {
+                        Cow::Borrowed(&series.get(q, Metric::Backlog)?.values)
+                    }
+                    Some(q) if series.get(q, Metric::Lag).is_some() => {
+                        let lag = &series.get(q, Metric::Lag)?.values;
+                        let busy = &busy?.values;
+                        Cow::Owned(
+                            lag.iter()
+                                .zip(busy)
+                                .map(|(a, b)| Some((*a)? + (*b)?))
+                                .collect(),
+                        )
+                    }
+                    Some(_) => return None,
+                    None => Cow::Borrowed(&busy?.values),
+                }
+            };
             let lambda_w = lambda
                 .values
                 .iter()
                 .zip(&w.values)
                 .map(|(a, w)| Some((*a)? * (*w)?))
                 .collect();
-            Some(LittlePair {
-                node,
-                l: &l.values,
-                lambda_w,
-            })
+            Some(LittlePair { node, l, lambda_w })
         })
         .collect()
 }

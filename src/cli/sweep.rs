@@ -61,6 +61,10 @@ pub struct SweepArgs {
 /// its rows are printed.
 pub const MAX_VARIANTS: u64 = 10_000;
 
+/// The most runs (variants × replications) a sweep does at once: each run's figures are held
+/// until the table is printed (a few kilobytes each).
+pub const MAX_RUNS: u64 = 200_000;
+
 /// Parses `--duration`.
 pub(crate) fn parse_duration(text: Option<&str>) -> Result<Option<Duration>, String> {
     let d = text
@@ -138,6 +142,12 @@ pub fn run(args: &SweepArgs) -> ExitCode {
     if variants_n > MAX_VARIANTS {
         return invalid(format!(
             "--set: the grid has {variants_n} variants; eventflow sweeps at most {MAX_VARIANTS} at once (split it with several sweeps, or --shard it over machines)"
+        ));
+    }
+    let runs = variants_n.saturating_mul(u64::from(replications));
+    if runs > MAX_RUNS {
+        return invalid(format!(
+            "--set × --replications: {variants_n} variants × {replications} replications = {runs} runs; eventflow sweeps at most {MAX_RUNS} runs at once (fewer replications, or --shard the grid over machines)"
         ));
     }
     let loaded = match load(&args.file) {

@@ -487,7 +487,10 @@ fn cli_replications_compare_and_sweep() {
     assert!(out.starts_with("consumers.w.concurrency,"));
 
     for (args, needle) in [
-        (vec!["run", f, "--replications", "0"], "at least 1"),
+        (
+            vec!["run", f, "--replications", "0"],
+            "must be a whole number from 1 to 10000, got 0",
+        ),
         (
             vec!["sweep", f, "--set", "consumers.x.concurrency=2"],
             "did you mean `w`?",

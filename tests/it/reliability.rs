@@ -356,3 +356,31 @@ fn the_schema_is_printed_and_kept_in_docs() {
         "docs/eventflow.schema.json is out of date: eventflow schema > docs/eventflow.schema.json"
     );
 }
+
+#[test]
+fn finding_4_a_huge_sweep_grid_is_refused_before_any_work() {
+    let values: Vec<String> = (1..=100).map(|i| i.to_string()).collect();
+    let list = values.join(",");
+    let a = format!("consumers.fanout-email.concurrency={list}");
+    let b = format!("producers.checkout.rate={list}");
+    let c = format!("consumers.fanout-email.batch_size={list}");
+    let r = quick(
+        &[
+            "sweep",
+            "scenarios/order-fanout.json",
+            "--set",
+            &a,
+            "--set",
+            &b,
+            "--set",
+            &c,
+        ],
+        "",
+    );
+    assert_eq!(code(&r), 2);
+    assert!(
+        stderr(&r).contains("1000000 variants") && stderr(&r).contains("at most 10000"),
+        "{}",
+        stderr(&r)
+    );
+}

@@ -43,11 +43,10 @@ fn engine_round(s: &eventflow::model::Scenario) -> (f64, f64) {
 }
 
 fn lean_loop_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("EVENTFLOW_LEAN_LOOP")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/lean-loop")
-        });
+    let dir = std::env::var_os("EVENTFLOW_LEAN_LOOP").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/lean-loop"),
+        PathBuf::from,
+    );
     dir.join("Cargo.toml").exists().then_some(dir)
 }
 

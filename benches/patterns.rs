@@ -1,4 +1,4 @@
-//! Rule-matching throughput: 10⁶ realistic EventBridge events against rule sets of 10, 100 and
+//! Rule-matching throughput: 10⁶ realistic `EventBridge` events against rule sets of 10, 100 and
 //! 1,000 mixed-operator rules, through `RuleMatcher` (one core).
 //!
 //! Run with `cargo bench --no-default-features --bench patterns`. For each rule count prints
@@ -81,7 +81,7 @@ fn detail_type(src: u64, j: u64) -> String {
 fn event(r: &mut Rng, n: u64) -> Value {
     let s = r.below(SOURCES);
     let t = r.below(TYPES_PER_SOURCE);
-    let items: Vec<Value> = (0..1 + r.below(3))
+    let items: Vec<Value> = (0..=r.below(3))
         .map(|_| json!({"sku": format!("SKU-{}", r.below(500)), "qty": 1 + r.below(4)}))
         .collect();
     let mut detail = json!({
@@ -124,7 +124,7 @@ fn rule(r: &mut Rng, sources: u64) -> Value {
         _ => json!({"detail-type": [{"prefix": format!("Svc{s}.")}]}),
     };
     let mut detail = serde_json::Map::new();
-    for _ in 0..1 + r.below(2) {
+    for _ in 0..=r.below(2) {
         match r.below(9) {
             0 => {
                 let lo = r.below(4000);

@@ -27,7 +27,7 @@
 //! |---|---|---|
 //! | [`names`] | "did you mean" hints, JSON types in words | — |
 //! | [`exit`] | the process exit codes | — |
-//! | [`pattern`] | the EventBridge event-pattern language and input transformers | names |
+//! | [`pattern`] | the `EventBridge` event-pattern language and input transformers | names |
 //! | [`model`] | the scenario types (serde), durations, distributions; [`model::topology`] the graph (ids, reference sites, edges, dead-letter queues, routing loops); [`model::defaults`] AWS's defaults and ranges | pattern |
 //! | [`metrics`] | streaming collectors, histograms and time series in bounded memory | — |
 //! | [`sim`] | the engine: clock, event queue, random streams, components, results | names, pattern, model, metrics |

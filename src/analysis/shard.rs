@@ -839,7 +839,7 @@ mod tests {
     }
 
     /// Parts must carry figures exactly: every f64 survives printing and parsing bit for bit
-    /// (this is what the `float_roundtrip` feature of serde_json is for).
+    /// (this is what the `float_roundtrip` feature of `serde_json` is for).
     #[test]
     fn floats_survive_the_part_file() {
         use proptest::prelude::*;

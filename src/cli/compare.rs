@@ -31,7 +31,7 @@ pub struct CompareArgs {
     /// Simulated duration for both instead of the files' (e.g. 10m).
     #[arg(long)]
     pub duration: Option<String>,
-    /// Figures to show in the table, e.g. inventory.wait_s.p99 (repeat or separate with commas;
+    /// Figures to show in the table, e.g. `inventory.wait_s.p99` (repeat or separate with commas;
     /// default: the main figures of every consumer and the end-to-end latency). JSON has all.
     #[arg(long = "figure", value_name = "NAME", value_delimiter = ',')]
     pub figures: Vec<String>,
@@ -41,6 +41,7 @@ pub struct CompareArgs {
 }
 
 /// `eventflow compare`.
+#[must_use]
 pub fn run(args: &CompareArgs) -> ExitCode {
     let duration = match parse_duration(args.duration.as_deref()) {
         Ok(d) => d,

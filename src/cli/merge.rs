@@ -34,6 +34,7 @@ pub struct MergeArgs {
 }
 
 /// `eventflow merge`.
+#[must_use]
 pub fn run(args: &MergeArgs) -> ExitCode {
     let mut parts = Vec::with_capacity(args.parts.len());
     for path in &args.parts {

@@ -50,7 +50,7 @@ enum Command {
         /// Scenario file.
         file: PathBuf,
     },
-    /// EventBridge event patterns.
+    /// `EventBridge` event patterns.
     Pattern {
         #[command(subcommand)]
         command: PatternCommand,
@@ -96,7 +96,7 @@ pub struct RunArgs {
     /// Print the results object as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Write the time series as a tidy CSV (time_s,node,metric,value) into this directory.
+    /// Write the time series as a tidy CSV (`time_s,node,metric,value`) into this directory.
     #[arg(long, value_name = "DIR")]
     pub csv: Option<PathBuf>,
     /// Time-series buckets over the run (default 500; 1 to 10,000).

@@ -1,4 +1,4 @@
-//! `eventflow pattern test`: try event patterns against events, as the EventBridge console's
+//! `eventflow pattern test`: try event patterns against events, as the `EventBridge` console's
 //! "Test pattern" does.
 //!
 //! Two modes:
@@ -82,7 +82,7 @@ fn join_errors(errs: &[PatternError]) -> String {
     format!("invalid pattern: {}", v.join("; "))
 }
 
-/// serde_json's message without its trailing " at line L column C" (we say where ourselves).
+/// `serde_json`'s message without its trailing " at line L column C" (we say where ourselves).
 fn bare_message(e: &serde_json::Error) -> String {
     let s = e.to_string();
     match s.rfind(" at line ") {

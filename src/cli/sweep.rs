@@ -33,7 +33,7 @@ pub struct SweepArgs {
     /// several make a grid (the first varies slowest).
     #[arg(long = "set", value_name = "PATH=VALUES", required = true)]
     pub set: Vec<String>,
-    /// Figures to show, e.g. inventory.wait_s.p99 or end_to_end.latency_s.p99 (repeat or separate
+    /// Figures to show, e.g. `inventory.wait_s.p99` or `end_to_end.latency_s.p99` (repeat or separate
     /// with commas; default: the wait and utilization of the consumers the sweep changes).
     #[arg(long = "figure", value_name = "NAME", value_delimiter = ',')]
     pub figures: Vec<String>,

@@ -55,7 +55,7 @@ pub const SQS_MAX_RECEIVES: RangeInclusive<u32> = 1..=1_000;
 /// Retries of a rule target when its `retry` is absent: 185.
 ///
 /// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html>
-/// ("By default, EventBridge retries sending the event for 24 hours and up to 185 times").
+/// ("By default, `EventBridge` retries sending the event for 24 hours and up to 185 times").
 pub const EVENTBRIDGE_RETRY_ATTEMPTS: u32 = 185;
 
 /// The retry attempts a retry policy may set (`MaximumRetryAttempts`): 0 to 185.
@@ -77,7 +77,7 @@ pub const EVENTBRIDGE_MAX_AGE_RANGE: RangeInclusive<Duration> =
 
 /// First retry delay of a rule target (doubling per attempt): 1 second.
 ///
-/// EventBridge retries "with an exponential back off and jitter"
+/// `EventBridge` retries "with an exponential back off and jitter"
 /// (<https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html>) but
 /// publishes no delays; 1 s is eventflow's choice, and `retry.backoff` overrides it.
 pub const EVENTBRIDGE_BACKOFF: Duration = Duration::from_secs(1);
@@ -86,7 +86,7 @@ pub const EVENTBRIDGE_BACKOFF: Duration = Duration::from_secs(1);
 /// [`EVENTBRIDGE_BACKOFF`]; `retry.max_backoff` overrides it).
 pub const EVENTBRIDGE_MAX_BACKOFF: Duration = Duration::from_secs(300);
 
-/// Full jitter on the retry delay: on, as EventBridge does ("exponential back off and jitter",
+/// Full jitter on the retry delay: on, as `EventBridge` does ("exponential back off and jitter",
 /// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html>).
 pub const EVENTBRIDGE_JITTER: bool = true;
 
@@ -169,7 +169,7 @@ pub const CONCURRENCY_RANGE: RangeInclusive<u32> = 1..=10_000;
 /// Messages per invocation (`BatchSize`): 1 to 10,000.
 ///
 /// <https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html>
-/// ("Amazon SQS standard: Default 10. Max 10,000"; Kinesis and DynamoDB: "Max 10,000").
+/// ("Amazon SQS standard: Default 10. Max 10,000"; Kinesis and `DynamoDB`: "Max 10,000").
 pub const BATCH_SIZE_RANGE: RangeInclusive<u32> = 1..=10_000;
 
 /// Partitions (shards) of a stream: 1 to 10,000.
@@ -202,7 +202,7 @@ pub const MAX_MESSAGES_RANGE: RangeInclusive<u64> = 1..=100_000_000;
 /// The largest rate (events per second) a producer, a schedule entry or a throttle may have:
 /// 100,000.
 ///
-/// Ten times EventBridge's largest default PutEvents quota (10,000 per second in the largest
+/// Ten times `EventBridge`'s largest default `PutEvents` quota (10,000 per second in the largest
 /// Regions, <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html>); a run
 /// at this rate produces the loop guard's 10 million events in under two minutes of simulated
 /// time. Rates above it (1e6 to 1e300 were seen) are mistakes, not load.
@@ -310,7 +310,7 @@ pub struct RetryInForce {
 }
 
 impl Target {
-    /// The retry policy in force: the target's `retry` with EventBridge's defaults where it is
+    /// The retry policy in force: the target's `retry` with `EventBridge`'s defaults where it is
     /// silent, or the defaults alone when it has none.
     #[must_use]
     pub fn retry_in_force(&self) -> RetryInForce {

@@ -205,7 +205,7 @@ pub struct Producer {
     /// Stop after this many events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
-    /// EventBridge envelope template; objects with one `$`-key are generators.
+    /// `EventBridge` envelope template; objects with one `$`-key are generators.
     #[serde(default = "empty_object", skip_serializing_if = "is_empty_object")]
     pub event: Value,
     /// Client-side rate limit on sending.
@@ -230,13 +230,13 @@ pub struct Bus {
     /// Routing rules; an event goes to every target of every rule it matches.
     #[serde(default)]
     pub rules: Vec<Rule>,
-    /// Delivery latency from PutEvents to target.
+    /// Delivery latency from `PutEvents` to target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<Distribution>,
     /// Keep matching events for replays in the `timeline`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub archive: bool,
-    /// PutEvents quota.
+    /// `PutEvents` quota.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throttle: Option<Throttle>,
 }
@@ -247,7 +247,7 @@ pub struct Bus {
 pub struct Rule {
     /// Unique id.
     pub id: String,
-    /// EventBridge event pattern, verbatim.
+    /// `EventBridge` event pattern, verbatim.
     pub pattern: Value,
     /// Where matching events go.
     pub targets: Vec<Target>,
@@ -259,13 +259,13 @@ pub struct Rule {
 pub struct Target {
     /// A consumer (invoked directly), queue, stream or bus id.
     pub to: String,
-    /// Retry policy for failed deliveries (EventBridge defaults when absent).
+    /// Retry policy for failed deliveries (`EventBridge` defaults when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryPolicy>,
     /// Queue receiving events that exhausted their retries or age.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dead_letter: Option<String>,
-    /// InputPath / InputTransformer.
+    /// `InputPath` / `InputTransformer`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transform: Option<Value>,
     /// Invocation rate limit for this target.
@@ -273,7 +273,7 @@ pub struct Target {
     pub throttle: Option<Throttle>,
 }
 
-/// EventBridge target retry policy.
+/// `EventBridge` target retry policy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryPolicy {
@@ -417,7 +417,7 @@ impl Distribution {
             Distribution::Exponential { mean } | Distribution::Lognormal { mean, .. } => {
                 mean.0 as f64
             }
-            Distribution::Uniform([lo, hi]) => (lo.0 as f64 + hi.0 as f64) / 2.0,
+            Distribution::Uniform([lo, hi]) => f64::midpoint(lo.0 as f64, hi.0 as f64),
         }
     }
 

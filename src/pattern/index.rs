@@ -40,7 +40,7 @@ use serde_json::Value;
 use super::Pattern;
 use super::matcher::{Cond, Node, get, node_matches, str_eq, word4, word8};
 
-/// FxHash (the rustc hasher): much faster than SipHash for short keys, and the tables here are
+/// `FxHash` (the rustc hasher): much faster than `SipHash` for short keys, and the tables here are
 /// built from the scenario's own rules, not from untrusted input. Iteration order never reaches
 /// results (matches are reported sorted).
 #[derive(Default, Clone, Copy)]
@@ -67,7 +67,7 @@ impl Hasher for FxHasher {
         }
         // The tail as one word without a variable-length copy: the last 8 bytes (overlapping
         // the chunks), or two overlapping halves, or single bytes. Equal input, equal hash.
-        if n % 8 != 0 {
+        if !n.is_multiple_of(8) {
             let w = match n {
                 1..=3 => {
                     u64::from(bytes[0])
@@ -522,6 +522,7 @@ impl MatchScratch {
     /// How many sub-rules the last [`RuleMatcher::matching`] call checked (the candidates found
     /// through the index plus the unindexed ones): a diagnostic for benchmarks and performance
     /// lints.
+    #[must_use]
     pub fn last_evaluated(&self) -> usize {
         self.evaluated
     }
@@ -670,16 +671,15 @@ impl RuleMatcher {
                 continue;
             };
             let pid = r.checks[*i].path;
-            let idx = match indexes.iter().position(|x| x.path_id == pid) {
-                Some(x) => x,
-                None => {
-                    indexes.push(PathIndex {
-                        path: b.keys(pid),
-                        path_id: pid,
-                        ..PathIndex::default()
-                    });
-                    indexes.len() - 1
-                }
+            let idx = if let Some(x) = indexes.iter().position(|x| x.path_id == pid) {
+                x
+            } else {
+                indexes.push(PathIndex {
+                    path: b.keys(pid),
+                    path_id: pid,
+                    ..PathIndex::default()
+                });
+                indexes.len() - 1
             };
             // Found through exact keys only (no numeric hash collision), the leaf is proven.
             let entry = if keys.iter().all(|k| !matches!(k, Key::Num(_))) {
@@ -782,12 +782,14 @@ impl RuleMatcher {
     }
 
     /// The compiled patterns, in the order given to [`RuleMatcher::new`].
+    #[must_use]
     pub fn patterns(&self) -> &[Pattern] {
         &self.patterns
     }
 
     /// Number of sub-rules (pattern alternatives) that could not be indexed and are evaluated
     /// for every event; a diagnostic for performance lints.
+    #[must_use]
     pub fn unindexed_count(&self) -> usize {
         self.unindexed.len()
     }
@@ -882,13 +884,13 @@ impl RuleMatcher {
             let slot = ev.paths.resolve(c.path);
             let ok = match slot {
                 Slot::Complex => {
-                    match ev.across_array(&self.groups[c.g_start as usize..c.g_end as usize]) {
-                        Some(ok) => ok,
-                        None => {
-                            let node =
-                                &self.patterns[rule.pattern as usize].alts[rule.alt as usize];
-                            return node_matches(node, Some(ev.paths.event));
-                        }
+                    if let Some(ok) =
+                        ev.across_array(&self.groups[c.g_start as usize..c.g_end as usize])
+                    {
+                        ok
+                    } else {
+                        let node = &self.patterns[rule.pattern as usize].alts[rule.alt as usize];
+                        return node_matches(node, Some(ev.paths.event));
                     }
                 }
                 _ => ev.eval_leaf(c.pred, slot),

@@ -432,7 +432,7 @@ fn expand_obj(ast: &ObjAst) -> Result<Vec<Node>, PatternError> {
 }
 
 /// Looks a key up in an event object. Event objects are small (an envelope has 9 keys), and for
-/// those a scan comparing lengths first beats hashing the key with SipHash, which is what
+/// those a scan comparing lengths first beats hashing the key with `SipHash`, which is what
 /// `serde_json::Map` (an `IndexMap` here) would do.
 #[inline]
 pub(crate) fn get<'e>(map: &'e serde_json::Map<String, Value>, key: &str) -> Option<&'e Value> {

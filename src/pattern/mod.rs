@@ -1,4 +1,4 @@
-//! The EventBridge event-pattern language and target input transformers.
+//! The `EventBridge` event-pattern language and target input transformers.
 //!
 //! A rule's `pattern` is parsed and validated once ([`Pattern::parse`]), reporting every problem
 //! with its JSON path inside the pattern, then compiled into a form that matches events without
@@ -8,7 +8,7 @@
 //! rules it (nearly) matches require, not what the number of rules does (the approach of
 //! aws/event-ruler).
 //!
-//! Semantics follow EventBridge and aws/event-ruler exactly, as written down in
+//! Semantics follow `EventBridge` and aws/event-ruler exactly, as written down in
 //! `reference/event-patterns.md`: typed exact values (numbers equal by value), `prefix`,
 //! `suffix`, `equals-ignore-case`, `wildcard`, every `anything-but` form, `numeric`, `exists`
 //! (leaf semantics), `cidr`, `$or` at any level, and array-consistent matching of arrays of
@@ -20,7 +20,7 @@
 //! - `explain`: the per-field explanation shown by `eventflow pattern test` and the GUI tester.
 //! - `template`: the static "could this producer template ever match?" check.
 //! - `index`: [`RuleMatcher`], many patterns indexed together, sharing conditions.
-//! - `transform`: [`Transform`], EventBridge InputPath / InputTransformer.
+//! - `transform`: [`Transform`], `EventBridge` `InputPath` / `InputTransformer`.
 
 mod explain;
 mod index;
@@ -72,7 +72,7 @@ impl fmt::Display for PatternError {
 
 impl std::error::Error for PatternError {}
 
-/// A parsed, validated and compiled EventBridge event pattern.
+/// A parsed, validated and compiled `EventBridge` event pattern.
 #[derive(Debug, Clone)]
 pub struct Pattern {
     /// The pattern as written (with `$or` kept in place), for explanations and template checks.
@@ -108,6 +108,7 @@ impl Pattern {
     }
 
     /// Whether the event matches. Allocation-free.
+    #[must_use]
     pub fn matches(&self, event: &Value) -> bool {
         self.alts
             .iter()
@@ -117,6 +118,7 @@ impl Pattern {
     /// One entry per leaf of the pattern (in pattern order), saying whether the event satisfies
     /// it and why. When every field matches on its own but the pattern as a whole does not
     /// (the fields are satisfied in different elements of an array), a final entry says so.
+    #[must_use]
     pub fn explain(&self, event: &Value) -> Vec<FieldExplanation> {
         explain::explain(self, event)
     }
@@ -129,11 +131,13 @@ impl Pattern {
     /// keys (strings), and `$bool` (true or false). Fields the engine fills (`id`, `time`,
     /// `account`, `region`, `version`, `resources`) are unknown too. Conservative: returns true
     /// when unsure.
+    #[must_use]
     pub fn may_match_template(&self, template: &Value) -> bool {
         template::may_match(self, template)
     }
 
     /// Number of alternatives after multiplying out `$or` (1 for a pattern without `$or`).
+    #[must_use]
     pub fn alternatives(&self) -> usize {
         self.alts.len()
     }

@@ -51,7 +51,7 @@ pub(crate) struct OrAst {
     pub branches: Vec<ObjAst>,
 }
 
-/// Every operator name EventBridge accepts inside a leaf array.
+/// Every operator name `EventBridge` accepts inside a leaf array.
 pub(crate) const OPERATORS: &[&str] = &[
     "prefix",
     "suffix",
@@ -499,7 +499,7 @@ fn parse_anything_but(arg: &Value, path: &str, errs: &mut Vec<PatternError>) -> 
             let list = string_list(v, &kp, k, errs)?;
             match k.as_str() {
                 "prefix" | "suffix" => {
-                    if let Some(i) = list.iter().position(|s| s.is_empty()) {
+                    if let Some(i) = list.iter().position(std::string::String::is_empty) {
                         let ep = if v.is_array() {
                             format!("{kp}[{i}]")
                         } else {

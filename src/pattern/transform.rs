@@ -1,11 +1,11 @@
-//! EventBridge target input transformation: what a rule target receives instead of the whole
-//! event. Two forms, as in EventBridge:
+//! `EventBridge` target input transformation: what a rule target receives instead of the whole
+//! event. Two forms, as in `EventBridge`:
 //!
-//! - InputPath `{"input_path": "$.detail"}`: the part of the event at a JSON path;
-//! - InputTransformer `{"paths": {"name": "$.detail.x", …}, "template": "…<name>…"}`: values
+//! - `InputPath` `{"input_path": "$.detail"}`: the part of the event at a JSON path;
+//! - `InputTransformer` `{"paths": {"name": "$.detail.x", …}, "template": "…<name>…"}`: values
 //!   picked by path and substituted into a template.
 //!
-//! Template semantics follow EventBridge: a placeholder inside a JSON string literal of the
+//! Template semantics follow `EventBridge`: a placeholder inside a JSON string literal of the
 //! template gets the value's text (a string's content without quotes), elsewhere it gets the
 //! value as JSON. A path that resolves to nothing gives `null` (or nothing, inside a string).
 //! Reserved placeholders: `<aws.events.event>` (the event as JSON),
@@ -14,7 +14,7 @@
 //! JSON, the target receives it as a JSON string.
 //!
 //! One deliberate difference: text substituted inside a string literal is JSON-escaped, so a
-//! value containing `"` keeps the result valid JSON (EventBridge would produce broken JSON).
+//! value containing `"` keeps the result valid JSON (`EventBridge` would produce broken JSON).
 
 use serde_json::{Map, Value};
 
@@ -24,13 +24,13 @@ use super::parse::did_you_mean;
 /// A target input transformation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Transform {
-    /// EventBridge InputPath: the target receives the part of the event at a path.
+    /// `EventBridge` `InputPath`: the target receives the part of the event at a path.
     InputPath(InputPath),
-    /// EventBridge InputTransformer: values picked by path, substituted into a template.
+    /// `EventBridge` `InputTransformer`: values picked by path, substituted into a template.
     InputTransformer(InputTransformer),
 }
 
-/// A JSON path such as `$.detail.items[0].sku` (EventBridge's subset: `$`, `.name`,
+/// A JSON path such as `$.detail.items[0].sku` (`EventBridge`'s subset: `$`, `.name`,
 /// `['name']`, `[index]`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputPath {
@@ -44,7 +44,7 @@ enum Segment {
     Index(usize),
 }
 
-/// A parsed InputTransformer.
+/// A parsed `InputTransformer`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputTransformer {
     /// Placeholder names and their paths, in the order written.
@@ -129,6 +129,7 @@ impl InputPath {
     }
 
     /// The value at this path, if any.
+    #[must_use]
     pub fn resolve<'e>(&self, event: &'e Value) -> Option<&'e Value> {
         self.segments.iter().try_fold(event, |v, seg| match seg {
             Segment::Key(k) => v.get(k.as_str()),
@@ -137,6 +138,7 @@ impl InputPath {
     }
 
     /// The path as written.
+    #[must_use]
     pub fn as_str(&self) -> &str {
         &self.source
     }
@@ -147,8 +149,8 @@ fn is_name_char(c: char) -> bool {
 }
 
 impl Transform {
-    /// Accepts `{"input_path": "$.detail"}` (InputPath) or
-    /// `{"paths": {"name": "$.detail.x", …}, "template": "…<name>…"}` (InputTransformer).
+    /// Accepts `{"input_path": "$.detail"}` (`InputPath`) or
+    /// `{"paths": {"name": "$.detail.x", …}, "template": "…<name>…"}` (`InputTransformer`).
     /// Errors carry the path inside the transform object (`paths.name`, `template`).
     pub fn parse(v: &Value) -> Result<Transform, Vec<PatternError>> {
         let Value::Object(m) = v else {
@@ -177,17 +179,16 @@ impl Transform {
                     "input_path cannot be combined with paths/template: choose one form",
                 ));
             }
-            let parsed = match ip {
-                Value::String(s) => InputPath::parse(s, "input_path")
+            let parsed = if let Value::String(s) = ip {
+                InputPath::parse(s, "input_path")
                     .map_err(|e| errs.push(e))
-                    .ok(),
-                _ => {
-                    errs.push(PatternError::new(
-                        "input_path",
-                        "input_path must be a string such as \"$.detail\"",
-                    ));
-                    None
-                }
+                    .ok()
+            } else {
+                errs.push(PatternError::new(
+                    "input_path",
+                    "input_path must be a string such as \"$.detail\"",
+                ));
+                None
             };
             return match (parsed, errs.is_empty()) {
                 (Some(p), true) => Ok(Transform::InputPath(p)),
@@ -227,6 +228,7 @@ impl Transform {
     }
 
     /// What the target receives for this event.
+    #[must_use]
     pub fn apply(&self, event: &Value, rule_name: &str) -> Value {
         match self {
             Transform::InputPath(p) => p.resolve(event).cloned().unwrap_or(Value::Null),

@@ -298,7 +298,7 @@ impl Validator<'_> {
         }
     }
 
-    /// An input transformer within EventBridge's sizes: at most 100 `paths`, a template of at
+    /// An input transformer within `EventBridge`'s sizes: at most 100 `paths`, a template of at
     /// most 8,192 characters.
     fn transform_size(&mut self, tbase: &str, tr: &Value) {
         if let Some(paths) = tr.get("paths").and_then(Value::as_object)
@@ -354,13 +354,13 @@ impl Validator<'_> {
             if let Some(t) = &p.throttle {
                 self.throttle(&format!("{base}.throttle"), t);
             }
-            if !p.event.is_object() {
+            if p.event.is_object() {
+                self.template(&format!("{base}.event"), &p.event, false);
+            } else {
                 self.err(
                     format!("{base}.event"),
                     "the event template must be a JSON object".into(),
                 );
-            } else {
-                self.template(&format!("{base}.event"), &p.event, false);
             }
         }
     }
@@ -679,13 +679,13 @@ impl Validator<'_> {
                 if let Some(p) = e.probability {
                     self.probability(format!("{ebase}.probability"), p);
                 }
-                if !e.event.is_object() {
+                if e.event.is_object() {
+                    self.template(&format!("{ebase}.event"), &e.event, true);
+                } else {
                     self.err(
                         format!("{ebase}.event"),
                         "the event template must be a JSON object".into(),
                     );
-                } else {
-                    self.template(&format!("{ebase}.event"), &e.event, true);
                 }
             }
         }

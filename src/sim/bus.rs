@@ -1,6 +1,6 @@
-//! Buses and rules: PutEvents (throttle, outage, archive), routing through the compiled rule
+//! Buses and rules: `PutEvents` (throttle, outage, archive), routing through the compiled rule
 //! matcher, one copy per matched rule target (with its input transformer), and the target's
-//! delivery attempts with EventBridge's retry policy (exponential backoff with jitter, maximum
+//! delivery attempts with `EventBridge`'s retry policy (exponential backoff with jitter, maximum
 //! attempts and event age) and dead-letter queue.
 
 use std::sync::Arc;
@@ -137,7 +137,7 @@ impl BusRt {
 }
 
 impl Engine {
-    /// PutEvents: route an event through a bus's rules (unless the bus refuses it).
+    /// `PutEvents`: route an event through a bus's rules (unless the bus refuses it).
     pub(crate) fn put_event(
         &mut self,
         b: BusId,

@@ -1,4 +1,4 @@
-//! What the engine writes into and reads from event payloads: the EventBridge envelope fields
+//! What the engine writes into and reads from event payloads: the `EventBridge` envelope fields
 //! it owns (`id`, `time`, defaults for the others), and stable hashes of payload values (FIFO
 //! group keys, stream partition keys, order keys).
 
@@ -63,7 +63,7 @@ pub(crate) fn event_time(t: Nanos) -> String {
     )
 }
 
-/// Fills the envelope fields the engine owns, as EventBridge would.
+/// Fills the envelope fields the engine owns, as `EventBridge` would.
 pub(crate) fn fill_envelope(v: &mut Value, seed: u64, event_no: u64, now: Nanos) {
     if let Some(o) = v.as_object_mut() {
         o.entry("version")

@@ -101,10 +101,10 @@ pub struct Hop {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ended_s: Option<f64>,
     /// What happened: produced, routed, unmatched, rejected, delivered, retried, throttled,
-    /// received, completed, failed, dead_lettered, dropped, deduplicated, duplicate,
-    /// skipped_duplicate, expired, in_flight.
+    /// received, completed, failed, `dead_lettered`, dropped, deduplicated, duplicate,
+    /// `skipped_duplicate`, expired, `in_flight`.
     pub outcome: &'static str,
-    /// Why, where there is a reason (retries exhausted, max_receives, a delay …).
+    /// Why, where there is a reason (retries exhausted, `max_receives`, a delay …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Delivery attempt (rule targets) or receive (queues, streams), from 1.

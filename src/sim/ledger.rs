@@ -32,7 +32,7 @@ pub struct Conservation {
     pub dropped: u64,
     /// Owed copies still in the system.
     pub in_flight: u64,
-    /// Events a bus refused at PutEvents (throttle or outage); not deliveries.
+    /// Events a bus refused at `PutEvents` (throttle or outage); not deliveries.
     pub put_rejected: u64,
     /// Events re-published from an archive.
     pub replayed: u64,

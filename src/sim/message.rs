@@ -43,7 +43,7 @@ pub(crate) struct Msg {
     pub(crate) measured: bool,
     /// Since when it has been waiting in line (visible, or blocked behind a stream retry).
     pub(crate) visible_since: Nanos,
-    /// Time spent waiting in line at the current node so far (the wait, W_q).
+    /// Time spent waiting in line at the current node so far (the wait, `W_q`).
     pub(crate) waited: Nanos,
     /// The producer blocked until this message finds space (`when_full: block`).
     pub(crate) blocked_producer: Option<ProducerId>,

@@ -33,7 +33,7 @@ pub(crate) struct ProducerRt {
     rng_arrivals: Stream,
     pub(crate) rng_event: Stream,
     throttle: Option<Bucket>,
-    /// Waiting for queue space (when_full = block) or for a throttle token.
+    /// Waiting for queue space (`when_full` = block) or for a throttle token.
     pub(crate) blocked: bool,
     /// A Produce event is scheduled.
     armed: bool,
@@ -166,14 +166,13 @@ impl Engine {
             pr.sent
         };
         let event_no = self.next_event_no();
-        let payload = match &self.producers[p].static_payload {
-            Some(shared) => Arc::clone(shared),
-            None => {
-                let pr = &mut self.producers[p];
-                let mut v = pr.template.generate(&mut pr.rng_event, seq, None);
-                fill_envelope(&mut v, self.seed, event_no, now);
-                Arc::new(v)
-            }
+        let payload = if let Some(shared) = &self.producers[p].static_payload {
+            Arc::clone(shared)
+        } else {
+            let pr = &mut self.producers[p];
+            let mut v = pr.template.generate(&mut pr.rng_event, seq, None);
+            fill_envelope(&mut v, self.seed, event_no, now);
+            Arc::new(v)
         };
         if self.measuring() {
             self.stats[node].arrived += 1;

@@ -508,41 +508,38 @@ impl Engine {
     ) {
         let now = self.now;
         let measuring = self.measuring();
-        match dlq {
-            Some(q) => {
-                if measuring {
-                    self.stats[node].dead_lettered += 1;
-                    self.stats[node].count_reason(reason);
-                }
-                self.series
-                    .count(node.index(), Counter::DeadLettered, now, 1);
-                self.trace_end(m, "dead_lettered", Some(reason.as_str().to_owned()));
-                self.trace_note(m, Condition::DeadLettered);
-                let dlq_node = self.queues[q].node;
-                self.trace_msg_open(m, dlq_node, None);
-                self.settle(m, Outcome::DeadLettered);
-                self.msgs.set_owed(m, false);
-                let msg = &mut self.msgs[m];
-                msg.target = None;
-                msg.receives = 0;
-                msg.blocked_producer = None;
-                msg.arrived_at = now;
-                msg.measured = measuring;
-                self.enqueue(q, m);
+        if let Some(q) = dlq {
+            if measuring {
+                self.stats[node].dead_lettered += 1;
+                self.stats[node].count_reason(reason);
             }
-            None => {
-                if measuring {
-                    self.stats[node].count_reason(reason);
-                }
-                self.series.count(node.index(), Counter::Expired, now, 1);
-                self.trace_end(
-                    m,
-                    "dropped",
-                    Some(format!("{} (no dead-letter queue)", reason.as_str())),
-                );
-                self.settle(m, Outcome::Dropped);
-                self.msgs.free(m);
+            self.series
+                .count(node.index(), Counter::DeadLettered, now, 1);
+            self.trace_end(m, "dead_lettered", Some(reason.as_str().to_owned()));
+            self.trace_note(m, Condition::DeadLettered);
+            let dlq_node = self.queues[q].node;
+            self.trace_msg_open(m, dlq_node, None);
+            self.settle(m, Outcome::DeadLettered);
+            self.msgs.set_owed(m, false);
+            let msg = &mut self.msgs[m];
+            msg.target = None;
+            msg.receives = 0;
+            msg.blocked_producer = None;
+            msg.arrived_at = now;
+            msg.measured = measuring;
+            self.enqueue(q, m);
+        } else {
+            if measuring {
+                self.stats[node].count_reason(reason);
             }
+            self.series.count(node.index(), Counter::Expired, now, 1);
+            self.trace_end(
+                m,
+                "dropped",
+                Some(format!("{} (no dead-letter queue)", reason.as_str())),
+            );
+            self.settle(m, Outcome::Dropped);
+            self.msgs.free(m);
         }
     }
 

@@ -86,7 +86,7 @@ impl StreamRt {
 }
 
 impl Engine {
-    /// PutRecord: a record is appended to its partition, one owed copy per consumer group.
+    /// `PutRecord`: a record is appended to its partition, one owed copy per consumer group.
     pub(crate) fn append(
         &mut self,
         s: StreamId,

@@ -95,8 +95,8 @@ fn mean_stddev(v: &Value, path: &str, name: &str, errors: &mut Errors) -> Option
 }
 
 fn pair(v: &Value, path: &str, name: &str, errors: &mut Errors) -> Option<(f64, f64)> {
-    match v.as_array().map(Vec::as_slice) {
-        Some([a, b]) => match (num(a), num(b)) {
+    if let Some([a, b]) = v.as_array().map(Vec::as_slice) {
+        match (num(a), num(b)) {
             (Some(a), Some(b)) if a <= b => Some((a, b)),
             (Some(a), Some(b)) => {
                 errors.push((
@@ -112,11 +112,10 @@ fn pair(v: &Value, path: &str, name: &str, errors: &mut Errors) -> Option<(f64, 
                 ));
                 None
             }
-        },
-        _ => {
-            errors.push((path.to_owned(), format!("{name} takes [low, high]")));
-            None
         }
+    } else {
+        errors.push((path.to_owned(), format!("{name} takes [low, high]")));
+        None
     }
 }
 
@@ -170,8 +169,7 @@ fn compile_node(v: &Value, path: &str, in_emits: bool, errors: &mut Errors) -> N
                 let (k, arg) = map
                     .iter()
                     .next()
-                    .map(|(k, a)| (k.as_str(), a))
-                    .unwrap_or(("", &Value::Null));
+                    .map_or(("", &Value::Null), |(k, a)| (k.as_str(), a));
                 if let Some(name) = k.strip_prefix('$') {
                     let gpath = join(path, k);
                     return match compile_generator(name, arg, &gpath, in_emits, errors) {
@@ -230,16 +228,17 @@ fn compile_generator(
     errors: &mut Errors,
 ) -> Option<Generator> {
     match name {
-        "seq" => match arg {
-            Value::String(prefix) => Some(Generator::Seq(prefix.clone())),
-            _ => {
+        "seq" => {
+            if let Value::String(prefix) = arg {
+                Some(Generator::Seq(prefix.clone()))
+            } else {
                 errors.push((
                     path.to_owned(),
                     "$seq takes a prefix string, e.g. {\"$seq\": \"ORD-\"}".into(),
                 ));
                 None
             }
-        },
+        }
         "key" => {
             let obj = arg.as_object();
             let count = obj.and_then(|o| o.get("count")).and_then(Value::as_u64);
@@ -293,22 +292,23 @@ fn compile_generator(
             }
         }
         "uniform" => pair(arg, path, "$uniform", errors).map(|(a, b)| Generator::Uniform(a, b)),
-        "int" => match arg.as_array().map(Vec::as_slice) {
-            Some([a, b]) => match (a.as_i64(), b.as_i64()) {
-                (Some(a), Some(b)) if a <= b => Some(Generator::Int(a, b)),
-                _ => {
-                    errors.push((
-                        path.to_owned(),
-                        "$int takes [low, high] with whole numbers, low ≤ high".into(),
-                    ));
-                    None
+        "int" => {
+            if let Some([a, b]) = arg.as_array().map(Vec::as_slice) {
+                match (a.as_i64(), b.as_i64()) {
+                    (Some(a), Some(b)) if a <= b => Some(Generator::Int(a, b)),
+                    _ => {
+                        errors.push((
+                            path.to_owned(),
+                            "$int takes [low, high] with whole numbers, low ≤ high".into(),
+                        ));
+                        None
+                    }
                 }
-            },
-            _ => {
+            } else {
                 errors.push((path.to_owned(), "$int takes [low, high]".into()));
                 None
             }
-        },
+        }
         "normal" => mean_stddev(arg, path, "$normal", errors).map(|(m, s)| Generator::Normal(m, s)),
         "lognormal" => match mean_stddev(arg, path, "$lognormal", errors) {
             Some((m, s)) if m > 0.0 => Some(Generator::Lognormal(m, s)),

@@ -2,7 +2,7 @@
 //!
 //! [`EventflowApp`] is a plain struct. Menus, shortcuts, the toolbar and the views only report
 //! [`Action`]s or edits; the app carries them out in one place, so tests can drive it either by
-//! clicking (egui_kittest, by label) or by [`EventflowApp::perform`].
+//! clicking (`egui_kittest`, by label) or by [`EventflowApp::perform`].
 //!
 //! Every change of the scenario goes through [`EventflowApp::commit`]: it records an undo step,
 //! re-validates, and (unless only the layout or the prose changed) restarts the run a moment
@@ -233,6 +233,7 @@ pub struct EventflowApp {
 
 impl EventflowApp {
     /// Creates the app: restores settings, starts the worker, opens the first scenario.
+    #[must_use]
     pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
         let persisted: Persisted = cc
             .storage
@@ -687,7 +688,7 @@ impl eframe::App for EventflowApp {
         };
         let mut chosen = None;
         egui::Panel::top("menu-bar").show(ui, |ui| {
-            chosen = menu::menu_bar(ui, &input, &mut self.panels)
+            chosen = menu::menu_bar(ui, &input, &mut self.panels);
         });
         self.actions.extend(chosen);
         let toolbar_input = ToolbarInput {
@@ -698,7 +699,7 @@ impl eframe::App for EventflowApp {
         };
         let mut chosen = None;
         egui::Panel::top("run-controls").show(ui, |ui| {
-            chosen = toolbar::show(ui, &toolbar_input, &mut self.speed, &mut self.seed)
+            chosen = toolbar::show(ui, &toolbar_input, &mut self.speed, &mut self.seed);
         });
         self.actions.extend(chosen);
         egui::Panel::bottom("status-bar").show(ui, |ui| self.status_bar(ui));

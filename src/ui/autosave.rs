@@ -116,6 +116,7 @@ impl Autosave {
 
 /// The window offering to recover unsaved work; returns the user's answer once: `Some(true)`
 /// recover, `Some(false)` discard.
+#[must_use]
 pub fn recovery_window(ctx: &egui::Context, recovery: Option<&Recovery>) -> Option<bool> {
     let r = recovery?;
     let mut answer = None;

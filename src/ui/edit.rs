@@ -157,7 +157,7 @@ pub fn add_rule(s: &mut Scenario, bus: &str) -> Option<String> {
     Some(id)
 }
 
-/// A target with no retry policy of its own (EventBridge defaults).
+/// A target with no retry policy of its own (`EventBridge` defaults).
 #[must_use]
 pub fn new_target(to: String) -> Target {
     Target {

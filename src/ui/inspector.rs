@@ -1,7 +1,7 @@
 //! The inspector: the selected component's settings as editable widgets, and its live figures.
 //!
 //! Every edit is checked as it is typed. A text that does not parse (a duration like `"8o ms"`,
-//! JSON with a missing brace, an event pattern EventBridge would reject) shows its error under
+//! JSON with a missing brace, an event pattern `EventBridge` would reject) shows its error under
 //! the field and is not applied, so the scenario stays runnable; a value that parses is applied
 //! at once and reported to the app as an undoable edit (by field, so typing one value is one
 //! undo step). Problems the validator finds with the component are listed at the top.

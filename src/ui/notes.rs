@@ -4,7 +4,7 @@
 //! what to expect"), so this is a small renderer for the Markdown people actually write there:
 //! ATX and setext headings, paragraphs with hard breaks, `**bold**`, `*italic*`, `~~struck~~`,
 //! `` `code` ``, `[links](https://…)` and `<https://…>`, bullet and numbered lists (nested by
-//! indentation), fenced code blocks, block quotes and horizontal rules. It is not CommonMark:
+//! indentation), fenced code blocks, block quotes and horizontal rules. It is not `CommonMark`:
 //! anything it does not recognise is shown as plain text.
 //!
 //! Parsing is separate from drawing ([`parse_blocks`], [`parse_inline`]) so it can be tested

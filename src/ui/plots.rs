@@ -15,10 +15,10 @@
 //! - all time plots share their x range, so a zoom carries over between tabs.
 //!
 //! Long runs stay smooth: each series is reduced to its minimum and maximum per pixel column
-//! ([`decimate`]) before it reaches egui_plot, so a single-bucket spike still shows. A `None`
+//! ([`decimate`]) before it reaches `egui_plot`, so a single-bucket spike still shows. A `None`
 //! value is a gap in the line, never a zero.
 //!
-//! Following the egui_plot examples, the view is a small state struct: [`PlotsView::show`]
+//! Following the `egui_plot` examples, the view is a small state struct: [`PlotsView::show`]
 //! draws the controls and then the plot, and a test can drive it with fixed data. This file owns
 //! the view and its drawing; `plots/data.rs` what is drawn (traces, Little's law pairs, decimation,
 //! units and number formats).
@@ -638,7 +638,7 @@ fn node_key(name: &str) -> (&'static str, &str) {
     ("eventflow-node", name)
 }
 
-/// A distinct, stable colour per node index (golden-ratio hue steps, as egui_plot does).
+/// A distinct, stable colour per node index (golden-ratio hue steps, as `egui_plot` does).
 fn node_color(node: usize) -> Color32 {
     let golden = std::f32::consts::GOLDEN_RATIO - 1.0;
     // Indices are small; the fraction is all that matters.

@@ -51,7 +51,7 @@ enum Evaluation {
     },
     /// One entry per bus, in scenario order.
     Buses {
-        /// The event is JSON but not an object (no EventBridge event can look like that).
+        /// The event is JSON but not an object (no `EventBridge` event can look like that).
         not_an_object: bool,
         buses: Vec<BusVerdict>,
     },
@@ -199,7 +199,7 @@ fn evaluate(scenario: &Scenario, event_text: &str) -> Evaluation {
     }
 }
 
-/// serde_json's message without its trailing " at line L column C" (shown separately).
+/// `serde_json`'s message without its trailing " at line L column C" (shown separately).
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_owned(),
@@ -234,7 +234,7 @@ fn sample_event(seed: u64, producer: &Producer) -> Value {
     event
 }
 
-/// The envelope fields EventBridge (and the engine) add, with the engine's defaults
+/// The envelope fields `EventBridge` (and the engine) add, with the engine's defaults
 /// ([`crate::model::defaults`]) and a sample `id` and `time`.
 fn fill_envelope(o: &mut Map<String, Value>) {
     use crate::model::defaults::{

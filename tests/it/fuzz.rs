@@ -68,11 +68,10 @@ fn for_each_case(target: &str, smoke: u64, mut case: impl FnMut(&mut Gen)) {
     for seed in first..first + n {
         let mut g = Gen(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ stable(target));
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(&mut g)));
-        if r.is_err() {
-            panic!(
-                "fuzz target {target}: case seed {seed} failed (reproduce: EVENTFLOW_FUZZ_SEED={seed} EVENTFLOW_FUZZ_CASES=1 cargo test --profile ci fuzz_{target})"
-            );
-        }
+        assert!(
+            r.is_ok(),
+            "fuzz target {target}: case seed {seed} failed (reproduce: EVENTFLOW_FUZZ_SEED={seed} EVENTFLOW_FUZZ_CASES=1 cargo test --profile ci fuzz_{target})"
+        );
     }
     eprintln!("fuzz {target}: {n} cases in {:.1?}", start.elapsed());
 }
@@ -267,7 +266,7 @@ fn fuzz_loader() {
     });
 }
 
-/// A random pattern: mostly well-formed pieces of the EventBridge language, sometimes not.
+/// A random pattern: mostly well-formed pieces of the `EventBridge` language, sometimes not.
 fn gen_pattern(g: &mut Gen, depth: usize) -> Value {
     let leaf = |g: &mut Gen| -> Value {
         let ops = [

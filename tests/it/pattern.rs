@@ -1,7 +1,7 @@
-//! The EventBridge event-pattern language, operator by operator, with every edge case of
+//! The `EventBridge` event-pattern language, operator by operator, with every edge case of
 //! `reference/event-patterns.md` (matching and non-matching), invalid patterns and their error
 //! paths, input transformers, `eventflow pattern test` through the real binary, and property
-//! tests (anything-but vs exact, RuleMatcher vs Pattern::matches, including many rules sharing
+//! tests (anything-but vs exact, `RuleMatcher` vs `Pattern::matches`, including many rules sharing
 //! conditions over every operator).
 
 use std::io::Write as _;
@@ -19,7 +19,7 @@ fn pat(p: Value) -> Pattern {
 }
 
 /// Asserts that `p` matches every event in `yes` and none in `no`, both alone and through a
-/// RuleMatcher (which must agree with Pattern::matches).
+/// `RuleMatcher` (which must agree with `Pattern::matches`).
 fn check(p: Value, yes: &[Value], no: &[Value]) {
     let compiled = pat(p.clone());
     let m = RuleMatcher::new(vec![compiled.clone()]);

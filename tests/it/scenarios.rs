@@ -1,6 +1,6 @@
 //! The bundled workshop scenarios in `scenarios/`: each loads, runs, balances, and teaches what
 //! its description says. Every lesson is asserted against queueing theory or the documented
-//! behaviour of the services it models (SQS, EventBridge, Kinesis/Kafka), with the scenario's own
+//! behaviour of the services it models (SQS, `EventBridge`, Kinesis/Kafka), with the scenario's own
 //! parameters, never against a figure copied from an earlier run.
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -371,7 +371,7 @@ fn merge_refuses_parts_that_do_not_belong_together() {
         &["truncated.json", "invalid JSON"],
     );
     let bad_type = edit(&p2, "bad-type.json", &|v| {
-        v["settings"]["seed"] = "seven".into()
+        v["settings"]["seed"] = "seven".into();
     });
     refused(
         &["merge", &p1, &bad_type],

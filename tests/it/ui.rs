@@ -1,4 +1,4 @@
-//! The desktop app driven like a user would, through egui_kittest and by label: open a bundled
+//! The desktop app driven like a user would, through `egui_kittest` and by label: open a bundled
 //! scenario, play, pause, select a node, edit a field (an invalid value first), undo, save to a
 //! temporary file and open it again. The simulation runs in the synchronous worker mode, one
 //! slice per frame, so `run_steps` drives it deterministically and no thread outlives a test.
@@ -98,26 +98,23 @@ fn open_play_pause_select_edit_undo_save_and_reload() {
     h.run_steps(3);
 
     // Open a bundled scenario (from the menu when the repository has some).
-    match bundled_example() {
-        Some(example) => {
-            open_example_from_menu(&mut h, &example);
-            assert_eq!(
-                h.state().scenario().name,
-                example.name,
-                "the example opened"
-            );
-            assert_eq!(
-                h.state().path(),
-                None,
-                "an example is untitled: Save must ask where"
-            );
-        }
-        None => {
-            let path = dir.path().join("fallback.json");
-            std::fs::write(&path, FALLBACK).unwrap();
-            h.state_mut().perform(Action::OpenPath(path));
-            h.run_steps(3);
-        }
+    if let Some(example) = bundled_example() {
+        open_example_from_menu(&mut h, &example);
+        assert_eq!(
+            h.state().scenario().name,
+            example.name,
+            "the example opened"
+        );
+        assert_eq!(
+            h.state().path(),
+            None,
+            "an example is untitled: Save must ask where"
+        );
+    } else {
+        let path = dir.path().join("fallback.json");
+        std::fs::write(&path, FALLBACK).unwrap();
+        h.state_mut().perform(Action::OpenPath(path));
+        h.run_steps(3);
     }
     assert!(h.state().load_failure().is_none());
     assert!(!h.state().is_dirty());

@@ -226,7 +226,7 @@ impl EventflowApp {
     pub(super) fn plots_panel(&mut self, ui: &mut Ui) {
         match self.snapshot.as_ref().and_then(|s| s.series.as_ref()) {
             Some(series) if !series.times_s.is_empty() => {
-                self.plots.show(ui, series, &mut self.cursor_s)
+                self.plots.show(ui, series, &mut self.cursor_s);
             }
             _ => {
                 ui.centered_and_justified(|ui| {

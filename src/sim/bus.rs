@@ -178,8 +178,13 @@ impl Engine {
     /// Matches an event against the bus's rules and sends a copy to every matched target.
     pub(crate) fn route(&mut self, b: BusId, payload: Arc<Value>, event_no: u64, origin_at: Nanos) {
         let now = self.now;
-        // Routing within one step counts toward the zero-time loop guard too.
+        // Routing within one step counts toward the zero-time loop guard too, and the guards
+        // are checked per route: a cycle of buses with fan-out multiplies copies within a step.
         self.steps_this_instant += 1;
+        self.check_guards(None);
+        if self.stopped.is_some() {
+            return;
+        }
         let node = self.buses[b].node;
         let cause = self.cause;
         let mut matched = std::mem::take(&mut self.matched);

@@ -136,7 +136,7 @@ impl Engine {
             self.dispatch(ev);
             self.flush_levels();
             self.debug_check_balance(false);
-            self.check_guards(ev);
+            self.check_guards(Some(ev));
         }
         if self.stopped.is_none() {
             self.now = self.now.max(until);
@@ -266,7 +266,7 @@ impl Engine {
 
     /// The guards that bound a run whatever the scenario: memory (messages alive), zero-time
     /// loops (steps at one instant), runaway forwarding (owed copies) and engine steps.
-    fn check_guards(&mut self, ev: Ev) {
+    pub(crate) fn check_guards(&mut self, ev: Option<Ev>) {
         if self.stopped.is_some() {
             return;
         }
@@ -275,15 +275,16 @@ impl Engine {
             format!(
                 "memory guard: more than {} messages alive at once{}; raise settings.max_messages if the backlog is meant",
                 self.max_messages,
-                self.biggest_backlog()
-                    .map(|(id, n)| format!(" ({n} of them at {id})"))
-                    .unwrap_or_default()
+                self.biggest_backlog().filter(|(_, n)| *n > 0).map_or_else(
+                    || " (in transit: copies routed between buses, a routing cycle?)".to_owned(),
+                    |(id, n)| format!(" ({n} of them at {id})"),
+                )
             )
         } else if self.steps_this_instant > MAX_STEPS_AT_ONE_INSTANT {
             format!(
                 "loop guard: more than {MAX_STEPS_AT_ONE_INSTANT} engine steps at one instant without the clock moving, around {}: a zero-time loop (a zero visibility timeout or service time with a consumer that fails, or a routing cycle without latency)",
-                self.node_of(ev)
-                    .map_or("the event queue", |n| self.stats[n].id.as_str())
+                ev.and_then(|ev| self.node_of(ev))
+                    .map_or("a routing cycle", |n| self.stats[n].id.as_str())
             )
         } else if self.cons.deliveries > self.max_events.saturating_mul(COPIES_PER_EVENT) {
             format!(

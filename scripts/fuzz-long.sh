@@ -38,9 +38,9 @@ while [ "$(date +%s)" -lt "$end" ]; do
     # An engine case runs two simulations: fewer per round.
     [ "$target" = engine ] && n=$(( cases / 20 + 1 ))
     t0=$(date +%s)
-    if ! CARGO_MANIFEST_DIR=$PWD EVENTFLOW_FUZZ_SEED=$seed EVENTFLOW_FUZZ_CASES=$n nice -n 19 "$bin" --exact "fuzz::fuzz_$target" --nocapture >/tmp/eventflow-fuzz.out 2>&1; then
+    if ! CARGO_MANIFEST_DIR=$PWD EVENTFLOW_FUZZ_SEED=$seed EVENTFLOW_FUZZ_CASES=$n nice -n 19 "$bin" --exact "fuzz::fuzz_$target" --nocapture >"$copy.out" 2>&1; then
       echo "$(date -u +%FT%TZ) FAILED $target seeds $seed..$(( seed + n - 1 ))" | tee -a "$log"
-      grep -E "case seed|panicked" /tmp/eventflow-fuzz.out | head -n 5 | tee -a "$log"
+      grep -E "case seed|panicked" "$copy.out" | head -n 5 | tee -a "$log"
       exit 1
     fi
     echo "$(date -u +%FT%TZ) ok $target seeds $seed..$(( seed + n - 1 )) in $(( $(date +%s) - t0 )) s" | tee -a "$log"

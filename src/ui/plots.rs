@@ -43,8 +43,9 @@ use data::{
     plotted_nodes, traces, traces_of,
 };
 
-/// Smallest height of one plot, points.
-const MIN_PLOT_HEIGHT: f32 = 120.0;
+/// Smallest height of one plot, points. Small, so that two stacked plots still fit the panel:
+/// a taller minimum would make the panel grow on the tabs that stack two plots.
+const MIN_PLOT_HEIGHT: f32 = 40.0;
 
 /// The error metrics the "DLQ & errors" tab can show, with their labels.
 const ERROR_METRICS: [(Metric, &str); 6] = [
@@ -191,12 +192,14 @@ impl PlotsView {
 
     /// The tab bar, the current tab's options and the cursor.
     fn show_controls(&mut self, ui: &mut Ui, series: &SeriesData, cursor_s: &mut Option<f64>) {
-        ui.horizontal_wrapped(|ui| {
+        // One line per row whatever the tab (a wrapping row would make the panel change height
+        // from tab to tab); a row wider than the panel scrolls sideways instead.
+        one_line(ui, "plot-tabs", |ui| {
             for tab in Tab::ALL {
                 ui.selectable_value(&mut self.tab, tab, tab.label());
             }
         });
-        ui.horizontal_wrapped(|ui| match self.tab {
+        one_line(ui, "plot-options", |ui| match self.tab {
             Tab::Throughput => {
                 ui.weak("solid: arrivals (in) · dashed: completions (out)");
             }
@@ -234,7 +237,7 @@ impl PlotsView {
                 );
             }
         });
-        ui.horizontal_wrapped(|ui| {
+        one_line(ui, "plot-cursor", |ui| {
             let end_s = end_time(series);
             if end_s > 0.0 {
                 let mut t = cursor_s.unwrap_or(end_s).clamp(0.0, end_s);
@@ -652,6 +655,20 @@ fn dashed() -> LineStyle {
 
 fn dotted() -> LineStyle {
     LineStyle::Dotted { spacing: 5.0 }
+}
+
+/// A row that never wraps: it scrolls sideways when wider than the panel, so its height is the
+/// same on every tab.
+fn one_line(ui: &mut Ui, salt: &str, add: impl FnOnce(&mut Ui)) {
+    egui::ScrollArea::horizontal()
+        .id_salt(salt)
+        .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysHidden)
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.set_min_height(ui.spacing().interact_size.y);
+                add(ui);
+            });
+        });
 }
 
 /// The height for one of `share` plots stacked in the remaining space.

@@ -421,3 +421,64 @@ fn the_tabs_scenario_12_mentions_show_its_figures() {
         "the scenario's concurrency reaches the utilization plot"
     );
 }
+
+/// The plot panel keeps its height from tab to tab (its tab bar stays put), and the inspector
+/// keeps its width when a long error appears; the error shows below the fields, so fields do
+/// not move under the mouse when it goes.
+#[test]
+fn panels_keep_their_size_across_tabs_and_errors() {
+    let picker = ScriptedPicker::default();
+    let mut h = harness(&picker);
+    h.run_steps(2);
+    h.state_mut()
+        .perform(Action::OpenExample("retries-dlq.json".into()));
+    h.state_mut()
+        .perform(Action::SetSpeed(eventflow::ui::toolbar::SPEEDS.len() - 1));
+    h.state_mut().perform(Action::Play);
+    run_until(&mut h, "the run to finish", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.state == RunState::Finished)
+    });
+    h.run_steps(2);
+    let top = |h: &Harness<'_, EventflowApp>| h.get_by_label("Throughput").rect().top();
+    let first = top(&h);
+    for tab in [
+        "Backlog & lag",
+        "Latency",
+        "Little's law",
+        "DLQ & errors",
+        "Utilization",
+        "Throughput",
+    ] {
+        h.get_by_label(tab).click();
+        h.run_steps(3);
+        assert!(
+            (top(&h) - first).abs() < 0.5,
+            "the plot panel changed height on {tab}: {} → {}",
+            first,
+            top(&h)
+        );
+    }
+
+    let consumer = h.state().scenario().consumers[0].id.clone();
+    h.state_mut().perform(Action::Select(Some(consumer)));
+    h.run_steps(3);
+    let field = |h: &Harness<'_, EventflowApp>| h.get_by_label("Timeout").rect();
+    let before = field(&h);
+    h.get_by_label("Timeout")
+        .set_text_value_accesskit(&"soon ".repeat(60));
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("is not a duration").is_some());
+    let with_error = field(&h);
+    assert!(
+        (with_error.width() - before.width()).abs() < 0.5
+            && (with_error.left() - before.left()).abs() < 0.5,
+        "the inspector widened: {before:?} → {with_error:?}"
+    );
+    h.get_by_label("Timeout").set_text_value_accesskit("2s");
+    h.run_steps(3);
+    assert!(
+        (field(&h).top() - before.top()).abs() < 0.5,
+        "fields stay put"
+    );
+}

@@ -217,6 +217,8 @@ pub struct EventflowApp {
     load_failure: Option<LoadFailure>,
     message: Option<(String, bool)>,
     confirm: Option<Action>,
+    /// The in-app file dialog, while open (no native dialog service).
+    file_dialog: Option<super::file_dialog::FileDialog>,
     allow_close: bool,
     examples: Vec<Listed>,
     recent: Vec<PathBuf>,
@@ -283,6 +285,7 @@ impl EventflowApp {
             load_failure: None,
             message: None,
             confirm: None,
+            file_dialog: None,
             allow_close: false,
             examples: examples::bundled(),
             recent: persisted.recent,
@@ -707,6 +710,21 @@ impl eframe::App for EventflowApp {
                 .show(&ctx, &mut self.panels.tester, &self.doc.scenario);
         }
         self.confirm_window(&ctx);
+        if let Some(dialog) = &mut self.file_dialog
+            && let Some(answer) = dialog.show(&ctx)
+        {
+            let purpose = dialog.purpose();
+            self.file_dialog = None;
+            match (answer, purpose) {
+                (Some(path), super::file_dialog::Purpose::Open) => {
+                    self.actions.push(Action::OpenPath(path));
+                }
+                (Some(path), super::file_dialog::Purpose::Save) => {
+                    self.actions.push(Action::SaveTo(path));
+                }
+                (None, _) => {}
+            }
+        }
 
         for action in std::mem::take(&mut self.actions) {
             self.perform(action);

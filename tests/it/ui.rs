@@ -25,6 +25,8 @@ struct ScriptedPicker(Rc<RefCell<Script>>);
 struct Script {
     open: VecDeque<PathBuf>,
     save: VecDeque<PathBuf>,
+    /// Act as a machine without a dialog service.
+    no_dialogs: bool,
 }
 
 impl FilePicker for ScriptedPicker {
@@ -34,6 +36,13 @@ impl FilePicker for ScriptedPicker {
 
     fn pick_save(&mut self, _start_dir: Option<&Path>, _file_name: &str) -> Option<PathBuf> {
         self.0.borrow_mut().save.pop_front()
+    }
+
+    fn unavailable(&self) -> Option<String> {
+        self.0
+            .borrow()
+            .no_dialogs
+            .then(|| "No system file dialog is available here.".to_owned())
     }
 }
 
@@ -480,5 +489,46 @@ fn panels_keep_their_size_across_tabs_and_errors() {
     assert!(
         (field(&h).top() - before.top()).abs() < 0.5,
         "fields stay put"
+    );
+}
+
+/// Without a native dialog service, Save As… and Open… fall back to the in-app dialog and say
+/// why, instead of failing silently.
+#[test]
+fn without_a_dialog_service_the_in_app_dialog_opens_and_saves() {
+    let dir = tempfile::tempdir().unwrap();
+    let picker = ScriptedPicker::default();
+    picker.0.borrow_mut().no_dialogs = true;
+    let mut h = harness(&picker);
+    h.run_steps(2);
+    h.state_mut()
+        .perform(Action::OpenExample("order-fanout.json".into()));
+    h.run_steps(2);
+    // Save on an untitled example asks where: the in-app dialog, with the example's name.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    h.run_steps(3);
+    h.get_by_label_contains("No system file dialog");
+    let target = dir.path().join("mine.json");
+    h.get_by_label("File name")
+        .set_text_value_accesskit(target.to_str().unwrap());
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "Save").click();
+    h.run_steps(3);
+    assert!(target.is_file(), "saved through the in-app dialog");
+    assert_eq!(h.state().path(), Some(target.as_path()));
+
+    h.state_mut().perform(Action::New);
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::O);
+    h.run_steps(3);
+    h.get_by_label("File name")
+        .set_text_value_accesskit(target.to_str().unwrap());
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "Open").click();
+    h.run_steps(3);
+    assert_eq!(
+        h.state().path(),
+        Some(target.as_path()),
+        "opened through it"
     );
 }

@@ -9,6 +9,7 @@ use eframe::egui;
 use super::{Action, EventflowApp, RESTART_DELAY_S, file_name_for, random_seed};
 use crate::model::Scenario;
 use crate::ui::edit;
+use crate::ui::file_dialog::{FileDialog, Purpose};
 use crate::ui::menu;
 use crate::ui::toolbar::SPEEDS;
 use crate::worker::{Command, RunState};
@@ -46,6 +47,9 @@ impl EventflowApp {
                     .map(Path::to_path_buf);
                 if let Some(path) = self.picker.pick_open(dir.as_deref()) {
                     self.open_path(&path);
+                } else if let Some(why) = self.picker.unavailable() {
+                    self.file_dialog =
+                        Some(FileDialog::new(Purpose::Open, dir.as_deref(), "", &why));
                 }
             }
             Action::OpenPath(path) => {
@@ -75,6 +79,9 @@ impl EventflowApp {
                     .unwrap_or_else(|| file_name_for(&self.doc.scenario.name));
                 if let Some(path) = self.picker.pick_save(dir.as_deref(), &name) {
                     self.execute(Action::SaveTo(path));
+                } else if let Some(why) = self.picker.unavailable() {
+                    self.file_dialog =
+                        Some(FileDialog::new(Purpose::Save, dir.as_deref(), &name, &why));
                 }
             }
             Action::SaveTo(path) => {

@@ -21,6 +21,7 @@
 //! part B's views: [`plots`], [`notes`], [`tester`], [`capacity`].
 
 pub mod app;
+pub mod breaks;
 pub mod canvas;
 pub mod capacity;
 pub mod edit;

@@ -532,3 +532,59 @@ fn without_a_dialog_service_the_in_app_dialog_opens_and_saves() {
         "opened through it"
     );
 }
+
+/// The workshop move: play, break a consumer from Run ▸ Break something mid-run, and the run
+/// carries on from where it was (not from t = 0) with the break written into the scenario at
+/// that time; Restore everything ends it there.
+#[test]
+fn break_something_mid_run_keeps_the_run_going() {
+    let picker = ScriptedPicker::default();
+    let mut h = harness(&picker);
+    h.run_steps(2);
+    h.state_mut()
+        .perform(Action::OpenExample("order-fanout.json".into()));
+    h.state_mut()
+        .perform(Action::SetSpeed(eventflow::ui::toolbar::SPEEDS.len() - 2));
+    h.get_by_label("▶ Play").click();
+    run_until(&mut h, "a minute of simulated time", |app| {
+        app.snapshot().is_some_and(|s| s.now_ns > 60_000_000_000)
+    });
+    let before = h.state().snapshot().unwrap().now_ns;
+    h.get_by_label("Run").click();
+    h.run_steps(2);
+    h.get_by_label("Break something").hover();
+    h.run_steps(3);
+    h.get_by_label("Take payment down").click();
+    h.run_steps(3);
+    let fault = h
+        .state()
+        .scenario()
+        .faults
+        .last()
+        .cloned()
+        .expect("a fault was written");
+    assert_eq!(fault.target, "payment");
+    let now = h.state().snapshot().unwrap().now_ns;
+    assert!(
+        fault.from.as_nanos() + 1_000_000 >= before && fault.from.as_nanos() <= now,
+        "written at the current time: {} in [{before}, {now}]",
+        fault.from
+    );
+    run_until(&mut h, "the run to go on past the break", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.now_ns > before && s.state == RunState::Playing)
+    });
+    assert!(
+        h.state().snapshot().unwrap().now_ns >= fault.from.as_nanos(),
+        "the run did not restart from zero"
+    );
+    h.get_by_label("Run").click();
+    h.run_steps(2);
+    h.get_by_label("Restore everything").click();
+    h.run_steps(3);
+    let restored = h.state().scenario().faults.last().unwrap();
+    assert!(
+        restored.to < h.state().scenario().duration,
+        "the outage ends when restored"
+    );
+}

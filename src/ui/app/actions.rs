@@ -8,6 +8,7 @@ use eframe::egui;
 
 use super::{Action, EventflowApp, RESTART_DELAY_S, file_name_for, random_seed};
 use crate::model::Scenario;
+use crate::ui::breaks;
 use crate::ui::edit;
 use crate::ui::file_dialog::{FileDialog, Purpose};
 use crate::ui::menu;
@@ -164,6 +165,30 @@ impl EventflowApp {
                     self.selected = None;
                 }
             }
+            Action::Break(what, id) => {
+                let now = self.resumable_time().unwrap_or(0);
+                let mut draft = self.doc.scenario.clone();
+                if let Some(done) = breaks::apply(&mut draft, what, &id, now) {
+                    self.live_edit(draft, &format!("break:{id}"), now);
+                    self.message = Some((format!("{done} (written into the scenario)"), false));
+                }
+            }
+            Action::RestoreAll => {
+                let now = self.resumable_time().unwrap_or(0);
+                let mut draft = self.doc.scenario.clone();
+                let n = breaks::restore_all(&mut draft, now);
+                if n > 0 {
+                    self.live_edit(draft, "restore", now);
+                    self.message = Some((
+                        format!(
+                            "Restored {} at {}",
+                            crate::report::plural(n, "break"),
+                            crate::model::Duration(now)
+                        ),
+                        false,
+                    ));
+                }
+            }
             Action::FitCanvas => self.canvas.request_fit(),
             Action::AutoLayout => {
                 let mut draft = self.doc.scenario.clone();
@@ -172,6 +197,19 @@ impl EventflowApp {
                 self.undo.seal();
                 self.canvas.request_fit();
             }
+        }
+    }
+
+    /// Commits `draft` and carries the run on from `now_ns` at once (rebuilt from t = 0 with
+    /// the change and fast-forwarded), playing if it was.
+    fn live_edit(&mut self, draft: Scenario, key: &str, now_ns: u64) {
+        let playing = self.playing();
+        self.commit(draft, key);
+        self.undo.seal();
+        self.restart_at = None;
+        self.reset_run(playing && now_ns == 0);
+        if now_ns > 0 {
+            self.fast_forward(now_ns, playing);
         }
     }
 

@@ -136,6 +136,9 @@ pub struct PlotsView {
     reads: BTreeMap<String, String>,
     /// Where the last time plot was drawn (lets tests aim a click at it).
     last_plot_rect: Option<egui::Rect>,
+    /// The height left for plots this frame, shared out evenly between a tab's stacked plots
+    /// (measured once, before the first is drawn).
+    area_height: f32,
 }
 
 impl Default for PlotsView {
@@ -150,6 +153,7 @@ impl Default for PlotsView {
             concurrency: BTreeMap::new(),
             reads: BTreeMap::new(),
             last_plot_rect: None,
+            area_height: 0.0,
         }
     }
 }
@@ -263,6 +267,7 @@ impl PlotsView {
             ui.weak("No data yet: run the scenario to see its time series.");
             return;
         }
+        self.area_height = ui.available_height();
         match self.tab {
             Tab::Throughput => {
                 let mut traces = traces(series, Metric::Arrivals, "in", LineStyle::Solid);
@@ -429,7 +434,7 @@ impl PlotsView {
         let end_s = end_time(series);
         let current = *cursor_s;
         let cursor_color = ui.visuals().strong_text_color();
-        let height = plot_height(ui, share);
+        let height = plot_height(ui, self.area_height, share);
         let link = Id::unique("eventflow-plots-time");
         let response = self
             .base_plot(series, &nodes, plot_id, unit)
@@ -497,7 +502,7 @@ impl PlotsView {
         let nodes: Vec<usize> = pairs.iter().map(|p| p.node).collect();
         self.push_hidden(ui.ctx(), plot_id, series, &nodes);
         let cursor_bucket = cursor_s.and_then(|t| bucket_at(series, t));
-        let height = plot_height(ui, 1);
+        let height = plot_height(ui, self.area_height, 1);
         let response = self
             .base_plot(series, &nodes, plot_id, Unit::Little)
             .height(height)
@@ -671,11 +676,13 @@ fn one_line(ui: &mut Ui, salt: &str, add: impl FnOnce(&mut Ui)) {
         });
 }
 
-/// The height for one of `share` plots stacked in the remaining space.
-fn plot_height(ui: &Ui, share: usize) -> f32 {
+/// The height for one of `share` plots stacked evenly in `area` points.
+fn plot_height(ui: &Ui, area: f32, share: usize) -> f32 {
     let share = share.max(1) as f32;
     let spacing = ui.spacing().item_spacing.y;
-    ((ui.available_height() - spacing * (share - 1.0)) / share).max(MIN_PLOT_HEIGHT)
+    ((area - spacing * (share - 1.0)) / share)
+        .min(ui.available_height())
+        .max(MIN_PLOT_HEIGHT)
 }
 
 /// The time under the pointer when the user clicks or drags in the plot, within the data.

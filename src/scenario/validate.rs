@@ -80,7 +80,7 @@ impl Validator<'_> {
                     site.path(),
                     format!(
                         "no {} has id \"{id}\"",
-                        what.strip_prefix("a ").unwrap_or(&what)
+                        what.strip_prefix("a ").unwrap_or(what)
                     ),
                     hint,
                 );

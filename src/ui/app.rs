@@ -118,6 +118,10 @@ pub enum Action {
     Add(Kind),
     /// Remove a component or rule.
     Remove(String),
+    /// Run ▸ Break something: write a break on a node into the scenario at the current time.
+    Break(super::breaks::Break, String),
+    /// Run ▸ Restore everything: end every break at the current time.
+    RestoreAll,
     /// Fit the canvas to the window.
     FitCanvas,
     /// Forget dragged positions.
@@ -219,6 +223,8 @@ pub struct EventflowApp {
     load_failure: Option<LoadFailure>,
     message: Option<(String, bool)>,
     confirm: Option<Action>,
+    /// The in-app file dialog, while open (no native dialog service).
+    file_dialog: Option<super::file_dialog::FileDialog>,
     allow_close: bool,
     examples: Vec<Listed>,
     recent: Vec<PathBuf>,
@@ -299,6 +305,7 @@ impl EventflowApp {
             load_failure: None,
             message: None,
             confirm: None,
+            file_dialog: None,
             allow_close: false,
             examples: examples::bundled(),
             recent: persisted.recent,
@@ -581,6 +588,25 @@ impl EventflowApp {
         }
     }
 
+    /// The simulated time of a run in progress (started, not finished), if any.
+    pub(super) fn resumable_time(&self) -> Option<u64> {
+        self.snapshot
+            .as_ref()
+            .filter(|s| s.now_ns > 0 && s.state != RunState::Finished)
+            .map(|s| s.now_ns)
+    }
+
+    /// After [`Self::reset_run`]: advances the new run to `now_ns`, then plays on if `play`.
+    pub(super) fn fast_forward(&mut self, now_ns: u64, play: bool) {
+        if self.blocked().is_some() {
+            return;
+        }
+        self.worker.send(Command::AdvanceTo(now_ns));
+        if play {
+            self.worker.send(Command::Play);
+        }
+    }
+
     fn take_snapshots(&mut self) {
         let dt = f64::from(self.ctx.input(|i| i.stable_dt).min(0.1));
         let Some(s) = self.worker.poll(dt) else {
@@ -650,7 +676,13 @@ impl eframe::App for EventflowApp {
         {
             self.restart_at = None;
             let playing = self.playing();
-            self.reset_run(playing);
+            // An edit during a run keeps the run where it was: rebuilt from t = 0 with the edit
+            // (deterministic) and fast-forwarded to the current time.
+            let now = self.resumable_time();
+            self.reset_run(playing && now.is_none());
+            if let Some(now) = now {
+                self.fast_forward(now, playing);
+            }
         }
         if self.recovery.is_none() {
             let now = ctx.input(|i| i.time);
@@ -679,7 +711,24 @@ impl eframe::App for EventflowApp {
             self.frame_ms += (cpu * 1000.0 - self.frame_ms) * 0.05;
         }
         let ctx = ui.ctx().clone();
+        let breakable: Vec<String> = self
+            .doc
+            .scenario
+            .consumers
+            .iter()
+            .map(|c| c.id.clone())
+            .collect();
+        let producers: Vec<String> = self
+            .doc
+            .scenario
+            .producers
+            .iter()
+            .map(|p| p.id.clone())
+            .collect();
         let input = MenuInput {
+            consumers: &breakable,
+            producers: &producers,
+            running: self.resumable_time().is_some(),
             examples: &self.examples,
             recent: &self.recent,
             can_undo: self.undo.can_undo(),
@@ -740,6 +789,21 @@ impl eframe::App for EventflowApp {
                 .show(&ctx, &mut self.panels.tester, &self.doc.scenario);
         }
         self.confirm_window(&ctx);
+        if let Some(dialog) = &mut self.file_dialog
+            && let Some(answer) = dialog.show(&ctx)
+        {
+            let purpose = dialog.purpose();
+            self.file_dialog = None;
+            match (answer, purpose) {
+                (Some(path), super::file_dialog::Purpose::Open) => {
+                    self.actions.push(Action::OpenPath(path));
+                }
+                (Some(path), super::file_dialog::Purpose::Save) => {
+                    self.actions.push(Action::SaveTo(path));
+                }
+                (None, _) => {}
+            }
+        }
 
         for action in std::mem::take(&mut self.actions) {
             self.perform(action);

@@ -131,17 +131,23 @@ impl Inspector {
         self.outcome = InspectorOutcome::default();
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
-            .show(ui, |ui| match input.selected {
-                None => self.scenario_form(ui, draft),
-                Some(id) => {
-                    self.problems_of(ui, draft, id, input.problems);
-                    match draft.kind_of(id) {
+            .show(ui, |ui| {
+                match input.selected {
+                    None => self.scenario_form(ui, draft),
+                    Some(id) => match draft.kind_of(id) {
                         Some(kind) => self.component_form(ui, draft, id, kind, input),
                         None if json_path_of(draft, id).is_some() => self.rule_form(ui, draft, id),
                         None => {
                             ui.label(format!("\"{id}\" is no longer in the scenario."));
                         }
-                    }
+                    },
+                }
+                // Messages come below the fields, wrapped to the panel's width: a message that
+                // appears or goes never moves a field under the mouse, and a long one never
+                // widens the panel.
+                self.field_errors_footer(ui);
+                if let Some(id) = input.selected {
+                    self.problems_of(ui, draft, id, input.problems);
                 }
             });
         std::mem::take(&mut self.outcome)
@@ -169,7 +175,18 @@ impl Inspector {
             if let Some(h) = &p.hint {
                 text.push_str(&format!(" ({h})"));
             }
-            ui.label(RichText::new(text).color(color));
+            ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
+        }
+    }
+
+    fn field_errors_footer(&self, ui: &mut Ui) {
+        if self.errors.is_empty() {
+            return;
+        }
+        ui.separator();
+        let color = ui.visuals().error_fg_color;
+        for (key, e) in &self.errors {
+            ui.add(egui::Label::new(RichText::new(format!("▲ {key}: {e}")).color(color)).wrap());
         }
     }
 
@@ -195,10 +212,17 @@ impl Inspector {
         if !focused && !self.errors.contains_key(key) && draft != current {
             current.clone_into(draft);
         }
+        // A field that does not parse shows its text in the error colour (the message is in
+        // the footer below the form).
+        let bad = self
+            .errors
+            .contains_key(key)
+            .then_some(ui.visuals().error_fg_color);
         let response = ui
             .add(
                 TextEdit::singleline(draft)
                     .id(widget_id)
+                    .text_color_opt(bad)
                     .hint_text(hint)
                     .desired_width(f32::INFINITY),
             )
@@ -216,11 +240,6 @@ impl Inspector {
             }
         }
         ui.end_row();
-        if let Some(e) = self.errors.get(key) {
-            ui.label("");
-            ui.label(RichText::new(format!("▲ {e}")).color(ui.visuals().error_fg_color));
-            ui.end_row();
-        }
         out
     }
 
@@ -267,9 +286,6 @@ impl Inspector {
                     self.errors.insert(key.to_owned(), e);
                 }
             }
-        }
-        if let Some(e) = self.errors.get(key) {
-            ui.label(RichText::new(format!("▲ {e}")).color(ui.visuals().error_fg_color));
         }
         out
     }

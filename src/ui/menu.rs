@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use eframe::egui::{self, Button, Key, KeyboardShortcut, Modifiers, Ui};
 
 use super::app::{Action, Panels};
+use super::breaks::Break;
 use super::examples::Listed;
 use crate::model::Kind;
 
@@ -32,6 +33,12 @@ pub const QUIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key
 
 /// What the menus need to know.
 pub struct MenuInput<'a> {
+    /// Consumers that can be broken (Run ▸ Break something).
+    pub consumers: &'a [String],
+    /// Producers that can burst.
+    pub producers: &'a [String],
+    /// Is a run in progress (a break applies at its current time)?
+    pub running: bool,
     /// Bundled examples.
     pub examples: &'a [Listed],
     /// Recently opened files, newest first.
@@ -149,6 +156,28 @@ pub fn menu_bar(ui: &mut Ui, input: &MenuInput<'_>, panels: &mut Panels) -> Opti
             }
             if item(ui, "New seed", None, true) {
                 pick(Action::NewSeed);
+            }
+            ui.separator();
+            ui.menu_button("Break something", |ui| {
+                if !input.running {
+                    ui.weak("Breaks apply at the current time: play first.");
+                }
+                for id in input.consumers {
+                    for what in [Break::Down, Break::Slow, Break::Fail] {
+                        if item(ui, &what.label(id), None, input.running) {
+                            pick(Action::Break(what, id.clone()));
+                        }
+                    }
+                    ui.separator();
+                }
+                for id in input.producers {
+                    if item(ui, &Break::Burst.label(id), None, input.running) {
+                        pick(Action::Break(Break::Burst, id.clone()));
+                    }
+                }
+            });
+            if item(ui, "Restore everything", None, input.running) {
+                pick(Action::RestoreAll);
             }
         });
         ui.menu_button("View", |ui| {

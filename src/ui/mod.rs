@@ -22,10 +22,12 @@
 
 pub mod app;
 pub mod autosave;
+pub mod breaks;
 pub mod canvas;
 pub mod capacity;
 pub mod edit;
 pub mod examples;
+pub mod file_dialog;
 pub mod graph;
 pub mod inspector;
 pub mod journeys;
@@ -52,14 +54,54 @@ pub trait FilePicker {
     fn pick_open(&mut self, start_dir: Option<&Path>) -> Option<PathBuf>;
     /// Where to save, or `None` when the user cancelled.
     fn pick_save(&mut self, start_dir: Option<&Path>, file_name: &str) -> Option<PathBuf>;
+    /// Why the last pick showed no dialog at all, when it did not (no dialog service): the app
+    /// then opens its own ([`file_dialog`]) and says why. `None` after a real answer or cancel.
+    fn unavailable(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Native file dialogs (rfd: the XDG portal on Linux, the system dialog elsewhere).
+///
+/// rfd answers "cancelled" both when the user cancels and when no dialog service exists (a
+/// machine without an XDG desktop portal). A person cannot cancel a dialog within
+/// [`NO_DIALOG_S`], so a "cancel" that fast means no dialog was shown.
 #[derive(Debug, Default)]
-pub struct NativePicker;
+pub struct NativePicker {
+    unavailable: Option<String>,
+}
+
+/// A native dialog "cancelled" faster than this never showed (seconds).
+const NO_DIALOG_S: f64 = 0.25;
+
+impl NativePicker {
+    fn timed<T>(&mut self, pick: impl FnOnce() -> Option<T>) -> Option<T> {
+        let start = std::time::Instant::now();
+        let answer = pick();
+        self.unavailable = (answer.is_none() && start.elapsed().as_secs_f64() < NO_DIALOG_S)
+            .then(|| {
+                "No system file dialog is available here (on Linux, the XDG desktop portal is not running), so eventflow shows its own.".to_owned()
+            });
+        answer
+    }
+}
 
 impl FilePicker for NativePicker {
+    fn unavailable(&self) -> Option<String> {
+        self.unavailable.clone()
+    }
+
     fn pick_open(&mut self, start_dir: Option<&Path>) -> Option<PathBuf> {
+        self.timed(|| Self::native_open(start_dir))
+    }
+
+    fn pick_save(&mut self, start_dir: Option<&Path>, file_name: &str) -> Option<PathBuf> {
+        self.timed(|| Self::native_save(start_dir, file_name))
+    }
+}
+
+impl NativePicker {
+    fn native_open(start_dir: Option<&Path>) -> Option<PathBuf> {
         let mut dialog = rfd::FileDialog::new()
             .set_title("Open scenario")
             .add_filter("Scenario", &["json"]);
@@ -69,7 +111,7 @@ impl FilePicker for NativePicker {
         dialog.pick_file()
     }
 
-    fn pick_save(&mut self, start_dir: Option<&Path>, file_name: &str) -> Option<PathBuf> {
+    fn native_save(start_dir: Option<&Path>, file_name: &str) -> Option<PathBuf> {
         let mut dialog = rfd::FileDialog::new()
             .set_title("Save scenario")
             .add_filter("Scenario", &["json"])
@@ -125,7 +167,7 @@ pub fn launch(file: Option<PathBuf>, run: bool) -> ExitCode {
             let opts = AppOptions {
                 file,
                 run,
-                picker: Box::new(NativePicker),
+                picker: Box::new(NativePicker::default()),
                 synchronous: false,
             };
             Ok(Box::new(EventflowApp::new(cc, opts)))

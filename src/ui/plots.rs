@@ -43,8 +43,9 @@ use data::{
     plotted_nodes, traces, traces_of,
 };
 
-/// Smallest height of one plot, points.
-const MIN_PLOT_HEIGHT: f32 = 120.0;
+/// Smallest height of one plot, points. Small, so that two stacked plots still fit the panel:
+/// a taller minimum would make the panel grow on the tabs that stack two plots.
+const MIN_PLOT_HEIGHT: f32 = 40.0;
 
 /// The error metrics the "DLQ & errors" tab can show, with their labels.
 const ERROR_METRICS: [(Metric, &str); 6] = [
@@ -135,6 +136,9 @@ pub struct PlotsView {
     reads: BTreeMap<String, String>,
     /// Where the last time plot was drawn (lets tests aim a click at it).
     last_plot_rect: Option<egui::Rect>,
+    /// The height left for plots this frame, shared out evenly between a tab's stacked plots
+    /// (measured once, before the first is drawn).
+    area_height: f32,
 }
 
 impl Default for PlotsView {
@@ -149,6 +153,7 @@ impl Default for PlotsView {
             concurrency: BTreeMap::new(),
             reads: BTreeMap::new(),
             last_plot_rect: None,
+            area_height: 0.0,
         }
     }
 }
@@ -191,12 +196,14 @@ impl PlotsView {
 
     /// The tab bar, the current tab's options and the cursor.
     fn show_controls(&mut self, ui: &mut Ui, series: &SeriesData, cursor_s: &mut Option<f64>) {
-        ui.horizontal_wrapped(|ui| {
+        // One line per row whatever the tab (a wrapping row would make the panel change height
+        // from tab to tab); a row wider than the panel scrolls sideways instead.
+        one_line(ui, "plot-tabs", |ui| {
             for tab in Tab::ALL {
                 ui.selectable_value(&mut self.tab, tab, tab.label());
             }
         });
-        ui.horizontal_wrapped(|ui| match self.tab {
+        one_line(ui, "plot-options", |ui| match self.tab {
             Tab::Throughput => {
                 ui.weak("solid: arrivals (in) · dashed: completions (out)");
             }
@@ -234,7 +241,7 @@ impl PlotsView {
                 );
             }
         });
-        ui.horizontal_wrapped(|ui| {
+        one_line(ui, "plot-cursor", |ui| {
             let end_s = end_time(series);
             if end_s > 0.0 {
                 let mut t = cursor_s.unwrap_or(end_s).clamp(0.0, end_s);
@@ -260,6 +267,7 @@ impl PlotsView {
             ui.weak("No data yet: run the scenario to see its time series.");
             return;
         }
+        self.area_height = ui.available_height();
         match self.tab {
             Tab::Throughput => {
                 let mut traces = traces(series, Metric::Arrivals, "in", LineStyle::Solid);
@@ -426,7 +434,7 @@ impl PlotsView {
         let end_s = end_time(series);
         let current = *cursor_s;
         let cursor_color = ui.visuals().strong_text_color();
-        let height = plot_height(ui, share);
+        let height = plot_height(ui, self.area_height, share);
         let link = Id::unique("eventflow-plots-time");
         let response = self
             .base_plot(series, &nodes, plot_id, unit)
@@ -494,7 +502,7 @@ impl PlotsView {
         let nodes: Vec<usize> = pairs.iter().map(|p| p.node).collect();
         self.push_hidden(ui.ctx(), plot_id, series, &nodes);
         let cursor_bucket = cursor_s.and_then(|t| bucket_at(series, t));
-        let height = plot_height(ui, 1);
+        let height = plot_height(ui, self.area_height, 1);
         let response = self
             .base_plot(series, &nodes, plot_id, Unit::Little)
             .height(height)
@@ -654,11 +662,27 @@ fn dotted() -> LineStyle {
     LineStyle::Dotted { spacing: 5.0 }
 }
 
-/// The height for one of `share` plots stacked in the remaining space.
-fn plot_height(ui: &Ui, share: usize) -> f32 {
+/// A row that never wraps: it scrolls sideways when wider than the panel, so its height is the
+/// same on every tab.
+fn one_line(ui: &mut Ui, salt: &str, add: impl FnOnce(&mut Ui)) {
+    egui::ScrollArea::horizontal()
+        .id_salt(salt)
+        .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysHidden)
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.set_min_height(ui.spacing().interact_size.y);
+                add(ui);
+            });
+        });
+}
+
+/// The height for one of `share` plots stacked evenly in `area` points.
+fn plot_height(ui: &Ui, area: f32, share: usize) -> f32 {
     let share = share.max(1) as f32;
     let spacing = ui.spacing().item_spacing.y;
-    ((ui.available_height() - spacing * (share - 1.0)) / share).max(MIN_PLOT_HEIGHT)
+    ((area - spacing * (share - 1.0)) / share)
+        .min(ui.available_height())
+        .max(MIN_PLOT_HEIGHT)
 }
 
 /// The time under the pointer when the user clicks or drags in the plot, within the data.

@@ -25,6 +25,8 @@ struct ScriptedPicker(Rc<RefCell<Script>>);
 struct Script {
     open: VecDeque<PathBuf>,
     save: VecDeque<PathBuf>,
+    /// Act as a machine without a dialog service.
+    no_dialogs: bool,
 }
 
 impl FilePicker for ScriptedPicker {
@@ -34,6 +36,13 @@ impl FilePicker for ScriptedPicker {
 
     fn pick_save(&mut self, _start_dir: Option<&Path>, _file_name: &str) -> Option<PathBuf> {
         self.0.borrow_mut().save.pop_front()
+    }
+
+    fn unavailable(&self) -> Option<String> {
+        self.0
+            .borrow()
+            .no_dialogs
+            .then(|| "No system file dialog is available here.".to_owned())
     }
 }
 
@@ -416,5 +425,163 @@ fn the_tabs_scenario_12_mentions_show_its_figures() {
     assert!(
         h.query_by_label_contains("Concurrency unknown").is_none(),
         "the scenario's concurrency reaches the utilization plot"
+    );
+}
+
+/// The plot panel keeps its height from tab to tab (its tab bar stays put), and the inspector
+/// keeps its width when a long error appears; the error shows below the fields, so fields do
+/// not move under the mouse when it goes.
+#[test]
+fn panels_keep_their_size_across_tabs_and_errors() {
+    let picker = ScriptedPicker::default();
+    let mut h = harness(&picker);
+    h.run_steps(2);
+    h.state_mut()
+        .perform(Action::OpenExample("retries-dlq.json".into()));
+    h.state_mut()
+        .perform(Action::SetSpeed(eventflow::ui::toolbar::SPEEDS.len() - 1));
+    h.state_mut().perform(Action::Play);
+    run_until(&mut h, "the run to finish", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.state == RunState::Finished)
+    });
+    h.run_steps(2);
+    let top = |h: &Harness<'_, EventflowApp>| h.get_by_label("Throughput").rect().top();
+    let first = top(&h);
+    for tab in [
+        "Backlog & lag",
+        "Latency",
+        "Little's law",
+        "DLQ & errors",
+        "Utilization",
+        "Throughput",
+    ] {
+        h.get_by_label(tab).click();
+        h.run_steps(3);
+        assert!(
+            (top(&h) - first).abs() < 0.5,
+            "the plot panel changed height on {tab}: {} → {}",
+            first,
+            top(&h)
+        );
+    }
+
+    let consumer = h.state().scenario().consumers[0].id.clone();
+    h.state_mut().perform(Action::Select(Some(consumer)));
+    h.run_steps(3);
+    let field = |h: &Harness<'_, EventflowApp>| h.get_by_label("Timeout").rect();
+    let before = field(&h);
+    h.get_by_label("Timeout")
+        .set_text_value_accesskit(&"soon ".repeat(60));
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("is not a duration").is_some());
+    let with_error = field(&h);
+    assert!(
+        (with_error.width() - before.width()).abs() < 0.5
+            && (with_error.left() - before.left()).abs() < 0.5,
+        "the inspector widened: {before:?} → {with_error:?}"
+    );
+    h.get_by_label("Timeout").set_text_value_accesskit("2s");
+    h.run_steps(3);
+    assert!(
+        (field(&h).top() - before.top()).abs() < 0.5,
+        "fields stay put"
+    );
+}
+
+/// Without a native dialog service, Save As… and Open… fall back to the in-app dialog and say
+/// why, instead of failing silently.
+#[test]
+fn without_a_dialog_service_the_in_app_dialog_opens_and_saves() {
+    let dir = tempfile::tempdir().unwrap();
+    let picker = ScriptedPicker::default();
+    picker.0.borrow_mut().no_dialogs = true;
+    let mut h = harness(&picker);
+    h.run_steps(2);
+    h.state_mut()
+        .perform(Action::OpenExample("order-fanout.json".into()));
+    h.run_steps(2);
+    // Save on an untitled example asks where: the in-app dialog, with the example's name.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    h.run_steps(3);
+    h.get_by_label_contains("No system file dialog");
+    let target = dir.path().join("mine.json");
+    h.get_by_label("File name")
+        .set_text_value_accesskit(target.to_str().unwrap());
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "Save").click();
+    h.run_steps(3);
+    assert!(target.is_file(), "saved through the in-app dialog");
+    assert_eq!(h.state().path(), Some(target.as_path()));
+
+    h.state_mut().perform(Action::New);
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::O);
+    h.run_steps(3);
+    h.get_by_label("File name")
+        .set_text_value_accesskit(target.to_str().unwrap());
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "Open").click();
+    h.run_steps(3);
+    assert_eq!(
+        h.state().path(),
+        Some(target.as_path()),
+        "opened through it"
+    );
+}
+
+/// The workshop move: play, break a consumer from Run ▸ Break something mid-run, and the run
+/// carries on from where it was (not from t = 0) with the break written into the scenario at
+/// that time; Restore everything ends it there.
+#[test]
+fn break_something_mid_run_keeps_the_run_going() {
+    let picker = ScriptedPicker::default();
+    let mut h = harness(&picker);
+    h.run_steps(2);
+    h.state_mut()
+        .perform(Action::OpenExample("order-fanout.json".into()));
+    h.state_mut()
+        .perform(Action::SetSpeed(eventflow::ui::toolbar::SPEEDS.len() - 2));
+    h.get_by_label("▶ Play").click();
+    run_until(&mut h, "a minute of simulated time", |app| {
+        app.snapshot().is_some_and(|s| s.now_ns > 60_000_000_000)
+    });
+    let before = h.state().snapshot().unwrap().now_ns;
+    h.get_by_label("Run").click();
+    h.run_steps(2);
+    h.get_by_label("Break something").hover();
+    h.run_steps(3);
+    h.get_by_label("Take payment down").click();
+    h.run_steps(3);
+    let fault = h
+        .state()
+        .scenario()
+        .faults
+        .last()
+        .cloned()
+        .expect("a fault was written");
+    assert_eq!(fault.target, "payment");
+    let now = h.state().snapshot().unwrap().now_ns;
+    assert!(
+        fault.from.as_nanos() + 1_000_000 >= before && fault.from.as_nanos() <= now,
+        "written at the current time: {} in [{before}, {now}]",
+        fault.from
+    );
+    run_until(&mut h, "the run to go on past the break", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.now_ns > before && s.state == RunState::Playing)
+    });
+    assert!(
+        h.state().snapshot().unwrap().now_ns >= fault.from.as_nanos(),
+        "the run did not restart from zero"
+    );
+    h.get_by_label("Run").click();
+    h.run_steps(2);
+    h.get_by_label("Restore everything").click();
+    h.run_steps(3);
+    let restored = h.state().scenario().faults.last().unwrap();
+    assert!(
+        restored.to < h.state().scenario().duration,
+        "the outage ends when restored"
     );
 }

@@ -8,7 +8,9 @@ use eframe::egui;
 
 use super::{Action, EventflowApp, RESTART_DELAY_S, file_name_for, random_seed};
 use crate::model::Scenario;
+use crate::ui::breaks;
 use crate::ui::edit;
+use crate::ui::file_dialog::{FileDialog, Purpose};
 use crate::ui::menu;
 use crate::ui::toolbar::SPEEDS;
 use crate::worker::{Command, RunState};
@@ -46,6 +48,9 @@ impl EventflowApp {
                     .map(Path::to_path_buf);
                 if let Some(path) = self.picker.pick_open(dir.as_deref()) {
                     self.open_path(&path);
+                } else if let Some(why) = self.picker.unavailable() {
+                    self.file_dialog =
+                        Some(FileDialog::new(Purpose::Open, dir.as_deref(), "", &why));
                 }
             }
             Action::OpenPath(path) => {
@@ -75,6 +80,9 @@ impl EventflowApp {
                     .unwrap_or_else(|| file_name_for(&self.doc.scenario.name));
                 if let Some(path) = self.picker.pick_save(dir.as_deref(), &name) {
                     self.execute(Action::SaveTo(path));
+                } else if let Some(why) = self.picker.unavailable() {
+                    self.file_dialog =
+                        Some(FileDialog::new(Purpose::Save, dir.as_deref(), &name, &why));
                 }
             }
             Action::SaveTo(path) => {
@@ -157,6 +165,30 @@ impl EventflowApp {
                     self.selected = None;
                 }
             }
+            Action::Break(what, id) => {
+                let now = self.resumable_time().unwrap_or(0);
+                let mut draft = self.doc.scenario.clone();
+                if let Some(done) = breaks::apply(&mut draft, what, &id, now) {
+                    self.live_edit(draft, &format!("break:{id}"), now);
+                    self.message = Some((format!("{done} (written into the scenario)"), false));
+                }
+            }
+            Action::RestoreAll => {
+                let now = self.resumable_time().unwrap_or(0);
+                let mut draft = self.doc.scenario.clone();
+                let n = breaks::restore_all(&mut draft, now);
+                if n > 0 {
+                    self.live_edit(draft, "restore", now);
+                    self.message = Some((
+                        format!(
+                            "Restored {} at {}",
+                            crate::report::plural(n, "break"),
+                            crate::model::Duration(now)
+                        ),
+                        false,
+                    ));
+                }
+            }
             Action::FitCanvas => self.canvas.request_fit(),
             Action::AutoLayout => {
                 let mut draft = self.doc.scenario.clone();
@@ -165,6 +197,19 @@ impl EventflowApp {
                 self.undo.seal();
                 self.canvas.request_fit();
             }
+        }
+    }
+
+    /// Commits `draft` and carries the run on from `now_ns` at once (rebuilt from t = 0 with
+    /// the change and fast-forwarded), playing if it was.
+    fn live_edit(&mut self, draft: Scenario, key: &str, now_ns: u64) {
+        let playing = self.playing();
+        self.commit(draft, key);
+        self.undo.seal();
+        self.restart_at = None;
+        self.reset_run(playing && now_ns == 0);
+        if now_ns > 0 {
+            self.fast_forward(now_ns, playing);
         }
     }
 

@@ -224,6 +224,9 @@ impl EventflowApp {
     }
 
     pub(super) fn plots_panel(&mut self, ui: &mut Ui) {
+        // Claim the panel's whole height whatever the tab draws, so the panel keeps the size the
+        // user gave it (a panel shrinks to its content otherwise, differently on every tab).
+        ui.set_min_height(ui.available_height());
         match self.snapshot.as_ref().and_then(|s| s.series.as_ref()) {
             Some(series) if !series.times_s.is_empty() => {
                 self.plots.show(ui, series, &mut self.cursor_s);

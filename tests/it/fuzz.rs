@@ -519,18 +519,9 @@ fn gen_scenario(g: &mut Gen) -> Value {
             for _ in 0..=g.below(2) {
                 let mut dests: Vec<&String> = queues.iter().chain(streams.iter()).collect();
                 dests.extend(direct.iter());
-                // Bus-to-bus targets only forward (to a later bus), unless asked: a rule cycle
-                // between buses with fan-out is open finding fuzz/findings/bus-cycle-fanout.json
-                // (one engine step routes exponentially many copies before the memory guard
-                // looks), and would stop every long run at once.
-                let cycles = std::env::var_os("EVENTFLOW_FUZZ_BUS_CYCLES").is_some();
-                dests.extend(
-                    buses
-                        .iter()
-                        .enumerate()
-                        .filter(|(k, x)| *x != b && (cycles || *k > i))
-                        .map(|(_, x)| x),
-                );
+                // Bus-to-bus targets in any direction: rule cycles between buses, with fan-out,
+                // must end within the guards (fuzz/corpus/bus-cycle-fanout.json, fixed).
+                dests.extend(buses.iter().filter(|x| *x != b));
                 let to = (*g.pick(&dests)).clone();
                 let mut t = json!({ "to": to });
                 if g.chance(0.3) {

@@ -384,3 +384,13 @@ fn finding_4_a_huge_sweep_grid_is_refused_before_any_work() {
         stderr(&r)
     );
 }
+
+/// Fuzz finding bus-cycle-fanout: two buses whose rules target each other twice each, without
+/// latency, multiplied copies within one engine step past the memory guard (24 s, 8.9 GB).
+#[test]
+fn a_bus_cycle_with_fan_out_stops_at_the_memory_guard_at_once() {
+    let out = quick(&["run", "fuzz/corpus/bus-cycle-fanout.json"], "");
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("memory guard"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("in transit"), "{}", stderr(&out));
+}

@@ -546,6 +546,10 @@ fn break_something_mid_run_keeps_the_run_going() {
     run_until(&mut h, "a minute of simulated time", |app| {
         app.snapshot().is_some_and(|s| s.now_ns > 60_000_000_000)
     });
+    // Paused mid-run (a fast engine could otherwise reach the end within a few frames), the
+    // break still lands at the current simulated time; playing on continues from there.
+    h.state_mut().perform(Action::Pause);
+    h.run_steps(2);
     let before = h.state().snapshot().unwrap().now_ns;
     h.get_by_label("Run").click();
     h.run_steps(2);
@@ -567,6 +571,7 @@ fn break_something_mid_run_keeps_the_run_going() {
         "written at the current time: {} in [{before}, {now}]",
         fault.from
     );
+    h.state_mut().perform(Action::Play);
     run_until(&mut h, "the run to go on past the break", |app| {
         app.snapshot()
             .is_some_and(|s| s.now_ns > before && s.state == RunState::Playing)

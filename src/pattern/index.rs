@@ -172,79 +172,14 @@ struct PathIndex {
     path: Vec<Box<str>>,
     /// The path's id in the trie.
     path_id: u32,
-    strs: StrTable,
+    strs: FxMap<Box<str>, Bucket>,
     nums: FxMap<u64, Bucket>,
     /// false, true, null.
     others: [Bucket; 3],
-    prefixes: StrTable,
+    prefixes: FxMap<Box<str>, Bucket>,
     /// Distinct prefix lengths in bytes, ascending: each event string is probed once per length.
     prefix_lens: Vec<usize>,
-    ignore_case: StrTable,
-}
-
-/// Fx hash of a byte string (inline; the tables below are built from the rules).
-#[inline(always)]
-fn str_hash(b: &[u8]) -> u64 {
-    let mut h = FxHasher::default();
-    h.write(b);
-    h.add(b.len() as u64);
-    h.finish()
-}
-
-/// A string-keyed table of buckets, open addressing over precomputed hashes: the look-up is
-/// inlined (hash, one or two probes, an inline compare) where a generic `HashMap<Box<str>, _>`
-/// look-up is a call that ends in `memcmp`.
-#[derive(Debug, Default)]
-struct StrTable {
-    /// (hash, 1 + position in `items`); 0 marks an empty slot. Length a power of two.
-    slots: Box<[(u64, u32)]>,
-    items: Vec<(Box<str>, Bucket)>,
-}
-
-impl StrTable {
-    fn new(items: Vec<(Box<str>, Bucket)>) -> StrTable {
-        if items.is_empty() {
-            return StrTable::default();
-        }
-        let size = (items.len() * 2).next_power_of_two();
-        let mut slots = vec![(0u64, 0u32); size].into_boxed_slice();
-        for (n, (k, _)) in items.iter().enumerate() {
-            let h = str_hash(k.as_bytes());
-            let mut i = (h >> 32) as usize & (size - 1);
-            while slots[i].1 != 0 {
-                i = (i + 1) & (size - 1);
-            }
-            slots[i] = (h, n as u32 + 1);
-        }
-        StrTable { slots, items }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    #[inline]
-    fn get(&self, k: &str) -> Option<Bucket> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let h = str_hash(k.as_bytes());
-        let mask = self.slots.len() - 1;
-        let mut i = (h >> 32) as usize & mask;
-        loop {
-            let (sh, n) = self.slots[i];
-            if n == 0 {
-                return None;
-            }
-            if sh == h {
-                let (key, b) = &self.items[n as usize - 1];
-                if str_eq(key, k) {
-                    return Some(*b);
-                }
-            }
-            i = (i + 1) & mask;
-        }
-    }
+    ignore_case: FxMap<Box<str>, Bucket>,
 }
 
 impl BuildIndex {
@@ -284,7 +219,10 @@ impl BuildIndex {
             let mut items: Vec<(Box<str>, Vec<u32>)> = m.into_iter().collect();
             // Sorted, so that the layout does not depend on hash-map order.
             items.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            StrTable::new(items.into_iter().map(|(k, l)| (k, lay_out(&l))).collect())
+            items
+                .into_iter()
+                .map(|(k, l)| (k, lay_out(&l)))
+                .collect::<FxMap<_, _>>()
         };
         let strs = table(self.strs);
         let prefixes = table(self.prefixes);
@@ -315,21 +253,21 @@ impl PathIndex {
     fn lookup(&self, v: &Value, lower: &mut String, found: &mut impl FnMut(Bucket)) {
         match v {
             Value::String(s) => {
-                if let Some(b) = self.strs.get(s) {
+                if let Some(&b) = self.strs.get(s.as_str()) {
                     found(b);
                 }
                 for &len in &self.prefix_lens {
                     if len > s.len() {
                         break;
                     }
-                    if let Some(b) = s.get(..len).and_then(|p| self.prefixes.get(p)) {
+                    if let Some(&b) = s.get(..len).and_then(|p| self.prefixes.get(p)) {
                         found(b);
                     }
                 }
                 if !self.ignore_case.is_empty() {
                     lower.clear();
                     lower.extend(s.chars().flat_map(char::to_lowercase));
-                    if let Some(b) = self.ignore_case.get(lower) {
+                    if let Some(&b) = self.ignore_case.get(lower.as_str()) {
                         found(b);
                     }
                 }

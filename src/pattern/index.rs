@@ -14,12 +14,21 @@
 //!    strings, prefixes or ignore-case values, that leaf is already proven and is not re-checked.
 //! 2. **Paths once per event.** Every path any rule names is interned in a trie at build time;
 //!    during one event each trie node is resolved at most once (memoized in a small table on
-//!    the stack), whoever asks for it.
+//!    the stack), whoever asks for it. Object keys are looked for first at the position they
+//!    had in the previous event (events of one producer share their key order): one compare
+//!    instead of a scan, and never a different result.
 //! 3. **Conditions once per event.** Every distinct (path, leaf) condition of the rule set is
 //!    interned as one predicate; a sub-rule is a list of predicate ids (cheapest operators
 //!    first). A predicate is evaluated at most once per event and its result reused by every
 //!    other candidate naming it, so rules sharing `source`, a `detail-type` or a content filter
 //!    share its cost (string compares, case folding, IP parsing).
+//!
+//! Memory layout is chosen for the candidate loop, which at a thousand rules is bound by cache
+//! misses more than by instructions: each bucket is a contiguous run of entries that carry
+//! everything needed to check a candidate (pattern, flags, range of checks); the checks of one
+//! bucket's sub-rules are adjacent; predicates are numbered in the order those checks use them
+//! and their per-event stamps are single bytes; string keys live in open-addressing tables
+//! probed inline.
 //!
 //! Array-consistent matching of arrays of objects: when a leaf's path crosses an array in the
 //! event, the pattern object enclosing it at that array (itself an interned predicate) is
@@ -29,8 +38,9 @@
 //! objects the fields of a pattern are independent, and below an array the recursive evaluator
 //! is used unchanged.
 //!
-//! Steady-state matching does not allocate: candidate lists, "already seen" stamps, predicate
-//! results and the lower-casing buffer live in a caller-owned [`MatchScratch`] and are reused.
+//! Steady-state matching does not allocate: the buckets found, "reported" stamps, predicate
+//! results, key hints and the lower-casing buffer live in a caller-owned [`MatchScratch`] and
+//! are reused.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -131,9 +141,16 @@ fn cond_key(c: &Cond) -> Option<Key> {
     })
 }
 
-/// The sub-rules filed under one field path, by value.
+/// A range of [`RuleMatcher::entries`]: the sub-rules filed under one key.
+#[derive(Debug, Default, Clone, Copy)]
+struct Bucket {
+    start: u32,
+    len: u32,
+}
+
+/// The sub-rules filed under one field path, by value, while building: lists of sub-rule ids.
 #[derive(Debug, Default)]
-struct PathIndex {
+struct BuildIndex {
     /// The path, for events where it crosses an array.
     path: Vec<Box<str>>,
     /// The path's id in the trie.
@@ -143,12 +160,29 @@ struct PathIndex {
     /// false, true, null.
     others: [Vec<u32>; 3],
     prefixes: FxMap<Box<str>, Vec<u32>>,
-    /// Distinct prefix lengths in bytes, ascending: each event string is probed once per length.
     prefix_lens: Vec<usize>,
     ignore_case: FxMap<Box<str>, Vec<u32>>,
 }
 
-impl PathIndex {
+/// The sub-rules filed under one field path, by value: ranges of the matcher's contiguous
+/// entry table.
+#[derive(Debug)]
+struct PathIndex {
+    /// The path, for events where it crosses an array.
+    path: Vec<Box<str>>,
+    /// The path's id in the trie.
+    path_id: u32,
+    strs: FxMap<Box<str>, Bucket>,
+    nums: FxMap<u64, Bucket>,
+    /// false, true, null.
+    others: [Bucket; 3],
+    prefixes: FxMap<Box<str>, Bucket>,
+    /// Distinct prefix lengths in bytes, ascending: each event string is probed once per length.
+    prefix_lens: Vec<usize>,
+    ignore_case: FxMap<Box<str>, Bucket>,
+}
+
+impl BuildIndex {
     fn add(&mut self, key: Key, sub: u32) {
         let list = match key {
             Key::Str(s) => self.strs.entry(s).or_default(),
@@ -169,37 +203,82 @@ impl PathIndex {
         }
     }
 
-    /// Calls `found` with every candidate list for one scalar of the event.
+    /// Every list (in no particular order).
+    fn lists(&self) -> impl Iterator<Item = &Vec<u32>> {
+        self.strs
+            .values()
+            .chain(self.nums.values())
+            .chain(self.others.iter())
+            .chain(self.prefixes.values())
+            .chain(self.ignore_case.values())
+    }
+
+    /// Replaces every list by the bucket `lay_out` makes of it.
+    fn finish(self, lay_out: &mut impl FnMut(&[u32]) -> Bucket) -> PathIndex {
+        let mut table = |m: FxMap<Box<str>, Vec<u32>>| {
+            let mut items: Vec<(Box<str>, Vec<u32>)> = m.into_iter().collect();
+            // Sorted, so that the layout does not depend on hash-map order.
+            items.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            items
+                .into_iter()
+                .map(|(k, l)| (k, lay_out(&l)))
+                .collect::<FxMap<_, _>>()
+        };
+        let strs = table(self.strs);
+        let prefixes = table(self.prefixes);
+        let ignore_case = table(self.ignore_case);
+        let nums = self
+            .nums
+            .into_iter()
+            .map(|(k, l)| (k, lay_out(&l)))
+            .collect();
+        let [f, t, n] = self.others;
+        let others = [lay_out(&f), lay_out(&t), lay_out(&n)];
+        PathIndex {
+            path: self.path,
+            path_id: self.path_id,
+            strs,
+            nums,
+            others,
+            prefixes,
+            prefix_lens: self.prefix_lens,
+            ignore_case,
+        }
+    }
+}
+
+impl PathIndex {
+    /// Calls `found` with every bucket for one scalar of the event.
     #[inline]
-    fn lookup(&self, v: &Value, lower: &mut String, found: &mut impl FnMut(&[u32])) {
+    fn lookup(&self, v: &Value, lower: &mut String, found: &mut impl FnMut(Bucket)) {
         match v {
             Value::String(s) => {
-                if let Some(l) = self.strs.get(s.as_str()) {
-                    found(l);
+                if let Some(&b) = self.strs.get(s.as_str()) {
+                    found(b);
                 }
                 for &len in &self.prefix_lens {
                     if len > s.len() {
                         break;
                     }
-                    if let Some(l) = s.get(..len).and_then(|p| self.prefixes.get(p)) {
-                        found(l);
+                    if let Some(&b) = s.get(..len).and_then(|p| self.prefixes.get(p)) {
+                        found(b);
                     }
                 }
                 if !self.ignore_case.is_empty() {
                     lower.clear();
                     lower.extend(s.chars().flat_map(char::to_lowercase));
-                    if let Some(l) = self.ignore_case.get(lower.as_str()) {
-                        found(l);
+                    if let Some(&b) = self.ignore_case.get(lower.as_str()) {
+                        found(b);
                     }
                 }
             }
             Value::Number(n) => {
-                if let Some(l) = n.as_f64().and_then(|x| self.nums.get(&num_key(x))) {
-                    found(l);
+                if let Some(&b) = n.as_f64().and_then(|x| self.nums.get(&num_key(x))) {
+                    found(b);
                 }
             }
-            Value::Bool(b) => found(&self.others[usize::from(*b)]),
-            Value::Null => found(&self.others[2]),
+            Value::Bool(b) => found(self.others[usize::from(*b)]),
+            Value::Null => found(self.others[2]),
             _ => {}
         }
     }
@@ -323,6 +402,9 @@ enum Pred {
     /// A leaf array (an OR of its entries) on a path, for events where the path does not cross
     /// an array of objects.
     Leaf { conds: Box<[Cond]> },
+    /// A leaf of a single entry, stored inline (the matcher's predicates after building):
+    /// one indirection less on the candidate loop's path.
+    One(Cond),
     /// The nested pattern object under a path, for events where that path holds an array: the
     /// recursive evaluator then runs array-consistent matching, starting at the array (not at
     /// the event root).
@@ -455,9 +537,11 @@ impl Builder {
 #[derive(Debug)]
 pub struct RuleMatcher {
     patterns: Vec<Pattern>,
-    /// Sub-rules (pattern alternatives); their checks are ranges of `checks`.
-    rules: Vec<FlatRule>,
-    /// The checks of all sub-rules, each sub-rule's contiguous and in evaluation order.
+    /// The sub-rules of every index bucket, each bucket contiguous. A sub-rule filed under
+    /// several keys appears once per key.
+    entries: Vec<Entry>,
+    /// The checks of all sub-rules, each sub-rule's contiguous and in evaluation order; the
+    /// sub-rules of one bucket are adjacent.
     checks: Vec<FlatCheck>,
     /// The enclosing-object groups of all checks, each check's contiguous.
     groups: Vec<u32>,
@@ -467,13 +551,15 @@ pub struct RuleMatcher {
     nodes: Vec<PathNode>,
     indexes: Vec<PathIndex>,
     /// Sub-rules with no indexable field: evaluated for every event.
-    unindexed: Vec<u32>,
+    unindexed: Vec<Entry>,
 }
 
-/// A compiled sub-rule: its pattern and alternative, and its checks `checks[start..end]`.
-/// When the sub-rule is filed in the index on a proving leaf, that leaf is the last check.
+/// A compiled sub-rule as a bucket lists it: its pattern (with the [`PROVEN`] flag),
+/// alternative, and its checks `checks[start..end]`. When the sub-rule is filed in the
+/// index on a proving leaf, that leaf is the last check. Everything the candidate loop needs
+/// is here, in the bucket's own cache lines.
 #[derive(Debug, Clone, Copy)]
-struct FlatRule {
+struct Entry {
     pattern: u32,
     alt: u32,
     start: u32,
@@ -490,26 +576,29 @@ struct FlatCheck {
     g_end: u32,
 }
 
-/// Bit set on an index entry (a sub-rule id) whose indexed leaf is proven by being found.
+/// Flag on [`Entry::pattern`] (and on build-time sub-rule ids): the indexed leaf is proven by
+/// the sub-rule being found under its key.
 const PROVEN: u32 = 1 << 31;
+/// The pattern index in [`Entry::pattern`].
+const PATTERN: u32 = !PROVEN;
 
 /// Reusable per-caller working memory for [`RuleMatcher::matching`]. Keep one per thread and
 /// pass it to every call: after the first few events it has grown to its working size and
 /// matching no longer allocates. One scratch may serve several matchers.
 #[derive(Debug, Default, Clone)]
 pub struct MatchScratch {
-    /// Candidate sub-rules for the current event, with [`PROVEN`] set when their indexed leaf
-    /// needs no re-check.
-    cands: Vec<u32>,
-    /// `seen[sub] == epoch`: already a candidate for the current event.
-    seen: Vec<u32>,
+    /// Buckets found for the current event, with the flags to keep on their entries
+    /// ([`PROVEN`] is dropped where the indexed path crossed an array).
+    cands: Vec<(Bucket, u32)>,
     /// `done[pattern] == epoch`: pattern already reported for the current event.
-    done: Vec<u32>,
+    done: Vec<u8>,
     /// `preds[pred] >> 1 == epoch`: predicate already evaluated for the current event, with
     /// its result in the low bit.
-    preds: Vec<u32>,
-    /// Below 2^31 (the predicate stamps shift it left by one).
-    epoch: u32,
+    preds: Vec<u8>,
+    /// 1 to 127 (the predicate stamps shift it left by one). Stamps are single bytes, so that
+    /// the arrays a candidate loop touches stay within a few cache lines; they are cleared
+    /// whenever the epoch wraps, every 127 events.
+    epoch: u8,
     /// Lower-cased event string for `equals-ignore-case` lookups.
     lower: String,
     /// Key position hints, one per path (see [`find_key`]); kept across events.
@@ -528,12 +617,9 @@ impl MatchScratch {
     }
 
     /// Starts a new event: bumps the epoch instead of clearing the stamp arrays.
-    fn begin(&mut self, subs: usize, patterns: usize, preds: usize, paths: usize) {
+    fn begin(&mut self, patterns: usize, preds: usize, paths: usize) {
         if self.hints.len() < paths {
             self.hints.resize(paths, 0);
-        }
-        if self.seen.len() < subs {
-            self.seen.resize(subs, 0);
         }
         if self.done.len() < patterns {
             self.done.resize(patterns, 0);
@@ -542,9 +628,8 @@ impl MatchScratch {
             self.preds.resize(preds, 0);
         }
         self.epoch += 1;
-        if self.epoch >= 1 << 31 {
-            // Wrapped after 2 billion events: old stamps could collide, so reset them.
-            self.seen.iter_mut().for_each(|s| *s = 0);
+        if self.epoch > 127 {
+            // Wrapped: old stamps could collide, so reset them.
             self.done.iter_mut().for_each(|s| *s = 0);
             self.preds.iter_mut().for_each(|s| *s = 0);
             self.epoch = 1;
@@ -557,8 +642,8 @@ impl MatchScratch {
 struct Eval<'e, 'm, 's> {
     paths: Resolver<'e, 'm, 's>,
     preds: &'m [Pred],
-    stamps: &'s mut [u32],
-    epoch: u32,
+    stamps: &'s mut [u8],
+    epoch: u8,
 }
 
 impl<'e> Eval<'e, '_, '_> {
@@ -572,13 +657,11 @@ impl<'e> Eval<'e, '_, '_> {
             _ => None,
         };
         let r = match &self.preds[i] {
-            Pred::Leaf { conds } => match &conds[..] {
-                [c] => c.matches_field(v),
-                conds => conds.iter().any(|c| c.matches_field(v)),
-            },
+            Pred::One(c) => c.matches_field(v),
+            Pred::Leaf { conds } => conds.iter().any(|c| c.matches_field(v)),
             Pred::Group { .. } => false,
         };
-        self.stamps[i] = self.epoch << 1 | u32::from(r);
+        self.stamps[i] = self.epoch << 1 | u8::from(r);
         r
     }
 
@@ -598,7 +681,7 @@ impl<'e> Eval<'e, '_, '_> {
                     return Some(st & 1 != 0);
                 }
                 let r = node_matches(node, Some(v));
-                self.stamps[i] = self.epoch << 1 | u32::from(r);
+                self.stamps[i] = self.epoch << 1 | u8::from(r);
                 return Some(r);
             }
         }
@@ -623,6 +706,7 @@ impl RuleMatcher {
             }
         }
 
+        let alts: Vec<(u32, u32)> = rules.iter().map(|r| (r.pattern, r.alt)).collect();
         // Index keys of each sub-rule: (check position, keys) for every leaf whose entries are
         // all indexable. Each is necessary: an event matching the sub-rule has, at that path
         // (arrays flattened), a value with one of the keys.
@@ -653,9 +737,12 @@ impl RuleMatcher {
                     .extend(keys.iter());
             }
         }
-        // Sub-rule ids leave the top bit for PROVEN.
-        assert!(rules.len() < PROVEN as usize, "too many rule alternatives");
-        let mut indexes: Vec<PathIndex> = Vec::new();
+        // Pattern and sub-rule ids leave the top bits for the flags.
+        assert!(
+            rules.len() < PROVEN as usize && patterns.len() < PROVEN as usize,
+            "too many rules"
+        );
+        let mut indexes: Vec<BuildIndex> = Vec::new();
         let mut unindexed = Vec::new();
         let mut proven = vec![u32::MAX; rules.len()];
         for (si, (r, cands)) in rules.iter().zip(&keyed).enumerate() {
@@ -674,10 +761,10 @@ impl RuleMatcher {
             let idx = if let Some(x) = indexes.iter().position(|x| x.path_id == pid) {
                 x
             } else {
-                indexes.push(PathIndex {
+                indexes.push(BuildIndex {
                     path: b.keys(pid),
                     path_id: pid,
-                    ..PathIndex::default()
+                    ..BuildIndex::default()
                 });
                 indexes.len() - 1
             };
@@ -709,69 +796,108 @@ impl RuleMatcher {
                 key: n.key,
             })
             .collect();
-        let mut preds = b.preds;
-        for p in &mut preds {
-            if let Pred::Group { path, .. } = p {
-                *path = new_id[*path as usize];
-            }
-        }
         for ix in &mut indexes {
             ix.path_id = new_id[ix.path_id as usize];
         }
+
+        // Lay the sub-rules out bucket by bucket (then the unindexed ones), so that the checks
+        // a bucket's candidates run are adjacent in memory, and number the predicates in the
+        // order those checks first use them, so that their per-event stamps are adjacent too.
+        let mut sub_order = Vec::with_capacity(rules.len());
+        let mut placed = vec![false; rules.len()];
+        let lists = indexes.iter().flat_map(BuildIndex::lists);
+        for &e in lists.flatten().chain(&unindexed) {
+            let s = (e & !PROVEN) as usize;
+            if !std::mem::replace(&mut placed[s], true) {
+                sub_order.push(s);
+            }
+        }
+        let mut pred_id = vec![u32::MAX; b.preds.len()];
+        let mut pred_order = Vec::new();
+        let mut renumber = |p: u32| {
+            let id = &mut pred_id[p as usize];
+            if *id == u32::MAX {
+                *id = pred_order.len() as u32;
+                pred_order.push(p);
+            }
+            *id
+        };
         // Checks in cost order, the proven leaf last (it only runs when its path crosses an
         // array): shallow paths first (a leaf nested deeper is costlier to reach and more
         // likely to sit below an array of objects, which takes the array-consistent
         // evaluator), then by operator cost. The sort is stable, so ties keep pattern order.
-        // Then laid out contiguously.
-        let mut flat_rules = Vec::with_capacity(rules.len());
+        let mut ranges = vec![(0u32, 0u32); rules.len()];
         let mut flat_checks = Vec::new();
         let mut groups = Vec::new();
-        for (r, proven) in rules.into_iter().zip(proven) {
+        let mut rules: Vec<Option<BuildRule>> = rules.into_iter().map(Some).collect();
+        for &s in &sub_order {
+            let Some(r) = rules[s].take() else { continue };
             let mut checks: Vec<(usize, Check)> = r.checks.into_iter().enumerate().collect();
             checks.sort_by_key(|(i, c)| {
-                let conds = match &preds[c.pred as usize] {
+                let conds = match &b.preds[c.pred as usize] {
                     Pred::Leaf { conds } => &conds[..],
+                    Pred::One(c) => std::slice::from_ref(c),
                     Pred::Group { .. } => &[],
                 };
-                (*i as u32 == proven, c.groups.len(), cost(conds))
+                (*i as u32 == proven[s], c.groups.len(), cost(conds))
             });
             let start = flat_checks.len() as u32;
             for (_, c) in checks {
                 let g_start = groups.len() as u32;
-                groups.extend_from_slice(&c.groups);
+                groups.extend(c.groups.iter().map(|&g| renumber(g)));
                 flat_checks.push(FlatCheck {
                     path: new_id[c.path as usize],
-                    pred: c.pred,
+                    pred: renumber(c.pred),
                     g_start,
                     g_end: groups.len() as u32,
                 });
             }
-            flat_rules.push(FlatRule {
-                pattern: r.pattern,
-                alt: r.alt,
+            ranges[s] = (start, flat_checks.len() as u32);
+        }
+        let mut old_preds: Vec<Option<Pred>> = b.preds.into_iter().map(Some).collect();
+        let preds: Vec<Pred> = pred_order
+            .iter()
+            .filter_map(|&p| old_preds[p as usize].take())
+            .map(|p| match p {
+                Pred::Group { path, node } => Pred::Group {
+                    path: new_id[path as usize],
+                    node,
+                },
+                Pred::Leaf { conds } if conds.len() == 1 => Pred::One(conds.into_vec().remove(0)),
+                leaf => leaf,
+            })
+            .collect();
+
+        // What a bucket lists for each sub-rule: pattern with flags, alternative, checks.
+        let entry = |s: usize, flags: u32| {
+            let (pattern, alt) = alts[s];
+            let (start, end) = ranges[s];
+            Entry {
+                pattern: pattern | flags,
+                alt,
                 start,
-                end: flat_checks.len() as u32,
-            });
-        }
-        if std::env::var("EF_DEBUG").is_ok() {
-            eprintln!(
-                "nodes {:?}\nindexes {:?}",
-                nodes.iter().map(|n| (n.parent, &n.key)).collect::<Vec<_>>(),
-                indexes
-                    .iter()
-                    .map(|i| (
-                        &i.path,
-                        i.strs.len(),
-                        i.prefix_lens.clone(),
-                        i.nums.len(),
-                        i.ignore_case.len()
-                    ))
-                    .collect::<Vec<_>>()
-            );
-        }
+                end,
+            }
+        };
+        let mut entries = Vec::new();
+        let mut lay_out = |list: &[u32]| {
+            let start = entries.len() as u32;
+            for &e in list {
+                entries.push(entry((e & !PROVEN) as usize, e & PROVEN));
+            }
+            Bucket {
+                start,
+                len: entries.len() as u32 - start,
+            }
+        };
+        let indexes: Vec<PathIndex> = indexes
+            .into_iter()
+            .map(|ix| ix.finish(&mut lay_out))
+            .collect();
+        let unindexed = unindexed.iter().map(|&s| entry(s as usize, 0)).collect();
         RuleMatcher {
             patterns,
-            rules: flat_rules,
+            entries,
             checks: flat_checks,
             groups,
             preds,
@@ -799,15 +925,9 @@ impl RuleMatcher {
     /// working size (reuse both across calls).
     pub fn matching(&self, event: &Value, scratch: &mut MatchScratch, out: &mut Vec<usize>) {
         out.clear();
-        scratch.begin(
-            self.rules.len(),
-            self.patterns.len(),
-            self.preds.len(),
-            self.nodes.len(),
-        );
+        scratch.begin(self.patterns.len(), self.preds.len(), self.nodes.len());
         let MatchScratch {
             cands,
-            seen,
             done,
             preds,
             epoch,
@@ -835,13 +955,9 @@ impl RuleMatcher {
             } else {
                 !PROVEN
             };
-            let mut add = |list: &[u32]| {
-                for &e in list {
-                    let seen = &mut seen[(e & !PROVEN) as usize];
-                    if *seen != epoch {
-                        *seen = epoch;
-                        cands.push(e & keep);
-                    }
+            let mut add = |b: Bucket| {
+                if b.len > 0 {
+                    cands.push((b, keep));
                 }
             };
             match slot {
@@ -850,28 +966,48 @@ impl RuleMatcher {
                 Slot::Absent | Slot::Unknown => {}
             }
         }
-        for &e in self.unindexed.iter().chain(cands.iter()) {
-            let rule = self.rules[(e & !PROVEN) as usize];
-            let done = &mut done[rule.pattern as usize];
-            if *done == epoch {
-                continue;
-            }
-            let end = rule.end - u32::from(e & PROVEN != 0);
-            if self.rule_matches(rule, end, &mut ev) {
-                *done = epoch;
-                out.push(rule.pattern as usize);
+        let mut n = self.unindexed.len();
+        for &e in &self.unindexed {
+            self.candidate(e, &mut ev, done, out);
+        }
+        for &(b, keep) in cands.iter() {
+            n += b.len as usize;
+            let bucket = &self.entries[b.start as usize..(b.start + b.len) as usize];
+            for &e in bucket {
+                let e = Entry {
+                    pattern: e.pattern & keep,
+                    ..e
+                };
+                self.candidate(e, &mut ev, done, out);
             }
         }
-        *evaluated = self.unindexed.len() + cands.len();
+        *evaluated = n;
         out.sort_unstable();
     }
 
-    /// Whether a sub-rule holds, checking `checks[rule.start..end]`: each leaf's shared
+    /// Checks one candidate sub-rule and reports its pattern (once) if it holds.
+    #[inline]
+    fn candidate(
+        &self,
+        e: Entry,
+        ev: &mut Eval<'_, '_, '_>,
+        done: &mut [u8],
+        out: &mut Vec<usize>,
+    ) {
+        let pattern = (e.pattern & PATTERN) as usize;
+        let end = e.end - u32::from(e.pattern & PROVEN != 0);
+        if self.rule_matches(e, end, ev) && done[pattern] != ev.epoch {
+            done[pattern] = ev.epoch;
+            out.push(pattern);
+        }
+    }
+
+    /// Whether a sub-rule holds, checking `checks[e.start..end]`: each leaf's shared
     /// predicate, looked up or evaluated once for the event; array-consistent evaluation where
     /// a leaf's path crosses an array.
     #[inline]
-    fn rule_matches(&self, rule: FlatRule, end: u32, ev: &mut Eval<'_, '_, '_>) -> bool {
-        for c in &self.checks[rule.start as usize..end as usize] {
+    fn rule_matches(&self, e: Entry, end: u32, ev: &mut Eval<'_, '_, '_>) -> bool {
+        for c in &self.checks[e.start as usize..end as usize] {
             // A predicate already evaluated this event was evaluated on this very path, which
             // then did not cross an array: its result stands without resolving the path again.
             let st = ev.stamps[c.pred as usize];
@@ -889,8 +1025,8 @@ impl RuleMatcher {
                     {
                         ok
                     } else {
-                        let node = &self.patterns[rule.pattern as usize].alts[rule.alt as usize];
-                        return node_matches(node, Some(ev.paths.event));
+                        let p = &self.patterns[(e.pattern & PATTERN) as usize];
+                        return node_matches(&p.alts[e.alt as usize], Some(ev.paths.event));
                     }
                 }
                 _ => ev.eval_leaf(c.pred, slot),
@@ -981,6 +1117,36 @@ mod tests {
         assert_eq!(run(json!({"source": ["t"], "d": [[{"a": 1}], 3]})), vec![2]);
         assert!(run(json!({"source": "s", "d": []})).is_empty());
         assert_eq!(run(json!({"source": "s", "d": 1})), Vec::<usize>::new());
+    }
+
+    /// Stamps are bytes whose epoch wraps every 127 events, sub-rules filed under several keys
+    /// sit in several buckets, and a pattern whose alternatives both hold is reported once: over
+    /// many events the matcher must keep agreeing with each pattern on its own.
+    #[test]
+    fn epochs_wrap_and_duplicates_are_reported_once() {
+        let ps = [
+            json!({"source": ["a", "b"], "n": [{"numeric": [">", 5]}]}),
+            json!({"$or": [{"source": ["a"]}, {"n": [{"numeric": [">", 2]}]}]}),
+            json!({"source": [{"prefix": "a"}], "s": [{"anything-but": ["x"]}]}),
+            json!({"s": [{"exists": false}]}),
+        ];
+        let m = matcher(&ps);
+        let compiled: Vec<Pattern> = ps.iter().map(|p| Pattern::parse(p).unwrap()).collect();
+        let mut s = MatchScratch::default();
+        let mut out = Vec::new();
+        for i in 0..1000u64 {
+            let src = ["a", "b", "ab", "c"][(i % 4) as usize];
+            let e = match i % 3 {
+                0 => json!({"source": src, "n": i % 9, "s": "x"}),
+                1 => json!({"source": [src, "a"], "n": i % 7}),
+                _ => json!({"source": src, "s": ["y", "x"]}),
+            };
+            m.matching(&e, &mut s, &mut out);
+            let want: Vec<usize> = (0..compiled.len())
+                .filter(|&k| compiled[k].matches(&e))
+                .collect();
+            assert_eq!(out, want, "event {i}: {e}");
+        }
     }
 
     #[test]

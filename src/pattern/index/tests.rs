@@ -1,0 +1,118 @@
+//! Unit tests of the shared rule index (split from `index.rs` to keep it readable).
+
+use super::*;
+use serde_json::json;
+
+fn matcher(ps: &[serde_json::Value]) -> RuleMatcher {
+    RuleMatcher::new(ps.iter().map(|p| Pattern::parse(p).unwrap()).collect())
+}
+
+#[test]
+fn indexes_and_unindexed() {
+    let m = matcher(&[
+        json!({"source": ["a"], "detail-type": ["X"]}),
+        json!({"source": [{"prefix": "b."}]}),
+        json!({"detail": {"n": [{"numeric": [">", 1]}]}}),
+        json!({"$or": [{"source": ["c"]}, {"detail": {"n": [5]}}]}),
+        json!({"source": [{"equals-ignore-case": "MiXed"}]}),
+    ]);
+    assert_eq!(m.unindexed_count(), 1);
+    let mut s = MatchScratch::default();
+    let mut out = Vec::new();
+    let mut run = |e: serde_json::Value| {
+        m.matching(&e, &mut s, &mut out);
+        out.clone()
+    };
+    assert_eq!(run(json!({"source": "a", "detail-type": "X"})), vec![0]);
+    assert_eq!(
+        run(json!({"source": "b.x", "detail": {"n": 5}})),
+        vec![1, 2, 3]
+    );
+    assert_eq!(run(json!({"source": ["c", "MIXED"]})), vec![3, 4]);
+    assert_eq!(
+        run(json!({"source": "z", "detail": {"n": 5.0}})),
+        vec![2, 3]
+    );
+    assert!(run(json!({})).is_empty());
+}
+
+#[test]
+fn shared_predicates_and_arrays_of_objects() {
+    let m = matcher(&[
+        json!({"source": ["s"], "d": {"a": [1], "b": [2]}}),
+        json!({"source": ["s"], "d": {"a": [1]}}),
+        json!({"d": {"a": [1], "b": [{"exists": false}]}}),
+        json!({"source": ["s"], "d": {"e": {"f": ["x"]}, "a": [1]}}),
+        json!({"$or": [{"d": {"a": [1]}}, {"d": {"b": [2]}}], "source": [{"prefix": "s"}]}),
+    ]);
+    // 14 leaves over 6 distinct conditions; 7 enclosing objects over 6 distinct ones
+    // (`d: {a: [1]}` is shared by rule 1 and rule 4's first alternative).
+    assert_eq!(m.checks.len(), 14);
+    assert_eq!(m.preds.len(), 6 + 6);
+    let mut s = MatchScratch::default();
+    let mut out = Vec::new();
+    let mut run = |e: serde_json::Value| {
+        m.matching(&e, &mut s, &mut out);
+        out.clone()
+    };
+    // a and b in different elements: not array-consistent for rule 0.
+    assert_eq!(
+        run(json!({"source": "s", "d": [{"a": 1}, {"b": 2}]})),
+        vec![1, 2, 4]
+    );
+    assert_eq!(
+        run(json!({"source": "s", "d": [{"a": 1, "b": 2}]})),
+        vec![0, 1, 4]
+    );
+    assert_eq!(
+        run(json!({"source": "s", "d": {"a": 1, "b": 2}})),
+        vec![0, 1, 4]
+    );
+    // Arrays two levels down, and a scalar array on the indexed leaf.
+    assert_eq!(
+        run(json!({"source": ["t", "s"], "d": [{"a": 1, "e": [{"f": "y"}, {"f": "x"}]}]})),
+        vec![1, 2, 3, 4]
+    );
+    assert_eq!(run(json!({"source": ["t"], "d": [[{"a": 1}], 3]})), vec![2]);
+    assert!(run(json!({"source": "s", "d": []})).is_empty());
+    assert_eq!(run(json!({"source": "s", "d": 1})), Vec::<usize>::new());
+}
+
+/// Stamps are bytes whose epoch wraps every 127 events, sub-rules filed under several keys
+/// sit in several buckets, and a pattern whose alternatives both hold is reported once: over
+/// many events the matcher must keep agreeing with each pattern on its own.
+#[test]
+fn epochs_wrap_and_duplicates_are_reported_once() {
+    let ps = [
+        json!({"source": ["a", "b"], "n": [{"numeric": [">", 5]}]}),
+        json!({"$or": [{"source": ["a"]}, {"n": [{"numeric": [">", 2]}]}]}),
+        json!({"source": [{"prefix": "a"}], "s": [{"anything-but": ["x"]}]}),
+        json!({"s": [{"exists": false}]}),
+    ];
+    let m = matcher(&ps);
+    let compiled: Vec<Pattern> = ps.iter().map(|p| Pattern::parse(p).unwrap()).collect();
+    let mut s = MatchScratch::default();
+    let mut out = Vec::new();
+    for i in 0..1000u64 {
+        let src = ["a", "b", "ab", "c"][(i % 4) as usize];
+        let e = match i % 3 {
+            0 => json!({"source": src, "n": i % 9, "s": "x"}),
+            1 => json!({"source": [src, "a"], "n": i % 7}),
+            _ => json!({"source": src, "s": ["y", "x"]}),
+        };
+        m.matching(&e, &mut s, &mut out);
+        let want: Vec<usize> = (0..compiled.len())
+            .filter(|&k| compiled[k].matches(&e))
+            .collect();
+        assert_eq!(out, want, "event {i}: {e}");
+    }
+}
+
+#[test]
+fn fx_hasher_is_stable() {
+    let mut a = FxHasher::default();
+    a.write(b"hello world, longer than eight");
+    let mut b = FxHasher::default();
+    b.write(b"hello world, longer than eight");
+    assert_eq!(a.finish(), b.finish());
+}

@@ -10,13 +10,14 @@ use serde_json::Value;
 use super::clock::{Ev, Nanos};
 use super::dist::{Bucket, Dist};
 use super::engine::{Dest, Engine, MAX_ROUTE_DEPTH};
+use super::faults::FaultState;
 use super::ids::{BusId, MsgId, NodeId, QueueId, TargetId};
 use super::journey::{Cause, Condition};
 use super::ledger::Outcome;
 use super::message::Msg;
 use super::rng::Stream;
 use super::stats::{Reason, Tally};
-use crate::model::{Bus, FaultKind, Rule, Target};
+use crate::model::{Bus, Rule, Target};
 use crate::pattern::{Pattern, RuleMatcher, Transform};
 
 /// An event kept by a bus archive: (put time, payload).
@@ -80,9 +81,8 @@ pub(crate) struct BusRt {
     pub(crate) archive: Option<Vec<Archived>>,
     throttle: Option<Bucket>,
     rng: Stream,
-    outage: u32,
-    slowdown: f64,
-    error_rate: f64,
+    /// Faults in force.
+    pub(crate) faults: FaultState,
 }
 
 impl BusRt {
@@ -111,28 +111,8 @@ impl BusRt {
             archive: b.archive.then(Vec::new),
             throttle: b.throttle.as_ref().map(Bucket::new),
             rng: Stream::new(seed, &b.id, "latency"),
-            outage: 0,
-            slowdown: 1.0,
-            error_rate: 0.0,
+            faults: FaultState::NONE,
         })
-    }
-
-    /// A fault window on this bus starts or ends.
-    pub(crate) fn apply_fault(&mut self, kind: FaultKind, start: bool, factor: f64, rate: f64) {
-        let sign: i32 = if start { 1 } else { -1 };
-        match kind {
-            FaultKind::Outage => self.outage = self.outage.saturating_add_signed(sign),
-            FaultKind::Slowdown => {
-                self.slowdown = if start {
-                    self.slowdown * factor
-                } else {
-                    self.slowdown / factor
-                };
-            }
-            FaultKind::Errors => {
-                self.error_rate = (self.error_rate + f64::from(sign) * rate).clamp(0.0, 1.0);
-            }
-        }
     }
 }
 
@@ -153,14 +133,14 @@ impl Engine {
         let hop = self.trace_open(cause, node, None);
         let cause = Cause { hop, ..cause };
         let bus = &mut self.buses[b];
-        let refused = bus.outage > 0 || bus.throttle.as_mut().is_some_and(|t| !t.take(now));
+        let refused = bus.faults.outage > 0 || bus.throttle.as_mut().is_some_and(|t| !t.take(now));
         if refused {
             self.cons.put_rejected += 1;
-            if measuring && self.buses[b].outage == 0 {
+            if measuring && self.buses[b].faults.outage == 0 {
                 self.stats[node].throttled += 1;
             }
             self.tally(node, Tally::Rejected, measuring);
-            let why = if self.buses[b].outage > 0 {
+            let why = if self.buses[b].faults.outage > 0 {
                 "outage"
             } else {
                 "PutEvents throttled"
@@ -219,8 +199,9 @@ impl Engine {
                 let bus = &mut self.buses[b];
                 match bus.latency {
                     Some(d) => {
-                        let delay =
-                            (d.sample(&mut bus.rng) * bus.slowdown).round().max(0.0) as Nanos;
+                        let delay = (d.sample(&mut bus.rng) * bus.faults.slowdown)
+                            .round()
+                            .max(0.0) as Nanos;
                         self.events.schedule(now + delay, Ev::Deliver(m));
                     }
                     None if self.route_depth < MAX_ROUTE_DEPTH => {
@@ -263,7 +244,7 @@ impl Engine {
             self.target_failed(m, Reason::Throttled);
             return;
         }
-        let err = self.buses[bus].error_rate;
+        let err = self.buses[bus].faults.error_rate;
         if err > 0.0 && self.buses[bus].rng.chance(err) {
             if self.measuring() {
                 self.stats[bus_node].failed += 1;

@@ -10,13 +10,14 @@ use super::clock::{Ev, Nanos};
 use super::dist::Dist;
 use super::engine::{Dest, Engine, STREAM_RETRY_DELAY};
 use super::envelope::{fill_envelope, hash_value, path_of};
+use super::faults::FaultState;
 use super::ids::{ConsumerId, Id, MsgId, NodeId, QueueId, SlotId, StreamId};
 use super::ledger::Outcome;
 use super::rng::Stream;
 use super::stats::{Reason, Tally};
 use super::template::{Template, lookup};
 use crate::metrics::Level;
-use crate::model::{Consumer, EmitOn, FaultKind};
+use crate::model::{Consumer, EmitOn};
 use crate::pattern::Pattern;
 
 /// Where a consumer's messages come from.
@@ -117,9 +118,8 @@ pub(crate) struct ConsumerRt {
     busy: u32,
     /// Messages in the busy slots.
     in_service: u64,
-    outage: u32,
-    slowdown: f64,
-    error_rate: f64,
+    /// Faults in force.
+    pub(crate) faults: FaultState,
     /// Instances of a stream consumer group: round-robin position per instance.
     pub(crate) instance_cursor: Vec<u32>,
 }
@@ -184,9 +184,7 @@ impl ConsumerRt {
             slots,
             busy: 0,
             in_service: 0,
-            outage: 0,
-            slowdown: 1.0,
-            error_rate: 0.0,
+            faults: FaultState::NONE,
             instance_cursor: vec![0; concurrency as usize],
         })
     }
@@ -194,24 +192,6 @@ impl ConsumerRt {
     /// Has it a circuit breaker?
     pub(crate) fn has_breaker(&self) -> bool {
         self.breaker_cfg.is_some()
-    }
-
-    /// A fault window on this consumer (or its queue) starts or ends.
-    pub(crate) fn apply_fault(&mut self, kind: FaultKind, start: bool, factor: f64, rate: f64) {
-        let sign: i32 = if start { 1 } else { -1 };
-        match kind {
-            FaultKind::Outage => self.outage = self.outage.saturating_add_signed(sign),
-            FaultKind::Slowdown => {
-                self.slowdown = if start {
-                    self.slowdown * factor
-                } else {
-                    self.slowdown / factor
-                };
-            }
-            FaultKind::Errors => {
-                self.error_rate = (self.error_rate + f64::from(sign) * rate).clamp(0.0, 1.0);
-            }
-        }
     }
 
     /// Is stream instance (slot) `inst` idle?
@@ -234,7 +214,7 @@ impl Engine {
     pub(crate) fn can_start(&self, c: ConsumerId) -> bool {
         let cr = &self.consumers[c];
         !cr.free_slots.is_empty()
-            && cr.outage == 0
+            && cr.faults.outage == 0
             && cr.breaker != Breaker::Open
             && !(cr.breaker == Breaker::HalfOpen && cr.busy > 0)
     }
@@ -340,7 +320,7 @@ impl Engine {
         s.lane = lane;
         cr.busy += 1;
         cr.in_service += msgs.len() as u64;
-        let mut service = cr.service.sample(&mut cr.rng_service) * cr.slowdown;
+        let mut service = cr.service.sample(&mut cr.rng_service) * cr.faults.slowdown;
         if work == 0 {
             service = 0.0;
         }
@@ -385,7 +365,7 @@ impl Engine {
             Some("fail_when matched (a poison message)")
         } else if cr.rng_fail.chance(cr.failure_rate) {
             Some("failure_rate")
-        } else if cr.error_rate > 0.0 && cr.rng_fail.chance(cr.error_rate) {
+        } else if cr.faults.error_rate > 0.0 && cr.rng_fail.chance(cr.faults.error_rate) {
             Some("injected errors")
         } else {
             None

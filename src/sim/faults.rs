@@ -9,6 +9,42 @@ use super::engine::{Dest, Engine};
 use super::ids::{FaultId, TimelineId};
 use crate::model::{Fault, FaultKind, TimelineAction};
 
+/// The faults in force on one component: outage windows open, slowdown factor, injected
+/// error rate. Buses and consumers (a queue's faults reach its consumers) each hold one.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FaultState {
+    pub(crate) outage: u32,
+    pub(crate) slowdown: f64,
+    pub(crate) error_rate: f64,
+}
+
+impl FaultState {
+    /// No fault in force.
+    pub(crate) const NONE: FaultState = FaultState {
+        outage: 0,
+        slowdown: 1.0,
+        error_rate: 0.0,
+    };
+
+    /// A fault window starts or ends.
+    pub(crate) fn apply(&mut self, kind: FaultKind, start: bool, factor: f64, rate: f64) {
+        let sign: i32 = if start { 1 } else { -1 };
+        match kind {
+            FaultKind::Outage => self.outage = self.outage.saturating_add_signed(sign),
+            FaultKind::Slowdown => {
+                self.slowdown = if start {
+                    self.slowdown * factor
+                } else {
+                    self.slowdown / factor
+                };
+            }
+            FaultKind::Errors => {
+                self.error_rate = (self.error_rate + f64::from(sign) * rate).clamp(0.0, 1.0);
+            }
+        }
+    }
+}
+
 /// A fault window at run time: the fault and the component it hits (if it resolved).
 pub(crate) struct FaultRt {
     pub(crate) fault: Fault,
@@ -30,7 +66,7 @@ impl Engine {
         let sign: i32 = if start { 1 } else { -1 };
         match dest {
             Dest::Consumer(c) => {
-                self.consumers[c].apply_fault(kind, start, factor, rate);
+                self.consumers[c].faults.apply(kind, start, factor, rate);
                 if !start {
                     self.wake_consumer(c);
                 }
@@ -43,7 +79,7 @@ impl Engine {
                 // A slowed or erroring queue slows or fails its consumers.
                 for k in 0..self.queues[q].consumers.len() {
                     let c = self.queues[q].consumers[k];
-                    self.consumers[c].apply_fault(kind, start, factor, rate);
+                    self.consumers[c].faults.apply(kind, start, factor, rate);
                 }
                 if !start {
                     self.pump_queue(q);
@@ -55,7 +91,7 @@ impl Engine {
                     st.outage = st.outage.saturating_add_signed(sign);
                 }
             }
-            Dest::Bus(b) => self.buses[b].apply_fault(kind, start, factor, rate),
+            Dest::Bus(b) => self.buses[b].faults.apply(kind, start, factor, rate),
         }
     }
 

@@ -11,9 +11,9 @@ use serde_json::Value;
 use super::clock::Nanos;
 use super::dist::Bucket;
 use super::engine::Engine;
+use super::envelope::fill_envelope;
 use super::envelope::{hash_value, path_of};
 use super::ids::{ConsumerId, Id, MsgId, NodeId, StreamId};
-use super::envelope::fill_envelope;
 use super::ledger::Outcome;
 use super::message::Msg;
 use super::stats::{Reason, Tally};
@@ -47,6 +47,8 @@ pub(crate) struct StreamRt {
     pub(crate) orphans: VecDeque<Nanos>,
     /// Per partition: the write limit's token bucket (`write_limit`).
     write_buckets: Vec<Bucket>,
+    /// When retention is next checked.
+    next_trim: Nanos,
 }
 
 impl StreamRt {
@@ -54,16 +56,12 @@ impl StreamRt {
     pub(crate) fn compile(s: &Stream, node: NodeId) -> Self {
         let partitions = s.partitions.max(1);
         StreamRt {
+            next_trim: 0,
             write_buckets: s
                 .write_limit
                 .map(|rate| {
                     (0..partitions)
-                        .map(|_| {
-                            Bucket::new(&crate::model::Throttle {
-                                rate,
-                                burst: None,
-                            })
-                        })
+                        .map(|_| Bucket::new(&crate::model::Throttle { rate, burst: None }))
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -209,8 +207,15 @@ impl Engine {
             // With a parallelization factor F each partition is F lanes; a key always maps to
             // the same lane, so order per key is kept.
             let factor = cr.parallelization;
-            let sub = match self.streams[s].key_path.as_ref().and_then(|p| lookup(&payload, p)) {
-                Some(v) => ((hash_value(v) / u64::from(self.streams[s].partitions)) % u64::from(factor)) as u32,
+            let sub = match self.streams[s]
+                .key_path
+                .as_ref()
+                .and_then(|p| lookup(&payload, p))
+            {
+                Some(v) => {
+                    ((hash_value(v) / u64::from(self.streams[s].partitions)) % u64::from(factor))
+                        as u32
+                }
                 None => (event_no % u64::from(factor)) as u32,
             };
             let lane = partition * factor + sub;
@@ -250,10 +255,18 @@ impl Engine {
     pub(crate) fn pump_stream(&mut self, s: StreamId, g: u32) {
         let gi = g as usize;
         let c = self.streams[s].groups[gi].0;
-        self.trim_group(s, g);
+        // Retention is checked at most once a simulated second (records are trimmed in bulk).
+        if self.now >= self.streams[s].next_trim {
+            self.streams[s].next_trim = self.now + 1_000_000_000;
+            for group in 0..self.streams[s].groups.len() as u32 {
+                self.trim_group(s, group);
+            }
+        }
         let partitions = self.streams[s].groups[gi].1.len() as u32;
         let instances = self.consumers[c].concurrency;
         let batch = self.consumers[c].batch;
+        let window = self.consumers[c].batch_window;
+        let mut wake: Option<Nanos> = None;
         // Instance i reads partitions p with p % instances == i; instances beyond the
         // partition count own none and sit idle, as in Kafka and Kinesis.
         for inst in 0..instances.min(partitions) {
@@ -271,6 +284,20 @@ impl Engine {
                 }
                 let lane = &self.streams[s].groups[gi].1[p as usize];
                 if !lane.busy && !lane.waiting.is_empty() {
+                    // The batching window: wait for a full batch until the oldest record has
+                    // waited the window.
+                    let want = batch.min(lane.limit as usize);
+                    if window > 0 && lane.waiting.len() < want {
+                        let oldest = lane
+                            .waiting
+                            .front()
+                            .map_or(0, |m| self.msgs[*m].visible_since);
+                        let due = oldest + window;
+                        if self.now < due {
+                            wake = Some(wake.map_or(due, |w: Nanos| w.min(due)));
+                            continue;
+                        }
+                    }
                     chosen = Some((p, idx));
                     break;
                 }
@@ -301,6 +328,12 @@ impl Engine {
             self.start_batch(c, &buf, p);
             self.batch_buf = buf;
         }
+        if let Some(due) = wake
+            && !self.consumers[c].window_armed
+        {
+            self.consumers[c].window_armed = true;
+            self.events.schedule(due, super::clock::Ev::BatchWindow(c));
+        }
         self.stream_levels(s);
     }
 
@@ -315,13 +348,19 @@ impl Engine {
         for l in 0..lanes {
             loop {
                 let lane = &self.streams[s].groups[gi].1[l];
-                let Some(&m) = lane.waiting.front() else { break };
+                let Some(&m) = lane.waiting.front() else {
+                    break;
+                };
                 if lane.busy || now.saturating_sub(self.msgs[m].arrived_at) < retention {
                     break;
                 }
                 self.streams[s].groups[gi].1[l].waiting.pop_front();
                 self.stream_record_leaves(c, m);
-                self.trace_end(m, "expired", Some("trimmed: older than the stream's retention".to_owned()));
+                self.trace_end(
+                    m,
+                    "expired",
+                    Some("trimmed: older than the stream's retention".to_owned()),
+                );
                 self.expire(node, m);
             }
         }
@@ -385,7 +424,11 @@ impl Engine {
         let snode = self.streams[s].node;
         let dest = self.consumers[c].stream_on_failure;
         let measuring = self.measuring();
-        let reason = if too_many { Reason::RetriesExhausted } else { Reason::MaxAge };
+        let reason = if too_many {
+            Reason::RetriesExhausted
+        } else {
+            Reason::MaxAge
+        };
         let retries = self.streams[s].groups[gi].1[lane].retries;
         let start = self.msgs[first].event_no;
         let mut batch = Vec::with_capacity(len as usize);
@@ -403,7 +446,11 @@ impl Engine {
         for m in batch {
             self.stream_record_leaves(c, m);
             if expired {
-                self.trace_end(m, "expired", Some("trimmed while its batch was retried".to_owned()));
+                self.trace_end(
+                    m,
+                    "expired",
+                    Some("trimmed while its batch was retried".to_owned()),
+                );
                 self.expire(snode, m);
                 continue;
             }
@@ -414,10 +461,18 @@ impl Engine {
                 if measuring {
                     self.stats[cn].dead_lettered += 1;
                 }
-                self.trace_end(m, "dead_lettered", Some(format!("{}: its batch went to on_failure", reason.as_str())));
+                self.trace_end(
+                    m,
+                    "dead_lettered",
+                    Some(format!("{}: its batch went to on_failure", reason.as_str())),
+                );
                 self.settle(m, Outcome::DeadLettered);
             } else {
-                self.trace_end(m, "dropped", Some(format!("{} (no on_failure)", reason.as_str())));
+                self.trace_end(
+                    m,
+                    "dropped",
+                    Some(format!("{} (no on_failure)", reason.as_str())),
+                );
                 self.settle(m, Outcome::Dropped);
             }
             self.msgs.free(m);

@@ -230,8 +230,8 @@ pub const STREAM_BATCH_SIZE: u32 = 100;
 ///
 /// <https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html>
 /// (`MaximumBatchingWindowInSeconds`: "Valid Range: Minimum value of 0. Maximum value of 300",
-/// "When you set BatchSize to a value greater than 10, you must set
-/// MaximumBatchingWindowInSeconds to at least 1") and
+/// "When you set `BatchSize` to a value greater than 10, you must set
+/// `MaximumBatchingWindowInSeconds` to at least 1") and
 /// <https://docs.aws.amazon.com/lambda/latest/dg/with-kafka.html> (500 ms default).
 pub const BATCH_WINDOW_MAX: Duration = Duration::from_secs(300);
 /// See [`BATCH_WINDOW_MAX`].

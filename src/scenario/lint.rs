@@ -63,6 +63,7 @@ pub(super) fn lint_with(s: &Scenario, topology: &Topology) -> Vec<Problem> {
             }
         }
     }
+    let mut warned_async: Vec<usize> = Vec::new();
     for (i, b) in s.buses.iter().enumerate() {
         let templates = reaching.get(b.id.as_str()).map_or(&[][..], Vec::as_slice);
         if templates.is_empty()
@@ -91,6 +92,29 @@ pub(super) fn lint_with(s: &Scenario, topology: &Topology) -> Vec<Problem> {
                 );
             }
             for (k, t) in r.targets.iter().enumerate() {
+                // A function target is invoked asynchronously: EventBridge's delivery succeeds
+                // at Lambda's queue, so what matters is the function's `async.on_failure`.
+                let async_fn = s.consumers.iter().position(|c| {
+                    c.id == t.to
+                        && c.from.is_none()
+                        && c.kind_in_force() == crate::model::ConsumerKind::Function
+                });
+                if let Some(ci) = async_fn {
+                    let c = &s.consumers[ci];
+                    if c.async_invoke
+                        .as_ref()
+                        .and_then(|a| a.on_failure.as_ref())
+                        .is_none()
+                        && !warned_async.contains(&ci)
+                    {
+                        warned_async.push(ci);
+                        out.push(
+                            Problem::warning(format!("consumers[{ci}]"), format!("function \"{}\" has no async.on_failure: events that fail all of Lambda's asynchronous tries are dropped", c.id))
+                                .hint(Some("add \"async\": { \"on_failure\": \"<queue id>\" } (a rule target's dead_letter does not see them: EventBridge delivered them to Lambda)".into())),
+                        );
+                    }
+                    continue;
+                }
                 if t.dead_letter.is_none() && !is_bus(&t.to) {
                     out.push(
                         Problem::warning(format!("buses[{i}].rules[{j}].targets[{k}]"), format!("target \"{}\" has no dead-letter queue: events that exhaust their retries are dropped", t.to))

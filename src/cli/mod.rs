@@ -1,10 +1,11 @@
 //! The `eventflow` command line: `run`, `check`, `pattern test`, `compare`, `sweep`, `merge`,
-//! and the desktop app.
+//! `examples`, and the desktop app.
 //!
 //! `main` → [`main`] → a subcommand returning an [`ExitCode`]: 0 success, 2 invalid input (file,
 //! pattern, flag), 1 internal failure. Raw flags become validated values before any work starts.
 
 pub mod compare;
+pub mod examples;
 pub mod merge;
 pub mod pattern;
 pub mod shard;
@@ -64,6 +65,11 @@ enum Command {
     Merge(merge::MergeArgs),
     /// Follow root events through the system: every copy, retry and emitted event, as a tree.
     Trace(trace::TraceArgs),
+    /// List the bundled example scenarios, or print the one called NAME.
+    Examples {
+        /// An example's name as listed (`order-fanout`), its file name or its title.
+        name: Option<String>,
+    },
     /// Print the JSON Schema of scenario files (for editors: name it in a file's "$schema").
     Schema,
     /// Open the desktop app.
@@ -181,6 +187,7 @@ pub fn main(gui: Option<GuiLauncher>) -> ExitCode {
         Some(Command::Schema) => sweep::print(
             &serde_json::to_string_pretty(&crate::model::json_schema()).unwrap_or_default(),
         ),
+        Some(Command::Examples { name }) => examples::run(name.as_deref()),
         Some(Command::Compare(args)) => compare::run(&args),
         Some(Command::Sweep(args)) => sweep::run(&args),
         Some(Command::Merge(args)) => merge::run(&args),

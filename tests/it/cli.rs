@@ -232,3 +232,51 @@ fn help_exits_0() {
     assert_eq!(code(&o), 0);
     assert!(stdout(&o).contains("run") && stdout(&o).contains("check"));
 }
+
+#[test]
+fn examples_lists_every_bundled_scenario_and_prints_one_byte_for_byte() {
+    let o = eventflow(&["examples"], "");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let listing = stdout(&o);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "the bundled scenarios: {files:?}");
+    for file in &files {
+        let stem = file.file_stem().unwrap().to_str().unwrap();
+        assert!(
+            listing
+                .lines()
+                .any(|l| l.split_whitespace().next() == Some(stem)),
+            "{stem} is not listed:\n{listing}"
+        );
+        let o = eventflow(&["examples", stem], "");
+        assert_eq!(code(&o), 0, "{stem}: {}", stderr(&o));
+        // sweep::print trims the end and adds one newline.
+        let on_disk = std::fs::read_to_string(file).unwrap();
+        assert_eq!(stdout(&o).trim_end(), on_disk.trim_end(), "{stem}");
+    }
+}
+
+#[test]
+fn a_printed_example_is_a_valid_scenario_away_from_the_source_tree() {
+    let o = eventflow(&["examples", "order-fanout.json"], "");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let (_d, path) = scenario_file(&stdout(&o));
+    let c = eventflow(&["check", path.to_str().unwrap()], "");
+    assert_eq!(code(&c), 0, "{}", stderr(&c));
+}
+
+#[test]
+fn an_unknown_example_exits_2_with_a_hint() {
+    let o = eventflow(&["examples", "order-fanot"], "");
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(err.contains("no bundled example `order-fanot`"), "{err}");
+    assert!(err.contains("did you mean `order-fanout`?"), "{err}");
+    assert!(stdout(&o).is_empty());
+}

@@ -105,6 +105,10 @@ pub struct RunArgs {
     /// Write the time series as a tidy CSV (`time_s,node,metric,value`) into this directory.
     #[arg(long, value_name = "DIR")]
     pub csv: Option<PathBuf>,
+    /// Write the run's plots (throughput, backlog, latency, Little's law, DLQ, errors,
+    /// utilization: those the scenario reports) into this directory as PNG and SVG files.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
     /// Time-series buckets over the run (default 500; 1 to 10,000).
     #[arg(long, allow_hyphen_values = true, value_parser = parse_buckets)]
     pub buckets: Option<u32>,
@@ -266,6 +270,11 @@ fn run(args: &RunArgs) -> ExitCode {
     if args.buckets == Some(0) {
         return invalid("--buckets: needs at least one bucket");
     }
+    if args.replications.is_some() && args.plots.is_some() {
+        return invalid(
+            "--replications: --plots draws a single run's time series; leave it out or drop --replications",
+        );
+    }
     if args.shard.active() && args.replications.is_none() {
         return invalid(
             "--shard, --out and --plan split the replications of a run: add --replications N",
@@ -296,6 +305,17 @@ fn run(args: &RunArgs) -> ExitCode {
         };
         if let Err(e) = write_csv(dir, series) {
             return invalid(format!("--csv {}: {e}", dir.display()));
+        }
+    }
+    if let Some(dir) = &args.plots {
+        let Some(series) = &results.series else {
+            return invalid("no time series recorded");
+        };
+        let ctx = crate::plots::PlotContext::of(&loaded.scenario);
+        if let Err(e) =
+            crate::export::write_plots(dir, series, &ctx, &crate::plots::RenderStyle::default())
+        {
+            return invalid(format!("--plots {}: {e}", dir.display()));
         }
     }
     let mut as_run = loaded.scenario.clone();

@@ -37,6 +37,7 @@ use crate::scenario::{self, Problem, Severity};
 use crate::worker::{Command, RunState, Snapshot, Worker};
 
 mod actions;
+mod exporting;
 mod panels;
 
 /// Recent files remembered.
@@ -126,6 +127,10 @@ pub enum Action {
     FitCanvas,
     /// Forget dragged positions.
     AutoLayout,
+    /// File ▸ Export: ask where, then write.
+    Export(super::export::Export),
+    /// Write this export to this file.
+    ExportTo(super::export::Export, PathBuf),
 }
 
 /// Which panels are shown.
@@ -144,6 +149,9 @@ pub struct Panels {
     /// The keyboard help window.
     #[serde(skip)]
     pub help: bool,
+    /// View ▸ Presentation: large type, canvas and one plot, thick lines (a projector).
+    #[serde(skip)]
+    pub presentation: bool,
 }
 
 impl Default for Panels {
@@ -154,6 +162,7 @@ impl Default for Panels {
             plots: true,
             tester: false,
             help: false,
+            presentation: false,
         }
     }
 }
@@ -225,6 +234,12 @@ pub struct EventflowApp {
     confirm: Option<Action>,
     /// The in-app file dialog, while open (no native dialog service).
     file_dialog: Option<super::file_dialog::FileDialog>,
+    /// The export the in-app dialog is choosing a file for.
+    pending_export: Option<super::export::Export>,
+    /// Where the canvas was drawn last frame (points), for File ▸ Export ▸ Canvas.
+    canvas_rect: Option<egui::Rect>,
+    /// What became of a canvas export: written by the screenshot callback, shown by the app.
+    canvas_shot: std::sync::Arc<std::sync::Mutex<Option<(String, bool)>>>,
     allow_close: bool,
     examples: Vec<Listed>,
     recent: Vec<PathBuf>,
@@ -306,6 +321,9 @@ impl EventflowApp {
             message: None,
             confirm: None,
             file_dialog: None,
+            pending_export: None,
+            canvas_rect: None,
+            canvas_shot: std::sync::Arc::default(),
             allow_close: false,
             examples: examples::bundled(),
             recent: persisted.recent,
@@ -643,6 +661,9 @@ impl EventflowApp {
             }
             self.breaker_badges.retain(|_, (_, until)| *until >= seen);
         }
+        // Until the run ends, the bucket at its edge is still filling.
+        self.plots
+            .set_live_edge((s.state != RunState::Finished).then(|| s.now_s()));
         self.snapshot = Some(s);
     }
 
@@ -725,7 +746,16 @@ impl eframe::App for EventflowApp {
             .iter()
             .map(|p| p.id.clone())
             .collect();
+        let plot_menu = self
+            .snapshot
+            .as_ref()
+            .and_then(|s| s.series.as_ref())
+            .filter(|s| !s.times_s.is_empty())
+            .map(|s| super::export::plot_menu(s, self.plots.context()))
+            .unwrap_or_default();
         let input = MenuInput {
+            plots: &plot_menu,
+            has_results: self.snapshot.as_ref().is_some_and(|s| s.results.is_some()),
             consumers: &breakable,
             producers: &producers,
             running: self.resumable_time().is_some(),
@@ -801,10 +831,16 @@ impl eframe::App for EventflowApp {
                 (Some(path), super::file_dialog::Purpose::Save) => {
                     self.actions.push(Action::SaveTo(path));
                 }
+                (Some(path), super::file_dialog::Purpose::Export) => {
+                    if let Some(e) = self.pending_export.take() {
+                        self.actions.push(Action::ExportTo(e, path));
+                    }
+                }
                 (None, _) => {}
             }
         }
 
+        self.take_screenshot();
         for action in std::mem::take(&mut self.actions) {
             self.perform(action);
         }

@@ -33,6 +33,10 @@ pub const QUIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key
 
 /// What the menus need to know.
 pub struct MenuInput<'a> {
+    /// The plots the run has so far (name, title), for File ▸ Export.
+    pub plots: &'a [(&'static str, String)],
+    /// Has the run figures to export?
+    pub has_results: bool,
     /// Consumers that can be broken (Run ▸ Break something).
     pub consumers: &'a [String],
     /// Producers that can burst.
@@ -110,6 +114,7 @@ pub fn menu_bar(ui: &mut Ui, input: &MenuInput<'_>, panels: &mut Panels) -> Opti
             if item(ui, "Save As…", Some(&SAVE_AS), true) {
                 pick(Action::SaveAs);
             }
+            ui.menu_button("Export", |ui| export_menu(ui, input, &mut pick));
             ui.separator();
             if item(ui, "Quit", Some(&QUIT), true) {
                 pick(Action::Quit);
@@ -197,6 +202,31 @@ pub fn menu_bar(ui: &mut Ui, input: &MenuInput<'_>, panels: &mut Panels) -> Opti
         });
     });
     action
+}
+
+/// File ▸ Export: each plot as PNG and SVG, the canvas, the results.
+fn export_menu(ui: &mut Ui, input: &MenuInput<'_>, pick: &mut impl FnMut(Action)) {
+    use super::export::{Export, Format};
+    if input.plots.is_empty() {
+        ui.weak("Run the scenario to export its plots and results.");
+    }
+    for (name, title) in input.plots {
+        for format in [Format::Png, Format::Svg] {
+            let e = Export::Plot(name, format);
+            if ui.button(e.label(title)).clicked() {
+                pick(Action::Export(e));
+            }
+        }
+    }
+    ui.separator();
+    if ui.button(Export::Canvas.label("")).clicked() {
+        pick(Action::Export(Export::Canvas));
+    }
+    for e in [Export::ResultsJson, Export::ResultsCsv] {
+        if item(ui, &e.label(""), None, input.has_results) {
+            pick(Action::Export(e));
+        }
+    }
 }
 
 /// The Help ▸ Keyboard and mouse window.

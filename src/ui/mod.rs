@@ -27,6 +27,7 @@ pub mod canvas;
 pub mod capacity;
 pub mod edit;
 pub mod examples;
+pub mod export;
 pub mod file_dialog;
 pub mod graph;
 pub mod inspector;

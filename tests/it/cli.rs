@@ -280,3 +280,117 @@ fn an_unknown_example_exits_2_with_a_hint() {
     assert!(err.contains("did you mean `order-fanout`?"), "{err}");
     assert!(stdout(&o).is_empty());
 }
+
+/// Point counts of the `<polyline>`s in an SVG with more than three points: the legend's samples
+/// have two, and each dash of a dashed line two or three (at these bucket counts a bucket is
+/// wider than a dash), so what is left are the solid lines.
+fn svg_polylines(svg: &str) -> Vec<usize> {
+    svg.split("<polyline")
+        .skip(1)
+        .filter_map(|p| {
+            let points = p.split("points=\"").nth(1)?.split('"').next()?;
+            Some(points.split_whitespace().count())
+        })
+        .filter(|n| *n > 3)
+        .collect()
+}
+
+#[test]
+fn run_plots_writes_png_and_svg_files_drawn_from_the_run() {
+    let (dir, path) = scenario_file(VALID);
+    for buckets in [37_usize, 53] {
+        let out = dir.path().join(format!("plots-{buckets}"));
+        let o = eventflow(
+            &[
+                "run",
+                path.to_str().unwrap(),
+                "--buckets",
+                &buckets.to_string(),
+                "--plots",
+                out.to_str().unwrap(),
+            ],
+            "",
+        );
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let mut names: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        // No dead-letter queue, no stream, no failures configured: those plots are left out,
+        // and no temporary file is left behind.
+        assert_eq!(
+            names,
+            [
+                "backlog.png",
+                "backlog.svg",
+                "lag_s.png",
+                "lag_s.svg",
+                "latency.png",
+                "latency.svg",
+                "little.png",
+                "little.svg",
+                "throughput.png",
+                "throughput.svg",
+                "utilization.png",
+                "utilization.svg",
+            ]
+        );
+        // Every solid line has a point per bucket (the run is shorter than the plot is wide, so
+        // decimation keeps every point): the drawing follows the run's series.
+        let svg = std::fs::read_to_string(out.join("throughput.svg")).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        let lines = svg_polylines(&svg);
+        assert!(!lines.is_empty(), "no line in the throughput plot");
+        assert!(
+            lines.iter().all(|n| *n == buckets),
+            "{buckets} buckets, lines of {lines:?} points"
+        );
+        // Arrivals at the queue and at the consumer: two solid lines.
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        let png_bytes = std::fs::read(out.join("throughput.png")).unwrap();
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png_bytes))
+            .read_info()
+            .expect("a valid PNG");
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut pixels).expect("PNG data decodes");
+        assert_eq!((info.width, info.height), (1200, 600));
+        let distinct: std::collections::BTreeSet<&[u8]> = pixels.chunks(3).collect();
+        assert!(distinct.len() > 10, "more than a blank image");
+    }
+}
+
+#[test]
+fn run_plots_refuses_replications_and_an_unwritable_directory() {
+    let (dir, path) = scenario_file(VALID);
+    let o = eventflow(
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--replications",
+            "3",
+            "--plots",
+            "x",
+        ],
+        "",
+    );
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("--plots draws a single run"),
+        "{}",
+        stderr(&o)
+    );
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, "").unwrap();
+    let o = eventflow(
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--plots",
+            blocker.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--plots"), "{}", stderr(&o));
+}

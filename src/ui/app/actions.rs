@@ -85,6 +85,8 @@ impl EventflowApp {
                         Some(FileDialog::new(Purpose::Save, dir.as_deref(), &name, &why));
                 }
             }
+            Action::Export(e) => self.ask_export(e),
+            Action::ExportTo(e, path) => self.export_to(e, &path),
             Action::SaveTo(path) => {
                 if let Err(e) = self.save_to(&path) {
                     self.message = Some((format!("Could not save: {e}"), true));

@@ -25,9 +25,10 @@ use crate::sim::{self, RunOptions};
 
 pub use crate::exit::{EXIT_INTERNAL, EXIT_INVALID};
 
-/// Opens the desktop app with a file (or a bundled example) and whether to start at once. The
+/// Opens the desktop app with a file (or a bundled example), whether to start at once, and whether
+/// in presentation mode. The
 /// binary passes `ui::launch` when built with the `gui` feature, so the CLI never imports the UI.
-pub type GuiLauncher = fn(Option<PathBuf>, bool) -> ExitCode;
+pub type GuiLauncher = fn(Option<PathBuf>, bool, bool) -> ExitCode;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -79,6 +80,10 @@ enum Command {
         /// Start the simulation at once.
         #[arg(long)]
         run: bool,
+        /// Presentation mode, for a projector: large type, the canvas and one plot, thick lines
+        /// (View ▸ Presentation, F5).
+        #[arg(long)]
+        present: bool,
     },
 }
 
@@ -175,8 +180,8 @@ pub fn main(gui: Option<GuiLauncher>) -> ExitCode {
         }
     };
     match cli.command {
-        None => open_gui(gui, None, false),
-        Some(Command::Gui { file, run }) => {
+        None => open_gui(gui, None, false, false),
+        Some(Command::Gui { file, run, present }) => {
             // Say "no such file" before the app (or the lack of a display) is involved.
             if let Some(f) = &file
                 && let Err(e) = scenario::load(f)
@@ -184,7 +189,7 @@ pub fn main(gui: Option<GuiLauncher>) -> ExitCode {
             {
                 return invalid(e);
             }
-            open_gui(gui, file, run)
+            open_gui(gui, file, run, present)
         }
         Some(Command::Run(args)) => run(&args),
         Some(Command::Check { file }) => check(&file),
@@ -208,9 +213,9 @@ pub fn main(gui: Option<GuiLauncher>) -> ExitCode {
     }
 }
 
-fn open_gui(gui: Option<GuiLauncher>, file: Option<PathBuf>, run: bool) -> ExitCode {
+fn open_gui(gui: Option<GuiLauncher>, file: Option<PathBuf>, run: bool, present: bool) -> ExitCode {
     if let Some(launch) = gui {
-        return launch(file, run);
+        return launch(file, run, present);
     }
     eprintln!(
         "this build of eventflow has no desktop app (built without the `gui` feature); use `eventflow run FILE`, or see `eventflow --help`"

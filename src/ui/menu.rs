@@ -28,6 +28,8 @@ pub const REDO: KeyboardShortcut =
     KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::Z);
 /// Ctrl+Y, the other common redo.
 pub const REDO_Y: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
+/// F5: presentation mode on or off (the key slide software uses).
+pub const PRESENT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F5);
 /// Ctrl+Q.
 pub const QUIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
 
@@ -191,6 +193,15 @@ pub fn menu_bar(ui: &mut Ui, input: &MenuInput<'_>, panels: &mut Panels) -> Opti
             ui.checkbox(&mut panels.plots, "Plots");
             ui.checkbox(&mut panels.tester, "Pattern tester");
             ui.separator();
+            let mut present = panels.presentation;
+            let label = format!("Presentation ({})", ui.ctx().format_shortcut(&PRESENT));
+            if ui
+                .checkbox(&mut present, label)
+                .on_hover_text("Large type, the canvas and one plot, thick lines: for a projector")
+                .clicked()
+            {
+                pick(Action::TogglePresentation);
+            }
             if ui.button("Fit canvas").clicked() {
                 pick(Action::FitCanvas);
             }

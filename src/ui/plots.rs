@@ -119,6 +119,8 @@ pub struct PlotsView {
     live_now_s: Option<f64>,
     /// Line width, points (thicker in presentation mode).
     line_width: f32,
+    /// Only one plot per tab (presentation mode).
+    single: bool,
     /// Where the last time plot was drawn (lets tests aim a click at it).
     last_plot_rect: Option<egui::Rect>,
     /// The height left for plots this frame, shared out evenly between a tab's stacked plots
@@ -138,6 +140,7 @@ impl Default for PlotsView {
             ctx: PlotContext::default(),
             live_now_s: None,
             line_width: DEFAULT_LINE_WIDTH,
+            single: false,
             last_plot_rect: None,
             area_height: 0.0,
         }
@@ -171,9 +174,20 @@ impl PlotsView {
         self.live_now_s = now_s;
     }
 
-    /// Line width in points: [`DEFAULT_LINE_WIDTH`], thicker on a projector.
-    pub fn set_line_width(&mut self, width: f32) {
-        self.line_width = width;
+    /// Presentation mode: thick lines, and one plot per tab (the first of a stacked pair).
+    pub fn set_presentation(&mut self, on: bool) {
+        self.single = on;
+        self.line_width = if on {
+            crate::ui::app::PRESENTATION_LINE_WIDTH
+        } else {
+            DEFAULT_LINE_WIDTH
+        };
+    }
+
+    /// Line width, points.
+    #[must_use]
+    pub fn line_width(&self) -> f32 {
+        self.line_width
     }
 
     /// The current tab's figures, as shown (its options, the live edge, hidden nodes left out):
@@ -305,6 +319,7 @@ impl PlotsView {
             Tab::Errors => (figures.remove(0), None),
             _ => (first, figures.pop().filter(|f| !f.traces.is_empty())),
         };
+        let second = second.filter(|_| !self.single);
         let share = 1 + usize::from(second.is_some());
         if let Some(note) = first.note {
             ui.weak(note);
@@ -326,6 +341,27 @@ impl PlotsView {
         cursor_s: &mut Option<f64>,
     ) {
         if figure.traces.is_empty() {
+            if figure.name == "errors" {
+                // Say which error rates this run has, so the user knows what to pick.
+                let present: Vec<&str> = ERROR_METRICS
+                    .iter()
+                    .filter(|(m, _)| series.series.iter().any(|s| s.metric == *m))
+                    .map(|(_, n)| *n)
+                    .collect();
+                ui.weak(if present.is_empty() {
+                    format!(
+                        "No node reports {} or any other error.",
+                        figure.title.to_lowercase()
+                    )
+                } else {
+                    format!(
+                        "No node reports {} in this run; it has: {}.",
+                        figure.title.to_lowercase(),
+                        present.join(", ")
+                    )
+                });
+                return;
+            }
             ui.weak(match figure.name {
                 "little" => "No node reports backlog, arrivals and latency together.",
                 _ => "No node reports this metric.",
@@ -382,6 +418,7 @@ impl PlotsView {
                                 egui::RichText::new(trace.what).color(color).strong(),
                             )
                             .anchor(egui::Align2::LEFT_BOTTOM)
+                            .color(color)
                             .id(node_key(&series.nodes[trace.node]))
                             .allow_hover(false),
                         );

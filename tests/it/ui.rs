@@ -663,3 +663,37 @@ fn file_export_writes_a_plot_and_the_results_of_the_run() {
         &csv[..40]
     );
 }
+
+#[test]
+fn view_presentation_collapses_to_canvas_and_one_plot_and_restores() {
+    let picker = ScriptedPicker::default();
+    let mut h = harness(&picker);
+    h.run_steps(2);
+    h.state_mut()
+        .perform(Action::OpenExample("order-fanout.json".into()));
+    h.run_steps(2);
+    assert!(h.state().panels().notes && h.state().panels().inspector);
+    h.get_by_label("View").click();
+    h.run_steps(2);
+    h.get_by_label_contains("Presentation").click();
+    h.run_steps(3);
+    let app = h.state();
+    assert!(app.panels().presentation);
+    assert!(!app.panels().notes && !app.panels().inspector && app.panels().plots);
+    assert_eq!(
+        h.ctx.zoom_factor(),
+        eventflow::ui::app::PRESENTATION_ZOOM,
+        "large type"
+    );
+    assert_eq!(
+        h.state().plots().line_width(),
+        eventflow::ui::app::PRESENTATION_LINE_WIDTH
+    );
+    // F5 turns it off again and brings the panels back as they were.
+    h.key_press(Key::F5);
+    h.run_steps(3);
+    let app = h.state();
+    assert!(!app.panels().presentation);
+    assert!(app.panels().notes && app.panels().inspector && app.panels().plots);
+    assert_eq!(h.ctx.zoom_factor(), 1.0);
+}

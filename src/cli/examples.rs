@@ -14,17 +14,15 @@ pub fn run(name: Option<&str>) -> ExitCode {
     let Some(name) = name else {
         return super::sweep::print(&listing(&all));
     };
-    match examples::find(name) {
-        Some(e) => super::sweep::print(e.text),
-        None => {
-            let hint = crate::names::did_you_mean(name, all.iter().map(examples::Example::stem))
-                .map(|h| format!("; {h}"))
-                .unwrap_or_default();
-            super::invalid(format!(
-                "no bundled example `{name}`{hint} (`eventflow examples` lists them)"
-            ))
-        }
+    if let Some(e) = examples::find(name) {
+        return super::sweep::print(e.text);
     }
+    let hint = crate::names::did_you_mean(name, all.iter().map(examples::Example::stem))
+        .map(|h| format!("; {h}"))
+        .unwrap_or_default();
+    super::invalid(format!(
+        "no bundled example `{name}`{hint} (`eventflow examples` lists them)"
+    ))
 }
 
 /// One line per example: its stem, padded, then its title; a last line says how to use one.

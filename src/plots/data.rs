@@ -44,7 +44,8 @@ impl Unit {
     pub fn format(self, y: f64) -> String {
         match self {
             Unit::PerSecond => format!("{} /s", short_number(y)),
-            Unit::Count | Unit::Little => short_number(y),
+            Unit::Count => format!("{} messages", short_number(y)),
+            Unit::Little => short_number(y),
             Unit::Slots => format!("{} busy", short_number(y)),
             Unit::Seconds => format_seconds(y),
             Unit::Percent => format!("{y:.1} %"),

@@ -97,7 +97,7 @@ enum UtilizationView {
     BusySlots,
 }
 
-/// Line width of the plots, points (egui_plot's own default).
+/// Line width of the plots, points (`egui_plot`'s own default).
 pub const DEFAULT_LINE_WIDTH: f32 = 1.5;
 
 /// The plots panel's state.

@@ -24,6 +24,8 @@ use crate::model::{FaultKind, Scenario};
 /// Zoom limits.
 const MIN_ZOOM: f32 = 0.2;
 const MAX_ZOOM: f32 = 2.5;
+/// The most Fit zooms in outside presentation mode: a small diagram stays near its drawn size.
+const FIT_MAX_ZOOM: f32 = 1.3;
 
 /// What the canvas reads each frame.
 pub struct CanvasInput<'a> {
@@ -68,6 +70,8 @@ pub struct CanvasView {
     /// Document the view was last fitted to.
     fitted: Option<u64>,
     fit_requested: bool,
+    /// Fit may zoom in up to [`MAX_ZOOM`] (presentation mode), not only to [`FIT_MAX_ZOOM`].
+    enlarging_fit: bool,
     graph: Option<(u64, Graph)>,
 }
 
@@ -78,6 +82,7 @@ impl Default for CanvasView {
             zoom: 1.0,
             fitted: None,
             fit_requested: false,
+            enlarging_fit: false,
             graph: None,
         }
     }
@@ -129,6 +134,11 @@ pub fn compact(x: f64) -> String {
 }
 
 impl CanvasView {
+    /// Lets Fit enlarge a small diagram to fill the canvas (presentation mode), or not.
+    pub fn set_enlarging_fit(&mut self, on: bool) {
+        self.enlarging_fit = on;
+    }
+
     /// Fits the whole graph into view on the next frame.
     pub fn request_fit(&mut self) {
         self.fit_requested = true;
@@ -167,7 +177,12 @@ impl CanvasView {
         let margin = 48.0;
         let zx = (rect.width() - margin * 2.0).max(50.0) / bounds.width();
         let zy = (rect.height() - margin * 2.0).max(50.0) / bounds.height();
-        self.zoom = zx.min(zy).clamp(MIN_ZOOM, 1.3);
+        let most = if self.enlarging_fit {
+            MAX_ZOOM
+        } else {
+            FIT_MAX_ZOOM
+        };
+        self.zoom = zx.min(zy).clamp(MIN_ZOOM, most);
         self.offset = rect.size() / 2.0 - bounds.center().to_vec2() * self.zoom;
     }
 

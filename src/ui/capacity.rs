@@ -331,6 +331,7 @@ mod tests {
             emitted: 0,
             circuit_breaker: None,
             faults: Vec::new(),
+            subscriptions: vec![],
         }
     }
 

@@ -172,3 +172,108 @@ fn lints_for_topics_pipes_and_states() {
         "{out}"
     );
 }
+
+// ── Topics at run time ───────────────────────────────────────────────────────────────────
+
+use eventflow::sim::{Results, RunOptions, run};
+
+fn results(text: &str) -> Results {
+    run(&crate::support::scenario(text), &RunOptions::default()).unwrap()
+}
+
+fn balanced(r: &Results) {
+    let c = r.conservation;
+    assert_eq!(
+        c.deliveries,
+        c.completed + c.dead_lettered + c.rejected + c.expired + c.dropped + c.in_flight,
+        "{c:?}"
+    );
+}
+
+/// |x − n·p| within `sigmas` binomial standard deviations.
+fn binomial_close(x: u64, n: u64, p: f64, sigmas: f64) {
+    let mean = n as f64 * p;
+    let sd = (n as f64 * p * (1.0 - p)).sqrt();
+    assert!(
+        (x as f64 - mean).abs() <= sigmas * sd,
+        "{x} of {n}, expected {mean:.1} ± {sd:.1}"
+    );
+}
+
+const FAN_OUT: &str = r#"{ "name": "fan-out", "duration": "10m", "seed": 7,
+  "producers": [ { "id": "p", "to": "t", "rate": 20,
+    "event": { "source": "shop", "detail-type": "OrderPlaced",
+               "attributes": { "tier": { "$choice": { "gold": 0.25, "basic": 0.75 } } },
+               "detail": { "total": { "$uniform": [0, 1000] } } } } ],
+  "topics": [ { "id": "t", "subscriptions": [
+      { "to": "gold-q", "filter": { "tier": ["gold"] } },
+      { "to": "big-q", "filter": { "detail": { "total": [ { "numeric": [">=", 800] } ] } }, "filter_scope": "body" },
+      { "to": "all-q" },
+      { "to": "nobody-q", "filter": { "tier": ["platinum"] } } ] } ],
+  "queues": [ { "id": "gold-q" }, { "id": "big-q" }, { "id": "all-q" }, { "id": "nobody-q" } ],
+  "consumers": [
+    { "id": "g", "from": "gold-q", "concurrency": 5, "service_time": { "constant": "10ms" } },
+    { "id": "b", "from": "big-q", "concurrency": 5, "service_time": { "constant": "10ms" } },
+    { "id": "a", "from": "all-q", "concurrency": 5, "service_time": { "constant": "10ms" } },
+    { "id": "n", "from": "nobody-q", "service_time": { "constant": "10ms" } } ] }"#;
+
+#[test]
+fn subscription_filters_share_the_generator_distribution() {
+    let r = results(FAN_OUT);
+    balanced(&r);
+    let t = r.nodes.get("t").expect("topic node");
+    assert_eq!(t.kind.as_str(), "topic");
+    let n = t.completed;
+    assert!(n > 10_000, "{n}");
+    let subs = &t.subscriptions;
+    assert_eq!(subs.len(), 4);
+    // $choice gold 0.25 → the gold subscription's share; total uniform on [0, 1000] → P(≥ 800)
+    // = 0.2; no filter → all; platinum never generated → none.
+    binomial_close(subs[0].deliveries, n, 0.25, 4.0);
+    binomial_close(subs[1].deliveries, n, 0.2, 4.0);
+    assert_eq!(subs[2].deliveries, n);
+    assert_eq!(subs[3].deliveries, 0);
+    for s in subs {
+        assert_eq!(s.deliveries + s.filtered, n, "{s:?}");
+    }
+    // Every copy reaches its queue: what the subscription passed arrived there.
+    assert_eq!(r.nodes.get("gold-q").unwrap().arrived, subs[0].deliveries);
+    assert_eq!(r.nodes.get("all-q").unwrap().arrived, n);
+    // Fan-out: every event owes one copy per passing subscription.
+    let c = r.conservation;
+    assert_eq!(c.unmatched, 0);
+}
+
+#[test]
+fn a_message_no_subscription_takes_is_unmatched() {
+    let text = FAN_OUT.replace(r#"{ "to": "all-q" },"#, "");
+    let r = results(&text);
+    balanced(&r);
+    let t = r.nodes.get("t").unwrap();
+    let subs = &t.subscriptions;
+    // Neither gold nor ≥ 800: (1 − 0.25) × (1 − 0.8) of the messages → 0.6.
+    let taken_by_none = r.conservation.unmatched;
+    let produced = r.conservation.produced;
+    binomial_close(taken_by_none, produced, 0.75 * 0.8, 4.0);
+    assert_eq!(subs.len(), 3);
+}
+
+#[test]
+fn a_failing_service_subscriber_is_retried_three_times_then_dead_lettered() {
+    // SNS's HTTP/S default: 3 retries 20 s apart, then the subscription's DLQ.
+    let text = r#"{ "name": "svc", "duration": "10m",
+      "producers": [ { "id": "p", "to": "t", "rate": 1, "limit": 50, "arrivals": "uniform" } ],
+      "topics": [ { "id": "t", "subscriptions": [ { "to": "api", "dead_letter": "dlq" } ] } ],
+      "queues": [ { "id": "dlq" } ],
+      "consumers": [ { "id": "api", "kind": "service", "failure_rate": 1.0, "concurrency": 10,
+                       "service_time": { "constant": "10ms" } } ] }"#;
+    let r = results(text);
+    balanced(&r);
+    let api = r.nodes.get("api").unwrap();
+    assert_eq!(api.arrived, 50 * 4, "one try and 3 retries each");
+    assert_eq!(api.throttled, 0);
+    assert_eq!(r.nodes.get("t").unwrap().retried, 50 * 3);
+    let t = r.nodes.get("t").unwrap();
+    assert_eq!(t.subscriptions[0].dead_lettered, 50);
+    assert_eq!(r.nodes.get("dlq").unwrap().arrived, 50);
+}

@@ -478,7 +478,6 @@ impl Distribution {
         }
     }
 
-    /// Squared coefficient of variation (variance / mean²), for the G/G/c approximations.
     /// Can a sample plausibly exceed `limit` (beyond four standard deviations above the mean
     /// for the unbounded ones)? Used to say whether a timeout matters.
     #[must_use]
@@ -494,6 +493,7 @@ impl Distribution {
         }
     }
 
+    /// Squared coefficient of variation (variance / mean²), for the G/G/c approximations.
     #[must_use]
     pub fn scv(&self) -> f64 {
         let m = self.mean_ns();

@@ -7,7 +7,8 @@
 //!   direct targets synchronously);
 //! - a consumer reading a queue gets `"report_batch_item_failures": true` and
 //!   `"scaling": "instant"` (version 1 failed messages one by one and started at full
-//!   concurrency);
+//!   concurrency); one reading a stream gets `"report_batch_item_failures": true` too
+//!   (version 1 checkpointed a stream batch at its first failed record);
 //! - a consumer reading a queue or a stream keeps its version-1 `batch_size` (default 1) and
 //!   gets `"timeout": "none"` unless it had one (version 1 had no function timeout);
 //! - a stream becomes `"type": "kafka"` (version 1 allowed any retention).
@@ -116,8 +117,10 @@ fn v1_to_v2(obj: &mut Map<String, Value>) {
                 }
                 None => {}
                 Some(f) => {
-                    if queues.contains(&f) {
+                    if queues.contains(&f) || streams.contains(&f) {
                         set_default(c, "report_batch_item_failures", Value::Bool(true));
+                    }
+                    if queues.contains(&f) {
                         set_default(c, "scaling", Value::from("instant"));
                     }
                     if queues.contains(&f) || streams.contains(&f) {

@@ -14,10 +14,10 @@
 //! - to a service (an HTTP/S endpoint): the subscription's `retry.retries` (default 3), 20 s
 //!   apart ([`defaults::SNS_HTTP_RETRIES`], [`defaults::SNS_HTTP_RETRY_DELAY`]).
 //!
-//! A subscription to a function is delivered through the direct-invocation path of
-//! [`super::consumer`] (a busy function is a failed attempt retried by SNS's policy).
-// TODO(issue 11): once functions have their own asynchronous-invocation queue, a topic's copy
-// to a function is accepted at once into that queue, as SNS → Lambda is asynchronous.
+//! A copy for a function is an asynchronous invocation ([`super::consumer`]'s `invoke`): the
+//! function's own queue accepts it at once (SNS sees a success) and Lambda's retries and
+//! destinations take over; a copy for a service is a synchronous call whose failures and
+//! throttles SNS retries.
 
 use super::bus::{BusRt, Routing, TargetRt};
 use super::engine::Dest;

@@ -14,7 +14,7 @@
 //!   (<https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html>);
 //! - `TimeoutSeconds` on a Task and on the whole machine (no default: AWS has none for a
 //!   standard machine's Task);
-//! - `InputPath`, `OutputPath`, `ResultPath` as JSONPath reference paths (`$`, `$.a.b`,
+//! - `InputPath`, `OutputPath`, `ResultPath` as `JSONPath` reference paths (`$`, `$.a.b`,
 //!   `$.items[0]`; `ResultPath: null` discards a result), as far as Choice and Map read data
 //!   (<https://docs.aws.amazon.com/step-functions/latest/dg/concepts-input-output-filtering.html>);
 //! - Choice rules with `Variable` and the `String*`, `Numeric*`, `Boolean*` comparisons (each
@@ -49,7 +49,7 @@ fn err(errs: &mut Vec<AslError>, path: &str, message: impl Into<String>) {
     });
 }
 
-/// A JSONPath reference path: `$` then `.name` or `[index]` steps.
+/// A `JSONPath` reference path: `$` then `.name` or `[index]` steps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JsonPath(pub Vec<Step>);
 
@@ -334,13 +334,17 @@ fn string_matches(s: &str, pattern: &str) -> bool {
     while let Some(c) = chars.next() {
         match c {
             '\\' => {
-                if let Some(n) = chars.next() {
-                    segs.last_mut().map(|x| x.push(n));
+                if let Some(n) = chars.next()
+                    && let Some(x) = segs.last_mut()
+                {
+                    x.push(n);
                 }
             }
             '*' => segs.push(String::new()),
             _ => {
-                segs.last_mut().map(|x| x.push(c));
+                if let Some(x) = segs.last_mut() {
+                    x.push(c);
+                }
             }
         }
     }
@@ -785,7 +789,7 @@ fn positive_number(
         None => None,
         Some(Value::Number(n))
             if n.as_f64()
-                .is_some_and(|x| x >= 1.0 && x <= ASL_MAX_INT && x.fract() == 0.0) =>
+                .is_some_and(|x| (1.0..=ASL_MAX_INT).contains(&x) && x.fract() == 0.0) =>
         {
             n.as_f64()
         }
@@ -860,17 +864,15 @@ fn task_resource(m: &Map<String, Value>, path: &str, errs: &mut Vec<AslError>) -
             .map(str::to_owned)
     };
     let id = if r.starts_with("arn:aws:states:::lambda:invoke") {
-        match from_params() {
-            Some(f) => f,
-            None => {
-                err(
-                    errs,
-                    &join(path, "Parameters.FunctionName"),
-                    "arn:aws:states:::lambda:invoke needs Parameters.FunctionName naming the function",
-                );
-                return None;
-            }
-        }
+        let Some(f) = from_params() else {
+            err(
+                errs,
+                &join(path, "Parameters.FunctionName"),
+                "arn:aws:states:::lambda:invoke needs Parameters.FunctionName naming the function",
+            );
+            return None;
+        };
+        f
     } else if r.starts_with("arn:aws:states:::") {
         err(
             errs,
@@ -1352,22 +1354,21 @@ fn parse_condition(
         }
         _ => {}
     }
-    let var = match m.get("Variable") {
-        Some(Value::String(s)) => match JsonPath::parse(s) {
-            Ok(p) => p,
-            Err(e) => {
-                err(errs, &join(path, "Variable"), e);
-                return None;
-            }
-        },
-        _ => {
-            err(errs, path, format!("{op} needs a Variable (a JSONPath)"));
+    let Some(Value::String(var_text)) = m.get("Variable") else {
+        err(errs, path, format!("{op} needs a Variable (a JSONPath)"));
+        return None;
+    };
+    let var = match JsonPath::parse(var_text) {
+        Ok(p) => p,
+        Err(e) => {
+            err(errs, &join(path, "Variable"), e);
             return None;
         }
     };
-    let is = |t: TypeTest, errs: &mut Vec<AslError>| match arg {
-        Value::Bool(b) => Some(Condition::Is(var.clone(), t, *b)),
-        _ => {
+    let is = |t: TypeTest, errs: &mut Vec<AslError>| {
+        if let Value::Bool(b) = arg {
+            Some(Condition::Is(var.clone(), t, *b))
+        } else {
             err(errs, &here, format!("{op} takes true or false"));
             None
         }
@@ -1379,13 +1380,11 @@ fn parse_condition(
         "IsString" => return is(TypeTest::String, errs),
         "IsBoolean" => return is(TypeTest::Boolean, errs),
         "StringMatches" => {
-            return match arg {
-                Value::String(s) => Some(Condition::Matches(var, s.clone())),
-                _ => {
-                    err(errs, &here, "StringMatches takes a string pattern");
-                    None
-                }
-            };
+            if let Value::String(s) = arg {
+                return Some(Condition::Matches(var, s.clone()));
+            }
+            err(errs, &here, "StringMatches takes a string pattern");
+            return None;
         }
         _ => {}
     }

@@ -1,5 +1,5 @@
 //! Scenario types of the version-2 routing components: SNS topics with their subscriptions,
-//! EventBridge Pipes, and Step Functions state machines (`scenario-format.md`, "Topics",
+//! `EventBridge` Pipes, and Step Functions state machines (`scenario-format.md`, "Topics",
 //! "Pipes", "State machines"). Plain serde types; a state machine's `definition` stays the
 //! Amazon States Language JSON its author wrote, read by [`super::asl`].
 
@@ -126,7 +126,7 @@ pub enum Invocation {
     Async,
 }
 
-/// An EventBridge pipe: source → filter → enrichment → target.
+/// An `EventBridge` pipe: source → filter → enrichment → target.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Pipe {

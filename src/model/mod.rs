@@ -76,7 +76,7 @@ pub struct Scenario {
     /// SNS topics with their subscriptions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub topics: Vec<Topic>,
-    /// EventBridge pipes: source, filter, enrichment, target.
+    /// `EventBridge` pipes: source, filter, enrichment, target.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pipes: Vec<Pipe>,
     /// Step Functions state machines (Amazon States Language definitions).
@@ -972,7 +972,7 @@ pub enum Kind {
     Consumer,
     /// An SNS topic.
     Topic,
-    /// An EventBridge pipe.
+    /// An `EventBridge` pipe.
     Pipe,
     /// A Step Functions state machine.
     StateMachine,

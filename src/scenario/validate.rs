@@ -11,9 +11,7 @@ use super::lint::lint_with;
 use super::problem::{Problem, Severity};
 use crate::model::defaults;
 use crate::model::topology::{Component, Site, Topology};
-use crate::model::{
-    Distribution, Duration, FaultKind, Kind, QueueType, Scenario, TimelineAction,
-};
+use crate::model::{Distribution, Duration, FaultKind, Kind, QueueType, Scenario, TimelineAction};
 use crate::names::did_you_mean;
 
 #[path = "validate_flow.rs"]
@@ -440,7 +438,9 @@ impl Validator<'_> {
                             rule: j,
                             target: k,
                         })
-                        && s.queues.get(index).is_some_and(|q| q.kind == QueueType::Fifo)
+                        && s.queues
+                            .get(index)
+                            .is_some_and(|q| q.kind == QueueType::Fifo)
                     {
                         // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
                         self.err(
@@ -783,7 +783,10 @@ impl Validator<'_> {
                 let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
                 self.err(
                     path,
-                    format!("\"{id}\" is a {k}, but this must be a {}", names.join(" or ")),
+                    format!(
+                        "\"{id}\" is a {k}, but this must be a {}",
+                        names.join(" or ")
+                    ),
                 );
             }
             Some(Kind::Queue) if standard_queue => {
@@ -793,7 +796,9 @@ impl Validator<'_> {
                 {
                     self.err(
                         path,
-                        format!("\"{id}\" is a FIFO queue; AWS sends here only to a standard queue"),
+                        format!(
+                            "\"{id}\" is a FIFO queue; AWS sends here only to a standard queue"
+                        ),
                     );
                 }
             }
@@ -817,16 +822,27 @@ impl Validator<'_> {
         let is_stream = matches!(source, SourceKind::Stream(_));
         let fifo = source == SourceKind::Queue { fifo: true };
         let place = |what: &str| match source {
-            SourceKind::Invoked => format!("`{what}` is a setting of an event source mapping; this consumer has no `from`"),
-            SourceKind::Queue { .. } => format!("`{what}` is a stream setting; \"{}\" is a queue", c.from.as_deref().unwrap_or_default()),
-            SourceKind::Stream(_) => format!("`{what}` is an SQS setting; \"{}\" is a stream", c.from.as_deref().unwrap_or_default()),
+            SourceKind::Invoked => format!(
+                "`{what}` is a setting of an event source mapping; this consumer has no `from`"
+            ),
+            SourceKind::Queue { .. } => format!(
+                "`{what}` is a stream setting; \"{}\" is a queue",
+                c.from.as_deref().unwrap_or_default()
+            ),
+            SourceKind::Stream(_) => format!(
+                "`{what}` is an SQS setting; \"{}\" is a stream",
+                c.from.as_deref().unwrap_or_default()
+            ),
         };
         // Batch sizes by source.
         if let Some(b) = c.batch_size {
             if fifo && b > defaults::SQS_FIFO_BATCH_SIZE_MAX {
                 self.err(
                     format!("{base}.batch_size"),
-                    format!("a FIFO queue's batch size is at most {}, found {b}", defaults::SQS_FIFO_BATCH_SIZE_MAX),
+                    format!(
+                        "a FIFO queue's batch size is at most {}, found {b}",
+                        defaults::SQS_FIFO_BATCH_SIZE_MAX
+                    ),
                 );
             }
             if is_sqs
@@ -852,7 +868,10 @@ impl Validator<'_> {
             } else if w > defaults::BATCH_WINDOW_MAX {
                 self.err(
                     format!("{base}.batch_window"),
-                    format!("batch_window must be from 0s to {}, found {w}", defaults::BATCH_WINDOW_MAX),
+                    format!(
+                        "batch_window must be from 0s to {}, found {w}",
+                        defaults::BATCH_WINDOW_MAX
+                    ),
                 );
             }
         }
@@ -864,13 +883,31 @@ impl Validator<'_> {
         }
         if let Some(m) = c.max_concurrency {
             if is_sqs {
-                self.count(format!("{base}.max_concurrency"), "max_concurrency", m, &defaults::SQS_MAX_CONCURRENCY_RANGE);
+                self.count(
+                    format!("{base}.max_concurrency"),
+                    "max_concurrency",
+                    m,
+                    &defaults::SQS_MAX_CONCURRENCY_RANGE,
+                );
             } else {
-                self.err(format!("{base}.max_concurrency"), place("max_concurrency").replace("a stream setting", "an SQS setting"));
+                self.err(
+                    format!("{base}.max_concurrency"),
+                    place("max_concurrency").replace("a stream setting", "an SQS setting"),
+                );
             }
         }
         if c.scaling.is_some() && !is_sqs {
-            self.err(format!("{base}.scaling"), if is_stream { place("scaling") } else { place("scaling").replace("a setting of an event source mapping", "an SQS event source mapping setting") });
+            self.err(
+                format!("{base}.scaling"),
+                if is_stream {
+                    place("scaling")
+                } else {
+                    place("scaling").replace(
+                        "a setting of an event source mapping",
+                        "an SQS event source mapping setting",
+                    )
+                },
+            );
         }
         if let Some(f) = &c.filter {
             if invoked {
@@ -895,13 +932,28 @@ impl Validator<'_> {
         }
         if is_stream {
             if let Some(n) = c.max_retry_attempts {
-                self.count(format!("{base}.max_retry_attempts"), "max_retry_attempts", n, &defaults::STREAM_MAX_RETRY_ATTEMPTS);
+                self.count(
+                    format!("{base}.max_retry_attempts"),
+                    "max_retry_attempts",
+                    n,
+                    &defaults::STREAM_MAX_RETRY_ATTEMPTS,
+                );
             }
             if let Some(a) = c.max_record_age {
-                self.duration_in(format!("{base}.max_record_age"), "max_record_age", a, &defaults::STREAM_MAX_RECORD_AGE_RANGE);
+                self.duration_in(
+                    format!("{base}.max_record_age"),
+                    "max_record_age",
+                    a,
+                    &defaults::STREAM_MAX_RECORD_AGE_RANGE,
+                );
             }
             if let Some(p) = c.parallelization_factor {
-                self.count(format!("{base}.parallelization_factor"), "parallelization_factor", p, &defaults::PARALLELIZATION_FACTOR_RANGE);
+                self.count(
+                    format!("{base}.parallelization_factor"),
+                    "parallelization_factor",
+                    p,
+                    &defaults::PARALLELIZATION_FACTOR_RANGE,
+                );
                 if source == SourceKind::Stream(StreamType::Kafka) && p > 1 {
                     self.err(
                         format!("{base}.parallelization_factor"),
@@ -915,10 +967,21 @@ impl Validator<'_> {
         }
         // Asynchronous invocation.
         if let Some(a) = &c.async_invoke {
-            let targeted = s.buses.iter().flat_map(|b| &b.rules).flat_map(|r| &r.targets).any(|t| t.to == c.id)
-                || s.consumers.iter().flat_map(|x| &x.emits).any(|e| e.to == c.id);
+            let targeted = s
+                .buses
+                .iter()
+                .flat_map(|b| &b.rules)
+                .flat_map(|r| &r.targets)
+                .any(|t| t.to == c.id)
+                || s.consumers
+                    .iter()
+                    .flat_map(|x| &x.emits)
+                    .any(|e| e.to == c.id);
             if !function {
-                self.err(format!("{base}.async"), "a service is called synchronously; `async` is a function setting".into());
+                self.err(
+                    format!("{base}.async"),
+                    "a service is called synchronously; `async` is a function setting".into(),
+                );
             } else if !invoked {
                 self.err(
                     format!("{base}.async"),
@@ -931,10 +994,20 @@ impl Validator<'_> {
                 );
             }
             if let Some(r) = a.retries {
-                self.count(format!("{base}.async.retries"), "async.retries", r, &defaults::LAMBDA_ASYNC_RETRIES_RANGE);
+                self.count(
+                    format!("{base}.async.retries"),
+                    "async.retries",
+                    r,
+                    &defaults::LAMBDA_ASYNC_RETRIES_RANGE,
+                );
             }
             if let Some(m) = a.max_age {
-                self.duration_in(format!("{base}.async.max_age"), "async.max_age", m, &defaults::LAMBDA_ASYNC_MAX_AGE_RANGE);
+                self.duration_in(
+                    format!("{base}.async.max_age"),
+                    "async.max_age",
+                    m,
+                    &defaults::LAMBDA_ASYNC_MAX_AGE_RANGE,
+                );
             }
             let kinds = [Kind::Queue, Kind::Bus, Kind::Consumer];
             if let Some(d) = &a.on_failure {
@@ -946,7 +1019,10 @@ impl Validator<'_> {
         }
         // Service-only settings.
         if function {
-            for (field, set) in [("reject_when", c.reject_when.is_some()), ("rate_limit", c.rate_limit.is_some())] {
+            for (field, set) in [
+                ("reject_when", c.reject_when.is_some()),
+                ("rate_limit", c.rate_limit.is_some()),
+            ] {
                 if set {
                     self.err(format!("{base}.{field}"), format!("`{field}` is a setting of a service (\"kind\": \"service\"), not of a function"));
                 }
@@ -962,9 +1038,19 @@ impl Validator<'_> {
         // of the queue it reads (Lambda refuses such a mapping).
         if function && let Some(t) = c.timeout.and_then(crate::model::TimeLimit::limit) {
             if t > defaults::LAMBDA_TIMEOUT_MAX {
-                self.err(format!("{base}.timeout"), format!("a function's timeout is at most {}, found {t}", defaults::LAMBDA_TIMEOUT_MAX));
+                self.err(
+                    format!("{base}.timeout"),
+                    format!(
+                        "a function's timeout is at most {}, found {t}",
+                        defaults::LAMBDA_TIMEOUT_MAX
+                    ),
+                );
             }
-            if let Some(q) = c.from.as_deref().and_then(|f| s.queues.iter().find(|q| q.id == f)) {
+            if let Some(q) = c
+                .from
+                .as_deref()
+                .and_then(|f| s.queues.iter().find(|q| q.id == f))
+            {
                 let vis = q.visibility_timeout_in_force();
                 if t > vis {
                     let message = format!(

@@ -193,15 +193,8 @@ impl Engine {
             }
             let node = ids.node(&c.id)?;
             stats[node].concurrency = c.concurrency;
-            let mut rt = ConsumerRt::compile(
-                c,
-                s.source_kind(c),
-                node,
-                source,
-                emits,
-                source_key,
-                seed,
-            )?;
+            let mut rt =
+                ConsumerRt::compile(c, s.source_kind(c), node, source, emits, source_key, seed)?;
             if source == Source::Direct && c.kind_in_force() == crate::model::ConsumerKind::Function
             {
                 let a = c.async_invoke.as_ref();

@@ -295,7 +295,11 @@ impl Engine {
             if self.measuring() {
                 self.stats[bus_node].failed += 1;
             }
-            self.trace_end(m, "failed", Some("the target is unavailable (outage)".to_owned()));
+            self.trace_end(
+                m,
+                "failed",
+                Some("the target is unavailable (outage)".to_owned()),
+            );
             self.trace_note(m, Condition::Failed);
             self.target_failed(m, Reason::RetriesExhausted);
             return;

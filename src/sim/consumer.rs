@@ -193,10 +193,16 @@ impl ConsumerRt {
         let is_function = c.kind_in_force() == ConsumerKind::Function;
         let parse_all = |ps: &[serde_json::Value], what: &str| {
             ps.iter()
-                .map(|p| Pattern::parse(p).map_err(|_| format!("consumer {}: invalid {what}", c.id)))
+                .map(|p| {
+                    Pattern::parse(p).map_err(|_| format!("consumer {}: invalid {what}", c.id))
+                })
                 .collect::<Result<Vec<_>, _>>()
         };
-        let filter = c.filter.as_deref().map(|f| parse_all(f, "filter")).transpose()?;
+        let filter = c
+            .filter
+            .as_deref()
+            .map(|f| parse_all(f, "filter"))
+            .transpose()?;
         let ramp = match kind {
             SourceKind::Queue { fifo: false }
                 if is_function && c.scaling_in_force() == Scaling::Aws =>
@@ -242,9 +248,7 @@ impl ConsumerRt {
                 .transpose()?,
             ramp,
             report_item_failures: c.report_batch_item_failures,
-            stream_max_retries: c
-                .max_retry_attempts
-                .and_then(|n| u32::try_from(n).ok()),
+            stream_max_retries: c.max_retry_attempts.and_then(|n| u32::try_from(n).ok()),
             max_record_age: c.max_record_age.map(Duration::as_nanos),
             bisect: c.bisect_on_error,
             stream_on_failure: None,
@@ -469,7 +473,11 @@ impl Engine {
                 }
                 self.series
                     .count(cn.index(), crate::metrics::Counter::DeadLettered, now, 1);
-                self.trace_end(m, "dead_lettered", Some(format!("{why}: sent to async.on_failure")));
+                self.trace_end(
+                    m,
+                    "dead_lettered",
+                    Some(format!("{why}: sent to async.on_failure")),
+                );
                 self.trace_note(m, super::journey::Condition::DeadLettered);
                 let condition = match reason {
                     Reason::MaxAge => "EventAgeExceeded",
@@ -545,11 +553,20 @@ impl Engine {
                 .and_then(|s| s.rate_interval)
         {
             // Over the rate limit: held back and delivered at that rate, not failed.
-            let svc = self.consumers[c].service_rt.as_deref_mut().expect("checked above");
+            let svc = self.consumers[c]
+                .service_rt
+                .as_deref_mut()
+                .expect("checked above");
             let at = svc.rate_next.max(now);
             svc.rate_next = at + interval;
             if at > now {
-                self.events.schedule(at, Ev::Paced { consumer: c, msg: m });
+                self.events.schedule(
+                    at,
+                    Ev::Paced {
+                        consumer: c,
+                        msg: m,
+                    },
+                );
                 return;
             }
         }
@@ -565,7 +582,11 @@ impl Engine {
             .is_some_and(|p| p.matches(&self.msgs[m].payload));
         if refused {
             self.tally(cn, Tally::Failed, measuring);
-            self.trace_end(m, "failed", Some("reject_when matched: a 4xx, not retried".to_owned()));
+            self.trace_end(
+                m,
+                "failed",
+                Some("reject_when matched: a 4xx, not retried".to_owned()),
+            );
             match self.msgs[m].target {
                 Some(t) => {
                     let (dlq, bus) = (self.targets[t].dlq, self.targets[t].bus);
@@ -671,7 +692,8 @@ impl Engine {
         cr.busy += 1;
         cr.in_service += msgs.len() as u64;
         let per_message = (cr.per_message as f64) * msgs.len() as f64;
-        let mut service = (cr.service.sample(&mut cr.rng_service) + per_message) * cr.faults.slowdown;
+        let mut service =
+            (cr.service.sample(&mut cr.rng_service) + per_message) * cr.faults.slowdown;
         if work == 0 {
             service = 0.0;
         }
@@ -1032,7 +1054,13 @@ impl Engine {
                         self.trace_msg_open(m, cn, None);
                     }
                     self.msgs[m].visible_since = at;
-                    self.events.schedule(at, Ev::AsyncRetry { consumer: c, msg: m });
+                    self.events.schedule(
+                        at,
+                        Ev::AsyncRetry {
+                            consumer: c,
+                            msg: m,
+                        },
+                    );
                 }
                 false
             }
@@ -1065,7 +1093,10 @@ impl Engine {
                     self.trace_end(
                         m,
                         "failed",
-                        Some(format!("{why}; visible again after {:.3}s", vis as f64 / 1e9)),
+                        Some(format!(
+                            "{why}; visible again after {:.3}s",
+                            vis as f64 / 1e9
+                        )),
                     );
                     self.trace_msg_open(m, qnode, None);
                 }

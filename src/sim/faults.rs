@@ -169,10 +169,13 @@ impl Engine {
         let interval = (per_step as f64 / rate * 1e9).round().max(1.0) as Nanos;
         let left = self.redrive_left[i.index()];
         let moved = self.redrive(from, to, per_step.min(left));
-        let left = left.saturating_sub(per_step).min(if moved == 0 { 0 } else { u64::MAX });
+        let left = left
+            .saturating_sub(per_step)
+            .min(if moved == 0 { 0 } else { u64::MAX });
         self.redrive_left[i.index()] = left;
         if left > 0 {
-            self.events.schedule(self.now + interval, Ev::RedriveStep(i));
+            self.events
+                .schedule(self.now + interval, Ev::RedriveStep(i));
         }
     }
 

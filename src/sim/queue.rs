@@ -472,7 +472,11 @@ impl Engine {
                     self.stats[cn].filtered += 1;
                 }
                 self.tally_now(node, Tally::Completed);
-                self.trace_end(m, "filtered", Some("matches none of the mapping's filter".to_owned()));
+                self.trace_end(
+                    m,
+                    "filtered",
+                    Some("matches none of the mapping's filter".to_owned()),
+                );
                 self.settle(m, Outcome::Completed);
                 self.msgs.free(m);
             } else {
@@ -727,7 +731,8 @@ impl Engine {
             st.pollers_max = st.pollers_max.max(limit);
         }
         if again {
-            self.events.schedule(self.now + RAMP_TICK, Ev::PollerRamp(c));
+            self.events
+                .schedule(self.now + RAMP_TICK, Ev::PollerRamp(c));
         }
         self.pump_queue(q);
     }

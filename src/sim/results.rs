@@ -268,13 +268,15 @@ pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bo
     let consumer_of = |i| e.consumers.iter().find(|c| c.node == i);
     for (i, st) in e.stats.iter_ids() {
         let rt = consumer_of(i);
-        let asynchronous = rt.filter(|c| c.asynchronous.is_some()).map(|_| AsyncFigures {
-            queue_depth_max: st.async_depth_max,
-            age_max_s: st.async_age_max as f64 / 1e9,
-            retries: st.async_retries,
-            to_on_failure: st.to_on_failure,
-            to_on_success: st.to_on_success,
-        });
+        let asynchronous = rt
+            .filter(|c| c.asynchronous.is_some())
+            .map(|_| AsyncFigures {
+                queue_depth_max: st.async_depth_max,
+                age_max_s: st.async_age_max as f64 / 1e9,
+                retries: st.async_retries,
+                to_on_failure: st.to_on_failure,
+                to_on_success: st.to_on_success,
+            });
         let mapping = rt
             .filter(|c| c.source != super::consumer::Source::Direct)
             .map(|c| MappingFigures {

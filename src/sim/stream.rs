@@ -11,9 +11,9 @@ use serde_json::Value;
 use super::clock::Nanos;
 use super::dist::Bucket;
 use super::engine::Engine;
+use super::envelope::fill_envelope;
 use super::envelope::{hash_value, path_of};
 use super::ids::{ConsumerId, Id, MsgId, NodeId, StreamId};
-use super::envelope::fill_envelope;
 use super::ledger::Outcome;
 use super::message::Msg;
 use super::stats::{Reason, Tally};
@@ -58,12 +58,7 @@ impl StreamRt {
                 .write_limit
                 .map(|rate| {
                     (0..partitions)
-                        .map(|_| {
-                            Bucket::new(&crate::model::Throttle {
-                                rate,
-                                burst: None,
-                            })
-                        })
+                        .map(|_| Bucket::new(&crate::model::Throttle { rate, burst: None }))
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -209,8 +204,15 @@ impl Engine {
             // With a parallelization factor F each partition is F lanes; a key always maps to
             // the same lane, so order per key is kept.
             let factor = cr.parallelization;
-            let sub = match self.streams[s].key_path.as_ref().and_then(|p| lookup(&payload, p)) {
-                Some(v) => ((hash_value(v) / u64::from(self.streams[s].partitions)) % u64::from(factor)) as u32,
+            let sub = match self.streams[s]
+                .key_path
+                .as_ref()
+                .and_then(|p| lookup(&payload, p))
+            {
+                Some(v) => {
+                    ((hash_value(v) / u64::from(self.streams[s].partitions)) % u64::from(factor))
+                        as u32
+                }
                 None => (event_no % u64::from(factor)) as u32,
             };
             let lane = partition * factor + sub;
@@ -315,13 +317,19 @@ impl Engine {
         for l in 0..lanes {
             loop {
                 let lane = &self.streams[s].groups[gi].1[l];
-                let Some(&m) = lane.waiting.front() else { break };
+                let Some(&m) = lane.waiting.front() else {
+                    break;
+                };
                 if lane.busy || now.saturating_sub(self.msgs[m].arrived_at) < retention {
                     break;
                 }
                 self.streams[s].groups[gi].1[l].waiting.pop_front();
                 self.stream_record_leaves(c, m);
-                self.trace_end(m, "expired", Some("trimmed: older than the stream's retention".to_owned()));
+                self.trace_end(
+                    m,
+                    "expired",
+                    Some("trimmed: older than the stream's retention".to_owned()),
+                );
                 self.expire(node, m);
             }
         }
@@ -385,7 +393,11 @@ impl Engine {
         let snode = self.streams[s].node;
         let dest = self.consumers[c].stream_on_failure;
         let measuring = self.measuring();
-        let reason = if too_many { Reason::RetriesExhausted } else { Reason::MaxAge };
+        let reason = if too_many {
+            Reason::RetriesExhausted
+        } else {
+            Reason::MaxAge
+        };
         let retries = self.streams[s].groups[gi].1[lane].retries;
         let start = self.msgs[first].event_no;
         let mut batch = Vec::with_capacity(len as usize);
@@ -403,7 +415,11 @@ impl Engine {
         for m in batch {
             self.stream_record_leaves(c, m);
             if expired {
-                self.trace_end(m, "expired", Some("trimmed while its batch was retried".to_owned()));
+                self.trace_end(
+                    m,
+                    "expired",
+                    Some("trimmed while its batch was retried".to_owned()),
+                );
                 self.expire(snode, m);
                 continue;
             }
@@ -414,10 +430,18 @@ impl Engine {
                 if measuring {
                     self.stats[cn].dead_lettered += 1;
                 }
-                self.trace_end(m, "dead_lettered", Some(format!("{}: its batch went to on_failure", reason.as_str())));
+                self.trace_end(
+                    m,
+                    "dead_lettered",
+                    Some(format!("{}: its batch went to on_failure", reason.as_str())),
+                );
                 self.settle(m, Outcome::DeadLettered);
             } else {
-                self.trace_end(m, "dropped", Some(format!("{} (no on_failure)", reason.as_str())));
+                self.trace_end(
+                    m,
+                    "dropped",
+                    Some(format!("{} (no on_failure)", reason.as_str())),
+                );
                 self.settle(m, Outcome::Dropped);
             }
             self.msgs.free(m);

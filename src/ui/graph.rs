@@ -39,7 +39,7 @@ pub enum NodeKind {
     Dlq,
     /// An SNS topic.
     Topic,
-    /// An EventBridge pipe.
+    /// An `EventBridge` pipe.
     Pipe,
     /// A Step Functions state machine.
     StateMachine,

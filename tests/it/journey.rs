@@ -70,7 +70,10 @@ fn a_dead_lettered_message_is_received_max_receives_times_a_visibility_timeout_a
     assert_eq!(moved[0].reason.as_deref(), Some("max_receives"));
     let failed_at = last.ended_s.expect("served");
     let moved_at = moved[0].ended_s.expect("moved");
-    assert!((moved_at - failed_at - 30.0).abs() < CLOSE, "{moved_at} - {failed_at}");
+    assert!(
+        (moved_at - failed_at - 30.0).abs() < CLOSE,
+        "{moved_at} - {failed_at}"
+    );
     assert_eq!(hops_at(j, "dlq").len(), 1, "it then waits in the DLQ");
     assert_eq!(j.latency_s, None, "nothing completed");
 }

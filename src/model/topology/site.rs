@@ -121,7 +121,7 @@ pub const TARGETS: &[Kind] = &[
     Kind::Topic,
     Kind::StateMachine,
 ];
-/// What a topic subscription may name (SNS protocols: SQS, Lambda, HTTP/S, and EventBridge
+/// What a topic subscription may name (SNS protocols: SQS, Lambda, HTTP/S, and `EventBridge`
 /// through a rule-less bus target).
 pub const SUBSCRIBERS: &[Kind] = &[Kind::Queue, Kind::Consumer, Kind::Bus];
 /// What a pipe enrichment may name (a function or a service).

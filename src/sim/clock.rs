@@ -78,6 +78,8 @@ pub(crate) enum Ev {
     },
     /// An SQS event source mapping's poller count is reconsidered (once a second).
     PollerRamp(ConsumerId),
+    /// A consumer's batching window ends.
+    BatchWindow(ConsumerId),
     /// The next messages of a paced redrive move.
     RedriveStep(TimelineId),
     /// An archived event is replayed (an index into the engine's pending replays).

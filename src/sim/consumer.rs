@@ -141,6 +141,10 @@ pub(crate) struct ConsumerRt {
     pub(crate) bisect: bool,
     pub(crate) stream_on_failure: Option<Dest>,
     pub(crate) parallelization: u32,
+    /// How long the mapping waits to fill a batch (0: it takes what is there), and whether a
+    /// wake-up is scheduled for the window's end.
+    pub(crate) batch_window: Nanos,
+    pub(crate) window_armed: bool,
     pub(crate) concurrency: u32,
     pub(crate) batch: usize,
     service: Dist,
@@ -253,6 +257,8 @@ impl ConsumerRt {
             bisect: c.bisect_on_error,
             stream_on_failure: None,
             parallelization: c.parallelization_factor.unwrap_or(1).max(1),
+            batch_window: c.batch_window_in_force(kind).as_nanos(),
+            window_armed: false,
             per_message: c.per_message.map_or(0, Duration::as_nanos),
             filter,
             concurrency,

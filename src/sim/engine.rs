@@ -190,6 +190,7 @@ impl Engine {
             Ev::Paced { consumer, msg } => self.call_service(consumer, msg, true),
             Ev::PollerRamp(c) => self.poller_ramp(c),
             Ev::RedriveStep(i) => self.redrive_step(i),
+            Ev::BatchWindow(c) => self.batch_window_ended(c),
             Ev::Replay(idx) => self.replay_one(idx),
         }
     }
@@ -343,7 +344,8 @@ impl Engine {
             | Ev::BreakerProbe(consumer)
             | Ev::AsyncRetry { consumer, .. }
             | Ev::Paced { consumer, .. }
-            | Ev::PollerRamp(consumer) => self.consumers[consumer].node,
+            | Ev::PollerRamp(consumer)
+            | Ev::BatchWindow(consumer) => self.consumers[consumer].node,
             Ev::Visible { queue, .. } => self.queues[queue].node,
             Ev::LaneRetry { stream, .. } => self.streams[stream].node,
             Ev::VisibilityExpired(_)

@@ -370,7 +370,7 @@ impl Engine {
             progress = false;
             for k in 0..n_consumers {
                 let c = self.queues[q].consumers[k];
-                if !self.can_start(c) {
+                if !self.can_start(c) || self.filling_batch(q, c) {
                     continue;
                 }
                 if !self.take_batch(q, c) {
@@ -390,6 +390,35 @@ impl Engine {
                 self.producer_unblocked(p);
             }
         }
+    }
+
+    /// Is consumer `c` still waiting for its batching window to fill a batch from standard
+    /// queue `q`? It waits while fewer than a batch are visible and the oldest visible message
+    /// has waited less than the window; a wake-up at the window's end is scheduled.
+    fn filling_batch(&mut self, q: QueueId, c: ConsumerId) -> bool {
+        let window = self.consumers[c].batch_window;
+        let qr = &self.queues[q];
+        if window == 0 || qr.fifo || qr.visible >= self.consumers[c].batch as u64 {
+            return false;
+        }
+        let Some(&oldest) = qr.waiting.front() else {
+            return false;
+        };
+        let due = self.msgs[oldest].visible_since + window;
+        if self.now >= due {
+            return false;
+        }
+        if !self.consumers[c].window_armed {
+            self.consumers[c].window_armed = true;
+            self.events.schedule(due, Ev::BatchWindow(c));
+        }
+        true
+    }
+
+    /// A batching window ended: look again.
+    pub(crate) fn batch_window_ended(&mut self, c: ConsumerId) {
+        self.consumers[c].window_armed = false;
+        self.wake_consumer(c);
     }
 
     /// Receives one batch from queue `q` into a free slot of consumer `c`.

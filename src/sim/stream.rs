@@ -47,6 +47,8 @@ pub(crate) struct StreamRt {
     pub(crate) orphans: VecDeque<Nanos>,
     /// Per partition: the write limit's token bucket (`write_limit`).
     write_buckets: Vec<Bucket>,
+    /// When retention is next checked.
+    next_trim: Nanos,
 }
 
 impl StreamRt {
@@ -54,6 +56,7 @@ impl StreamRt {
     pub(crate) fn compile(s: &Stream, node: NodeId) -> Self {
         let partitions = s.partitions.max(1);
         StreamRt {
+            next_trim: 0,
             write_buckets: s
                 .write_limit
                 .map(|rate| {
@@ -252,10 +255,18 @@ impl Engine {
     pub(crate) fn pump_stream(&mut self, s: StreamId, g: u32) {
         let gi = g as usize;
         let c = self.streams[s].groups[gi].0;
-        self.trim_group(s, g);
+        // Retention is checked at most once a simulated second (records are trimmed in bulk).
+        if self.now >= self.streams[s].next_trim {
+            self.streams[s].next_trim = self.now + 1_000_000_000;
+            for group in 0..self.streams[s].groups.len() as u32 {
+                self.trim_group(s, group);
+            }
+        }
         let partitions = self.streams[s].groups[gi].1.len() as u32;
         let instances = self.consumers[c].concurrency;
         let batch = self.consumers[c].batch;
+        let window = self.consumers[c].batch_window;
+        let mut wake: Option<Nanos> = None;
         // Instance i reads partitions p with p % instances == i; instances beyond the
         // partition count own none and sit idle, as in Kafka and Kinesis.
         for inst in 0..instances.min(partitions) {
@@ -273,6 +284,20 @@ impl Engine {
                 }
                 let lane = &self.streams[s].groups[gi].1[p as usize];
                 if !lane.busy && !lane.waiting.is_empty() {
+                    // The batching window: wait for a full batch until the oldest record has
+                    // waited the window.
+                    let want = batch.min(lane.limit as usize);
+                    if window > 0 && lane.waiting.len() < want {
+                        let oldest = lane
+                            .waiting
+                            .front()
+                            .map_or(0, |m| self.msgs[*m].visible_since);
+                        let due = oldest + window;
+                        if self.now < due {
+                            wake = Some(wake.map_or(due, |w: Nanos| w.min(due)));
+                            continue;
+                        }
+                    }
                     chosen = Some((p, idx));
                     break;
                 }
@@ -302,6 +327,12 @@ impl Engine {
             self.consumers[c].reserve_slot(inst);
             self.start_batch(c, &buf, p);
             self.batch_buf = buf;
+        }
+        if let Some(due) = wake
+            && !self.consumers[c].window_armed
+        {
+            self.consumers[c].window_armed = true;
+            self.events.schedule(due, super::clock::Ev::BatchWindow(c));
         }
         self.stream_levels(s);
     }

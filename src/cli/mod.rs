@@ -89,7 +89,7 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum PatternCommand {
-    /// Test patterns against events: JSON Lines {"pattern": …, "event": …} on stdin, or one pair from files.
+    /// Test patterns (or SNS filter policies, `--sns`) against events: JSON Lines {"pattern": …, "event": …} or {"sns": …, "event": …} on stdin, or one pair from files.
     Test(pattern::PatternTestArgs),
 }
 

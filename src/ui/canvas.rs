@@ -105,6 +105,9 @@ fn fill_of(kind: NodeKind) -> Color32 {
         NodeKind::Stream => Color32::from_rgb(40, 48, 110),
         NodeKind::Consumer => Color32::from_rgb(34, 80, 48),
         NodeKind::Dlq => Color32::from_rgb(96, 34, 34),
+        NodeKind::Topic => Color32::from_rgb(104, 60, 30),
+        NodeKind::Pipe => Color32::from_rgb(60, 70, 40),
+        NodeKind::StateMachine => Color32::from_rgb(90, 40, 80),
     }
 }
 
@@ -566,6 +569,43 @@ fn detail(s: &Scenario, kind: NodeKind, id: &str) -> String {
                     format!("consumer · ×{} · {}ms", c.concurrency, compact(mean_ms))
                 })
         }
+        NodeKind::Topic => s
+            .topics
+            .iter()
+            .find(|t| t.id == id)
+            .map_or_else(String::new, |t| {
+                let fifo = if t.kind == crate::model::TopicType::Fifo {
+                    "FIFO "
+                } else {
+                    ""
+                };
+                let n = t.subscriptions.len();
+                format!("{fifo}topic · {n} subscription{}", plural(n))
+            }),
+        NodeKind::Pipe => s
+            .pipes
+            .iter()
+            .find(|p| p.id == id)
+            .map_or_else(String::new, |p| {
+                if p.enrichment.is_some() {
+                    "pipe · enriched".to_owned()
+                } else {
+                    "pipe".to_owned()
+                }
+            }),
+        NodeKind::StateMachine => {
+            s.state_machines
+                .iter()
+                .find(|m| m.id == id)
+                .map_or_else(String::new, |m| {
+                    let n = m
+                        .definition
+                        .get("States")
+                        .and_then(serde_json::Value::as_object)
+                        .map_or(0, serde_json::Map::len);
+                    format!("state machine · {n} state{}", plural(n))
+                })
+        }
         NodeKind::Rule => String::new(),
     }
 }
@@ -578,7 +618,9 @@ fn plural(n: usize) -> &'static str {
 fn live_line(s: &Scenario, kind: NodeKind, id: &str, l: &NodeLive) -> String {
     match kind {
         NodeKind::Producer => format!("{}/s sent", compact(l.completions_per_s)),
-        NodeKind::Bus => format!("{}/s in", compact(l.arrivals_per_s)),
+        NodeKind::Bus | NodeKind::Topic | NodeKind::Pipe | NodeKind::StateMachine => {
+            format!("{}/s in", compact(l.arrivals_per_s))
+        }
         NodeKind::Dlq => format!("depth {}", compact(l.backlog)),
         NodeKind::Queue | NodeKind::Stream => {
             let behind = l.lag.max(l.backlog);

@@ -32,6 +32,7 @@
 //! | [`metrics`] | streaming collectors, histograms and time series in bounded memory | — |
 //! | [`sim`] | the engine: clock, event queue, random streams, components, results | names, pattern, model, metrics |
 //! | [`scenario`] | loading with precise errors (line:column, JSON paths, hints), migrating, validating, linting, saving atomically | names, pattern, model, sim (template compiler) |
+//! | [`import`] | CloudFormation / SAM / CDK templates → version-2 scenarios, with an import report | names, model (defaults), pattern, scenario (file reading) |
 //! | [`examples`] | the bundled example scenarios, embedded in the binary | — |
 //! | [`analysis`] | queueing theory, capacity, health grading, replications, comparisons, sweeps | names, model, metrics, sim, scenario |
 //! | [`report`] | the results contract as a summary table, JSON and CSV | model, sim, analysis |
@@ -56,6 +57,8 @@ pub mod metrics;
 pub mod sim;
 
 pub mod scenario;
+
+pub mod import;
 
 pub mod examples;
 

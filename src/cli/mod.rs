@@ -1,10 +1,11 @@
-//! The `eventflow` command line: `run`, `check`, `pattern test`, `compare`, `sweep`, `merge`,
+//! The `eventflow` command line: `run`, `check`, `import`, `pattern test`, `compare`, `sweep`, `merge`,
 //! and the desktop app.
 //!
 //! `main` → [`main`] → a subcommand returning an [`ExitCode`]: 0 success, 2 invalid input (file,
 //! pattern, flag), 1 internal failure. Raw flags become validated values before any work starts.
 
 pub mod compare;
+pub mod import;
 pub mod merge;
 pub mod pattern;
 pub mod shard;
@@ -64,6 +65,9 @@ enum Command {
     Merge(merge::MergeArgs),
     /// Follow root events through the system: every copy, retry and emitted event, as a tree.
     Trace(trace::TraceArgs),
+    /// Turn a CloudFormation, SAM or CDK (synthesized) template into a scenario, with a report of
+    /// what each resource became and every assumption made.
+    Import(import::ImportArgs),
     /// Print the JSON Schema of scenario files (for editors: name it in a file's "$schema").
     Schema,
     /// Open the desktop app.
@@ -182,6 +186,7 @@ pub fn main(gui: Option<GuiLauncher>) -> ExitCode {
             &serde_json::to_string_pretty(&crate::model::json_schema()).unwrap_or_default(),
         ),
         Some(Command::Compare(args)) => compare::run(&args),
+        Some(Command::Import(args)) => import::run(&args),
         Some(Command::Sweep(args)) => sweep::run(&args),
         Some(Command::Merge(args)) => merge::run(&args),
         Some(Command::Trace(args)) => trace::run(&args),

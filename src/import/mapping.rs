@@ -103,6 +103,8 @@ pub struct Built {
     pub entry_points: Vec<(String, String, String)>,
     /// Which rule each SAM event became (`F.Events.E` → rule id).
     pub origins: BTreeMap<String, String>,
+    /// Resources that name another component (a stream consumer, a function alias or version).
+    aliases: BTreeMap<String, String>,
 }
 
 fn secs(v: &Value) -> Option<u64> {
@@ -191,6 +193,7 @@ impl Built {
             esms: Vec::new(),
             entry_points: Vec::new(),
             origins: BTreeMap::new(),
+            aliases: BTreeMap::new(),
         }
     }
 
@@ -311,6 +314,7 @@ impl Built {
                 return None;
             }
         };
+        let s = self.aliases.get(&s).cloned().unwrap_or(s);
         if let Some(c) = self.get(&s)
             && c.kind != Kind::Producer
         {
@@ -343,7 +347,7 @@ impl Built {
         Some(self.placeholder(&name, want, &service, &format!("{site}: {what} is not defined in this template")))
     }
 
-    fn function_body(&mut self, t: &Template, r: &Resource) -> Map<String, Value> {
+    fn function_body(&mut self, r: &Resource) -> Map<String, Value> {
         let p = &r.props;
         let mut m = Map::new();
         m.insert("kind".into(), "function".into());
@@ -366,14 +370,21 @@ impl Built {
         if let Some(s) = p.get("Timeout").and_then(secs) {
             m.insert("timeout".into(), dur(s));
         }
-        if let Some(arn) = p.pointer("/DeadLetterConfig/TargetArn").cloned()
+        m
+    }
+
+    /// A function's `DeadLetterConfig` (once every component exists).
+    fn function_dead_letter(&mut self, t: &Template, r: &Resource) {
+        if let Some(arn) = r.props.pointer("/DeadLetterConfig/TargetArn").cloned()
             && let Some(d) = self.refer(t, &arn, Want::QueueOrTopic, &format!("{} DeadLetterConfig", r.id))
         {
             self.dead_letters.insert(d.clone());
             self.written.insert(d.clone());
-            m.insert("async".into(), json!({ "on_failure": d }));
+            if let Some(c) = self.get_mut(&r.id) {
+                let a = c.body.entry("async").or_insert_with(|| json!({}));
+                a["on_failure"] = Value::String(d);
+            }
         }
-        m
     }
 }
 
@@ -451,7 +462,7 @@ pub fn build(t: &Template, resources: &[Resource]) -> Result<Built, ImportError>
                 }
             }
             "AWS::Lambda::Function" => {
-                let m = b.function_body(t, r);
+                let m = b.function_body(r);
                 b.add(Kind::Consumer, &r.id, m, false);
                 b.became(r, format!("function `{}`", r.id));
             }
@@ -483,12 +494,28 @@ pub fn build(t: &Template, resources: &[Resource]) -> Result<Built, ImportError>
             _ => {}
         }
     }
+    // Names of components: an enhanced fan-out consumer names its stream, an alias or version
+    // its function.
+    for r in resources {
+        if matches!(r.kind.as_str(), "AWS::Kinesis::StreamConsumer" | "AWS::Lambda::Alias" | "AWS::Lambda::Version") {
+            let of = r.props.get("StreamARN").or_else(|| r.props.get("FunctionName")).cloned().unwrap_or(Value::Null);
+            if let Some(of) = of.as_str().filter(|s| b.get(s).is_some()) {
+                b.aliases.insert(r.id.clone(), of.to_owned());
+            }
+        }
+    }
     // Pass 2: what connects them.
     for r in resources {
         match r.kind.as_str() {
             "AWS::Events::EventBus" | "AWS::SQS::Queue" | "AWS::SNS::Topic" | "AWS::Kinesis::Stream"
-            | "AWS::DynamoDB::Table" | "AWS::DynamoDB::GlobalTable" | "AWS::Lambda::Function"
-            | "AWS::Events::ApiDestination" => {}
+            | "AWS::DynamoDB::Table" | "AWS::DynamoDB::GlobalTable" | "AWS::Events::ApiDestination" => {}
+            "AWS::Lambda::Function" => b.function_dead_letter(t, r),
+            "AWS::Kinesis::StreamConsumer" | "AWS::Lambda::Alias" | "AWS::Lambda::Version" => {
+                match b.aliases.get(&r.id).cloned() {
+                    Some(of) => b.became(r, format!("another name of `{of}`")),
+                    None => b.left_out(r, "what it names is not in the template"),
+                }
+            }
             "AWS::Events::Rule" => rule(&mut b, t, r),
             "AWS::Scheduler::Schedule" => schedule(&mut b, t, r),
             "AWS::Events::Archive" => {
@@ -997,6 +1024,10 @@ fn event_source_mapping(b: &mut Built, t: &Template, r: &Resource) {
         _ => "",
     };
     let source = p.get("EventSourceArn").cloned().unwrap_or(Value::Null);
+    let source = match source.as_str().and_then(|s| b.aliases.get(s)) {
+        Some(of) => Value::String(of.clone()),
+        None => source,
+    };
     let from = match &source {
         Value::String(s) if !hint.is_empty() && !s.starts_with("arn:") && b.get(s).is_none() => {
             let (id, service) = (s.strip_prefix(EXTERNAL).unwrap_or(s).to_owned(), hint);

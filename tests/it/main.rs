@@ -7,6 +7,7 @@ mod delivery;
 mod determinism;
 mod fuzz;
 mod golden;
+mod import;
 mod journey;
 mod pattern;
 mod reliability;

@@ -619,18 +619,18 @@ impl Validator<'_> {
                     &defaults::CONCURRENCY_RANGE,
                 );
             }
-            if c.batch_size == 0 {
-                self.err(
+            match c.batch_size {
+                Some(0) => self.err(
                     format!("{base}.batch_size"),
                     "batch size must be at least 1".into(),
-                );
-            } else {
-                self.count(
+                ),
+                Some(b) => self.count(
                     format!("{base}.batch_size"),
                     "batch_size",
-                    c.batch_size,
+                    b,
                     &defaults::BATCH_SIZE_RANGE,
-                );
+                ),
+                None => {}
             }
             self.distribution(&format!("{base}.service_time"), &c.service_time);
             self.probability(format!("{base}.failure_rate"), c.failure_rate);
@@ -742,7 +742,7 @@ impl Validator<'_> {
         for (i, t) in s.timeline.iter().enumerate() {
             let base = format!("timeline[{i}]");
             match &t.action {
-                TimelineAction::Redrive { dlq, to } => {
+                TimelineAction::Redrive { dlq, to, .. } => {
                     let from = self.reference(Site::RedriveFrom { entry: i });
                     self.reference(Site::RedriveTo { entry: i });
                     if dlq == to {

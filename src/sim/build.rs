@@ -145,7 +145,13 @@ impl Engine {
             let node = ids.node(&c.id)?;
             stats[node].concurrency = c.concurrency;
             consumers.push(ConsumerRt::compile(
-                c, node, source, emits, source_key, seed,
+                c,
+                s.source_kind(c),
+                node,
+                source,
+                emits,
+                source_key,
+                seed,
             )?);
         }
         let dlqs: Vec<QueueId> = queues
@@ -281,7 +287,7 @@ fn link_payload_readers(
         .filter_map(|(q, qr)| qr.dlq.map(|d| (q, d)))
         .collect();
     for t in &s.timeline {
-        if let crate::model::TimelineAction::Redrive { dlq, to } = &t.action
+        if let crate::model::TimelineAction::Redrive { dlq, to, .. } = &t.action
             && let (Ok(from), Ok(to)) = (ids.queue(dlq), ids.queue(to))
         {
             next.push((from, to));

@@ -17,7 +17,8 @@ use super::rng::Stream;
 use super::stats::{Reason, Tally};
 use super::template::{Template, lookup};
 use crate::metrics::Level;
-use crate::model::{Consumer, EmitOn};
+use crate::model::defaults::SourceKind;
+use crate::model::{Consumer, Duration, EmitOn};
 use crate::pattern::Pattern;
 
 /// Where a consumer's messages come from.
@@ -129,6 +130,7 @@ impl ConsumerRt {
     /// group or the stream key, as the contract says), resolved by the caller.
     pub(crate) fn compile(
         c: &Consumer,
+        kind: SourceKind,
         node: NodeId,
         source: Source,
         emits: Vec<EmitRt>,
@@ -136,9 +138,10 @@ impl ConsumerRt {
         seed: u64,
     ) -> Result<Self, String> {
         let concurrency = c.concurrency.max(1);
+        let batch = c.batch_size_in_force(kind).max(1) as usize;
         let slots = (0..concurrency)
             .map(|_| Slot {
-                msgs: Vec::with_capacity(c.batch_size as usize),
+                msgs: Vec::with_capacity(batch.min(64)),
                 timed_out: false,
                 lane: u32::MAX,
             })
@@ -147,7 +150,7 @@ impl ConsumerRt {
             node,
             source,
             concurrency,
-            batch: c.batch_size.max(1) as usize,
+            batch,
             service: Dist::new(&c.service_time),
             failure_rate: c.failure_rate,
             fail_when: c
@@ -157,7 +160,7 @@ impl ConsumerRt {
                     Pattern::parse(p).map_err(|_| format!("consumer {}: invalid fail_when", c.id))
                 })
                 .transpose()?,
-            timeout: c.timeout.map(|d| d.0),
+            timeout: c.timeout_in_force().map(Duration::as_nanos),
             idempotent: c.idempotent,
             breaker_cfg: c
                 .circuit_breaker

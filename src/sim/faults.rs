@@ -99,7 +99,7 @@ impl Engine {
     pub(crate) fn timeline_action(&mut self, i: TimelineId) {
         let action = self.timeline[i].action.clone();
         match action {
-            TimelineAction::Redrive { dlq, to } => {
+            TimelineAction::Redrive { dlq, to, .. } => {
                 if let (Some(from), Some(to)) = (self.queue_by_id(&dlq), self.queue_by_id(&to)) {
                     self.redrive(from, to);
                 }

@@ -97,7 +97,7 @@ pub struct Built {
     /// Queues that are some component's dead-letter queue or failure destination.
     pub dead_letters: BTreeSet<String>,
     /// Functions invoked directly (rule targets, subscriptions, pipes, tasks, destinations).
-    invoked: BTreeSet<String>,
+    pub invoked: BTreeSet<String>,
     esms: Vec<Esm>,
     /// Entry points outside the template: (producer id, target id, what, line).
     pub entry_points: Vec<(String, String, String)>,

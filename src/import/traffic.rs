@@ -4,8 +4,9 @@
 //! Entry points are the places events come from outside the template: each rule of a bus that
 //! nothing in the template sends to (AWS services' events arrive on `default`; an application
 //! calls `PutEvents` on a custom bus), each queue, stream or topic nothing in the template
-//! writes to (and that is not a dead-letter queue), and each API route or other trigger of a
-//! function (through a bus of its own, since producers send to buses, queues and streams).
+//! writes to (and that is not a dead-letter queue), each API route or other trigger of a
+//! function, and each function nothing in the template invokes (these through a bus of their
+//! own, since producers send to buses, queues and streams).
 
 use serde_json::{Map, Value, json};
 
@@ -74,6 +75,19 @@ pub fn add_entry_points(b: &mut Built) {
             }
             _ => {}
         }
+    }
+    // A function nothing in the template triggers is invoked from outside it (an application,
+    // an integration the template does not describe).
+    let untriggered: Vec<String> = b
+        .comps
+        .iter()
+        .filter(|c| c.kind == Kind::Consumer && !c.external)
+        .filter(|c| c.body.get("kind").and_then(Value::as_str) == Some("function") && !c.body.contains_key("from"))
+        .filter_map(|c| c.body["id"].as_str().map(str::to_owned))
+        .filter(|id| !b.invoked.contains(id) && !b.entry_points.iter().any(|(_, t, _)| t == id))
+        .collect();
+    for f in untriggered {
+        b.entry_points.push((format!("{f}.invocations"), f, "invocations from outside the template (it names no trigger)".to_owned()));
     }
     for (entry, target, what) in b.entry_points.clone() {
         let bus = b.fresh(&format!("{entry}.entry"));

@@ -1,4 +1,4 @@
-//! `eventflow import TEMPLATE [-o OUT] [--param K=V]… [--json] [--report FILE]`: a CloudFormation,
+//! `eventflow import TEMPLATE [-o OUT] [--param K=V]… [--json] [--report FILE]`: a `CloudFormation`,
 //! SAM or synthesized CDK template becomes a version-2 scenario; the import report goes to
 //! stderr (or `--report FILE`).
 
@@ -12,7 +12,7 @@ use crate::import;
 /// Flags of `eventflow import`.
 #[derive(clap::Args, Debug)]
 pub struct ImportArgs {
-    /// Template file: YAML or JSON (CloudFormation, SAM, or `cdk.out/*.template.json`).
+    /// Template file: YAML or JSON (`CloudFormation`, SAM, or `cdk.out/*.template.json`).
     pub template: PathBuf,
     /// Where to write the scenario (default: the template's name with `.eventflow.json`).
     #[arg(short = 'o', long = "out", value_name = "OUT")]
@@ -39,8 +39,7 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
 fn default_out(template: &std::path::Path) -> PathBuf {
     let name = template
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "template".into());
+        .map_or_else(|| "template".into(), |n| n.to_string_lossy().into_owned());
     let stem = [".template.json", ".json", ".yaml", ".yml", ".template"]
         .iter()
         .find_map(|ext| name.strip_suffix(ext))
@@ -50,6 +49,7 @@ fn default_out(template: &std::path::Path) -> PathBuf {
 }
 
 /// Runs `eventflow import`.
+#[must_use]
 pub fn run(args: &ImportArgs) -> ExitCode {
     let mut params = BTreeMap::new();
     for (k, v) in &args.params {
@@ -60,7 +60,10 @@ pub fn run(args: &ImportArgs) -> ExitCode {
         Ok(i) => i,
         Err(e) => return invalid(format!("import: {}", e.render(&file))),
     };
-    let out = args.out.clone().unwrap_or_else(|| default_out(&args.template));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&args.template));
     let text = match serde_json::to_string_pretty(&imported.scenario) {
         Ok(t) => t + "\n",
         Err(e) => {
@@ -79,9 +82,16 @@ pub fn run(args: &ImportArgs) -> ExitCode {
     match &args.report {
         Some(path) => {
             if let Err(e) = write_atomic(path, &report) {
-                return invalid(format!("import: cannot write the report {}: {e}", path.display()));
+                return invalid(format!(
+                    "import: cannot write the report {}: {e}",
+                    path.display()
+                ));
             }
-            eprintln!("import: wrote {} (report: {})", out.display(), path.display());
+            eprintln!(
+                "import: wrote {} (report: {})",
+                out.display(),
+                path.display()
+            );
         }
         None => eprint!("{report}"),
     }
@@ -90,8 +100,14 @@ pub fn run(args: &ImportArgs) -> ExitCode {
 
 fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.map_or_else(|| PathBuf::from(format!(".{name}.tmp")), |d| d.join(format!(".{name}.tmp")));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.map_or_else(
+        || PathBuf::from(format!(".{name}.tmp")),
+        |d| d.join(format!(".{name}.tmp")),
+    );
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, path)
 }
@@ -102,8 +118,14 @@ mod tests {
 
     #[test]
     fn default_outputs_sit_beside_the_template() {
-        assert_eq!(default_out(std::path::Path::new("a/orders.yaml")), PathBuf::from("a/orders.eventflow.json"));
-        assert_eq!(default_out(std::path::Path::new("cdk.out/App.template.json")), PathBuf::from("cdk.out/App.eventflow.json"));
+        assert_eq!(
+            default_out(std::path::Path::new("a/orders.yaml")),
+            PathBuf::from("a/orders.eventflow.json")
+        );
+        assert_eq!(
+            default_out(std::path::Path::new("cdk.out/App.template.json")),
+            PathBuf::from("cdk.out/App.eventflow.json")
+        );
     }
 
     #[test]

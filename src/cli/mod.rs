@@ -65,7 +65,7 @@ enum Command {
     Merge(merge::MergeArgs),
     /// Follow root events through the system: every copy, retry and emitted event, as a tree.
     Trace(trace::TraceArgs),
-    /// Turn a CloudFormation, SAM or CDK (synthesized) template into a scenario, with a report of
+    /// Turn a `CloudFormation`, SAM or CDK (synthesized) template into a scenario, with a report of
     /// what each resource became and every assumption made.
     Import(import::ImportArgs),
     /// Print the JSON Schema of scenario files (for editors: name it in a file's "$schema").

@@ -1,4 +1,4 @@
-//! The template's sections and CloudFormation's intrinsic functions, resolved as far as one
+//! The template's sections and `CloudFormation`'s intrinsic functions, resolved as far as one
 //! file allows.
 //!
 //! Parameters take `--param` values, else their `Default`; pseudo-parameters get fixed
@@ -10,7 +10,7 @@
 //! (`Fn::ImportValue`, a parameter without a value, a nested stack's outputs, `AWS::Include`)
 //! resolves to an [`EXTERNAL`]-prefixed string that the mapping turns into a placeholder, and
 //! an assumption is noted. A `Ref`, `GetAtt`, `Sub` variable or `DependsOn` naming nothing
-//! the template defines is an error with its line, as CloudFormation refuses such templates.
+//! the template defines is an error with its line, as `CloudFormation` refuses such templates.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -124,7 +124,10 @@ impl Template {
             _ => false,
         };
         let mut t = Template {
-            description: root.get("Description").and_then(Node::as_str).map(str::to_owned),
+            description: root
+                .get("Description")
+                .and_then(Node::as_str)
+                .map(str::to_owned),
             resources: Vec::new(),
             excluded: Vec::new(),
             globals: root.get("Globals").cloned(),
@@ -174,11 +177,16 @@ impl Template {
                     continue;
                 }
             }
-            let props = body
-                .get("Properties")
-                .cloned()
-                .unwrap_or(Node { line, v: V::Map(Vec::new()) });
-            t.resources.push(RawResource { id, kind, line, props });
+            let props = body.get("Properties").cloned().unwrap_or(Node {
+                line,
+                v: V::Map(Vec::new()),
+            });
+            t.resources.push(RawResource {
+                id,
+                kind,
+                line,
+                props,
+            });
         }
         // Physical names, for `Fn::Sub` text: resolved with names not yet known.
         let mut names = BTreeMap::new();
@@ -195,7 +203,11 @@ impl Template {
         Ok(t)
     }
 
-    fn read_parameters(&mut self, params: Option<&Node>, options: &Options) -> Result<(), ImportError> {
+    fn read_parameters(
+        &mut self,
+        params: Option<&Node>,
+        options: &Options,
+    ) -> Result<(), ImportError> {
         let declared: BTreeSet<&str> = params
             .map(|p| p.entries().iter().map(|(k, _, _)| k.as_str()).collect())
             .unwrap_or_default();
@@ -251,7 +263,9 @@ impl Template {
     }
 
     fn evaluate_conditions(&mut self, conditions: Option<&Node>) -> Result<(), ImportError> {
-        let Some(conditions) = conditions else { return Ok(()) };
+        let Some(conditions) = conditions else {
+            return Ok(());
+        };
         let defs: BTreeMap<String, Node> = conditions
             .entries()
             .iter()
@@ -275,14 +289,21 @@ impl Template {
             return Ok(b);
         }
         let Some(def) = defs.get(name) else {
-            return Err(err(at, None, format!("condition {name} is not defined in `Conditions`")));
+            return Err(err(
+                at,
+                None,
+                format!("condition {name} is not defined in `Conditions`"),
+            ));
         };
         if visiting.iter().any(|v| v == name) {
             visiting.push(name.to_owned());
             return Err(err(
                 def,
                 None,
-                format!("the conditions refer to each other in a cycle: {}", visiting.join(" → ")),
+                format!(
+                    "the conditions refer to each other in a cycle: {}",
+                    visiting.join(" → ")
+                ),
             ));
         }
         visiting.push(name.to_owned());
@@ -295,7 +316,11 @@ impl Template {
         visiting.pop();
         let v = self.resolve(def, name)?.unwrap_or(Value::Null);
         let b = truthy(&v).ok_or_else(|| {
-            err(def, None, format!("condition {name} does not evaluate to true or false"))
+            err(
+                def,
+                None,
+                format!("condition {name} does not evaluate to true or false"),
+            )
         })?;
         self.conditions.insert(name.to_owned(), b);
         Ok(b)
@@ -309,18 +334,28 @@ impl Template {
         if !self.sam {
             return None;
         }
-        if matches!(name, "ServerlessRestApi" | "ServerlessHttpApi" | "ServerlessDeploymentBucket") {
+        if matches!(
+            name,
+            "ServerlessRestApi" | "ServerlessHttpApi" | "ServerlessDeploymentBucket"
+        ) {
             return Some(name.to_owned());
         }
         if let Some((base, suffix)) = name.split_once('.')
             && matches!(suffix, "Alias" | "Version")
-            && self.types.get(base).is_some_and(|t| t.starts_with("AWS::Serverless::"))
+            && self
+                .types
+                .get(base)
+                .is_some_and(|t| t.starts_with("AWS::Serverless::"))
         {
             return Some(base.to_owned());
         }
         self.types
             .iter()
-            .filter(|(id, t)| t.starts_with("AWS::Serverless::") && name.starts_with(id.as_str()) && name.len() > id.len())
+            .filter(|(id, t)| {
+                t.starts_with("AWS::Serverless::")
+                    && name.starts_with(id.as_str())
+                    && name.len() > id.len()
+            })
             .max_by_key(|(id, _)| id.len())
             .map(|_| name.to_owned())
     }
@@ -411,7 +446,11 @@ impl Template {
                     return Err(err(at, id, "Condition takes a name"));
                 };
                 Value::Bool(*self.conditions.get(name).ok_or_else(|| {
-                    err(at, id, format!("condition {name} is not defined in `Conditions`"))
+                    err(
+                        at,
+                        id,
+                        format!("condition {name} is not defined in `Conditions`"),
+                    )
                 })?)
             }
             "Fn::GetAtt" => {
@@ -439,9 +478,8 @@ impl Template {
                         let Some(text) = text.as_str() else {
                             return Err(err(at, id, "Fn::Sub's first value must be a string"));
                         };
-                        let vars = match self.value(&items[1], owner)? {
-                            Value::Object(m) => m,
-                            _ => return Err(err(at, id, "Fn::Sub's second value must be a mapping")),
+                        let Value::Object(vars) = self.value(&items[1], owner)? else {
+                            return Err(err(at, id, "Fn::Sub's second value must be a mapping"));
                         };
                         (text.to_owned(), vars)
                     }
@@ -478,7 +516,10 @@ impl Template {
                             return Err(err(
                                 at,
                                 id,
-                                format!("Fn::Select: index {i} is past the list's {} items", items.len()),
+                                format!(
+                                    "Fn::Select: index {i} is past the list's {} items",
+                                    items.len()
+                                ),
                             ));
                         }
                     },
@@ -503,7 +544,11 @@ impl Template {
                     return Err(err(at, id, "Fn::If's first value must name a condition"));
                 };
                 let Some(&holds) = self.conditions.get(name) else {
-                    return Err(err(at, id, format!("condition {name} is not defined in `Conditions`")));
+                    return Err(err(
+                        at,
+                        id,
+                        format!("condition {name} is not defined in `Conditions`"),
+                    ));
                 };
                 return self.resolve(if holds { &a[1] } else { &a[2] }, owner);
             }
@@ -525,7 +570,9 @@ impl Template {
                 let mut all = Vec::new();
                 for i in items {
                     let v = self.value(i, owner)?;
-                    all.push(truthy(&v).ok_or_else(|| err(at, id, format!("{key} takes conditions")))?);
+                    all.push(
+                        truthy(&v).ok_or_else(|| err(at, id, format!("{key} takes conditions")))?,
+                    );
                 }
                 Value::Bool(if key == "Fn::And" {
                     all.iter().all(|b| *b)
@@ -544,21 +591,34 @@ impl Template {
                     .iter()
                     .map(|i| self.value(i, owner).map(|v| text_of(&v)))
                     .collect::<Result<_, _>>()?;
-                match self.mappings.get(&keys[0]).and_then(|m| m.get(&keys[1])).and_then(|m| m.get(&keys[2])) {
+                match self
+                    .mappings
+                    .get(&keys[0])
+                    .and_then(|m| m.get(&keys[1]))
+                    .and_then(|m| m.get(&keys[2]))
+                {
                     Some(v) => v.clone(),
                     None if items.len() > 3 => self.value(&items[3], owner)?,
                     None => {
                         return Err(err(
                             at,
                             id,
-                            format!("Fn::FindInMap: Mappings has no {}.{}.{}", keys[0], keys[1], keys[2]),
+                            format!(
+                                "Fn::FindInMap: Mappings has no {}.{}.{}",
+                                keys[0], keys[1], keys[2]
+                            ),
                         ));
                     }
                 }
             }
             "Fn::GetAZs" => {
                 let region = ENVELOPE_REGION;
-                Value::Array(["a", "b", "c"].iter().map(|z| Value::String(format!("{region}{z}"))).collect())
+                Value::Array(
+                    ["a", "b", "c"]
+                        .iter()
+                        .map(|z| Value::String(format!("{region}{z}")))
+                        .collect(),
+                )
             }
             "Fn::Base64" => self.value(arg, owner)?,
             "Fn::ToJsonString" => Value::String(self.value(arg, owner)?.to_string()),
@@ -654,13 +714,22 @@ impl Template {
         }
         if in_text {
             return Ok(Some(Value::String(
-                self.names.get(res).cloned().unwrap_or_else(|| res.to_owned()),
+                self.names
+                    .get(res)
+                    .cloned()
+                    .unwrap_or_else(|| res.to_owned()),
             )));
         }
         Ok(Some(Value::String(res.to_owned())))
     }
 
-    fn sub(&self, text: &str, vars: &Map<String, Value>, at: &Node, owner: &str) -> Result<String, ImportError> {
+    fn sub(
+        &self,
+        text: &str,
+        vars: &Map<String, Value>,
+        at: &Node,
+        owner: &str,
+    ) -> Result<String, ImportError> {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some(start) = rest.find("${") {
@@ -685,7 +754,10 @@ impl Template {
             } else if let Some(v) = self.params.get(name) {
                 text_of(v)
             } else if self.types.contains_key(name) {
-                self.names.get(name).cloned().unwrap_or_else(|| name.to_owned())
+                self.names
+                    .get(name)
+                    .cloned()
+                    .unwrap_or_else(|| name.to_owned())
             } else if let Some(g) = self.sam_generated(name) {
                 g
             } else if let Some((res, attr)) = name.split_once('.') {
@@ -774,10 +846,16 @@ fn collect_condition_names(node: &Node, out: &mut Vec<String>) {
 
 /// `DependsOn` must name resources that exist, and must not loop.
 fn check_depends_on(all: &[(String, String, u32, Node)]) -> Result<(), ImportError> {
-    let ids: BTreeMap<&str, usize> = all.iter().enumerate().map(|(i, r)| (r.0.as_str(), i)).collect();
+    let ids: BTreeMap<&str, usize> = all
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.0.as_str(), i))
+        .collect();
     let mut edges: Vec<Vec<usize>> = vec![Vec::new(); all.len()];
     for (i, (id, _, _, body)) in all.iter().enumerate() {
-        let Some(d) = body.get("DependsOn") else { continue };
+        let Some(d) = body.get("DependsOn") else {
+            continue;
+        };
         let names: Vec<&Node> = match &d.v {
             V::Seq(items) => items.iter().collect(),
             _ => vec![d],
@@ -819,8 +897,10 @@ fn check_depends_on(all: &[(String, String, u32, Node)]) -> Result<(), ImportErr
                     }
                     1 => {
                         let from = stack.iter().position(|(n, _)| *n == to).unwrap_or(0);
-                        let mut cycle: Vec<&str> =
-                            stack[from..].iter().map(|(n, _)| all[*n].0.as_str()).collect();
+                        let mut cycle: Vec<&str> = stack[from..]
+                            .iter()
+                            .map(|(n, _)| all[*n].0.as_str())
+                            .collect();
                         cycle.push(&all[to].0);
                         return Err(ImportError::at(
                             all[to].2,
@@ -890,14 +970,18 @@ mod tests {
         let t = Template::read(&parse(text).expect("yaml"), &o).expect("reads");
         assert_eq!(props(&t, "B")["X"], "prod");
         o.params.insert("Nope".into(), "1".into());
-        let e = Template::read(&parse(text).expect("yaml"), &o).err().expect("unknown param");
+        let e = Template::read(&parse(text).expect("yaml"), &o)
+            .err()
+            .expect("unknown param");
         assert!(e.message.contains("declares no parameter Nope"), "{e:?}");
     }
 
     #[test]
     fn missing_references_name_the_line_and_resource() {
-        let t = read("Resources:\n  B:\n    Type: AWS::SQS::Queue\n    Properties:\n      X: !Ref Nowhere\n")
-            .expect("reads");
+        let t = read(
+            "Resources:\n  B:\n    Type: AWS::SQS::Queue\n    Properties:\n      X: !Ref Nowhere\n",
+        )
+        .expect("reads");
         let r = &t.resources[0];
         let e = t.resolve(&r.props, "B").expect_err("missing");
         assert_eq!(e.line, 5);
@@ -910,7 +994,10 @@ mod tests {
         let e = read("Resources:\n  A: {Type: AWS::SQS::Queue, DependsOn: B}\n  B: {Type: AWS::SQS::Queue, DependsOn: [A]}\n")
             .err()
             .expect("cycle");
-        assert!(e.message.contains("cycle") && e.message.contains("A → B → A"), "{e:?}");
+        assert!(
+            e.message.contains("cycle") && e.message.contains("A → B → A"),
+            "{e:?}"
+        );
         let e = read("Resources:\n  A: {Type: AWS::SQS::Queue, DependsOn: Ghost}\n")
             .err()
             .expect("unknown");
@@ -919,9 +1006,27 @@ mod tests {
 
     #[test]
     fn not_cloudformation_is_refused() {
-        assert!(read("- a\n- b\n").err().expect("list").message.contains("not a CloudFormation"));
-        assert!(read("a: 1\n").err().expect("no resources").message.contains("Resources"));
-        assert!(read("Resources:\n  A: {Properties: {}}\n").err().expect("no type").message.contains("Type"));
+        assert!(
+            read("- a\n- b\n")
+                .err()
+                .expect("list")
+                .message
+                .contains("not a CloudFormation")
+        );
+        assert!(
+            read("a: 1\n")
+                .err()
+                .expect("no resources")
+                .message
+                .contains("Resources")
+        );
+        assert!(
+            read("Resources:\n  A: {Properties: {}}\n")
+                .err()
+                .expect("no type")
+                .message
+                .contains("Type")
+        );
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub enum Kind {
     Bus,
     /// A queue.
     Queue,
-    /// A stream (Kinesis, DynamoDB, Kafka).
+    /// A stream (Kinesis, `DynamoDB`, Kafka).
     Stream,
     /// A topic with its subscriptions.
     Topic,
@@ -109,7 +109,9 @@ pub struct Built {
 
 fn secs(v: &Value) -> Option<u64> {
     match v {
-        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -158,8 +160,12 @@ fn arn_name(s: &str) -> Option<(String, String)> {
     let service = parts[2].to_owned();
     let resource = parts[5];
     let name = match service.as_str() {
-        "lambda" => resource.strip_prefix("function:").map(|r| r.split(':').next().unwrap_or(r)),
-        "states" => resource.strip_prefix("stateMachine:").map(|r| r.split(':').next().unwrap_or(r)),
+        "lambda" => resource
+            .strip_prefix("function:")
+            .map(|r| r.split(':').next().unwrap_or(r)),
+        "states" => resource
+            .strip_prefix("stateMachine:")
+            .map(|r| r.split(':').next().unwrap_or(r)),
         "dynamodb" | "kinesis" | "events" => resource.split('/').nth(1),
         // An API's route ARN (`api-id/stage/METHOD/path`) names the API first.
         "execute-api" => resource.split('/').next(),
@@ -167,14 +173,21 @@ fn arn_name(s: &str) -> Option<(String, String)> {
             .rsplit(['/', ':'])
             .find(|seg| seg.chars().any(|c| c.is_ascii_alphanumeric())),
     };
-    name.filter(|n| !n.is_empty()).map(|n| (service, n.to_owned()))
+    name.filter(|n| !n.is_empty())
+        .map(|n| (service, n.to_owned()))
 }
 
 /// An id made from a name outside the template (letters, digits and `-_.` kept).
 fn clean_id(name: &str) -> String {
     let s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let s = s.trim_matches('-').to_owned();
     if s.is_empty() { "external".into() } else { s }
@@ -211,7 +224,9 @@ impl Built {
         self.index.contains_key(id)
             || self.comps.iter().any(|c| {
                 c.kind == Kind::Bus
-                    && c.body["rules"].as_array().is_some_and(|r| r.iter().any(|r| r["id"] == id))
+                    && c.body["rules"]
+                        .as_array()
+                        .is_some_and(|r| r.iter().any(|r| r["id"] == id))
             })
     }
 
@@ -220,7 +235,10 @@ impl Built {
         if !self.taken(base) {
             return base.to_owned();
         }
-        (2..).map(|n| format!("{base}-{n}")).find(|c| !self.taken(c)).unwrap_or_default()
+        (2..)
+            .map(|n| format!("{base}-{n}"))
+            .find(|c| !self.taken(c))
+            .unwrap_or_default()
     }
 
     /// Adds a component; its `id` must be free.
@@ -229,12 +247,19 @@ impl Built {
         full.insert("id".into(), Value::String(id.to_owned()));
         full.append(&mut body);
         self.index.insert(id.to_owned(), self.comps.len());
-        self.comps.push(Comp { kind, body: full, external });
+        self.comps.push(Comp {
+            kind,
+            body: full,
+            external,
+        });
     }
 
     /// Notes an assumption about a component.
     pub fn assume(&mut self, component: Option<&str>, text: impl Into<String>) {
-        let a = Assumption { component: component.map(str::to_owned), text: text.into() };
+        let a = Assumption {
+            component: component.map(str::to_owned),
+            text: text.into(),
+        };
         if !self.assumptions.contains(&a) {
             self.assumptions.push(a);
         }
@@ -266,7 +291,10 @@ impl Built {
         let mut m = Map::new();
         m.insert("kind".into(), "service".into());
         m.insert("concurrency".into(), 100.into());
-        m.insert("service_time".into(), json!({ "lognormal": { "mean": "50ms", "stddev": "25ms" } }));
+        m.insert(
+            "service_time".into(),
+            json!({ "lognormal": { "mean": "50ms", "stddev": "25ms" } }),
+        );
         m
     }
 
@@ -274,7 +302,9 @@ impl Built {
     fn placeholder(&mut self, name: &str, want: Want, service: &str, why: &str) -> String {
         let id = clean_id(name);
         let kind = match (want, service) {
-            (Want::Queue, _) | (Want::QueueOrTopic | Want::Source | Want::Target, "sqs") => Kind::Queue,
+            (Want::Queue, _) | (Want::QueueOrTopic | Want::Source | Want::Target, "sqs") => {
+                Kind::Queue
+            }
             (Want::Topic, _) | (Want::QueueOrTopic | Want::Target, "sns") => Kind::Topic,
             (Want::Bus, _) | (Want::Target, "events") => Kind::Bus,
             (Want::Source | Want::Target, "kinesis" | "dynamodb" | "kafka") => Kind::Stream,
@@ -282,24 +312,58 @@ impl Built {
             (Want::Source, _) => Kind::Queue,
             (Want::Target, _) => Kind::Consumer,
         };
-        if let Some(c) = self.get(&id) {
-            if c.kind == kind || (want == Want::Target && c.kind != Kind::Producer) {
-                return id;
-            }
+        if let Some(c) = self.get(&id)
+            && (c.kind == kind || (want == Want::Target && c.kind != Kind::Producer))
+        {
+            return id;
         }
-        let id = if self.taken(&id) { self.fresh(&format!("{id}-external")) } else { id };
+        let id = if self.taken(&id) {
+            self.fresh(&format!("{id}-external"))
+        } else {
+            id
+        };
         let (body, words) = match kind {
             Kind::Queue => (Map::new(), "queue"),
-            Kind::Topic => (json!({ "subscriptions": [] }).as_object().cloned().unwrap_or_default(), "topic"),
-            Kind::Bus => (json!({ "rules": [] }).as_object().cloned().unwrap_or_default(), "bus"),
+            Kind::Topic => (
+                json!({ "subscriptions": [] })
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+                "topic",
+            ),
+            Kind::Bus => (
+                json!({ "rules": [] })
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+                "bus",
+            ),
             Kind::Stream => {
-                let ty = if service == "dynamodb" { "dynamodb" } else if service == "kafka" { "kafka" } else { "kinesis" };
-                (json!({ "type": ty, "partitions": 1 }).as_object().cloned().unwrap_or_default(), "stream with 1 partition")
+                let ty = if service == "dynamodb" {
+                    "dynamodb"
+                } else if service == "kafka" {
+                    "kafka"
+                } else {
+                    "kinesis"
+                };
+                (
+                    json!({ "type": ty, "partitions": 1 })
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default(),
+                    "stream with 1 partition",
+                )
             }
-            _ => (Self::service_body(), "service (concurrency 100, lognormal service time, mean 50 ms)"),
+            _ => (
+                Self::service_body(),
+                "service (concurrency 100, lognormal service time, mean 50 ms)",
+            ),
         };
         self.add(kind, &id, body, true);
-        self.assume(Some(&id), format!("{why}: a placeholder {words} `{id}` stands in for it"));
+        self.assume(
+            Some(&id),
+            format!("{why}: a placeholder {words} `{id}` stands in for it"),
+        );
         id
     }
 
@@ -310,7 +374,10 @@ impl Built {
             Value::Null => return None,
             Value::String(_) => return None,
             other => {
-                self.assume(None, format!("{site}: {} could not be resolved to a resource: left out", other));
+                self.assume(
+                    None,
+                    format!("{site}: {other} could not be resolved to a resource: left out"),
+                );
                 return None;
             }
         };
@@ -323,13 +390,27 @@ impl Built {
         if let Some(rest) = s.strip_prefix(EXTERNAL) {
             let service = arn_name(rest).map(|(svc, _)| svc).unwrap_or_default();
             let name = arn_name(rest).map_or_else(|| rest.to_owned(), |(_, n)| n);
-            return Some(self.placeholder(&name, want, &service, &format!("{site}: {rest} is outside the template")));
+            return Some(self.placeholder(
+                &name,
+                want,
+                &service,
+                &format!("{site}: {rest} is outside the template"),
+            ));
         }
         if let Some(kind) = t.type_of(&s) {
             // A resource of the template that eventflow does not model (a log group, an API …).
             let kind = kind.to_owned();
-            let service = kind.split("::").nth(1).unwrap_or_default().to_ascii_lowercase();
-            return Some(self.placeholder(&s, want, &service, &format!("{site}: {s} ({kind}) is not modelled")));
+            let service = kind
+                .split("::")
+                .nth(1)
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            return Some(self.placeholder(
+                &s,
+                want,
+                &service,
+                &format!("{site}: {s} ({kind}) is not modelled"),
+            ));
         }
         let (service, name) = arn_name(&s).unwrap_or_default();
         let name = if name.is_empty() { s.clone() } else { name };
@@ -343,8 +424,17 @@ impl Built {
         if let Some(id) = by_name {
             return Some(id);
         }
-        let what = if s.starts_with("arn:") { s.clone() } else { format!("\"{s}\"") };
-        Some(self.placeholder(&name, want, &service, &format!("{site}: {what} is not defined in this template")))
+        let what = if s.starts_with("arn:") {
+            s.clone()
+        } else {
+            format!("\"{s}\"")
+        };
+        Some(self.placeholder(
+            &name,
+            want,
+            &service,
+            &format!("{site}: {what} is not defined in this template"),
+        ))
     }
 
     fn function_body(&mut self, r: &Resource) -> Map<String, Value> {
@@ -365,7 +455,10 @@ impl Built {
                 self.assume(Some(&r.id), format!("no reserved concurrency: concurrency {LAMBDA_ACCOUNT_CONCURRENCY}, Lambda's default account quota"));
             }
         }
-        m.insert("service_time".into(), json!({ "lognormal": { "mean": "100ms", "stddev": "50ms" } }));
+        m.insert(
+            "service_time".into(),
+            json!({ "lognormal": { "mean": "100ms", "stddev": "50ms" } }),
+        );
         self.assume(Some(&r.id), "service time lognormal, mean 100 ms, standard deviation 50 ms (the template says nothing about it)");
         if let Some(s) = p.get("Timeout").and_then(secs) {
             m.insert("timeout".into(), dur(s));
@@ -376,7 +469,12 @@ impl Built {
     /// A function's `DeadLetterConfig` (once every component exists).
     fn function_dead_letter(&mut self, t: &Template, r: &Resource) {
         if let Some(arn) = r.props.pointer("/DeadLetterConfig/TargetArn").cloned()
-            && let Some(d) = self.refer(t, &arn, Want::QueueOrTopic, &format!("{} DeadLetterConfig", r.id))
+            && let Some(d) = self.refer(
+                t,
+                &arn,
+                Want::QueueOrTopic,
+                &format!("{} DeadLetterConfig", r.id),
+            )
         {
             self.dead_letters.insert(d.clone());
             self.written.insert(d.clone());
@@ -423,10 +521,20 @@ pub fn build(t: &Template, resources: &[Resource]) -> Result<Built, ImportError>
                     b.assume(Some(&r.id), "FIFO message groups come from the senders, not the template: the queue is one message group (set group_by)");
                 }
                 if let Some(d) = p.get("DelaySeconds").and_then(secs).filter(|d| *d > 0) {
-                    b.assume(Some(&r.id), format!("DelaySeconds {d} is not modelled: messages are available at once"));
+                    b.assume(
+                        Some(&r.id),
+                        format!("DelaySeconds {d} is not modelled: messages are available at once"),
+                    );
                 }
                 b.add(Kind::Queue, &r.id, m, false);
-                b.became(r, format!("{} queue `{}`", if fifo { "FIFO" } else { "standard" }, r.id));
+                b.became(
+                    r,
+                    format!(
+                        "{} queue `{}`",
+                        if fifo { "FIFO" } else { "standard" },
+                        r.id
+                    ),
+                );
             }
             "AWS::SNS::Topic" => {
                 let fifo = truthy(p.get("FifoTopic"));
@@ -439,9 +547,15 @@ pub fn build(t: &Template, resources: &[Resource]) -> Result<Built, ImportError>
             "AWS::Kinesis::Stream" => {
                 let mut m = Map::new();
                 m.insert("type".into(), "kinesis".into());
-                let on_demand = p.pointer("/StreamModeDetails/StreamMode").and_then(Value::as_str) == Some("ON_DEMAND");
+                let on_demand = p
+                    .pointer("/StreamModeDetails/StreamMode")
+                    .and_then(Value::as_str)
+                    == Some("ON_DEMAND");
                 let shards = p.get("ShardCount").and_then(secs).filter(|_| !on_demand);
-                m.insert("partitions".into(), shards.unwrap_or(KINESIS_ON_DEMAND_SHARDS).into());
+                m.insert(
+                    "partitions".into(),
+                    shards.unwrap_or(KINESIS_ON_DEMAND_SHARDS).into(),
+                );
                 if shards.is_none() {
                     b.assume(Some(&r.id), format!("on-demand (or no ShardCount): {KINESIS_ON_DEMAND_SHARDS} partitions, a new on-demand stream's shards"));
                 }
@@ -452,13 +566,26 @@ pub fn build(t: &Template, resources: &[Resource]) -> Result<Built, ImportError>
                 b.became(r, format!("Kinesis stream `{}`", r.id));
             }
             "AWS::DynamoDB::Table" | "AWS::DynamoDB::GlobalTable" => {
-                let has_stream = p.get("StreamSpecification").is_some_and(|s| s.get("StreamViewType").is_some());
+                let has_stream = p
+                    .get("StreamSpecification")
+                    .is_some_and(|s| s.get("StreamViewType").is_some());
                 if has_stream {
-                    b.add(Kind::Stream, &r.id, json!({ "type": "dynamodb", "partitions": 1 }).as_object().cloned().unwrap_or_default(), false);
+                    b.add(
+                        Kind::Stream,
+                        &r.id,
+                        json!({ "type": "dynamodb", "partitions": 1 })
+                            .as_object()
+                            .cloned()
+                            .unwrap_or_default(),
+                        false,
+                    );
                     b.assume(Some(&r.id), "DynamoDB stream: 1 partition (a table's partition count is not in the template)");
                     b.became(r, format!("DynamoDB stream `{}`", r.id));
                 } else {
-                    b.left_out(r, "a table without a stream: its reads and writes are not events");
+                    b.left_out(
+                        r,
+                        "a table without a stream: its reads and writes are not events",
+                    );
                 }
             }
             "AWS::Lambda::Function" => {
@@ -468,7 +595,10 @@ pub fn build(t: &Template, resources: &[Resource]) -> Result<Built, ImportError>
             }
             "AWS::Events::ApiDestination" => {
                 let mut m = Built::service_body();
-                let rate = p.get("InvocationRateLimitPerSecond").and_then(secs).map_or(API_DESTINATION_RATE, |r| r as f64);
+                let rate = p
+                    .get("InvocationRateLimitPerSecond")
+                    .and_then(secs)
+                    .map_or(API_DESTINATION_RATE, |r| r as f64);
                 m.insert("rate_limit".into(), json!(rate));
                 b.assume(Some(&r.id), "API destination: the endpoint answers in lognormal time, mean 50 ms, 100 calls at once");
                 b.add(Kind::Consumer, &r.id, m, false);
@@ -481,7 +611,13 @@ pub fn build(t: &Template, resources: &[Resource]) -> Result<Built, ImportError>
                 } else {
                     b.add(Kind::Consumer, &r.id, Built::service_body(), true);
                     b.assume(Some(&r.id), "the state machine's definition is not in the template: a placeholder service stands in for it");
-                    b.became(r, format!("placeholder service `{}` (definition not in the template)", r.id));
+                    b.became(
+                        r,
+                        format!(
+                            "placeholder service `{}` (definition not in the template)",
+                            r.id
+                        ),
+                    );
                 }
             }
             "AWS::Pipes::Pipe" => {
@@ -497,8 +633,16 @@ pub fn build(t: &Template, resources: &[Resource]) -> Result<Built, ImportError>
     // Names of components: an enhanced fan-out consumer names its stream, an alias or version
     // its function.
     for r in resources {
-        if matches!(r.kind.as_str(), "AWS::Kinesis::StreamConsumer" | "AWS::Lambda::Alias" | "AWS::Lambda::Version") {
-            let of = r.props.get("StreamARN").or_else(|| r.props.get("FunctionName")).cloned().unwrap_or(Value::Null);
+        if matches!(
+            r.kind.as_str(),
+            "AWS::Kinesis::StreamConsumer" | "AWS::Lambda::Alias" | "AWS::Lambda::Version"
+        ) {
+            let of = r
+                .props
+                .get("StreamARN")
+                .or_else(|| r.props.get("FunctionName"))
+                .cloned()
+                .unwrap_or(Value::Null);
             if let Some(of) = of.as_str().filter(|s| b.get(s).is_some()) {
                 b.aliases.insert(r.id.clone(), of.to_owned());
             }
@@ -507,8 +651,13 @@ pub fn build(t: &Template, resources: &[Resource]) -> Result<Built, ImportError>
     // Pass 2: what connects them.
     for r in resources {
         match r.kind.as_str() {
-            "AWS::Events::EventBus" | "AWS::SQS::Queue" | "AWS::SNS::Topic" | "AWS::Kinesis::Stream"
-            | "AWS::DynamoDB::Table" | "AWS::DynamoDB::GlobalTable" | "AWS::Events::ApiDestination" => {}
+            "AWS::Events::EventBus"
+            | "AWS::SQS::Queue"
+            | "AWS::SNS::Topic"
+            | "AWS::Kinesis::Stream"
+            | "AWS::DynamoDB::Table"
+            | "AWS::DynamoDB::GlobalTable"
+            | "AWS::Events::ApiDestination" => {}
             "AWS::Lambda::Function" => b.function_dead_letter(t, r),
             "AWS::Kinesis::StreamConsumer" | "AWS::Lambda::Alias" | "AWS::Lambda::Version" => {
                 match b.aliases.get(&r.id).cloned() {
@@ -519,7 +668,12 @@ pub fn build(t: &Template, resources: &[Resource]) -> Result<Built, ImportError>
             "AWS::Events::Rule" => rule(&mut b, t, r),
             "AWS::Scheduler::Schedule" => schedule(&mut b, t, r),
             "AWS::Events::Archive" => {
-                match b.refer(t, r.props.get("SourceArn").unwrap_or(&Value::Null), Want::Bus, &format!("{} SourceArn", r.id)) {
+                match b.refer(
+                    t,
+                    r.props.get("SourceArn").unwrap_or(&Value::Null),
+                    Want::Bus,
+                    &format!("{} SourceArn", r.id),
+                ) {
                     Some(bus) if b.get(&bus).is_some_and(|c| c.kind == Kind::Bus) => {
                         if let Some(c) = b.get_mut(&bus) {
                             c.body.insert("archive".into(), Value::Bool(true));
@@ -550,8 +704,15 @@ pub fn build(t: &Template, resources: &[Resource]) -> Result<Built, ImportError>
                 let what = r.props["What"].as_str().unwrap_or_default().to_owned();
                 if b.get(&target).is_some() {
                     b.invoked.insert(target.clone());
-                    b.entry_points.push((r.id.clone(), target.clone(), what.clone()));
-                    b.became(r, format!("entry point: producer `{}` ({what}) invoking `{target}`", r.id));
+                    b.entry_points
+                        .push((r.id.clone(), target.clone(), what.clone()));
+                    b.became(
+                        r,
+                        format!(
+                            "entry point: producer `{}` ({what}) invoking `{target}`",
+                            r.id
+                        ),
+                    );
                 } else {
                     b.left_out(r, format!("{what}: its target is not modelled"));
                 }
@@ -574,7 +735,10 @@ pub fn build(t: &Template, resources: &[Resource]) -> Result<Built, ImportError>
         if r.kind == "AWS::SQS::Queue"
             && let Some(rp) = r.props.get("RedrivePolicy").and_then(json_or_string)
         {
-            let target = rp.get("deadLetterTargetArn").cloned().unwrap_or(Value::Null);
+            let target = rp
+                .get("deadLetterTargetArn")
+                .cloned()
+                .unwrap_or(Value::Null);
             if let Some(d) = b.refer(t, &target, Want::Queue, &format!("{} RedrivePolicy", r.id)) {
                 b.dead_letters.insert(d.clone());
                 if let Some(c) = b.get_mut(&r.id) {
@@ -607,7 +771,11 @@ pub fn build(t: &Template, resources: &[Resource]) -> Result<Built, ImportError>
             None,
             format!(
                 "the template holds nothing eventflow models (buses, rules, queues, topics, streams, functions, pipes, state machines); it has {}",
-                if kinds.is_empty() { "no resources".to_owned() } else { kinds.join(", ") }
+                if kinds.is_empty() {
+                    "no resources".to_owned()
+                } else {
+                    kinds.join(", ")
+                }
             ),
         ));
     }
@@ -643,7 +811,12 @@ fn retry(p: &Value) -> Option<Value> {
 
 /// A rule target (`Targets[]` of a rule or a schedule's `Target`).
 fn target(b: &mut Built, t: &Template, owner: &str, tp: &Value) -> Option<Value> {
-    let to = b.refer(t, tp.get("Arn").unwrap_or(&Value::Null), Want::Target, &format!("{owner} target"))?;
+    let to = b.refer(
+        t,
+        tp.get("Arn").unwrap_or(&Value::Null),
+        Want::Target,
+        &format!("{owner} target"),
+    )?;
     b.written.insert(to.clone());
     b.invoked.insert(to.clone());
     let mut m = Map::new();
@@ -660,21 +833,39 @@ fn target(b: &mut Built, t: &Template, owner: &str, tp: &Value) -> Option<Value>
     if let Some(Value::String(path)) = tp.get("InputPath") {
         m.insert("transform".into(), json!({ "input_path": path }));
     } else if let Some(it) = tp.get("InputTransformer") {
-        let paths = it.get("InputPathsMap").cloned().unwrap_or_else(|| json!({}));
+        let paths = it
+            .get("InputPathsMap")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
         let template = it.get("InputTemplate").map(text_of).unwrap_or_default();
-        m.insert("transform".into(), json!({ "paths": paths, "template": template }));
+        m.insert(
+            "transform".into(),
+            json!({ "paths": paths, "template": template }),
+        );
     } else if let Some(input) = tp.get("Input") {
-        m.insert("transform".into(), json!({ "paths": {}, "template": text_of(input) }));
+        m.insert(
+            "transform".into(),
+            json!({ "paths": {}, "template": text_of(input) }),
+        );
     }
     if let Some(g) = tp.pointer("/SqsParameters/MessageGroupId") {
-        b.assume(Some(&to), format!("{owner} sends every event with MessageGroupId {}: one message group", text_of(g)));
+        b.assume(
+            Some(&to),
+            format!(
+                "{owner} sends every event with MessageGroupId {}: one message group",
+                text_of(g)
+            ),
+        );
     }
     if let Some(Value::String(k)) = tp.pointer("/KinesisParameters/PartitionKeyPath")
         && let Some(c) = b.get_mut(&to)
         && c.kind == Kind::Stream
         && !c.body.contains_key("key")
     {
-        c.body.insert("key".into(), Value::String(k.trim_start_matches("$.").to_owned()));
+        c.body.insert(
+            "key".into(),
+            Value::String(k.trim_start_matches("$.").to_owned()),
+        );
     }
     Some(Value::Object(m))
 }
@@ -682,19 +873,34 @@ fn target(b: &mut Built, t: &Template, owner: &str, tp: &Value) -> Option<Value>
 fn bus_of(b: &mut Built, t: &Template, r: &Resource) -> String {
     match r.props.get("EventBusName") {
         None => ensure_default_bus(b),
-        Some(Value::String(s)) if s == "default" || s.ends_with(":event-bus/default") => ensure_default_bus(b),
+        Some(Value::String(s)) if s == "default" || s.ends_with(":event-bus/default") => {
+            ensure_default_bus(b)
+        }
         Some(v) => {
             let v = v.clone();
-            b.refer(t, &v, Want::Bus, &format!("{} EventBusName", r.id)).unwrap_or_else(|| ensure_default_bus(b))
+            b.refer(t, &v, Want::Bus, &format!("{} EventBusName", r.id))
+                .unwrap_or_else(|| ensure_default_bus(b))
         }
     }
 }
 
 fn ensure_default_bus(b: &mut Built) -> String {
     if b.get("default").is_none_or(|c| c.kind != Kind::Bus) {
-        let id = if b.taken("default") { b.fresh("default-bus") } else { "default".into() };
+        let id = if b.taken("default") {
+            b.fresh("default-bus")
+        } else {
+            "default".into()
+        };
         if b.get(&id).is_none() {
-            b.add(Kind::Bus, &id, json!({ "rules": [] }).as_object().cloned().unwrap_or_default(), false);
+            b.add(
+                Kind::Bus,
+                &id,
+                json!({ "rules": [] })
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+                false,
+            );
             b.assume(Some(&id), "rules without EventBusName are on the account's default bus, where AWS services' events arrive");
         }
         return id;
@@ -709,7 +915,11 @@ fn rule(b: &mut Built, t: &Template, r: &Resource) {
         return;
     }
     if let Some(expr) = p.get("ScheduleExpression") {
-        let targets: Vec<Value> = p.get("Targets").and_then(Value::as_array).cloned().unwrap_or_default();
+        let targets: Vec<Value> = p
+            .get("Targets")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         scheduled(b, t, r, expr, &targets);
         return;
     }
@@ -719,7 +929,12 @@ fn rule(b: &mut Built, t: &Template, r: &Resource) {
     };
     let bus = bus_of(b, t, r);
     let mut targets = Vec::new();
-    for tp in p.get("Targets").and_then(Value::as_array).cloned().unwrap_or_default() {
+    for tp in p
+        .get("Targets")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+    {
         if let Some(tv) = target(b, t, &r.id, &tp) {
             targets.push(tv);
         }
@@ -728,7 +943,11 @@ fn rule(b: &mut Built, t: &Template, r: &Resource) {
         b.left_out(r, "it has no target eventflow can deliver to");
         return;
     }
-    let id = if b.taken(&r.id) { b.fresh(&r.id) } else { r.id.clone() };
+    let id = if b.taken(&r.id) {
+        b.fresh(&r.id)
+    } else {
+        r.id.clone()
+    };
     if let Some(o) = &r.origin {
         b.origins.insert(o.clone(), id.clone());
     }
@@ -738,7 +957,13 @@ fn rule(b: &mut Built, t: &Template, r: &Resource) {
     {
         rules.push(json!({ "id": id, "pattern": pattern, "targets": targets }));
     }
-    b.became(r, format!("rule `{id}` on bus `{bus}` ({n} target{})", if n == 1 { "" } else { "s" }));
+    b.became(
+        r,
+        format!(
+            "rule `{id}` on bus `{bus}` ({n} target{})",
+            if n == 1 { "" } else { "s" }
+        ),
+    );
 }
 
 /// Average events per second of `rate(…)`, `cron(…)` or `at(…)` (`None` if not understood).
@@ -754,7 +979,12 @@ pub fn schedule_rate(expr: &str) -> Option<(f64, String)> {
             "day" => 86_400.0,
             _ => return None,
         };
-        return (n > 0.0).then(|| (1.0 / (n * per), format!("{expr}: one event every {} s", n * per)));
+        return (n > 0.0).then(|| {
+            (
+                1.0 / (n * per),
+                format!("{expr}: one event every {} s", n * per),
+            )
+        });
     }
     if let Some(inner) = expr.strip_prefix("cron(").and_then(|s| s.strip_suffix(')')) {
         let f: Vec<&str> = inner.split_whitespace().collect();
@@ -763,7 +993,9 @@ pub fn schedule_rate(expr: &str) -> Option<(f64, String)> {
         }
         let minutes = cron_count(f[0], 0, 59, &[])?;
         let hours = cron_count(f[1], 0, 23, &[])?;
-        const MONTHS: &[&str] = &["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+        const MONTHS: &[&str] = &[
+            "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+        ];
         const DAYS: &[&str] = &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
         let months = cron_count(f[3], 1, 12, MONTHS)?;
         let any = |s: &str| s == "*" || s == "?";
@@ -776,7 +1008,12 @@ pub fn schedule_rate(expr: &str) -> Option<(f64, String)> {
         };
         let per_year = minutes * hours * days_per_month * months;
         let rate = per_year / (365.25 * 86_400.0);
-        return (rate > 0.0).then(|| (rate, format!("{expr}: its average rate, {per_year:.0} events a year")));
+        return (rate > 0.0).then(|| {
+            (
+                rate,
+                format!("{expr}: its average rate, {per_year:.0} events a year"),
+            )
+        });
     }
     if expr.starts_with("at(") {
         return Some((0.0, format!("{expr}: one event")));
@@ -843,7 +1080,11 @@ fn scheduled(b: &mut Built, t: &Template, r: &Resource, expr: &Value, targets: &
         b.left_out(r, "the schedule has no target eventflow can deliver to");
         return;
     }
-    let producer = if b.taken(&r.id) { b.fresh(&r.id) } else { r.id.clone() };
+    let producer = if b.taken(&r.id) {
+        b.fresh(&r.id)
+    } else {
+        r.id.clone()
+    };
     let bus = b.fresh(&format!("{producer}.schedule"));
     let rule_id = b.fresh(&format!("{producer}.targets"));
     b.add(
@@ -870,7 +1111,10 @@ fn scheduled(b: &mut Built, t: &Template, r: &Resource, expr: &Value, targets: &
         b.origins.insert(o.clone(), rule_id.clone());
     }
     b.assume(Some(&producer), format!("schedule {words}, evenly spaced"));
-    b.became(r, format!("producer `{producer}` ({words}) through bus `{bus}`"));
+    b.became(
+        r,
+        format!("producer `{producer}` ({words}) through bus `{bus}`"),
+    );
 }
 
 fn schedule(b: &mut Built, t: &Template, r: &Resource) {
@@ -878,16 +1122,32 @@ fn schedule(b: &mut Built, t: &Template, r: &Resource) {
         b.left_out(r, "State is DISABLED");
         return;
     }
-    let expr = r.props.get("ScheduleExpression").cloned().unwrap_or(Value::Null);
+    let expr = r
+        .props
+        .get("ScheduleExpression")
+        .cloned()
+        .unwrap_or(Value::Null);
     let targets: Vec<Value> = r.props.get("Target").cloned().into_iter().collect();
-    if r.props.pointer("/FlexibleTimeWindow/Mode").and_then(Value::as_str) == Some("FLEXIBLE") {
-        b.assume(Some(&r.id), "FlexibleTimeWindow is not modelled: the schedule fires on time");
+    if r.props
+        .pointer("/FlexibleTimeWindow/Mode")
+        .and_then(Value::as_str)
+        == Some("FLEXIBLE")
+    {
+        b.assume(
+            Some(&r.id),
+            "FlexibleTimeWindow is not modelled: the schedule fires on time",
+        );
     }
     scheduled(b, t, r, &expr, &targets);
 }
 
 fn subscription(b: &mut Built, t: &Template, r: &Resource) {
-    let Some(topic) = b.refer(t, r.props.get("TopicArn").unwrap_or(&Value::Null), Want::Topic, &format!("{} TopicArn", r.id)) else {
+    let Some(topic) = b.refer(
+        t,
+        r.props.get("TopicArn").unwrap_or(&Value::Null),
+        Want::Topic,
+        &format!("{} TopicArn", r.id),
+    ) else {
         b.left_out(r, "its topic is not known");
         return;
     };
@@ -903,20 +1163,35 @@ fn subscription(b: &mut Built, t: &Template, r: &Resource) {
 }
 
 /// Adds a subscription to a topic; returns the endpoint's id.
-fn add_subscription(b: &mut Built, t: &Template, topic: &str, p: &Value, id: &str) -> Option<String> {
-    let protocol = p.get("Protocol").and_then(Value::as_str).unwrap_or("sqs").to_ascii_lowercase();
+fn add_subscription(
+    b: &mut Built,
+    t: &Template,
+    topic: &str,
+    p: &Value,
+    id: &str,
+) -> Option<String> {
+    let protocol = p
+        .get("Protocol")
+        .and_then(Value::as_str)
+        .unwrap_or("sqs")
+        .to_ascii_lowercase();
     let endpoint = p.get("Endpoint").cloned().unwrap_or(Value::Null);
     let to = match protocol.as_str() {
         "sqs" => b.refer(t, &endpoint, Want::Queue, &format!("{id} Endpoint"))?,
         "lambda" => b.refer(t, &endpoint, Want::Target, &format!("{id} Endpoint"))?,
         other => {
             let name = clean_id(id);
-            let id = if b.get(&name).is_some() { name } else {
+            if b.get(&name).is_none() {
                 b.add(Kind::Consumer, &name, Built::service_body(), true);
-                b.assume(Some(&name), format!("{other} endpoint {}: a placeholder service stands in for it", text_of(&endpoint)));
-                name
-            };
-            id
+                b.assume(
+                    Some(&name),
+                    format!(
+                        "{other} endpoint {}: a placeholder service stands in for it",
+                        text_of(&endpoint)
+                    ),
+                );
+            }
+            name
         }
     };
     b.written.insert(to.clone());
@@ -948,13 +1223,16 @@ fn add_subscription(b: &mut Built, t: &Template, topic: &str, p: &Value, id: &st
 
 /// `FilterCriteria` as eventflow filters: SQS patterns name the record's `body` and Kinesis
 /// patterns its `data` (that level is stripped: eventflow's records are the events
-/// themselves); DynamoDB patterns match typed values (`{"S": …}`), which are untyped.
+/// themselves); `DynamoDB` patterns match typed values (`{"S": …}`), which are untyped.
 fn filters(b: &mut Built, owner: &str, fc: Option<&Value>, source_kind: &str) -> Option<Value> {
     let list = fc?.get("Filters")?.as_array()?;
     let mut out = Vec::new();
     for f in list {
         let Some(pattern) = f.get("Pattern").and_then(json_or_string) else {
-            b.assume(Some(owner), "a FilterCriteria pattern is not valid JSON: left out");
+            b.assume(
+                Some(owner),
+                "a FilterCriteria pattern is not valid JSON: left out",
+            );
             continue;
         };
         let level = match source_kind {
@@ -967,19 +1245,26 @@ fn filters(b: &mut Built, owner: &str, fc: Option<&Value>, source_kind: &str) ->
             continue;
         };
         let Value::Object(m) = &pattern else { continue };
-        let others: Vec<&str> = m.keys().filter(|k| *k != level).map(String::as_str).collect();
+        let others: Vec<&str> = m
+            .keys()
+            .filter(|k| *k != level)
+            .map(String::as_str)
+            .collect();
         if !others.is_empty() {
             b.assume(Some(owner), format!("filter on record metadata ({}) is not modelled: only its `{level}` part is kept", others.join(", ")));
         }
         match m.get(level) {
             Some(Value::Object(inner)) => out.push(Value::Object(inner.clone())),
-            _ => b.assume(Some(owner), format!("a filter without a `{level}` object matches metadata only: left out")),
+            _ => b.assume(
+                Some(owner),
+                format!("a filter without a `{level}` object matches metadata only: left out"),
+            ),
         }
     }
     (!out.is_empty()).then_some(Value::Array(out))
 }
 
-/// DynamoDB's typed attribute values (`{"S": ["x"]}`) as plain ones (`["x"]`).
+/// `DynamoDB`'s typed attribute values (`{"S": ["x"]}`) as plain ones (`["x"]`).
 fn untype(v: &Value) -> Value {
     const TYPES: &[&str] = &["S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"];
     match v {
@@ -1016,7 +1301,10 @@ fn event_source_mapping(b: &mut Built, t: &Template, r: &Resource) {
         b.left_out(r, "Enabled is false");
         return;
     }
-    let sam_kind = p.get("SourceKind").and_then(Value::as_str).unwrap_or_default();
+    let sam_kind = p
+        .get("SourceKind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let hint = match sam_kind {
         "MSK" | "SelfManagedKafka" => "kafka",
         "Kinesis" => "kinesis",
@@ -1033,7 +1321,12 @@ fn event_source_mapping(b: &mut Built, t: &Template, r: &Resource) {
             let (id, service) = (s.strip_prefix(EXTERNAL).unwrap_or(s).to_owned(), hint);
             Some(b.placeholder(&id, Want::Source, service, &format!("{} source {s}", r.id)))
         }
-        _ => b.refer(t, &source, Want::Source, &format!("{} EventSourceArn", r.id)),
+        _ => b.refer(
+            t,
+            &source,
+            Want::Source,
+            &format!("{} EventSourceArn", r.id),
+        ),
     };
     let Some(from) = from else {
         b.left_out(r, "its event source is not known");
@@ -1041,12 +1334,19 @@ fn event_source_mapping(b: &mut Built, t: &Template, r: &Resource) {
     };
     let kind = source_kind(b, &from);
     if kind.is_empty() {
-        b.left_out(r, format!("its source {from} is neither a queue nor a stream"));
+        b.left_out(
+            r,
+            format!("its source {from} is neither a queue nor a stream"),
+        );
         return;
     }
     let func_v = p.get("FunctionName").cloned().unwrap_or(Value::Null);
     let func = match &func_v {
-        Value::String(s) => s.split(':').next().filter(|_| !s.starts_with("arn:")).map(str::to_owned),
+        Value::String(s) => s
+            .split(':')
+            .next()
+            .filter(|_| !s.starts_with("arn:"))
+            .map(str::to_owned),
         _ => None,
     }
     .filter(|s| b.get(s).is_some_and(|c| c.kind == Kind::Consumer))
@@ -1063,30 +1363,44 @@ fn event_source_mapping(b: &mut Built, t: &Template, r: &Resource) {
     if let Some(s) = p.get("MaximumBatchingWindowInSeconds").and_then(secs) {
         m.insert("batch_window".into(), dur(s));
     }
-    if p.get("FunctionResponseTypes").and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| x == "ReportBatchItemFailures")) {
+    if p.get("FunctionResponseTypes")
+        .and_then(Value::as_array)
+        .is_some_and(|a| a.iter().any(|x| x == "ReportBatchItemFailures"))
+    {
         m.insert("report_batch_item_failures".into(), Value::Bool(true));
     }
-    if let Some(n) = p.pointer("/ScalingConfig/MaximumConcurrency").and_then(secs) {
+    if let Some(n) = p
+        .pointer("/ScalingConfig/MaximumConcurrency")
+        .and_then(secs)
+    {
         m.insert("max_concurrency".into(), n.into());
     }
     if kind == "kinesis" || kind == "dynamodb" {
         if let Some(n) = p.get("ParallelizationFactor").and_then(secs) {
             m.insert("parallelization_factor".into(), n.into());
         }
-        if let Some(v) = p.get("BisectBatchOnFunctionError") {
-            if truthy(Some(v)) {
-                m.insert("bisect_on_error".into(), Value::Bool(true));
-            }
+        if truthy(p.get("BisectBatchOnFunctionError")) {
+            m.insert("bisect_on_error".into(), Value::Bool(true));
         }
         if let Some(n) = p.get("MaximumRetryAttempts").and_then(int) {
             m.insert("max_retry_attempts".into(), n.into());
         }
         if let Some(n) = p.get("MaximumRecordAgeInSeconds").and_then(int) {
-            m.insert("max_record_age".into(), if n < 0 { json!(-1) } else { dur(n as u64) });
+            m.insert(
+                "max_record_age".into(),
+                if n < 0 { json!(-1) } else { dur(n as u64) },
+            );
         }
     }
-    if let Some(d) = p.pointer("/DestinationConfig/OnFailure/Destination").cloned()
-        && let Some(d) = b.refer(t, &d, Want::QueueOrTopic, &format!("{} DestinationConfig", r.id))
+    if let Some(d) = p
+        .pointer("/DestinationConfig/OnFailure/Destination")
+        .cloned()
+        && let Some(d) = b.refer(
+            t,
+            &d,
+            Want::QueueOrTopic,
+            &format!("{} DestinationConfig", r.id),
+        )
     {
         b.dead_letters.insert(d.clone());
         b.written.insert(d.clone());
@@ -1098,7 +1412,11 @@ fn event_source_mapping(b: &mut Built, t: &Template, r: &Resource) {
     if kind == "kafka" && p.get("Topics").is_some() {
         b.assume(Some(&from), "the Kafka topics read are one stream");
     }
-    b.esms.push(Esm { id: r.id.clone(), function: func.clone(), settings: m });
+    b.esms.push(Esm {
+        id: r.id.clone(),
+        function: func.clone(),
+        settings: m,
+    });
     b.became(r, format!("`{func}` reads `{from}`"));
 }
 
@@ -1109,7 +1427,9 @@ fn settle_event_source_mappings(b: &mut Built) {
     let esms = std::mem::take(&mut b.esms);
     let mut seen: BTreeSet<String> = BTreeSet::new();
     for e in esms {
-        let Some(base) = b.get(&e.function).cloned() else { continue };
+        let Some(base) = b.get(&e.function).cloned() else {
+            continue;
+        };
         if base.kind != Kind::Consumer {
             continue;
         }
@@ -1149,7 +1469,9 @@ fn invoke_config(b: &mut Built, t: &Template, r: &Resource) {
         a.insert("max_age".into(), dur(s));
     }
     for (key, field) in [("OnFailure", "on_failure"), ("OnSuccess", "on_success")] {
-        if let Some(d) = p.pointer(&format!("/DestinationConfig/{key}/Destination")).cloned()
+        if let Some(d) = p
+            .pointer(&format!("/DestinationConfig/{key}/Destination"))
+            .cloned()
             && let Some(d) = b.refer(t, &d, Want::Target, &format!("{} {key}", r.id))
         {
             b.written.insert(d.clone());
@@ -1172,12 +1494,22 @@ fn invoke_config(b: &mut Built, t: &Template, r: &Resource) {
 
 fn pipe(b: &mut Built, t: &Template, r: &Resource) {
     let p = &r.props;
-    let Some(source) = b.refer(t, p.get("Source").unwrap_or(&Value::Null), Want::Source, &format!("{} Source", r.id)) else {
+    let Some(source) = b.refer(
+        t,
+        p.get("Source").unwrap_or(&Value::Null),
+        Want::Source,
+        &format!("{} Source", r.id),
+    ) else {
         b.left_out(r, "its source is not known");
         return;
     };
     let kind = source_kind(b, &source);
-    let Some(target) = b.refer(t, p.get("Target").unwrap_or(&Value::Null), Want::Target, &format!("{} Target", r.id)) else {
+    let Some(target) = b.refer(
+        t,
+        p.get("Target").unwrap_or(&Value::Null),
+        Want::Target,
+        &format!("{} Target", r.id),
+    ) else {
         b.left_out(r, "its target is not known");
         return;
     };
@@ -1186,11 +1518,17 @@ fn pipe(b: &mut Built, t: &Template, r: &Resource) {
     let mut m = Map::new();
     m.insert("source".into(), Value::String(source.clone()));
     let sp = p.get("SourceParameters").cloned().unwrap_or(Value::Null);
-    let params = ["SqsQueueParameters", "KinesisStreamParameters", "DynamoDBStreamParameters", "ManagedStreamingKafkaParameters", "SelfManagedKafkaParameters"]
-        .iter()
-        .find_map(|k| sp.get(*k))
-        .cloned()
-        .unwrap_or(Value::Null);
+    let params = [
+        "SqsQueueParameters",
+        "KinesisStreamParameters",
+        "DynamoDBStreamParameters",
+        "ManagedStreamingKafkaParameters",
+        "SelfManagedKafkaParameters",
+    ]
+    .iter()
+    .find_map(|k| sp.get(*k))
+    .cloned()
+    .unwrap_or(Value::Null);
     if let Some(n) = params.get("BatchSize").and_then(secs) {
         m.insert("batch_size".into(), n.into());
     }
@@ -1204,13 +1542,25 @@ fn pipe(b: &mut Built, t: &Template, r: &Resource) {
         m.insert("max_retry_attempts".into(), n.into());
     }
     if let Some(n) = params.get("MaximumRecordAgeInSeconds").and_then(int) {
-        m.insert("max_record_age".into(), if n < 0 { json!(-1) } else { dur(n as u64) });
+        m.insert(
+            "max_record_age".into(),
+            if n < 0 { json!(-1) } else { dur(n as u64) },
+        );
     }
-    if params.get("OnPartialBatchItemFailure").and_then(Value::as_str) == Some("AUTOMATIC_BISECT") {
+    if params
+        .get("OnPartialBatchItemFailure")
+        .and_then(Value::as_str)
+        == Some("AUTOMATIC_BISECT")
+    {
         m.insert("bisect_on_error".into(), Value::Bool(true));
     }
     if let Some(d) = params.pointer("/DeadLetterConfig/Arn").cloned()
-        && let Some(d) = b.refer(t, &d, Want::QueueOrTopic, &format!("{} DeadLetterConfig", r.id))
+        && let Some(d) = b.refer(
+            t,
+            &d,
+            Want::QueueOrTopic,
+            &format!("{} DeadLetterConfig", r.id),
+        )
     {
         b.dead_letters.insert(d.clone());
         b.written.insert(d.clone());
@@ -1227,14 +1577,28 @@ fn pipe(b: &mut Built, t: &Template, r: &Resource) {
     }
     m.insert("target".into(), Value::String(target.clone()));
     let tp = p.get("TargetParameters").cloned().unwrap_or(Value::Null);
-    if tp.pointer("/LambdaFunctionParameters/InvocationType").and_then(Value::as_str) == Some("FIRE_AND_FORGET") {
+    if tp
+        .pointer("/LambdaFunctionParameters/InvocationType")
+        .and_then(Value::as_str)
+        == Some("FIRE_AND_FORGET")
+    {
         m.insert("invocation".into(), "async".into());
     }
     if tp.get("InputTemplate").is_some() {
-        b.assume(Some(&r.id), "the target's InputTemplate is not modelled: the target receives each event as it is");
+        b.assume(
+            Some(&r.id),
+            "the target's InputTemplate is not modelled: the target receives each event as it is",
+        );
     }
     if let Some(g) = tp.pointer("/SqsQueueParameters/MessageGroupId") {
-        b.assume(Some(&target), format!("{} sends with MessageGroupId {}: one message group", r.id, text_of(g)));
+        b.assume(
+            Some(&target),
+            format!(
+                "{} sends with MessageGroupId {}: one message group",
+                r.id,
+                text_of(g)
+            ),
+        );
     }
     if let Some(c) = b.get_mut(&r.id) {
         c.body.extend(m);
@@ -1258,7 +1622,11 @@ fn substitute(v: &mut Value, subs: &Map<String, Value>) {
 
 fn state_machine(b: &mut Built, t: &Template, r: &Resource) {
     let p = &r.props;
-    let subs = p.get("DefinitionSubstitutions").and_then(Value::as_object).cloned().unwrap_or_default();
+    let subs = p
+        .get("DefinitionSubstitutions")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let def = match (p.get("Definition"), p.get("DefinitionString")) {
         (Some(d), _) => Some(d.clone()),
         (None, Some(Value::String(s))) => {
@@ -1266,7 +1634,9 @@ fn state_machine(b: &mut Built, t: &Template, r: &Resource) {
             for (k, val) in &subs {
                 s = s.replace(&format!("${{{k}}}"), &text_of(val));
             }
-            serde_json::from_str(&s).ok().or_else(|| super::yaml::parse(&s).ok().map(|n| n.to_json()))
+            serde_json::from_str(&s)
+                .ok()
+                .or_else(|| super::yaml::parse(&s).ok().map(|n| n.to_json()))
         }
         _ => None,
     };
@@ -1289,10 +1659,26 @@ fn state_machine(b: &mut Built, t: &Template, r: &Resource) {
     for (path, resource, fname) in tasks {
         let what = fname.clone().unwrap_or_else(|| resource.clone());
         let v = Value::String(what.clone());
-        let id = if let Some(stripped) = resource.strip_prefix("arn:aws:states:::").filter(|_| fname.is_none()) {
+        let id = if let Some(stripped) = resource
+            .strip_prefix("arn:aws:states:::")
+            .filter(|_| fname.is_none())
+        {
             // A service integration (sqs:sendMessage, dynamodb:putItem …): a placeholder.
-            let name = format!("{}.{}", r.id, stripped.split('.').next().unwrap_or(stripped).replace(':', "-"));
-            Some(b.placeholder(&name, Want::Target, "states", &format!("{} task {path} calls {resource}", r.id)))
+            let name = format!(
+                "{}.{}",
+                r.id,
+                stripped
+                    .split('.')
+                    .next()
+                    .unwrap_or(stripped)
+                    .replace(':', "-")
+            );
+            Some(b.placeholder(
+                &name,
+                Want::Target,
+                "states",
+                &format!("{} task {path} calls {resource}", r.id),
+            ))
         } else {
             let v = match v.as_str().map(|s| s.split(':').next().unwrap_or(s)) {
                 Some(s) if b.get(s).is_some() => Value::String(s.to_owned()),
@@ -1321,7 +1707,9 @@ fn state_machine(b: &mut Built, t: &Template, r: &Resource) {
 /// `Resource`, and for `lambda:invoke` the `Parameters.FunctionName`.
 fn collect_tasks(def: &mut Value, machine: &str, out: &mut Vec<(String, String, Option<String>)>) {
     fn walk(v: &Value, at: &str, out: &mut Vec<(String, String, Option<String>)>) {
-        let Some(states) = v.get("States").and_then(Value::as_object) else { return };
+        let Some(states) = v.get("States").and_then(Value::as_object) else {
+            return;
+        };
         for (name, s) in states {
             let path = format!("{at}/States/{}", name.replace('~', "~0").replace('/', "~1"));
             if s.get("Type").and_then(Value::as_str) == Some("Task")
@@ -1378,7 +1766,10 @@ impl Built {
         }
         let mut s = Map::new();
         s.insert("format".into(), super::FORMAT_V2.into());
-        s.insert("name".into(), Value::String(name.chars().take(200).collect()));
+        s.insert(
+            "name".into(),
+            Value::String(name.chars().take(200).collect()),
+        );
         s.insert("description".into(), Value::String(description));
         s.insert("seed".into(), 1.into());
         s.insert("duration".into(), "10m".into());
@@ -1409,7 +1800,10 @@ impl Built {
             assumptions: self.assumptions,
             origins: self.origins,
         };
-        super::Imported { scenario: Value::Object(s), report }
+        super::Imported {
+            scenario: Value::Object(s),
+            report,
+        }
     }
 }
 
@@ -1419,18 +1813,39 @@ mod tests {
 
     #[test]
     fn arn_names() {
-        assert_eq!(arn_name("arn:aws:sqs:us-east-1:1:orders"), Some(("sqs".into(), "orders".into())));
-        assert_eq!(arn_name("arn:aws:lambda:us-east-1:1:function:f:live"), Some(("lambda".into(), "f".into())));
-        assert_eq!(arn_name("arn:aws:events:us-east-1:1:event-bus/b"), Some(("events".into(), "b".into())));
-        assert_eq!(arn_name("arn:aws:dynamodb:r:a:table/T/stream/2020"), Some(("dynamodb".into(), "T".into())));
-        assert_eq!(arn_name("https://sqs.us-east-1.amazonaws.com/1/q"), Some(("sqs".into(), "q".into())));
+        assert_eq!(
+            arn_name("arn:aws:sqs:us-east-1:1:orders"),
+            Some(("sqs".into(), "orders".into()))
+        );
+        assert_eq!(
+            arn_name("arn:aws:lambda:us-east-1:1:function:f:live"),
+            Some(("lambda".into(), "f".into()))
+        );
+        assert_eq!(
+            arn_name("arn:aws:events:us-east-1:1:event-bus/b"),
+            Some(("events".into(), "b".into()))
+        );
+        assert_eq!(
+            arn_name("arn:aws:dynamodb:r:a:table/T/stream/2020"),
+            Some(("dynamodb".into(), "T".into()))
+        );
+        assert_eq!(
+            arn_name("https://sqs.us-east-1.amazonaws.com/1/q"),
+            Some(("sqs".into(), "q".into()))
+        );
         assert_eq!(arn_name("plain"), None);
     }
 
     #[test]
     fn schedule_rates() {
-        assert_eq!(schedule_rate("rate(5 minutes)").map(|r| r.0), Some(1.0 / 300.0));
-        assert_eq!(schedule_rate("rate(1 hour)").map(|r| r.0), Some(1.0 / 3600.0));
+        assert_eq!(
+            schedule_rate("rate(5 minutes)").map(|r| r.0),
+            Some(1.0 / 300.0)
+        );
+        assert_eq!(
+            schedule_rate("rate(1 hour)").map(|r| r.0),
+            Some(1.0 / 3600.0)
+        );
         // Every 15 minutes, every day: 96 a day.
         let r = schedule_rate("cron(0/15 * * * ? *)").expect("cron").0;
         assert!((r - 96.0 / 86_400.0).abs() < 1e-9, "{r}");
@@ -1443,6 +1858,9 @@ mod tests {
     #[test]
     fn dynamodb_filters_are_untyped() {
         let p = json!({"dynamodb": {"NewImage": {"status": {"S": ["NEW"]}, "n": {"N": [{"numeric": [">", 1]}]}}}});
-        assert_eq!(untype(&p), json!({"dynamodb": {"NewImage": {"status": ["NEW"], "n": [{"numeric": [">", 1]}]}}}));
+        assert_eq!(
+            untype(&p),
+            json!({"dynamodb": {"NewImage": {"status": ["NEW"], "n": [{"numeric": [">", 1]}]}}})
+        );
     }
 }

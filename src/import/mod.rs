@@ -1,10 +1,10 @@
-//! Importing infrastructure templates: CloudFormation and SAM (YAML or JSON), and CDK apps
+//! Importing infrastructure templates: `CloudFormation` and SAM (YAML or JSON), and CDK apps
 //! through their synthesized `cdk.out/*.template.json`, become version-2 scenarios.
 //!
 //! ```text
 //!  template text ─► yaml (tree with lines, short-form tags as long forms)
 //!                ─► intrinsics (parameters, conditions, Ref/GetAtt/Sub/If/Join/Select …)
-//!                ─► sam (AWS::Serverless::* and Globals as plain CloudFormation resources)
+//!                ─► sam (AWS::Serverless::* and Globals as plain `CloudFormation` resources)
 //!                ─► mapping (resources → buses, rules, queues, topics, streams, consumers,
 //!                            pipes, state machines; external placeholders)
 //!                ─► traffic (one producer per entry point, events synthesized from patterns)
@@ -33,12 +33,12 @@ pub use report::Report;
 /// The version-2 format an import writes.
 pub const FORMAT_V2: &str = "eventflow/2";
 
-/// CloudFormation's quota of resources in one template: a larger template cannot be deployed,
+/// `CloudFormation`'s quota of resources in one template: a larger template cannot be deployed,
 /// so it is refused rather than half-read.
 /// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html>
 pub const MAX_RESOURCES: usize = 500;
 
-/// The largest template read (CloudFormation accepts 1 MB from S3; a synthesized CDK template
+/// The largest template read (`CloudFormation` accepts 1 MB from S3; a synthesized CDK template
 /// may carry inline code, so allow ten times that).
 /// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html>
 pub const MAX_TEMPLATE_BYTES: usize = 10 * 1024 * 1024;
@@ -107,7 +107,7 @@ pub struct Imported {
 /// template has no `Description`.
 ///
 /// # Errors
-/// Text that is not YAML or JSON, not a CloudFormation template, a `DependsOn` cycle, a
+/// Text that is not YAML or JSON, not a `CloudFormation` template, a `DependsOn` cycle, a
 /// reference to a name the template does not define, more than [`MAX_RESOURCES`] resources, or
 /// nothing eventflow models.
 pub fn import(text: &str, name: &str, options: &Options) -> Result<Imported, ImportError> {
@@ -138,17 +138,20 @@ pub fn import(text: &str, name: &str, options: &Options) -> Result<Imported, Imp
 ///
 /// # Errors
 /// An unreadable file, or any [`import`] error.
-pub fn import_file(path: &std::path::Path, params: &BTreeMap<String, String>) -> Result<Imported, ImportError> {
-    let text = crate::scenario::read_bounded(path, MAX_TEMPLATE_BYTES as u64 + 1).map_err(|e| {
-        ImportError::at(0, None, format!("cannot read the template: {e}"))
-    })?;
+pub fn import_file(
+    path: &std::path::Path,
+    params: &BTreeMap<String, String>,
+) -> Result<Imported, ImportError> {
+    let text = crate::scenario::read_bounded(path, MAX_TEMPLATE_BYTES as u64 + 1)
+        .map_err(|e| ImportError::at(0, None, format!("cannot read the template: {e}")))?;
     let options = Options {
         params: params.clone(),
         base_dir: path.parent().map(std::path::Path::to_path_buf),
     };
-    let name = path
-        .file_name()
-        .map_or_else(|| "template".to_owned(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(
+        || "template".to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     import(&text, &name, &options)
 }
 

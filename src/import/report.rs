@@ -64,7 +64,11 @@ impl Report {
         if modelled > 0 {
             out.push_str("\nModelled:\n");
             for e in self.entries.iter().filter(|e| e.became.is_some()) {
-                let origin = e.origin.as_deref().map(|o| format!(" [{o}]")).unwrap_or_default();
+                let origin = e
+                    .origin
+                    .as_deref()
+                    .map(|o| format!(" [{o}]"))
+                    .unwrap_or_default();
                 out.push_str(&format!(
                     "  {} ({}, line {}){origin} → {}\n",
                     e.logical_id,

@@ -1,5 +1,5 @@
 //! SAM's transform, as far as eventflow needs it: `AWS::Serverless::*` resources with their
-//! `Events` and `Globals` become the plain CloudFormation resources SAM would deploy, so the
+//! `Events` and `Globals` become the plain `CloudFormation` resources SAM would deploy, so the
 //! mapping reads one vocabulary. Every resource's properties are resolved here.
 //!
 //! Generated resources take SAM's logical ids (function id + event id), and remember where they
@@ -13,12 +13,12 @@ use super::intrinsics::{RawResource, Template};
 use super::yaml::{Node, V};
 use super::{ImportError, Options};
 
-/// A resource in CloudFormation's vocabulary, properties resolved.
+/// A resource in `CloudFormation`'s vocabulary, properties resolved.
 #[derive(Clone, Debug)]
 pub struct Resource {
     /// Logical id (SAM's generated id for what SAM generates).
     pub id: String,
-    /// CloudFormation type, or [`ENTRY`] for an entry point of traffic.
+    /// `CloudFormation` type, or [`ENTRY`] for an entry point of traffic.
     pub kind: String,
     /// Line of the resource (or of the SAM event it came from).
     pub line: u32,
@@ -85,20 +85,34 @@ fn merge(global: &Node, own: &Node) -> Node {
                     None => entries.push((k.clone(), *line, gv.clone())),
                 }
             }
-            Node { line: own.line, v: V::Map(entries) }
+            Node {
+                line: own.line,
+                v: V::Map(entries),
+            }
         }
         _ => own.clone(),
     }
 }
 
 fn push(out: &mut Vec<Resource>, id: String, kind: &str, line: u32, props: Value, origin: String) {
-    out.push(Resource { id, kind: kind.to_owned(), line, props, origin: Some(origin) });
+    out.push(Resource {
+        id,
+        kind: kind.to_owned(),
+        line,
+        props,
+        origin: Some(origin),
+    });
 }
 
 fn event_line(r: &RawResource, name: &str) -> u32 {
     r.props
         .get("Events")
-        .and_then(|e| e.entries().iter().find(|(k, _, _)| k == name).map(|(_, l, _)| *l))
+        .and_then(|e| {
+            e.entries()
+                .iter()
+                .find(|(k, _, _)| k == name)
+                .map(|(_, l, _)| *l)
+        })
         .unwrap_or(r.line)
 }
 
@@ -118,10 +132,15 @@ fn function(r: &RawResource, mut props: Value, out: &mut Vec<Resource>) {
     }
     // SAM's EventInvokeConfig → AWS::Lambda::EventInvokeConfig; a destination of type SQS or
     // SNS without an ARN is a queue or topic SAM creates.
-    if let Some(cfg) = props.as_object_mut().and_then(|p| p.remove("EventInvokeConfig")) {
+    if let Some(cfg) = props
+        .as_object_mut()
+        .and_then(|p| p.remove("EventInvokeConfig"))
+    {
         let mut cfg = cfg;
         for which in ["OnSuccess", "OnFailure"] {
-            let Some(d) = cfg.pointer_mut(&format!("/DestinationConfig/{which}")) else { continue };
+            let Some(d) = cfg.pointer_mut(&format!("/DestinationConfig/{which}")) else {
+                continue;
+            };
             if d.get("Destination").is_none() {
                 let kind = d.get("Type").and_then(Value::as_str).unwrap_or_default();
                 let (rtype, suffix) = match kind {
@@ -131,7 +150,14 @@ fn function(r: &RawResource, mut props: Value, out: &mut Vec<Resource>) {
                 };
                 let id = format!("{f}EventInvokeConfig{which}{suffix}");
                 d["Destination"] = Value::String(id.clone());
-                push(out, id, rtype, r.line, json!({}), format!("{f}.EventInvokeConfig.{which}"));
+                push(
+                    out,
+                    id,
+                    rtype,
+                    r.line,
+                    json!({}),
+                    format!("{f}.EventInvokeConfig.{which}"),
+                );
             }
         }
         if let Some(o) = cfg.as_object_mut() {
@@ -157,7 +183,11 @@ fn function(r: &RawResource, mut props: Value, out: &mut Vec<Resource>) {
         let line = event_line(r, &name);
         let origin = format!("{f}.Events.{name}");
         let id = format!("{f}{name}");
-        let kind = ev.get("Type").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let kind = ev
+            .get("Type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         let p = ev.get("Properties").cloned().unwrap_or_else(|| json!({}));
         let target = Value::String(f.clone());
         match kind.as_str() {
@@ -172,11 +202,24 @@ fn function(r: &RawResource, mut props: Value, out: &mut Vec<Resource>) {
                 m.insert("EventSourceArn".into(), source);
                 m.insert("FunctionName".into(), target);
                 m.insert("SourceKind".into(), Value::String(kind.clone()));
-                push(out, id, "AWS::Lambda::EventSourceMapping", line, Value::Object(m), origin);
+                push(
+                    out,
+                    id,
+                    "AWS::Lambda::EventSourceMapping",
+                    line,
+                    Value::Object(m),
+                    origin,
+                );
             }
             "EventBridgeRule" | "CloudWatchEvent" => {
                 let mut t = json!({ "Arn": target, "Id": name });
-                for k in ["RetryPolicy", "DeadLetterConfig", "InputPath", "InputTransformer", "Input"] {
+                for k in [
+                    "RetryPolicy",
+                    "DeadLetterConfig",
+                    "InputPath",
+                    "InputTransformer",
+                    "Input",
+                ] {
                     if let Some(v) = p.get(k) {
                         t[k] = v.clone();
                     }
@@ -186,13 +229,19 @@ fn function(r: &RawResource, mut props: Value, out: &mut Vec<Resource>) {
                 if let Some(b) = p.get("EventBusName") {
                     rule["EventBusName"] = b.clone();
                 }
-                if p.get("Enabled") == Some(&Value::Bool(false)) || p.get("State").and_then(Value::as_str) == Some("DISABLED") {
+                if p.get("Enabled") == Some(&Value::Bool(false))
+                    || p.get("State").and_then(Value::as_str) == Some("DISABLED")
+                {
                     rule["State"] = "DISABLED".into();
                 }
                 push(out, id, "AWS::Events::Rule", line, rule, origin);
             }
             "Schedule" | "ScheduleV2" => {
-                let expr = p.get("Schedule").or_else(|| p.get("ScheduleExpression")).cloned().unwrap_or(Value::Null);
+                let expr = p
+                    .get("Schedule")
+                    .or_else(|| p.get("ScheduleExpression"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 let mut t = json!({ "Arn": target, "Id": name });
                 for k in ["RetryPolicy", "DeadLetterConfig", "Input"] {
                     if let Some(v) = p.get(k) {
@@ -201,7 +250,9 @@ fn function(r: &RawResource, mut props: Value, out: &mut Vec<Resource>) {
                 }
                 sam_dlq(&mut t, &id, line, &origin, out);
                 let mut rule = json!({ "ScheduleExpression": expr, "Targets": [t] });
-                if p.get("Enabled") == Some(&Value::Bool(false)) || p.get("State").and_then(Value::as_str) == Some("DISABLED") {
+                if p.get("Enabled") == Some(&Value::Bool(false))
+                    || p.get("State").and_then(Value::as_str) == Some("DISABLED")
+                {
                     rule["State"] = "DISABLED".into();
                 }
                 push(out, id, "AWS::Events::Rule", line, rule, origin);
@@ -214,22 +265,37 @@ fn function(r: &RawResource, mut props: Value, out: &mut Vec<Resource>) {
                     }
                 }
                 match p.get("SqsSubscription") {
-                    Some(Value::Bool(true)) | Some(Value::Object(_)) => {
+                    Some(Value::Bool(true) | Value::Object(_)) => {
                         // SAM puts a queue between the topic and the function.
                         let q = p
                             .pointer("/SqsSubscription/QueueArn")
                             .cloned()
                             .unwrap_or_else(|| Value::String(format!("{id}Queue")));
                         if p.pointer("/SqsSubscription/QueueArn").is_none() {
-                            push(out, format!("{id}Queue"), "AWS::SQS::Queue", line, json!({}), origin.clone());
+                            push(
+                                out,
+                                format!("{id}Queue"),
+                                "AWS::SQS::Queue",
+                                line,
+                                json!({}),
+                                origin.clone(),
+                            );
                         }
                         sub["Protocol"] = "sqs".into();
                         sub["Endpoint"] = q.clone();
-                        let mut esm = json!({ "EventSourceArn": q, "FunctionName": f, "SourceKind": "SQS" });
+                        let mut esm =
+                            json!({ "EventSourceArn": q, "FunctionName": f, "SourceKind": "SQS" });
                         if let Some(b) = p.pointer("/SqsSubscription/BatchSize") {
                             esm["BatchSize"] = b.clone();
                         }
-                        push(out, format!("{id}EventSourceMapping"), "AWS::Lambda::EventSourceMapping", line, esm, origin.clone());
+                        push(
+                            out,
+                            format!("{id}EventSourceMapping"),
+                            "AWS::Lambda::EventSourceMapping",
+                            line,
+                            esm,
+                            origin.clone(),
+                        );
                         push(out, id, "AWS::SNS::Subscription", line, sub, origin);
                     }
                     _ => push(out, id, "AWS::SNS::Subscription", line, sub, origin),
@@ -239,13 +305,23 @@ fn function(r: &RawResource, mut props: Value, out: &mut Vec<Resource>) {
                 let what = match other {
                     "Api" | "HttpApi" => format!(
                         "{other} {} {}",
-                        p.get("Method").and_then(Value::as_str).unwrap_or("ANY").to_uppercase(),
+                        p.get("Method")
+                            .and_then(Value::as_str)
+                            .unwrap_or("ANY")
+                            .to_uppercase(),
                         p.get("Path").and_then(Value::as_str).unwrap_or("/")
                     ),
                     "" => "an event source of no type".to_owned(),
                     _ => format!("{other} events"),
                 };
-                push(out, id, super::sam::ENTRY, line, json!({ "Target": f, "What": what, "Source": other }), origin);
+                push(
+                    out,
+                    id,
+                    super::sam::ENTRY,
+                    line,
+                    json!({ "Target": f, "What": what, "Source": other }),
+                    origin,
+                );
             }
         }
     }
@@ -253,15 +329,33 @@ fn function(r: &RawResource, mut props: Value, out: &mut Vec<Resource>) {
 
 /// SAM's `DeadLetterConfig: {Type: SQS}` without an ARN: a queue SAM creates.
 fn sam_dlq(target: &mut Value, id: &str, line: u32, origin: &str, out: &mut Vec<Resource>) {
-    let Some(d) = target.get_mut("DeadLetterConfig") else { return };
+    let Some(d) = target.get_mut("DeadLetterConfig") else {
+        return;
+    };
     if d.get("Arn").is_none() && d.get("Type").and_then(Value::as_str) == Some("SQS") {
-        let q = d.get("QueueLogicalId").and_then(Value::as_str).map_or_else(|| format!("{id}Queue"), str::to_owned);
+        let q = d
+            .get("QueueLogicalId")
+            .and_then(Value::as_str)
+            .map_or_else(|| format!("{id}Queue"), str::to_owned);
         d["Arn"] = Value::String(q.clone());
-        push(out, q, "AWS::SQS::Queue", line, json!({}), origin.to_owned());
+        push(
+            out,
+            q,
+            "AWS::SQS::Queue",
+            line,
+            json!({}),
+            origin.to_owned(),
+        );
     }
 }
 
-fn state_machine(t: &Template, r: &RawResource, mut props: Value, options: &Options, out: &mut Vec<Resource>) {
+fn state_machine(
+    t: &Template,
+    r: &RawResource,
+    mut props: Value,
+    options: &Options,
+    out: &mut Vec<Resource>,
+) {
     let m = r.id.clone();
     let events = props
         .as_object_mut()
@@ -304,7 +398,13 @@ fn state_machine(t: &Template, r: &RawResource, mut props: Value, options: &Opti
         let kind = ev.get("Type").and_then(Value::as_str).unwrap_or_default();
         let p = ev.get("Properties").cloned().unwrap_or_else(|| json!({}));
         let mut target = json!({ "Arn": m, "Id": name });
-        for k in ["RetryPolicy", "DeadLetterConfig", "InputPath", "InputTransformer", "Input"] {
+        for k in [
+            "RetryPolicy",
+            "DeadLetterConfig",
+            "InputPath",
+            "InputTransformer",
+            "Input",
+        ] {
             if let Some(v) = p.get(k) {
                 target[k] = v.clone();
             }
@@ -319,7 +419,14 @@ fn state_machine(t: &Template, r: &RawResource, mut props: Value, options: &Opti
                 "Targets": [target] }),
             other => {
                 let what = format!("{other} events");
-                push(out, id, ENTRY, line, json!({ "Target": m, "What": what, "Source": other }), origin);
+                push(
+                    out,
+                    id,
+                    ENTRY,
+                    line,
+                    json!({ "Target": m, "What": what, "Source": other }),
+                    origin,
+                );
                 continue;
             }
         };
@@ -384,9 +491,14 @@ mod tests {
         );
         let f = r.iter().find(|r| r.id == "F").expect("function");
         assert_eq!(f.props["DeadLetterConfig"]["TargetArn"], "D");
-        let cfg = r.iter().find(|r| r.id == "FEventInvokeConfig").expect("config");
+        let cfg = r
+            .iter()
+            .find(|r| r.id == "FEventInvokeConfig")
+            .expect("config");
         assert_eq!(cfg.props["MaximumRetryAttempts"], 1);
-        let q = cfg.props["DestinationConfig"]["OnFailure"]["Destination"].as_str().expect("made");
+        let q = cfg.props["DestinationConfig"]["OnFailure"]["Destination"]
+            .as_str()
+            .expect("made");
         assert!(r.iter().any(|r| r.id == q && r.kind == "AWS::SQS::Queue"));
     }
 }

@@ -32,7 +32,13 @@ pub fn add_entry_points(b: &mut Built) {
         let id = c.body["id"].as_str().unwrap_or_default().to_owned();
         match c.kind {
             Kind::Bus if !written(b, &id) => {
-                for r in c.body.get("rules").and_then(Value::as_array).into_iter().flatten() {
+                for r in c
+                    .body
+                    .get("rules")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     let rule = r["id"].as_str().unwrap_or_default();
                     let event = synthesize_event(&r["pattern"]);
                     new.push((
@@ -44,8 +50,13 @@ pub fn add_entry_points(b: &mut Built) {
             }
             Kind::Queue | Kind::Stream if !written(b, &id) && !b.dead_letters.contains(&id) => {
                 let filter = reader_filter(b, &id);
-                let event = filter.map_or_else(plain_event, |f| synthesize(&f).unwrap_or_else(plain_event));
-                let words = if c.kind == Kind::Queue { "queue" } else { "stream" };
+                let event =
+                    filter.map_or_else(plain_event, |f| synthesize(&f).unwrap_or_else(plain_event));
+                let words = if c.kind == Kind::Queue {
+                    "queue"
+                } else {
+                    "stream"
+                };
                 new.push((
                     format!("{id}.traffic"),
                     producer(&id, event),
@@ -53,18 +64,23 @@ pub fn add_entry_points(b: &mut Built) {
                 ));
             }
             Kind::Topic if !written(b, &id) => {
-                let subs = c.body.get("subscriptions").and_then(Value::as_array).cloned().unwrap_or_default();
+                let subs = c
+                    .body
+                    .get("subscriptions")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
                 if subs.is_empty() {
                     continue;
                 }
                 let mut event = plain_event();
-                if let Some(s) = subs.iter().find(|s| s.get("filter").is_some()) {
-                    if let Some(m) = synthesize(&s["filter"]) {
-                        if s.get("filter_scope").and_then(Value::as_str) == Some("body") {
-                            merge(&mut event, m);
-                        } else {
-                            event["attributes"] = m;
-                        }
+                if let Some(s) = subs.iter().find(|s| s.get("filter").is_some())
+                    && let Some(m) = synthesize(&s["filter"])
+                {
+                    if s.get("filter_scope").and_then(Value::as_str) == Some("body") {
+                        merge(&mut event, m);
+                    } else {
+                        event["attributes"] = m;
                     }
                 }
                 new.push((
@@ -82,12 +98,19 @@ pub fn add_entry_points(b: &mut Built) {
         .comps
         .iter()
         .filter(|c| c.kind == Kind::Consumer && !c.external)
-        .filter(|c| c.body.get("kind").and_then(Value::as_str) == Some("function") && !c.body.contains_key("from"))
+        .filter(|c| {
+            c.body.get("kind").and_then(Value::as_str) == Some("function")
+                && !c.body.contains_key("from")
+        })
         .filter_map(|c| c.body["id"].as_str().map(str::to_owned))
         .filter(|id| !b.invoked.contains(id) && !b.entry_points.iter().any(|(_, t, _)| t == id))
         .collect();
     for f in untriggered {
-        b.entry_points.push((format!("{f}.invocations"), f, "invocations from outside the template (it names no trigger)".to_owned()));
+        b.entry_points.push((
+            format!("{f}.invocations"),
+            f,
+            "invocations from outside the template (it names no trigger)".to_owned(),
+        ));
     }
     for (entry, target, what) in b.entry_points.clone() {
         let bus = b.fresh(&format!("{entry}.entry"));
@@ -102,17 +125,27 @@ pub fn add_entry_points(b: &mut Built) {
             false,
         );
         let event = json!({ "source": IMPORT_SOURCE, "detail-type": what, "detail": {} });
-        new.push((entry.clone(), producer(&bus, event), format!("{what}, invoking `{target}` through bus `{bus}`")));
+        new.push((
+            entry.clone(),
+            producer(&bus, event),
+            format!("{what}, invoking `{target}` through bus `{bus}`"),
+        ));
     }
     for (id, body, words) in new {
         let id = b.fresh(&id);
         b.add(Kind::Producer, &id, body, false);
-        b.assume(Some(&id), format!("{DEFAULT_RATE} events per second (Poisson) of {words}"));
+        b.assume(
+            Some(&id),
+            format!("{DEFAULT_RATE} events per second (Poisson) of {words}"),
+        );
     }
 }
 
 fn producer(to: &str, event: Value) -> Map<String, Value> {
-    json!({ "to": to, "rate": DEFAULT_RATE, "event": event }).as_object().cloned().unwrap_or_default()
+    json!({ "to": to, "rate": DEFAULT_RATE, "event": event })
+        .as_object()
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn plain_event() -> Value {
@@ -130,7 +163,11 @@ fn reader_filter(b: &Built, id: &str) -> Option<Value> {
         if reads.and_then(Value::as_str) != Some(id) {
             return None;
         }
-        c.body.get("filter").and_then(Value::as_array).and_then(|f| f.first()).cloned()
+        c.body
+            .get("filter")
+            .and_then(Value::as_array)
+            .and_then(|f| f.first())
+            .cloned()
     })
 }
 
@@ -168,7 +205,9 @@ fn synthesize_event(pattern: &Value) -> Value {
 /// branch. `None` for a part no value can match as written.
 #[must_use]
 pub fn synthesize(pattern: &Value) -> Option<Value> {
-    let Value::Object(m) = pattern else { return None };
+    let Value::Object(m) = pattern else {
+        return None;
+    };
     let mut out = Map::new();
     for (k, v) in m {
         if k == "$or" {
@@ -209,7 +248,9 @@ fn merge_map(out: &mut Map<String, Value>, v: Value) {
 fn one_of(alts: &[Value]) -> Option<Option<Value>> {
     for a in alts {
         match a {
-            Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null => return Some(Some(a.clone())),
+            Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null => {
+                return Some(Some(a.clone()));
+            }
             Value::Object(op) => {
                 if let Some(v) = operator(op) {
                     return Some(v);
@@ -246,13 +287,22 @@ fn operator(op: &Map<String, Value>) -> Option<Option<Value>> {
                 Value::Array(a) => a.clone(),
                 Value::Object(m) => {
                     // anything-but {prefix: p} / {suffix: s}
-                    let p = m.values().next().and_then(Value::as_str).unwrap_or_default();
-                    return Some(Some(Value::String(format!("not-{p}-x").replace(p, "").replace("--", "-"))));
+                    let p = m
+                        .values()
+                        .next()
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    return Some(Some(Value::String(
+                        format!("not-{p}-x").replace(p, "").replace("--", "-"),
+                    )));
                 }
                 other => vec![other.clone()],
             };
             if avoid.iter().all(Value::is_number) {
-                let max = avoid.iter().filter_map(Value::as_f64).fold(0.0_f64, f64::max);
+                let max = avoid
+                    .iter()
+                    .filter_map(Value::as_f64)
+                    .fold(0.0_f64, f64::max);
                 json!(max + 1.0)
             } else {
                 let mut candidate = "other".to_owned();
@@ -301,8 +351,20 @@ fn numeric(ops: &[Value]) -> Option<f64> {
     }
     let v = match (lo.is_finite(), hi.is_finite()) {
         (true, true) => f64::midpoint(lo, hi),
-        (true, false) => if lo_open { lo + 1.0 } else { lo },
-        (false, true) => if hi_open { hi - 1.0 } else { hi },
+        (true, false) => {
+            if lo_open {
+                lo + 1.0
+            } else {
+                lo
+            }
+        }
+        (false, true) => {
+            if hi_open {
+                hi - 1.0
+            } else {
+                hi
+            }
+        }
         (false, false) => 0.0,
     };
     let _ = (lo_open, hi_open);
@@ -315,7 +377,9 @@ mod tests {
     use crate::pattern::Pattern;
 
     fn matches(pattern: &Value, event: &Value) -> bool {
-        Pattern::parse(pattern).expect("valid pattern").matches(event)
+        Pattern::parse(pattern)
+            .expect("valid pattern")
+            .matches(event)
     }
 
     #[test]

@@ -1,8 +1,8 @@
-//! Reading a template: YAML (with CloudFormation's short-form tags) or JSON into a [`Node`]
+//! Reading a template: YAML (with `CloudFormation`'s short-form tags) or JSON into a [`Node`]
 //! tree that keeps each value's line, so later errors can say where.
 //!
 //! The event-level parser of `saphyr-parser` reports every node's tag and position. Short forms
-//! become the long forms CloudFormation defines: `!Ref X` → `{"Ref": "X"}`, `!GetAtt A.B` →
+//! become the long forms `CloudFormation` defines: `!Ref X` → `{"Ref": "X"}`, `!GetAtt A.B` →
 //! `{"Fn::GetAtt": ["A", "B"]}` (split at the first dot), `!Condition C` → `{"Condition": "C"}`,
 //! and every other `!Name v` → `{"Fn::Name": v}`. Plain scalars follow the YAML 1.2 core schema,
 //! so an unquoted `2010-09-09` stays a string. JSON is YAML 1.2's subset and goes through the
@@ -191,18 +191,23 @@ fn parse_yaml(text: &str) -> Result<Node, SyntaxError> {
             }
             Event::SequenceEnd | Event::MappingEnd => b.close().map_err(err)?,
             Event::Alias(id) => {
-                let Some(node) = b.anchors.iter().rev().find(|(a, _)| *a == id).map(|(_, n)| n)
+                let Some(node) = b
+                    .anchors
+                    .iter()
+                    .rev()
+                    .find(|(a, _)| *a == id)
+                    .map(|(_, n)| n)
                 else {
                     return Err(err("an alias names an anchor that is not defined".into()));
                 };
-                let node = Node { line, ..node.clone() };
+                let node = Node {
+                    line,
+                    ..node.clone()
+                };
                 b.nodes += count(&node);
                 b.value(node, 0, line).map_err(err)?;
             }
-            Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentEnd
-            | Event::Nothing => {}
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
         }
     }
     b.done.ok_or(SyntaxError {
@@ -256,7 +261,10 @@ impl Builder {
         if anchor != 0 {
             self.anchors.push((anchor, node.clone()));
         }
-        let Some(Frame { node: top, pending, .. }) = self.stack.last_mut() else {
+        let Some(Frame {
+            node: top, pending, ..
+        }) = self.stack.last_mut()
+        else {
             self.done = Some(node);
             return Ok(());
         };
@@ -328,15 +336,13 @@ fn core_schema(text: &str) -> V {
         .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'-' | b'+'))
         && digits.bytes().any(|c| c.is_ascii_digit())
         && !digits.starts_with(['e', 'E']);
-    if float_like
-        && let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64)
-    {
+    if float_like && let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64) {
         return V::Num(n);
     }
     V::Str(text.to_owned())
 }
 
-/// CloudFormation's short forms as their long forms.
+/// `CloudFormation`'s short forms as their long forms.
 fn apply_tag(node: Node, tag: Option<&str>) -> Result<Node, String> {
     let Some(tag) = tag else { return Ok(node) };
     if tag.starts_with("tag:yaml.org,2002:") || tag.starts_with("!!") || tag == "!" {
@@ -390,7 +396,10 @@ mod tests {
             v["D"],
             serde_json::json!({"Fn::Join": ["-", ["a", {"Ref": "P"}]]})
         );
-        assert_eq!(v["E"], serde_json::json!({"Fn::GetAtt": ["T", "StreamArn"]}));
+        assert_eq!(
+            v["E"],
+            serde_json::json!({"Fn::GetAtt": ["T", "StreamArn"]})
+        );
         assert_eq!(v["F"], serde_json::json!({"Condition": "IsProd"}));
     }
 
@@ -437,7 +446,12 @@ mod tests {
         let e = parse("{\"a\": 1,,}").expect_err("bad json");
         assert!(e.message.contains("JSON"), "{e:?}");
         assert!(parse("").is_err());
-        assert!(parse("a: 1\na: 2\n").expect_err("dup").message.contains("twice"));
+        assert!(
+            parse("a: 1\na: 2\n")
+                .expect_err("dup")
+                .message
+                .contains("twice")
+        );
     }
 
     #[test]

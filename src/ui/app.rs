@@ -84,7 +84,7 @@ pub enum Action {
     OpenPath(PathBuf),
     /// Open a bundled example (by file name) as an untitled document.
     OpenExample(String),
-    /// File ▸ Import template… (a dialog): a CloudFormation / SAM / CDK template.
+    /// File ▸ Import template… (a dialog): a `CloudFormation` / SAM / CDK template.
     Import,
     /// Import this template (a dropped `.yaml`, `.yml` or `.template.json`).
     ImportPath(PathBuf),
@@ -444,7 +444,7 @@ impl EventflowApp {
         }
     }
 
-    /// Imports a CloudFormation / SAM / CDK template as an untitled document (Save asks where),
+    /// Imports a `CloudFormation` / SAM / CDK template as an untitled document (Save asks where),
     /// laid out on the canvas, with its assumptions in the notes panel; on failure says why
     /// and leaves the open scenario as it was.
     pub fn import_path(&mut self, path: &Path) -> bool {
@@ -452,14 +452,20 @@ impl EventflowApp {
             Ok(i) => i,
             Err(e) => {
                 self.message = Some((
-                    format!("Could not import: {}", e.render(&path.display().to_string())),
+                    format!(
+                        "Could not import: {}",
+                        e.render(&path.display().to_string())
+                    ),
                     true,
                 ));
                 return false;
             }
         };
         let text = serde_json::to_string_pretty(&imported.scenario).unwrap_or_default();
-        let name = path.file_name().map_or_else(|| "template".to_owned(), |n| n.to_string_lossy().into_owned());
+        let name = path.file_name().map_or_else(
+            || "template".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         match scenario::parse(&text, &name) {
             Ok(loaded) => {
                 let mut s = loaded.scenario;

@@ -54,7 +54,7 @@ pub trait FilePicker {
     fn pick_open(&mut self, start_dir: Option<&Path>) -> Option<PathBuf>;
     /// Where to save, or `None` when the user cancelled.
     fn pick_save(&mut self, start_dir: Option<&Path>, file_name: &str) -> Option<PathBuf>;
-    /// A CloudFormation / SAM / CDK template to import, or `None` when the user cancelled.
+    /// A `CloudFormation` / SAM / CDK template to import, or `None` when the user cancelled.
     fn pick_template(&mut self, start_dir: Option<&Path>) -> Option<PathBuf> {
         self.pick_open(start_dir)
     }
@@ -107,7 +107,10 @@ impl FilePicker for NativePicker {
         self.timed(|| {
             let mut dialog = rfd::FileDialog::new()
                 .set_title("Import template")
-                .add_filter("CloudFormation, SAM or CDK template", &["yaml", "yml", "json", "template"]);
+                .add_filter(
+                    "CloudFormation, SAM or CDK template",
+                    &["yaml", "yml", "json", "template"],
+                );
             if let Some(dir) = start_dir {
                 dialog = dialog.set_directory(dir);
             }

@@ -646,7 +646,12 @@ fn import_corpus() -> Vec<String> {
     if let Ok(entries) = std::fs::read_dir(&dir) {
         let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
         files.sort();
-        seeds.extend(files.iter().filter(|p| !p.ends_with("INDEX.tsv") && !p.ends_with("FEATURES.tsv")).filter_map(|p| std::fs::read_to_string(p).ok()));
+        seeds.extend(
+            files
+                .iter()
+                .filter(|p| !p.ends_with("INDEX.tsv") && !p.ends_with("FEATURES.tsv"))
+                .filter_map(|p| std::fs::read_to_string(p).ok()),
+        );
     }
     seeds
 }
@@ -665,7 +670,17 @@ fn mutate_yaml(text: &str, g: &mut Gen) -> String {
                 let l = lines[i].clone();
                 lines.insert(g.below(lines.len()), l);
             }
-            2 => lines[i].push_str(*g.pick(&[" !Ref X", " &a", " *a", " !GetAtt", " !Sub", " [", " {", " '", " !!binary"])),
+            2 => lines[i].push_str(*g.pick(&[
+                " !Ref X",
+                " &a",
+                " *a",
+                " !GetAtt",
+                " !Sub",
+                " [",
+                " {",
+                " '",
+                " !!binary",
+            ])),
             3 => {
                 lines.remove(i);
             }
@@ -696,8 +711,13 @@ fn fuzz_import() {
             },
         };
         let start = Instant::now();
-        let r = eventflow::import::import(&text, "fuzz.yaml", &eventflow::import::Options::default());
-        assert!(start.elapsed() < Duration::from_secs(5), "import took {:?}", start.elapsed());
+        let r =
+            eventflow::import::import(&text, "fuzz.yaml", &eventflow::import::Options::default());
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "import took {:?}",
+            start.elapsed()
+        );
         match r {
             Ok(i) => {
                 assert_eq!(i.scenario["format"], "eventflow/2");

@@ -62,12 +62,19 @@ impl EventflowApp {
                 self.open_example(&name);
             }
             Action::Import => {
-                let dir = self.doc.path.as_deref().and_then(Path::parent).map(Path::to_path_buf);
+                let dir = self
+                    .doc
+                    .path
+                    .as_deref()
+                    .and_then(Path::parent)
+                    .map(Path::to_path_buf);
                 if let Some(path) = self.picker.pick_template(dir.as_deref()) {
                     self.import_path(&path);
                 } else if let Some(why) = self.picker.unavailable() {
                     self.message = Some((
-                        format!("No file dialog ({why}): drop the template onto the window, or run `eventflow import TEMPLATE`"),
+                        format!(
+                            "No file dialog ({why}): drop the template onto the window, or run `eventflow import TEMPLATE`"
+                        ),
                         true,
                     ));
                 }

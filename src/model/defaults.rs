@@ -95,7 +95,7 @@ pub const EVENTBRIDGE_BACKOFF: Duration = Duration::from_secs(1);
 /// minutes in all), and the other 175 average 480 s, so the 185 retries take about
 /// 175 × 480 s + 512 s ≈ 23.5 h, and the 24-hour age limit ends about as many schedules as
 /// the attempt count does. (A 5-minute cap would give up after about 7.4 hours.)
-pub const EVENTBRIDGE_MAX_BACKOFF: Duration = Duration::from_secs(300); // TODO-960
+pub const EVENTBRIDGE_MAX_BACKOFF: Duration = Duration::from_secs(960);
 
 /// Full jitter on the retry delay: on, as `EventBridge` does ("exponential back off and jitter",
 /// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html>).
@@ -626,7 +626,7 @@ mod tests {
         assert_eq!(SQS_DEDUP_WINDOW.as_nanos(), 300_000_000_000);
         assert_eq!(STREAM_RETENTION.as_nanos(), 86_400_000_000_000);
         assert_eq!(EVENTBRIDGE_MAX_AGE.as_nanos(), 86_400_000_000_000);
-        assert_eq!(EVENTBRIDGE_MAX_BACKOFF.as_nanos(), 300_000_000_000);
+        assert_eq!(EVENTBRIDGE_MAX_BACKOFF.as_nanos(), 960_000_000_000);
     }
 
     #[test]

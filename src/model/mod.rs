@@ -463,7 +463,6 @@ impl Distribution {
         }
     }
 
-    /// Squared coefficient of variation (variance / mean²), for the G/G/c approximations.
     /// Can a sample plausibly exceed `limit` (beyond four standard deviations above the mean
     /// for the unbounded ones)? Used to say whether a timeout matters.
     #[must_use]
@@ -479,6 +478,7 @@ impl Distribution {
         }
     }
 
+    /// Squared coefficient of variation (variance / mean²), for the G/G/c approximations.
     #[must_use]
     pub fn scv(&self) -> f64 {
         let m = self.mean_ns();

@@ -7,10 +7,12 @@
 //!   direct targets synchronously);
 //! - a consumer reading a queue gets `"report_batch_item_failures": true` and
 //!   `"scaling": "instant"` (version 1 failed messages one by one and started at full
-//!   concurrency);
+//!   concurrency); one reading a stream gets `"report_batch_item_failures": true` too
+//!   (version 1 checkpointed a stream batch at its first failed record);
 //! - a consumer reading a queue or a stream keeps its version-1 `batch_size` (default 1) and
 //!   gets `"timeout": "none"` unless it had one (version 1 had no function timeout);
-//! - a stream becomes `"type": "kafka"` (version 1 allowed any retention).
+//! - a stream becomes `"type": "kafka"` (version 1 allowed any retention), and its readers get
+//!   `"batch_window": "0s"` (a Kafka mapping's default window is 500 ms; version 1 had none).
 //!
 //! What version 1 modelled unlike AWS (when a message reaches its DLQ, FIFO batches,
 //! deduplication, targets in an outage) follows AWS in both versions: that is not migrated.
@@ -116,9 +118,15 @@ fn v1_to_v2(obj: &mut Map<String, Value>) {
                 }
                 None => {}
                 Some(f) => {
-                    if queues.contains(&f) {
+                    if queues.contains(&f) || streams.contains(&f) {
                         set_default(c, "report_batch_item_failures", Value::Bool(true));
+                    }
+                    if queues.contains(&f) {
                         set_default(c, "scaling", Value::from("instant"));
+                    }
+                    if streams.contains(&f) {
+                        // A Kafka mapping's window defaults to 500 ms; version 1 had none.
+                        set_default(c, "batch_window", Value::from("0s"));
                     }
                     if queues.contains(&f) || streams.contains(&f) {
                         set_default(c, "batch_size", Value::from(1));

@@ -1435,14 +1435,24 @@ fn settle_event_source_mappings(b: &mut Built) {
         }
         let first = seen.insert(e.function.clone());
         if first && !b.invoked.contains(&e.function) {
+            let mut dropped_async = false;
             if let Some(c) = b.get_mut(&e.function) {
+                dropped_async = c.body.remove("async").is_some();
                 c.body.extend(e.settings);
+            }
+            if dropped_async {
+                // https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html
+                b.assume(
+                    Some(&e.function),
+                    "its asynchronous settings (DeadLetterConfig, EventInvokeConfig) apply only to asynchronous invocations, and nothing in the template invokes it asynchronously: left out",
+                );
             }
             continue;
         }
         let id = b.fresh(&e.id);
         let mut body = base.body.clone();
         body.remove("id");
+        body.remove("async"); // an event source mapping invokes synchronously
         body.extend(e.settings);
         b.add(Kind::Consumer, &id, body, false);
         b.assume(Some(&id), format!("`{id}` is function `{}` reading a second source: a consumer of its own with the function's settings (concurrency not shared)", e.function));

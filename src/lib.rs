@@ -1,7 +1,7 @@
 //! # eventflow
 //!
 //! A deterministic discrete-event simulator for event-driven architectures: producers publish
-//! EventBridge-style events to buses, rules route them to queues, streams and consumers, and the
+//! `EventBridge`-style events to buses, rules route them to queues, streams and consumers, and the
 //! engine plays out routing, retries, dead-letter queues, ordering and backpressure in integer
 //! simulated time. The same library serves the headless CLI and the desktop app.
 //!
@@ -32,6 +32,7 @@
 //! | [`metrics`] | streaming collectors, histograms and time series in bounded memory | — |
 //! | [`sim`] | the engine: clock, event queue, random streams, components, results | names, pattern, model, metrics |
 //! | [`scenario`] | loading with precise errors (line:column, JSON paths, hints), migrating, validating, linting, saving atomically | names, pattern, model, sim (template compiler) |
+//! | [`import`] | `CloudFormation` / SAM / CDK templates → version-2 scenarios, with an import report | names, model (defaults), pattern, scenario (file reading) |
 //! | [`examples`] | the bundled example scenarios, embedded in the binary | — |
 //! | [`analysis`] | queueing theory, capacity, health grading, replications, comparisons, sweeps | names, model, metrics, sim, scenario |
 //! | [`report`] | the results contract as a summary table, JSON and CSV | model, sim, analysis |
@@ -58,6 +59,8 @@ pub mod metrics;
 pub mod sim;
 
 pub mod scenario;
+
+pub mod import;
 
 pub mod examples;
 

@@ -1,11 +1,12 @@
-//! The `eventflow` command line: `run`, `check`, `pattern test`, `compare`, `sweep`, `merge`,
-//! `examples`, and the desktop app.
+//! The `eventflow` command line: `run`, `check`, `import`, `pattern test`, `compare`, `sweep`,
+//! `merge`, `examples`, and the desktop app.
 //!
 //! `main` → [`main`] → a subcommand returning an [`ExitCode`]: 0 success, 2 invalid input (file,
 //! pattern, flag), 1 internal failure. Raw flags become validated values before any work starts.
 
 pub mod compare;
 pub mod examples;
+pub mod import;
 pub mod merge;
 pub mod pattern;
 pub mod shard;
@@ -71,6 +72,9 @@ enum Command {
         /// An example's name as listed (`order-fanout`), its file name or its title.
         name: Option<String>,
     },
+    /// Turn a `CloudFormation`, SAM or CDK (synthesized) template into a scenario, with a report of
+    /// what each resource became and every assumption made.
+    Import(import::ImportArgs),
     /// Print the JSON Schema of scenario files (for editors: name it in a file's "$schema").
     Schema,
     /// Open the desktop app.
@@ -198,6 +202,7 @@ pub fn main(gui: Option<GuiLauncher>) -> ExitCode {
         ),
         Some(Command::Examples { name }) => examples::run(name.as_deref()),
         Some(Command::Compare(args)) => compare::run(&args),
+        Some(Command::Import(args)) => import::run(&args),
         Some(Command::Sweep(args)) => sweep::run(&args),
         Some(Command::Merge(args)) => merge::run(&args),
         Some(Command::Trace(args)) => trace::run(&args),

@@ -89,6 +89,10 @@ pub enum Action {
     OpenPath(PathBuf),
     /// Open a bundled example (by file name) as an untitled document.
     OpenExample(String),
+    /// File ▸ Import template… (a dialog): a `CloudFormation` / SAM / CDK template.
+    Import,
+    /// Import this template (a dropped `.yaml`, `.yml` or `.template.json`).
+    ImportPath(PathBuf),
     /// File ▸ Save.
     Save,
     /// File ▸ Save As… (a dialog).
@@ -481,6 +485,57 @@ impl EventflowApp {
                     ));
                     return true;
                 }
+                self.load_failure = Some(LoadFailure {
+                    path: path.to_path_buf(),
+                    problems: e.problems(),
+                });
+                false
+            }
+        }
+    }
+
+    /// Imports a `CloudFormation` / SAM / CDK template as an untitled document (Save asks where),
+    /// laid out on the canvas, with its assumptions in the notes panel; on failure says why
+    /// and leaves the open scenario as it was.
+    pub fn import_path(&mut self, path: &Path) -> bool {
+        let imported = match crate::import::import_file(path, &std::collections::BTreeMap::new()) {
+            Ok(i) => i,
+            Err(e) => {
+                self.message = Some((
+                    format!(
+                        "Could not import: {}",
+                        e.render(&path.display().to_string())
+                    ),
+                    true,
+                ));
+                return false;
+            }
+        };
+        let text = serde_json::to_string_pretty(&imported.scenario).unwrap_or_default();
+        let name = path.file_name().map_or_else(
+            || "template".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        match scenario::parse(&text, &name) {
+            Ok(loaded) => {
+                let mut s = loaded.scenario;
+                s.layout.clear(); // the canvas lays out nodes without positions
+                self.set_document(s, None);
+                let stem = name.split('.').next().unwrap_or("imported").to_owned();
+                self.doc.suggested_name = Some(format!("{stem}.json"));
+                self.load_failure = None;
+                self.panels.notes = true;
+                self.canvas.request_fit();
+                self.message = Some((
+                    format!(
+                        "Imported {name}: {} — the assumptions to check first are in the notes",
+                        crate::report::plural(imported.report.assumptions.len(), "assumption")
+                    ),
+                    false,
+                ));
+                true
+            }
+            Err(e) => {
                 self.load_failure = Some(LoadFailure {
                     path: path.to_path_buf(),
                     problems: e.problems(),

@@ -77,6 +77,9 @@ pub fn menu_bar(ui: &mut Ui, input: &MenuInput<'_>, panels: &mut Panels) -> Opti
             if item(ui, "Open…", Some(&OPEN), true) {
                 pick(Action::Open);
             }
+            if item(ui, "Import template…", None, true) {
+                pick(Action::Import);
+            }
             ui.menu_button("Open example", |ui| {
                 for e in input.examples {
                     if ui

@@ -55,6 +55,10 @@ pub trait FilePicker {
     fn pick_open(&mut self, start_dir: Option<&Path>) -> Option<PathBuf>;
     /// Where to save, or `None` when the user cancelled.
     fn pick_save(&mut self, start_dir: Option<&Path>, file_name: &str) -> Option<PathBuf>;
+    /// A `CloudFormation` / SAM / CDK template to import, or `None` when the user cancelled.
+    fn pick_template(&mut self, start_dir: Option<&Path>) -> Option<PathBuf> {
+        self.pick_open(start_dir)
+    }
     /// Why the last pick showed no dialog at all, when it did not (no dialog service): the app
     /// then opens its own ([`file_dialog`]) and says why. `None` after a real answer or cancel.
     fn unavailable(&self) -> Option<String> {
@@ -98,6 +102,21 @@ impl FilePicker for NativePicker {
 
     fn pick_save(&mut self, start_dir: Option<&Path>, file_name: &str) -> Option<PathBuf> {
         self.timed(|| Self::native_save(start_dir, file_name))
+    }
+
+    fn pick_template(&mut self, start_dir: Option<&Path>) -> Option<PathBuf> {
+        self.timed(|| {
+            let mut dialog = rfd::FileDialog::new()
+                .set_title("Import template")
+                .add_filter(
+                    "CloudFormation, SAM or CDK template",
+                    &["yaml", "yml", "json", "template"],
+                );
+            if let Some(dir) = start_dir {
+                dialog = dialog.set_directory(dir);
+            }
+            dialog.pick_file()
+        })
     }
 }
 

@@ -633,3 +633,97 @@ fn fuzz_engine() {
         "only {valid} of {total} generated scenarios were valid"
     );
 }
+
+/// Small templates the importer target mutates, beside the real-world corpus when it is there.
+const IMPORT_SEEDS: &[&str] = &[
+    "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\nParameters:\n  Env: {Type: String, Default: dev}\nConditions:\n  IsProd: !Equals [!Ref Env, prod]\nGlobals:\n  Function: {Timeout: 10}\nResources:\n  Bus: {Type: AWS::Events::EventBus, Properties: {Name: !Sub 'orders-${Env}'}}\n  Dlq: {Type: AWS::SQS::Queue}\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      FifoQueue: !If [IsProd, true, false]\n      RedrivePolicy: {deadLetterTargetArn: !GetAtt Dlq.Arn, maxReceiveCount: 3}\n  Rule:\n    Type: AWS::Events::Rule\n    Properties:\n      EventBusName: !Ref Bus\n      EventPattern: {source: [shop], detail: {total: [{numeric: ['>', 100]}]}}\n      Targets:\n        - Arn: !GetAtt Q.Arn\n          Id: q\n          RetryPolicy: {MaximumRetryAttempts: 2}\n          DeadLetterConfig: {Arn: !GetAtt Dlq.Arn}\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events:\n        FromQ: {Type: SQS, Properties: {Queue: !GetAtt Q.Arn, BatchSize: 5, FilterCriteria: {Filters: [{Pattern: '{\"body\": {\"a\": [1]}}'}]}}}\n        Tick: {Type: Schedule, Properties: {Schedule: rate(1 minute)}}\n        Get: {Type: Api, Properties: {Path: /x, Method: get}}\n",
+    "{\"Resources\": {\"T\": {\"Type\": \"AWS::SNS::Topic\"}, \"S\": {\"Type\": \"AWS::SNS::Subscription\", \"Properties\": {\"TopicArn\": {\"Ref\": \"T\"}, \"Protocol\": \"sqs\", \"Endpoint\": {\"Fn::GetAtt\": [\"Q\", \"Arn\"]}, \"FilterPolicy\": {\"k\": [\"v\"]}}}, \"Q\": {\"Type\": \"AWS::SQS::Queue\"}, \"K\": {\"Type\": \"AWS::Kinesis::Stream\", \"Properties\": {\"ShardCount\": 2}}, \"P\": {\"Type\": \"AWS::Pipes::Pipe\", \"Properties\": {\"Source\": {\"Fn::GetAtt\": [\"K\", \"Arn\"]}, \"Target\": {\"Ref\": \"M\"}}}, \"M\": {\"Type\": \"AWS::StepFunctions::StateMachine\", \"Properties\": {\"DefinitionString\": {\"Fn::Sub\": \"{\\\"StartAt\\\": \\\"A\\\", \\\"States\\\": {\\\"A\\\": {\\\"Type\\\": \\\"Pass\\\", \\\"End\\\": true}}}\"}}}}}",
+];
+
+fn import_corpus() -> Vec<String> {
+    let mut seeds: Vec<String> = IMPORT_SEEDS.iter().map(|s| (*s).to_owned()).collect();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real-world/templates");
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        files.sort();
+        seeds.extend(
+            files
+                .iter()
+                .filter(|p| !p.ends_with("INDEX.tsv") && !p.ends_with("FEATURES.tsv"))
+                .filter_map(|p| std::fs::read_to_string(p).ok()),
+        );
+    }
+    seeds
+}
+
+/// Mutations that matter to YAML: tags, anchors, indentation, flow punctuation.
+fn mutate_yaml(text: &str, g: &mut Gen) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    for _ in 0..=g.below(4) {
+        if lines.is_empty() {
+            break;
+        }
+        let i = g.below(lines.len());
+        match g.below(6) {
+            0 => lines[i].insert_str(0, *g.pick(&["  ", "- ", "\t", "? "])),
+            1 => {
+                let l = lines[i].clone();
+                lines.insert(g.below(lines.len()), l);
+            }
+            2 => lines[i].push_str(*g.pick(&[
+                " !Ref X",
+                " &a",
+                " *a",
+                " !GetAtt",
+                " !Sub",
+                " [",
+                " {",
+                " '",
+                " !!binary",
+            ])),
+            3 => {
+                lines.remove(i);
+            }
+            4 => lines[i] = lines[i].replace(':', *g.pick(&[" :", "::", ""])),
+            _ => lines[i] = lines[i].trim_start().to_owned(),
+        }
+    }
+    lines.join("\n")
+}
+
+#[test]
+fn fuzz_import() {
+    let corpus = import_corpus();
+    for_each_case("import", 300, |g| {
+        let base = g.pick(&corpus).clone();
+        let text = match g.below(3) {
+            0 => String::from_utf8_lossy(&mutate_text(&base, g)).into_owned(),
+            1 => mutate_yaml(&base, g),
+            _ => match eventflow::import::yaml::parse(&base) {
+                Ok(node) => {
+                    let mut v = node.to_json();
+                    for _ in 0..=g.below(6) {
+                        mutate_value(&mut v, g, 0);
+                    }
+                    v.to_string()
+                }
+                Err(_) => mutate_yaml(&base, g),
+            },
+        };
+        let start = Instant::now();
+        let r =
+            eventflow::import::import(&text, "fuzz.yaml", &eventflow::import::Options::default());
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "import took {:?}",
+            start.elapsed()
+        );
+        match r {
+            Ok(i) => {
+                assert_eq!(i.scenario["format"], "eventflow/2");
+                let _ = i.report.text();
+            }
+            Err(e) => assert!(!e.message.is_empty()),
+        }
+    });
+}

@@ -9,6 +9,7 @@ mod fidelity;
 mod flow;
 mod fuzz;
 mod golden;
+mod import;
 mod journey;
 mod pattern;
 mod reliability;

@@ -34,6 +34,8 @@ impl EventflowApp {
                 | Action::Open
                 | Action::OpenPath(_)
                 | Action::OpenExample(_)
+                | Action::Import
+                | Action::ImportPath(_)
                 | Action::Quit
         );
         if loses_changes && self.is_dirty() && !self.allow_close {
@@ -66,6 +68,27 @@ impl EventflowApp {
             }
             Action::OpenExample(name) => {
                 self.open_example(&name);
+            }
+            Action::Import => {
+                let dir = self
+                    .doc
+                    .path
+                    .as_deref()
+                    .and_then(Path::parent)
+                    .map(Path::to_path_buf);
+                if let Some(path) = self.picker.pick_template(dir.as_deref()) {
+                    self.import_path(&path);
+                } else if let Some(why) = self.picker.unavailable() {
+                    self.message = Some((
+                        format!(
+                            "No file dialog ({why}): drop the template onto the window, or run `eventflow import TEMPLATE`"
+                        ),
+                        true,
+                    ));
+                }
+            }
+            Action::ImportPath(path) => {
+                self.import_path(&path);
             }
             Action::Save => match self.doc.path.clone() {
                 Some(path) => self.execute(Action::SaveTo(path)),
@@ -266,7 +289,13 @@ impl EventflowApp {
                 .collect()
         });
         if let Some(path) = dropped.into_iter().find(|p| !p.as_os_str().is_empty()) {
-            self.actions.push(Action::OpenPath(path));
+            // Templates (`.yaml`, `.yml`, `.template.json`, cdk.out) are imported; other
+            // files open as scenarios.
+            if crate::import::is_template_name(&path) {
+                self.actions.push(Action::ImportPath(path));
+            } else {
+                self.actions.push(Action::OpenPath(path));
+            }
         }
     }
 

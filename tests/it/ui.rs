@@ -696,6 +696,7 @@ fn view_presentation_collapses_to_canvas_and_one_plot_and_restores() {
     assert!(!app.panels().presentation);
     assert!(app.panels().notes && app.panels().inspector && app.panels().plots);
     assert_eq!(h.ctx.zoom_factor(), 1.0);
+}
 
 /// File ▸ Import template… and dropping a template on the window both import it: an untitled
 /// document named after the template, its logical ids as component ids, its assumptions in the

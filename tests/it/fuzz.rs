@@ -657,6 +657,7 @@ fn import_corpus() -> Vec<String> {
 }
 
 /// Mutations that matter to YAML: tags, anchors, indentation, flow punctuation.
+#[allow(clippy::explicit_auto_deref)] // `pick` is generic: without the `*` it would infer `T = str`
 fn mutate_yaml(text: &str, g: &mut Gen) -> String {
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     for _ in 0..=g.below(4) {

@@ -481,3 +481,34 @@ fn a_bus_cycle_with_fan_out_stops_at_the_memory_guard_at_once() {
     assert!(stderr(&out).contains("memory guard"), "{}", stderr(&out));
     assert!(stderr(&out).contains("in transit"), "{}", stderr(&out));
 }
+
+/// Sweeps stream (a batch of runs at a time, reduced to rows; `analysis::sweep`'s unit test
+/// counts what is held), so the number of runs has no cap; replications per variant do: one
+/// variant's replications are the smallest batch.
+#[test]
+fn sweeps_have_no_run_cap_but_replications_have_a_stated_one() {
+    for args in [
+        &[
+            "sweep",
+            "scenarios/order-fanout.json",
+            "--set",
+            "consumers.fanout-email.concurrency=1,2",
+            "--replications",
+            "10001",
+        ][..],
+        &[
+            "run",
+            "scenarios/order-fanout.json",
+            "--replications",
+            "10001",
+        ][..],
+    ] {
+        let r = quick(args, "");
+        assert_eq!(code(&r), 2, "{args:?}");
+        assert!(
+            stderr(&r).contains("must be a whole number from 1 to 10000, got 10001"),
+            "{}",
+            stderr(&r)
+        );
+    }
+}

@@ -58,6 +58,9 @@ pub struct AppOptions {
     pub picker: Box<dyn FilePicker>,
     /// Run the simulation on the UI thread, advancing once per frame (tests).
     pub synchronous: bool,
+    /// The autosave file instead of the platform's data directory's (tests of recovery; by
+    /// default a synchronous app, a test's, autosaves nowhere).
+    pub autosave: Option<PathBuf>,
 }
 
 impl AppOptions {
@@ -69,6 +72,7 @@ impl AppOptions {
             run: false,
             picker,
             synchronous: true,
+            autosave: None,
         }
     }
 }
@@ -258,7 +262,9 @@ impl EventflowApp {
         };
         let empty = Scenario::empty("Untitled");
         // Tests (synchronous) never touch the user's data directory.
-        let autosave = if options.synchronous {
+        let autosave = if let Some(path) = options.autosave.clone() {
+            super::autosave::Autosave::at(Some(path))
+        } else if options.synchronous {
             super::autosave::Autosave::at(None)
         } else {
             super::autosave::Autosave::in_data_dir()

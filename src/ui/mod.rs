@@ -169,6 +169,7 @@ pub fn launch(file: Option<PathBuf>, run: bool) -> ExitCode {
                 run,
                 picker: Box::new(NativePicker::default()),
                 synchronous: false,
+                autosave: None,
             };
             Ok(Box::new(EventflowApp::new(cc, opts)))
         }),

@@ -334,10 +334,10 @@ fn approximation_reasons(scenario: &Scenario, c: &Consumer, source: Source) -> V
             c.service_time.scv()
         ));
     }
-    if c.batch_size > 1 {
+    let batch = c.batch_size_in_force(scenario.source_kind(c));
+    if batch > 1 {
         notes.push(format!(
-            "batches of {}: μ counts messages, assuming full batches",
-            c.batch_size
+            "batches of {batch}: μ counts messages, assuming full batches"
         ));
     }
     if source == Source::Stream {
@@ -353,7 +353,13 @@ fn approximation_reasons(scenario: &Scenario, c: &Consumer, source: Source) -> V
     {
         notes.push("not every producer is a constant-rate Poisson process".into());
     }
-    if c.failure_rate > 0.0 || c.fail_when.is_some() || c.timeout.is_some() {
+    if c.failure_rate > 0.0 || c.fail_when.is_some() || c.timeout.is_some_and(|t| t.limit().is_some())
+        // Lambda's default timeout matters only where the service time may reach it.
+        || (c.timeout.is_none()
+            && c
+                .timeout_in_force()
+                .is_some_and(|t| c.service_time.may_exceed(t)))
+    {
         notes.push("failures and retries change the arrival process".into());
     }
     if c.circuit_breaker.is_some() || scenario.faults.iter().any(|f| f.target == c.id) {
@@ -531,7 +537,7 @@ fn consumer_capacity(
     let lambda = n.arrival_rate;
     let mean_s = c.service_time.mean_ns() / 1e9;
     let mu = if mean_s > 0.0 {
-        f64::from(c.batch_size.max(1)) / mean_s
+        f64::from(c.batch_size_in_force(scenario.source_kind(c)).max(1)) / mean_s
     } else {
         f64::INFINITY
     };

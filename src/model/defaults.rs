@@ -12,7 +12,10 @@ use std::ops::RangeInclusive;
 
 use serde_json::Value;
 
-use super::{Duration, Queue, RetryPolicy, Stream, Target};
+use super::{
+    AsyncInvoke, Consumer, ConsumerKind, Duration, Queue, RetryPolicy, Scaling, Scenario, Stream,
+    StreamType, Target,
+};
 
 const HOUR: u64 = 3_600;
 const DAY: u64 = 86_400;
@@ -82,9 +85,17 @@ pub const EVENTBRIDGE_MAX_AGE_RANGE: RangeInclusive<Duration> =
 /// publishes no delays; 1 s is eventflow's choice, and `retry.backoff` overrides it.
 pub const EVENTBRIDGE_BACKOFF: Duration = Duration::from_secs(1);
 
-/// Longest retry delay of a rule target: 5 minutes (eventflow's choice, as
+/// Longest retry delay of a rule target: 16 minutes (eventflow's choice, as
 /// [`EVENTBRIDGE_BACKOFF`]; `retry.max_backoff` overrides it).
-pub const EVENTBRIDGE_MAX_BACKOFF: Duration = Duration::from_secs(300);
+///
+/// `EventBridge` documents that with the defaults it retries "for 24 hours and up to 185 times"
+/// (<https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html>), so
+/// the schedule must spread 185 retries over about a day. With full jitter a capped delay
+/// averages half the cap: the doubling from 1 s reaches 960 s after 10 retries (about 8.5
+/// minutes in all), and the other 175 average 480 s, so the 185 retries take about
+/// 175 × 480 s + 512 s ≈ 23.5 h, and the 24-hour age limit ends about as many schedules as
+/// the attempt count does. (A 5-minute cap would give up after about 7.4 hours.)
+pub const EVENTBRIDGE_MAX_BACKOFF: Duration = Duration::from_secs(960);
 
 /// Full jitter on the retry delay: on, as `EventBridge` does ("exponential back off and jitter",
 /// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html>).
@@ -139,6 +150,133 @@ pub fn effective_template(t: &Value) -> Value {
     }
     v
 }
+
+// ── Lambda ──────────────────────────────────────────────────────────────────────────────────
+
+/// A function's timeout when the file gives none: 3 seconds.
+///
+/// <https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html> ("The default
+/// timeout value is 3 seconds"; at most 900 seconds).
+pub const LAMBDA_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The longest function timeout Lambda accepts: 15 minutes.
+///
+/// <https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html>
+pub const LAMBDA_TIMEOUT_MAX: Duration = Duration::from_secs(900);
+
+/// Retries of a failed asynchronous invocation (`MaximumRetryAttempts`): 2 by default, 0 to 2.
+///
+/// <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html> ("by
+/// default Lambda attempts to run it two more times") and
+/// <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html> ("between
+/// 0 and 2").
+pub const LAMBDA_ASYNC_RETRIES: u32 = 2;
+/// See [`LAMBDA_ASYNC_RETRIES`].
+pub const LAMBDA_ASYNC_RETRIES_RANGE: RangeInclusive<u32> = 0..=2;
+
+/// The wait before the first and the second retry of a failed asynchronous invocation: 1 and
+/// 2 minutes.
+///
+/// <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html> ("with a
+/// one-minute wait between the first two attempts, and two minutes between the second and
+/// third attempts").
+pub const LAMBDA_ASYNC_RETRY_DELAYS: [Duration; 2] =
+    [Duration::from_secs(60), Duration::from_secs(120)];
+
+/// How long Lambda keeps an asynchronous event (`MaximumEventAgeInSeconds`): 6 hours by
+/// default, 60 s to 6 h.
+///
+/// <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html> ("up to 6
+/// hours") and <https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html>
+/// (minimum 60, maximum 21,600).
+pub const LAMBDA_ASYNC_MAX_AGE: Duration = Duration::from_secs(6 * HOUR);
+/// See [`LAMBDA_ASYNC_MAX_AGE`].
+pub const LAMBDA_ASYNC_MAX_AGE_RANGE: RangeInclusive<Duration> =
+    Duration::from_secs(60)..=Duration::from_secs(6 * HOUR);
+
+/// SQS event source mapping: concurrent batches when messages appear (5), the most it adds
+/// per minute while messages remain (300) and its ceiling (1,000).
+///
+/// <https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html> ("Lambda starts
+/// processing five batches at a time … increases the number of processes that are reading
+/// batches by up to 300 more instances per minute. The maximum number of batches that an event
+/// source mapping can process simultaneously is 1,000").
+pub const SQS_POLLERS_START: u32 = 5;
+/// See [`SQS_POLLERS_START`].
+pub const SQS_POLLERS_PER_MINUTE: u32 = 300;
+/// See [`SQS_POLLERS_START`].
+pub const SQS_POLLERS_MAX: u32 = 1_000;
+
+/// An SQS mapping's `MaximumConcurrency`: 2 to 1,000.
+///
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-eventsourcemapping-scalingconfig.html>
+pub const SQS_MAX_CONCURRENCY_RANGE: RangeInclusive<u32> = 2..=1_000;
+
+/// Batch sizes of event source mappings: SQS standard default 10 (up to 10,000), SQS FIFO up
+/// to 10, streams default 100 (up to 10,000).
+///
+/// <https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html>
+/// (`BatchSize`: "Amazon SQS standard – Default 10. Max 10,000 … Amazon SQS FIFO – Default 10.
+/// Max 10 … Amazon Kinesis – Default 100. Max 10,000").
+pub const SQS_BATCH_SIZE: u32 = 10;
+/// See [`SQS_BATCH_SIZE`].
+pub const SQS_FIFO_BATCH_SIZE_MAX: u32 = 10;
+/// See [`SQS_BATCH_SIZE`].
+pub const STREAM_BATCH_SIZE: u32 = 100;
+
+/// The batching window (`MaximumBatchingWindowInSeconds`): 0 to 300 s, default 0 (Kafka's
+/// default 500 ms); an SQS batch size above 10 needs a window of at least 1 s; FIFO queues have
+/// none.
+///
+/// <https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html>
+/// (`MaximumBatchingWindowInSeconds`: "Valid Range: Minimum value of 0. Maximum value of 300",
+/// "When you set BatchSize to a value greater than 10, you must set
+/// MaximumBatchingWindowInSeconds to at least 1") and
+/// <https://docs.aws.amazon.com/lambda/latest/dg/with-kafka.html> (500 ms default).
+pub const BATCH_WINDOW_MAX: Duration = Duration::from_secs(300);
+/// See [`BATCH_WINDOW_MAX`].
+pub const KAFKA_BATCH_WINDOW: Duration = Duration::from_millis(500);
+
+/// A stream mapping's `MaximumRetryAttempts`: -1 (until the record expires, the default) or 0
+/// to 10,000; `MaximumRecordAgeInSeconds`: -1 (unlimited) or 60 s to 7 days;
+/// `ParallelizationFactor`: 1 to 10, default 1.
+///
+/// <https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html>
+pub const STREAM_MAX_RETRY_ATTEMPTS: RangeInclusive<i64> = -1..=10_000;
+/// See [`STREAM_MAX_RETRY_ATTEMPTS`].
+pub const STREAM_MAX_RECORD_AGE_RANGE: RangeInclusive<Duration> =
+    Duration::from_secs(60)..=Duration::from_secs(7 * DAY);
+/// See [`STREAM_MAX_RETRY_ATTEMPTS`].
+pub const PARALLELIZATION_FACTOR_RANGE: RangeInclusive<u32> = 1..=10;
+
+/// Kinesis data retention: 24 hours to 365 days. `DynamoDB` Streams keep records 24 hours.
+///
+/// <https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html> and
+/// <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html> ("stream
+/// records … are removed automatically after 24 hours").
+pub const KINESIS_RETENTION_RANGE: RangeInclusive<Duration> =
+    Duration::from_secs(DAY)..=Duration::from_secs(365 * DAY);
+
+/// A Kinesis shard's write limit: 1,000 records per second.
+///
+/// <https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html> ("Each shard
+/// can support up to 1,000 records per second for writes").
+pub const KINESIS_WRITE_LIMIT: f64 = 1_000.0;
+
+/// The pace of a DLQ redrive (an SQS message move task): at most 500 messages per second, and
+/// eventflow's assumption when a redrive gives no `rate`.
+///
+/// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html>
+/// (`MaxNumberOfMessagesPerSecond`: "The maximum number of messages per second that can be
+/// moved … maximum 500").
+pub const REDRIVE_RATE_MAX: f64 = 500.0;
+
+/// Archive replay: `EventBridge` replays events "in order of one-minute slices of event time"
+/// and documents no speed
+/// (<https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-replay-archived-event.html>).
+/// eventflow's assumption: each one-minute slice is replayed over this long, its events evenly
+/// spaced in archive order (real time: replaying 5 minutes of events takes 5 minutes).
+pub const REPLAY_SLICE: Duration = Duration::from_secs(60);
 
 // ── Kinesis-style streams ───────────────────────────────────────────────────────────────────
 
@@ -287,11 +425,153 @@ impl Queue {
 }
 
 impl Stream {
-    /// The retention in force (the file's, else [`STREAM_RETENTION`]).
+    /// The retention in force (the file's, else [`STREAM_RETENTION`]; `DynamoDB` Streams' is
+    /// fixed at 24 hours).
     #[must_use]
     pub fn retention_in_force(&self) -> Duration {
+        if self.kind_in_force() == StreamType::Dynamodb {
+            return STREAM_RETENTION;
+        }
         self.retention.unwrap_or(STREAM_RETENTION)
     }
+
+    /// The stream type in force (Kinesis unless the file says otherwise).
+    #[must_use]
+    pub fn kind_in_force(&self) -> StreamType {
+        self.kind.unwrap_or_default()
+    }
+}
+
+/// Where a consumer's messages come from, as far as its defaults care.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    /// Invoked by rule targets, topics or `emits`.
+    Invoked,
+    /// An SQS queue (FIFO or not).
+    Queue {
+        /// A FIFO queue?
+        fifo: bool,
+    },
+    /// A stream of this type.
+    Stream(StreamType),
+}
+
+impl Scenario {
+    /// What consumer `c` reads, for its defaults (an unknown `from` counts as invoked).
+    #[must_use]
+    pub fn source_kind(&self, c: &Consumer) -> SourceKind {
+        let Some(from) = c.from.as_deref() else {
+            return SourceKind::Invoked;
+        };
+        if let Some(q) = self.queues.iter().find(|q| q.id == from) {
+            return SourceKind::Queue {
+                fifo: q.kind == super::QueueType::Fifo,
+            };
+        }
+        if let Some(s) = self.streams.iter().find(|s| s.id == from) {
+            return SourceKind::Stream(s.kind_in_force());
+        }
+        SourceKind::Invoked
+    }
+}
+
+impl Consumer {
+    /// The kind in force (a function unless the file says otherwise).
+    #[must_use]
+    pub fn kind_in_force(&self) -> ConsumerKind {
+        self.kind.unwrap_or_default()
+    }
+
+    /// Messages per invocation in force: the file's, else AWS's default for the source
+    /// ([`SQS_BATCH_SIZE`], [`STREAM_BATCH_SIZE`], 1 when invoked).
+    #[must_use]
+    pub fn batch_size_in_force(&self, source: SourceKind) -> u32 {
+        self.batch_size.unwrap_or(match source {
+            SourceKind::Invoked => 1,
+            SourceKind::Queue { .. } => SQS_BATCH_SIZE,
+            SourceKind::Stream(_) => STREAM_BATCH_SIZE,
+        })
+    }
+
+    /// The time limit in force: the file's, else [`LAMBDA_TIMEOUT`] for a function and none
+    /// for a service.
+    #[must_use]
+    pub fn timeout_in_force(&self) -> Option<Duration> {
+        match self.timeout {
+            Some(t) => t.limit(),
+            None if self.kind_in_force() == ConsumerKind::Function => Some(LAMBDA_TIMEOUT),
+            None => None,
+        }
+    }
+
+    /// The batching window in force (the file's, else 0; Kafka's default [`KAFKA_BATCH_WINDOW`]).
+    #[must_use]
+    pub fn batch_window_in_force(&self, source: SourceKind) -> Duration {
+        self.batch_window.unwrap_or(match source {
+            SourceKind::Stream(StreamType::Kafka) => KAFKA_BATCH_WINDOW,
+            _ => Duration::ZERO,
+        })
+    }
+
+    /// The SQS poller scaling in force (AWS's ramp unless the file says `instant`).
+    #[must_use]
+    pub fn scaling_in_force(&self) -> Scaling {
+        self.scaling.unwrap_or_default()
+    }
+
+    /// Asynchronous invocation settings with Lambda's defaults filled in.
+    #[must_use]
+    pub fn async_in_force(&self) -> AsyncInForce {
+        let a: Option<&AsyncInvoke> = self.async_invoke.as_ref();
+        AsyncInForce {
+            retries: a.and_then(|a| a.retries).unwrap_or(LAMBDA_ASYNC_RETRIES),
+            max_age: a.and_then(|a| a.max_age).unwrap_or(LAMBDA_ASYNC_MAX_AGE),
+        }
+    }
+
+    /// A new consumer with every optional setting left to its default.
+    #[must_use]
+    pub fn new(id: &str, from: Option<String>, service_time: super::Distribution) -> Consumer {
+        Consumer {
+            id: id.to_owned(),
+            kind: None,
+            from,
+            concurrency: 1,
+            batch_size: None,
+            batch_window: None,
+            report_batch_item_failures: false,
+            max_concurrency: None,
+            scaling: None,
+            filter: None,
+            bisect_on_error: false,
+            max_retry_attempts: None,
+            max_record_age: None,
+            parallelization_factor: None,
+            on_failure: None,
+            async_invoke: None,
+            service_time,
+            per_message: None,
+            failure_rate: 0.0,
+            fail_when: None,
+            reject_when: None,
+            rate_limit: None,
+            timeout: None,
+            idempotent: false,
+            circuit_breaker: None,
+            emits: Vec::new(),
+            order_key: None,
+            slo: None,
+        }
+    }
+}
+
+/// A function's asynchronous invocation settings with every default filled in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AsyncInForce {
+    /// Retries after a function error.
+    pub retries: u32,
+    /// Events older than this are dropped (sent to `on_failure`).
+    pub max_age: Duration,
 }
 
 /// A rule target's retry policy with every default filled in.
@@ -346,7 +626,7 @@ mod tests {
         assert_eq!(SQS_DEDUP_WINDOW.as_nanos(), 300_000_000_000);
         assert_eq!(STREAM_RETENTION.as_nanos(), 86_400_000_000_000);
         assert_eq!(EVENTBRIDGE_MAX_AGE.as_nanos(), 86_400_000_000_000);
-        assert_eq!(EVENTBRIDGE_MAX_BACKOFF.as_nanos(), 300_000_000_000);
+        assert_eq!(EVENTBRIDGE_MAX_BACKOFF.as_nanos(), 960_000_000_000);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The scenario model: what a scenario file says, as plain serde types.
 //!
-//! These types mirror `scenario-format.md` (format `eventflow/1`) field for field. They hold no
+//! These types mirror `scenario-format.md` (format `eventflow/2`; version-1 files are migrated on load) field for field. They hold no
 //! behaviour beyond small accessors: loading with good errors lives in [`crate::scenario`], and
 //! the engine compiles a scenario into its own fast form in [`crate::sim`]. Optional fields are
 //! skipped when saving so a saved file stays as small as the one the author wrote.
@@ -16,8 +16,12 @@ use serde_json::Value;
 
 pub use duration::Duration;
 
-/// The format version this build writes.
-pub const FORMAT: &str = "eventflow/1";
+/// The format version this build writes (version 1 files are migrated on load, see
+/// [`crate::scenario::migrate`]).
+pub const FORMAT: &str = "eventflow/2";
+
+/// The version-1 format, read and migrated.
+pub const FORMAT_V1: &str = "eventflow/1";
 
 /// A whole scenario file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -27,9 +31,14 @@ pub struct Scenario {
     /// prints it); ignored by eventflow.
     #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
-    /// Format version, `eventflow/1`.
+    /// Format version, `eventflow/2` (`eventflow/1` files are migrated on load).
     #[serde(default = "default_format")]
     pub format: String,
+    /// Was this scenario migrated from a version-1 file on load? (Some checks that are errors
+    /// in a version-2 file are warnings in a migrated one.) Never saved.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub migrated: Migrated,
     /// Display name.
     pub name: String,
     /// Markdown for the notes panel: what to watch, what to change, what will happen.
@@ -75,6 +84,17 @@ pub struct Scenario {
     pub settings: Option<Settings>,
 }
 
+/// Whether a scenario was migrated on load. Not part of its meaning: two scenarios that say
+/// the same thing are equal however they were read.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Migrated(pub bool);
+
+impl PartialEq for Migrated {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
 fn default_format() -> String {
     FORMAT.to_owned()
 }
@@ -92,11 +112,6 @@ fn is_false(b: &bool) -> bool {
 #[allow(clippy::trivially_copy_pass_by_ref)]
 fn is_zero_f64(x: &f64) -> bool {
     *x == 0.0
-}
-
-#[allow(clippy::trivially_copy_pass_by_ref)]
-fn is_one(x: &u32) -> bool {
-    *x == 1
 }
 
 fn one() -> u32 {
@@ -367,6 +382,10 @@ pub struct Queue {
     /// Messages older than this are deleted (default [`defaults::SQS_RETENTION`], 4 days).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<Duration>,
+    /// FIFO: the event path holding the message deduplication id; absent = content-based
+    /// deduplication (a hash of the body).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup_id: Option<String>,
 }
 
 /// A Kafka/Kinesis-style partitioned stream.
@@ -381,9 +400,32 @@ pub struct Stream {
     /// Partition key path; records without it are spread round-robin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    /// How long records are kept (default [`defaults::STREAM_RETENTION`], 24h).
+    /// How long records are kept (default [`defaults::STREAM_RETENTION`], 24h; Kinesis 24h to
+    /// 365d, `DynamoDB` fixed at 24h, Kafka any).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<Duration>,
+    /// `kinesis` (the default), `dynamodb` or `kafka`.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<StreamType>,
+    /// Records per second per partition a writer may put (Kinesis: 1,000); writes over it are
+    /// throttled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_limit: Option<f64>,
+}
+
+/// What a stream is.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamType {
+    /// Amazon Kinesis Data Streams.
+    #[default]
+    Kinesis,
+    /// `DynamoDB` Streams (24 h retention).
+    Dynamodb,
+    /// Apache Kafka (Amazon MSK or self-managed): any retention.
+    Kafka,
 }
 
 /// A service-time or latency distribution.
@@ -418,6 +460,21 @@ impl Distribution {
                 mean.0 as f64
             }
             Distribution::Uniform([lo, hi]) => f64::midpoint(lo.0 as f64, hi.0 as f64),
+        }
+    }
+
+    /// Can a sample plausibly exceed `limit` (beyond four standard deviations above the mean
+    /// for the unbounded ones)? Used to say whether a timeout matters.
+    #[must_use]
+    pub fn may_exceed(&self, limit: Duration) -> bool {
+        let l = limit.0 as f64;
+        match self {
+            Distribution::Constant(d) => d.0 as f64 > l,
+            Distribution::Uniform([_, hi]) => hi.0 as f64 > l,
+            Distribution::Exponential { .. } | Distribution::Lognormal { .. } => {
+                let m = self.mean_ns();
+                m + 4.0 * m * self.scv().sqrt() > l
+            }
         }
     }
 
@@ -509,34 +566,201 @@ pub struct Slo {
     pub utilization: Option<f64>,
 }
 
-/// A handler reading a queue or stream, or invoked directly by a rule target.
+/// What a consumer is.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsumerKind {
+    /// An AWS Lambda function: invoked asynchronously by rules, topics and `emits`, or through
+    /// an event source mapping.
+    #[default]
+    Function,
+    /// A synchronous endpoint (an HTTP API, a container service, an API destination).
+    Service,
+}
+
+/// How an SQS event source mapping scales its pollers.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Scaling {
+    /// As AWS documents: five concurrent batches, then up to 300 more per minute.
+    #[default]
+    Aws,
+    /// Every slot at once (the version-1 behaviour).
+    Instant,
+}
+
+/// A function's time limit: a duration, or `"none"` (a service, or a migrated version-1
+/// consumer that had none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeLimit {
+    /// Attempts longer than this fail with reason `timeout`.
+    Limit(Duration),
+    /// No limit.
+    Unlimited,
+}
+
+impl TimeLimit {
+    /// The limit, if any.
+    #[must_use]
+    pub fn limit(self) -> Option<Duration> {
+        match self {
+            TimeLimit::Limit(d) => Some(d),
+            TimeLimit::Unlimited => None,
+        }
+    }
+}
+
+impl std::fmt::Display for TimeLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TimeLimit::Limit(d) => d.fmt(f),
+            TimeLimit::Unlimited => f.write_str("none"),
+        }
+    }
+}
+
+impl Serialize for TimeLimit {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            TimeLimit::Limit(d) => d.serialize(s),
+            TimeLimit::Unlimited => s.serialize_str("none"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeLimit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        if v.as_str() == Some("none") {
+            return Ok(TimeLimit::Unlimited);
+        }
+        serde_json::from_value::<Duration>(v)
+            .map(TimeLimit::Limit)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl schemars::JsonSchema for TimeLimit {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TimeLimit".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let duration = generator.subschema_for::<Duration>();
+        schemars::json_schema!({
+            "description": "A duration, or \"none\" for no time limit.",
+            "anyOf": [ duration, { "const": "none" } ]
+        })
+    }
+}
+
+/// A function's asynchronous invocation settings (Lambda's `EventInvokeConfig`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AsyncInvoke {
+    /// Retries after a function error, 0 to 2 (default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
+    /// Events older than this are dropped unprocessed (60s to 6h, default 6h).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<Duration>,
+    /// Where failed or expired invocations go: a standard queue, a standard topic, a bus or a
+    /// function.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_failure: Option<String>,
+    /// Where successful invocations' records go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_success: Option<String>,
+}
+
+/// A handler: a function or a service reading a queue or stream (an event source mapping), or
+/// invoked by rule targets, topics and `emits`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Consumer {
     /// Unique id.
     pub id: String,
-    /// The queue or stream read; absent for a directly invoked (Lambda-like) consumer.
+    /// `function` (the default) or `service`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ConsumerKind>,
+    /// The queue or stream read (an event source mapping); absent for a consumer invoked by
+    /// rule targets, topics or `emits`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
-    /// Parallel slots (instances for a stream consumer group).
+    /// A function's reserved concurrency, a service's requests at once, or the instances of a
+    /// stream consumer group.
     #[serde(default = "one")]
     #[schemars(range(min = 1, max = 10_000))]
     pub concurrency: u32,
-    /// Messages per invocation.
-    #[serde(default = "one", skip_serializing_if = "is_one")]
+    /// Messages per invocation (default 10 for SQS, 100 for streams, 1 when invoked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 10_000))]
-    pub batch_size: u32,
+    pub batch_size: Option<u32>,
+    /// How long an event source mapping waits to fill a batch (0 to 300s; default 0, Kafka
+    /// 500ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_window: Option<Duration>,
+    /// Only the failed messages of a batch return to the queue (Lambda's
+    /// `ReportBatchItemFailures`); otherwise a failure returns the whole batch.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub report_batch_item_failures: bool,
+    /// SQS: most concurrent batches the mapping runs (2 to 1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrency: Option<u32>,
+    /// SQS: `aws` (ramp up as AWS does, the default) or `instant`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaling: Option<Scaling>,
+    /// Event patterns (Lambda's `FilterCriteria`): a message matching none is deleted without
+    /// invoking the function.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Vec<Value>>,
+    /// Streams: split a failing batch in two and retry each half.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub bisect_on_error: bool,
+    /// Streams: retries of a failed batch (-1 = until the record expires, the default; 0 to
+    /// 10,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_retry_attempts: Option<i64>,
+    /// Streams: discard a failed batch whose oldest record is older than this (60s to 7d;
+    /// absent = unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_record_age: Option<Duration>,
+    /// Kinesis and `DynamoDB`: batches per partition at once, keeping order per key (1 to 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallelization_factor: Option<u32>,
+    /// Streams: where a discarded batch goes (a queue or topic), as one record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_failure: Option<String>,
+    /// A function's asynchronous invocation settings.
+    #[serde(default, rename = "async", skip_serializing_if = "Option::is_none")]
+    pub async_invoke: Option<AsyncInvoke>,
     /// Handler time per invocation.
     pub service_time: Distribution,
+    /// Added to `service_time` for each message of a batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_message: Option<Duration>,
     /// Probability that an attempt fails.
     #[serde(default, skip_serializing_if = "is_zero_f64")]
     pub failure_rate: f64,
     /// Events matching this pattern always fail (poison messages).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_when: Option<Value>,
-    /// Attempts taking longer fail with reason `timeout`.
+    /// A service: events matching this pattern are refused without retry (HTTP 4xx other than
+    /// 429) and go straight to the rule target's dead-letter queue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<Duration>,
+    pub reject_when: Option<Value>,
+    /// A service: requests per second it accepts (an API destination's
+    /// `InvocationRateLimitPerSecond`); calls over it are held back, not failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<f64>,
+    /// Attempts taking longer fail with reason `timeout` (a function's default is 3s, a
+    /// service's none; `"none"` for no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<TimeLimit>,
     /// Skips events it has already processed.
     #[serde(default, skip_serializing_if = "is_false")]
     pub idempotent: bool,
@@ -601,6 +825,8 @@ pub struct TimelineEntry {
 pub enum TimelineAction {
     /// Move every message of a dead-letter queue back to a queue.
     Redrive {
+        /// Messages moved per second (at most 500, the SQS move-task limit; default 500).
+        rate: Option<f64>,
         /// The dead-letter queue.
         dlq: String,
         /// The queue to move them to.
@@ -640,6 +866,9 @@ struct TimelineRepr {
     from: Option<Duration>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     to: Option<Value>,
+    /// A redrive's pace: messages per second (at most 500; default 500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rate: Option<f64>,
 }
 
 impl TryFrom<TimelineRepr> for TimelineEntry {
@@ -654,7 +883,11 @@ impl TryFrom<TimelineRepr> for TimelineEntry {
                         );
                     }
                     match r.to {
-                        Some(Value::String(to)) => TimelineAction::Redrive { dlq, to },
+                        Some(Value::String(to)) => TimelineAction::Redrive {
+                            rate: r.rate,
+                            dlq,
+                            to,
+                        },
                         _ => return Err(
                             "a redrive needs `to`: the id of the queue to move messages back to"
                                 .into(),
@@ -662,6 +895,9 @@ impl TryFrom<TimelineRepr> for TimelineEntry {
                     }
                 }
                 (None, Some(bus)) => {
+                    if r.rate.is_some() {
+                        return Err("a replay has no `rate`; only a redrive is paced by one".into());
+                    }
                     let to = match r.to {
                         Some(v) => serde_json::from_value::<Duration>(v)
                             .map_err(|e| format!("replay `to` must be a time: {e}"))?,
@@ -685,12 +921,13 @@ impl TryFrom<TimelineRepr> for TimelineEntry {
 impl From<TimelineEntry> for TimelineRepr {
     fn from(e: TimelineEntry) -> Self {
         match e.action {
-            TimelineAction::Redrive { dlq, to } => TimelineRepr {
+            TimelineAction::Redrive { rate, dlq, to } => TimelineRepr {
                 at: e.at,
                 redrive: Some(dlq),
                 replay: None,
                 from: None,
                 to: Some(Value::String(to)),
+                rate,
             },
             TimelineAction::Replay { bus, from, to } => TimelineRepr {
                 at: e.at,
@@ -698,6 +935,7 @@ impl From<TimelineEntry> for TimelineRepr {
                 replay: Some(bus),
                 from: Some(from),
                 to: Some(Value::String(to.to_string())),
+                rate: None,
             },
         }
     }
@@ -754,7 +992,7 @@ pub fn json_schema() -> Value {
     if let Some(o) = schema.as_object_mut() {
         o.insert(
             "title".into(),
-            Value::from("eventflow scenario (eventflow/1)"),
+            Value::from("eventflow scenario (eventflow/2)"),
         );
     }
     schema
@@ -802,6 +1040,7 @@ impl Scenario {
         Scenario {
             schema: None,
             format: FORMAT.into(),
+            migrated: Migrated(false),
             name: name.into(),
             description: String::new(),
             seed: 1,

@@ -335,7 +335,7 @@ impl Topology {
         }
         for (i, entry) in s.timeline.iter().enumerate() {
             match &entry.action {
-                TimelineAction::Redrive { dlq, to } => {
+                TimelineAction::Redrive { dlq, to, .. } => {
                     let from = t.reference(Site::RedriveFrom { entry: i }, dlq);
                     let to = t.reference(Site::RedriveTo { entry: i }, to);
                     t.edge(

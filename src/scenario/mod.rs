@@ -35,7 +35,7 @@ mod words;
 use std::path::Path;
 
 pub use lint::lint;
-pub use migrate::migrate;
+pub use migrate::{migrate, migrate_flagged};
 pub use parse::{from_value, parse};
 pub use problem::{LoadError, Loaded, Problem, Severity};
 pub use raw::MAX_FILE_BYTES;

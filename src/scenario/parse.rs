@@ -12,7 +12,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::migrate::migrate;
+use super::migrate::migrate_flagged;
 use super::problem::{LoadError, Loaded, Problem, Severity};
 use super::raw::{duplicate_keys, locate, strip_bom};
 use super::schema;
@@ -148,7 +148,7 @@ fn within(path: &str, ancestor: &str) -> bool {
 /// # Errors
 /// Every problem found, errors first, then warnings.
 pub fn from_value(value: Value) -> Result<Loaded, Vec<Problem>> {
-    let value = migrate(value).map_err(|p| vec![p])?;
+    let (value, migrated) = migrate_flagged(value).map_err(|p| vec![p])?;
     let Value::Object(mut root) = value else {
         return Err(vec![Problem::error(
             "",
@@ -226,6 +226,7 @@ pub fn from_value(value: Value) -> Result<Loaded, Vec<Problem>> {
         all.extend(beyond);
         return Err(dedup(all));
     };
+    scenario.migrated = crate::model::Migrated(migrated);
     scenario.producers = producers;
     scenario.buses = buses;
     scenario.queues = queues;
@@ -591,7 +592,7 @@ mod tests {
 
     #[test]
     fn newer_formats_are_refused_older_would_migrate() {
-        let text = MINIMAL.replacen('{', r#"{ "format": "eventflow/2","#, 1);
+        let text = MINIMAL.replacen('{', r#"{ "format": "eventflow/3","#, 1);
         let err = parse(&text, "t.json").unwrap_err().to_string();
         assert!(err.contains("newer eventflow"), "{err}");
     }

@@ -11,7 +11,7 @@ use super::lint::lint_with;
 use super::problem::{Problem, Severity};
 use crate::model::defaults;
 use crate::model::topology::{Component, Site, Topology};
-use crate::model::{Distribution, FaultKind, Kind, QueueType, Scenario, TimelineAction};
+use crate::model::{Distribution, Duration, FaultKind, Kind, QueueType, Scenario, TimelineAction};
 use crate::names::did_you_mean;
 
 /// Checks what the types alone cannot: unique ids, references, ranges, patterns, templates;
@@ -423,12 +423,25 @@ impl Validator<'_> {
                             "a rule cannot target its own bus".into(),
                         );
                     }
-                    if t.dead_letter.is_some() {
-                        self.reference(Site::TargetDeadLetter {
+                    if t.dead_letter.is_some()
+                        && let Some(Component {
+                            kind: Kind::Queue,
+                            index,
+                        }) = self.reference(Site::TargetDeadLetter {
                             bus: i,
                             rule: j,
                             target: k,
-                        });
+                        })
+                        && s.queues
+                            .get(index)
+                            .is_some_and(|q| q.kind == QueueType::Fifo)
+                    {
+                        // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+                        self.err(
+                            format!("{tbase}.dead_letter"),
+                            "an EventBridge dead-letter queue must be a standard queue, not FIFO"
+                                .into(),
+                        );
                     }
                     if let Some(r) = &t.retry {
                         let attempts = defaults::EVENTBRIDGE_RETRY_ATTEMPTS_RANGE;
@@ -594,6 +607,22 @@ impl Validator<'_> {
                     &defaults::PARTITIONS_RANGE,
                 );
             }
+            match (st.kind_in_force(), st.retention) {
+                (crate::model::StreamType::Kinesis, Some(r)) => self.duration_in(
+                    format!("streams[{i}].retention"),
+                    "a Kinesis stream's retention",
+                    r,
+                    &defaults::KINESIS_RETENTION_RANGE,
+                ),
+                (crate::model::StreamType::Dynamodb, Some(_)) => self.warn(
+                    format!("streams[{i}].retention"),
+                    "DynamoDB Streams keep records 24 hours; this retention is ignored".into(),
+                ),
+                _ => {}
+            }
+            if let Some(w) = st.write_limit {
+                self.positive_rate(format!("streams[{i}].write_limit"), w, false);
+            }
         }
     }
 
@@ -619,18 +648,18 @@ impl Validator<'_> {
                     &defaults::CONCURRENCY_RANGE,
                 );
             }
-            if c.batch_size == 0 {
-                self.err(
+            match c.batch_size {
+                Some(0) => self.err(
                     format!("{base}.batch_size"),
                     "batch size must be at least 1".into(),
-                );
-            } else {
-                self.count(
+                ),
+                Some(b) => self.count(
                     format!("{base}.batch_size"),
                     "batch_size",
-                    c.batch_size,
+                    b,
                     &defaults::BATCH_SIZE_RANGE,
-                );
+                ),
+                None => {}
             }
             self.distribution(&format!("{base}.service_time"), &c.service_time);
             self.probability(format!("{base}.failure_rate"), c.failure_rate);
@@ -670,12 +699,26 @@ impl Validator<'_> {
                     );
                 }
             }
+            self.consumer_v2(i, c);
             for (j, e) in c.emits.iter().enumerate() {
                 let ebase = format!("{base}.emits[{j}]");
-                self.reference(Site::EmitTo {
+                if let Some(Component {
+                    kind: Kind::Consumer,
+                    index,
+                }) = self.reference(Site::EmitTo {
                     consumer: i,
                     emit: j,
-                });
+                }) && let Some(to) = s.consumers.get(index)
+                    && let Some(from) = &to.from
+                {
+                    self.err(
+                        format!("{ebase}.to"),
+                        format!(
+                            "consumer \"{}\" reads \"{from}\"; `emits` can only invoke a consumer without `from`",
+                            to.id
+                        ),
+                    );
+                }
                 if let Some(p) = e.probability {
                     self.probability(format!("{ebase}.probability"), p);
                 }
@@ -686,6 +729,333 @@ impl Validator<'_> {
                         format!("{ebase}.event"),
                         "the event template must be a JSON object".into(),
                     );
+                }
+            }
+        }
+    }
+
+    fn warn(&mut self, path: String, message: String) {
+        self.problems.push(Problem::warning(path, message));
+    }
+
+    /// A duration inside an AWS range, or an error saying the range.
+    fn duration_in(
+        &mut self,
+        path: String,
+        what: &str,
+        d: Duration,
+        range: &std::ops::RangeInclusive<Duration>,
+    ) {
+        if !range.contains(&d) {
+            self.err(
+                path,
+                format!(
+                    "{what} must be from {} to {}, found {d}",
+                    range.start(),
+                    range.end()
+                ),
+            );
+        }
+    }
+
+    /// A destination (`async.on_failure`, `on_success`, a stream mapping's `on_failure`): it
+    /// must exist and be one of `kinds`; a queue must be standard where AWS says so.
+    fn destination(&mut self, path: String, id: &str, kinds: &[Kind], standard_queue: bool) {
+        let s = self.s;
+        match s.kind_of(id) {
+            None => {
+                let hint = did_you_mean(
+                    id,
+                    s.components()
+                        .into_iter()
+                        .filter(|(_, k)| kinds.contains(k))
+                        .map(|(i, _)| i),
+                );
+                self.err_hint(path, format!("no component has id \"{id}\""), hint);
+            }
+            Some(k) if !kinds.contains(&k) => {
+                let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+                self.err(
+                    path,
+                    format!(
+                        "\"{id}\" is a {k}, but this must be a {}",
+                        names.join(" or ")
+                    ),
+                );
+            }
+            Some(Kind::Queue) if standard_queue => {
+                if s.queues
+                    .iter()
+                    .any(|q| q.id == id && q.kind == QueueType::Fifo)
+                {
+                    self.err(
+                        path,
+                        format!(
+                            "\"{id}\" is a FIFO queue; AWS sends here only to a standard queue"
+                        ),
+                    );
+                }
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// The version-2 settings of consumer `i`: each in AWS's range, and each only where AWS
+    /// has it (an SQS setting on a stream reader is an error; one that AWS accepts but that
+    /// does nothing is a warning).
+    #[allow(clippy::too_many_lines)] // one check per setting, in the format reference's order
+    fn consumer_v2(&mut self, i: usize, c: &crate::model::Consumer) {
+        use crate::model::defaults::SourceKind;
+        use crate::model::{ConsumerKind, StreamType};
+        let s = self.s;
+        let base = format!("consumers[{i}]");
+        let source = s.source_kind(c);
+        let function = c.kind_in_force() == ConsumerKind::Function;
+        let invoked = c.from.is_none();
+        let is_sqs = matches!(source, SourceKind::Queue { .. });
+        let is_stream = matches!(source, SourceKind::Stream(_));
+        let fifo = source == SourceKind::Queue { fifo: true };
+        let place = |what: &str| match source {
+            SourceKind::Invoked => format!(
+                "`{what}` is a setting of an event source mapping; this consumer has no `from`"
+            ),
+            SourceKind::Queue { .. } => format!(
+                "`{what}` is a stream setting; \"{}\" is a queue",
+                c.from.as_deref().unwrap_or_default()
+            ),
+            SourceKind::Stream(_) => format!(
+                "`{what}` is an SQS setting; \"{}\" is a stream",
+                c.from.as_deref().unwrap_or_default()
+            ),
+        };
+        // Batch sizes by source.
+        if let Some(b) = c.batch_size {
+            if fifo && b > defaults::SQS_FIFO_BATCH_SIZE_MAX {
+                self.err(
+                    format!("{base}.batch_size"),
+                    format!(
+                        "a FIFO queue's batch size is at most {}, found {b}",
+                        defaults::SQS_FIFO_BATCH_SIZE_MAX
+                    ),
+                );
+            }
+            if is_sqs
+                && !fifo
+                && b > defaults::SQS_BATCH_SIZE
+                && c.batch_window.is_none_or(|w| w < Duration::from_secs(1))
+            {
+                self.err_hint(
+                    format!("{base}.batch_size"),
+                    format!("an SQS batch size above 10 needs a batch_window of at least 1s, found batch size {b}"),
+                    Some("add \"batch_window\": \"1s\"".into()),
+                );
+            }
+        }
+        if let Some(w) = c.batch_window {
+            if invoked {
+                self.err(format!("{base}.batch_window"), place("batch_window"));
+            } else if fifo {
+                self.err(
+                    format!("{base}.batch_window"),
+                    "a FIFO queue's event source mapping has no batching window".into(),
+                );
+            } else if w > defaults::BATCH_WINDOW_MAX {
+                self.err(
+                    format!("{base}.batch_window"),
+                    format!(
+                        "batch_window must be from 0s to {}, found {w}",
+                        defaults::BATCH_WINDOW_MAX
+                    ),
+                );
+            }
+        }
+        if c.report_batch_item_failures && invoked {
+            self.warn(
+                format!("{base}.report_batch_item_failures"),
+                "only an event source mapping reports batch item failures; this consumer has no `from`, so it does nothing".into(),
+            );
+        }
+        if let Some(m) = c.max_concurrency {
+            if is_sqs {
+                self.count(
+                    format!("{base}.max_concurrency"),
+                    "max_concurrency",
+                    m,
+                    &defaults::SQS_MAX_CONCURRENCY_RANGE,
+                );
+            } else {
+                self.err(
+                    format!("{base}.max_concurrency"),
+                    place("max_concurrency").replace("a stream setting", "an SQS setting"),
+                );
+            }
+        }
+        if c.scaling.is_some() && !is_sqs {
+            self.err(
+                format!("{base}.scaling"),
+                if is_stream {
+                    place("scaling")
+                } else {
+                    place("scaling").replace(
+                        "a setting of an event source mapping",
+                        "an SQS event source mapping setting",
+                    )
+                },
+            );
+        }
+        if let Some(f) = &c.filter {
+            if invoked {
+                self.err(format!("{base}.filter"), place("filter"));
+            }
+            for (j, p) in f.iter().enumerate() {
+                self.pattern(&format!("{base}.filter[{j}]"), p);
+            }
+        }
+        // Stream-only settings.
+        let stream_only: [(&str, bool); 5] = [
+            ("bisect_on_error", c.bisect_on_error),
+            ("max_retry_attempts", c.max_retry_attempts.is_some()),
+            ("max_record_age", c.max_record_age.is_some()),
+            ("parallelization_factor", c.parallelization_factor.is_some()),
+            ("on_failure", c.on_failure.is_some()),
+        ];
+        for (field, set) in stream_only {
+            if set && !is_stream {
+                self.err(format!("{base}.{field}"), place(field));
+            }
+        }
+        if is_stream {
+            if let Some(n) = c.max_retry_attempts {
+                self.count(
+                    format!("{base}.max_retry_attempts"),
+                    "max_retry_attempts",
+                    n,
+                    &defaults::STREAM_MAX_RETRY_ATTEMPTS,
+                );
+            }
+            if let Some(a) = c.max_record_age {
+                self.duration_in(
+                    format!("{base}.max_record_age"),
+                    "max_record_age",
+                    a,
+                    &defaults::STREAM_MAX_RECORD_AGE_RANGE,
+                );
+            }
+            if let Some(p) = c.parallelization_factor {
+                self.count(
+                    format!("{base}.parallelization_factor"),
+                    "parallelization_factor",
+                    p,
+                    &defaults::PARALLELIZATION_FACTOR_RANGE,
+                );
+                if source == SourceKind::Stream(StreamType::Kafka) && p > 1 {
+                    self.err(
+                        format!("{base}.parallelization_factor"),
+                        "Kafka event sources have no parallelization factor (Kinesis and DynamoDB only)".into(),
+                    );
+                }
+            }
+            if let Some(d) = &c.on_failure {
+                self.destination(format!("{base}.on_failure"), d, &[Kind::Queue], true);
+            }
+        }
+        // Asynchronous invocation.
+        if let Some(a) = &c.async_invoke {
+            let targeted = s
+                .buses
+                .iter()
+                .flat_map(|b| &b.rules)
+                .flat_map(|r| &r.targets)
+                .any(|t| t.to == c.id)
+                || s.consumers
+                    .iter()
+                    .flat_map(|x| &x.emits)
+                    .any(|e| e.to == c.id);
+            if !function {
+                self.err(
+                    format!("{base}.async"),
+                    "a service is called synchronously; `async` is a function setting".into(),
+                );
+            } else if !invoked {
+                self.err(
+                    format!("{base}.async"),
+                    format!("this function is invoked by an event source mapping (it reads \"{}\"), never asynchronously; `async` does nothing here", c.from.as_deref().unwrap_or_default()),
+                );
+            } else if !targeted {
+                self.warn(
+                    format!("{base}.async"),
+                    "no rule target or `emits` invokes this function, so its `async` settings never apply".into(),
+                );
+            }
+            if let Some(r) = a.retries {
+                self.count(
+                    format!("{base}.async.retries"),
+                    "async.retries",
+                    r,
+                    &defaults::LAMBDA_ASYNC_RETRIES_RANGE,
+                );
+            }
+            if let Some(m) = a.max_age {
+                self.duration_in(
+                    format!("{base}.async.max_age"),
+                    "async.max_age",
+                    m,
+                    &defaults::LAMBDA_ASYNC_MAX_AGE_RANGE,
+                );
+            }
+            let kinds = [Kind::Queue, Kind::Bus, Kind::Consumer];
+            if let Some(d) = &a.on_failure {
+                self.destination(format!("{base}.async.on_failure"), d, &kinds, true);
+            }
+            if let Some(d) = &a.on_success {
+                self.destination(format!("{base}.async.on_success"), d, &kinds, true);
+            }
+        }
+        // Service-only settings.
+        if function {
+            for (field, set) in [
+                ("reject_when", c.reject_when.is_some()),
+                ("rate_limit", c.rate_limit.is_some()),
+            ] {
+                if set {
+                    self.err(format!("{base}.{field}"), format!("`{field}` is a setting of a service (\"kind\": \"service\"), not of a function"));
+                }
+            }
+        }
+        if let Some(p) = &c.reject_when {
+            self.pattern(&format!("{base}.reject_when"), p);
+        }
+        if let Some(r) = c.rate_limit {
+            self.positive_rate(format!("{base}.rate_limit"), r, false);
+        }
+        // A function's timeout: at most 15 minutes, and not longer than the visibility timeout
+        // of the queue it reads (Lambda refuses such a mapping).
+        if function && let Some(t) = c.timeout.and_then(crate::model::TimeLimit::limit) {
+            if t > defaults::LAMBDA_TIMEOUT_MAX {
+                self.err(
+                    format!("{base}.timeout"),
+                    format!(
+                        "a function's timeout is at most {}, found {t}",
+                        defaults::LAMBDA_TIMEOUT_MAX
+                    ),
+                );
+            }
+            if let Some(q) = c
+                .from
+                .as_deref()
+                .and_then(|f| s.queues.iter().find(|q| q.id == f))
+            {
+                let vis = q.visibility_timeout_in_force();
+                if t > vis {
+                    let message = format!(
+                        "the function's timeout {t} is longer than queue \"{}\"'s visibility timeout {vis}: a message would reappear while still in service (Lambda refuses this mapping)",
+                        q.id
+                    );
+                    if s.migrated.0 {
+                        self.warn(format!("{base}.timeout"), message);
+                    } else {
+                        self.err(format!("{base}.timeout"), message);
+                    }
                 }
             }
         }
@@ -742,7 +1112,18 @@ impl Validator<'_> {
         for (i, t) in s.timeline.iter().enumerate() {
             let base = format!("timeline[{i}]");
             match &t.action {
-                TimelineAction::Redrive { dlq, to } => {
+                TimelineAction::Redrive { dlq, to, rate } => {
+                    if let Some(r) = *rate
+                        && !(r.is_finite() && r > 0.0 && r <= defaults::REDRIVE_RATE_MAX)
+                    {
+                        self.err(
+                            format!("{base}.rate"),
+                            format!(
+                                "an SQS message move task moves 1 to {} messages per second, found {r}",
+                                defaults::REDRIVE_RATE_MAX
+                            ),
+                        );
+                    }
                     let from = self.reference(Site::RedriveFrom { entry: i });
                     self.reference(Site::RedriveTo { entry: i });
                     if dlq == to {

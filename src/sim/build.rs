@@ -125,7 +125,11 @@ impl Engine {
                     (Source::Queue(q), queues[q].group_path.clone())
                 }
                 Some(Dest::Stream(si)) => {
-                    let group = streams[si].add_group(me);
+                    let group = streams[si].add_group(
+                        me,
+                        c.parallelization_factor.unwrap_or(1),
+                        c.batch_size_in_force(s.source_kind(c)),
+                    );
                     (
                         Source::Stream { stream: si, group },
                         streams[si].key_path.clone(),
@@ -144,9 +148,20 @@ impl Engine {
             }
             let node = ids.node(&c.id)?;
             stats[node].concurrency = c.concurrency;
-            consumers.push(ConsumerRt::compile(
-                c, node, source, emits, source_key, seed,
-            )?);
+            let mut rt =
+                ConsumerRt::compile(c, s.source_kind(c), node, source, emits, source_key, seed)?;
+            if source == Source::Direct && c.kind_in_force() == crate::model::ConsumerKind::Function
+            {
+                let a = c.async_invoke.as_ref();
+                let dest = |d: Option<&String>| d.map(|d| ids.dest(d)).transpose();
+                rt.make_async(
+                    c,
+                    dest(a.and_then(|a| a.on_failure.as_ref()))?,
+                    dest(a.and_then(|a| a.on_success.as_ref()))?,
+                );
+            }
+            rt.stream_on_failure = c.on_failure.as_deref().map(|d| ids.dest(d)).transpose()?;
+            consumers.push(rt);
         }
         let dlqs: Vec<QueueId> = queues
             .iter()
@@ -220,6 +235,10 @@ impl Engine {
             matched: Vec::new(),
             batch_buf: Vec::new(),
             returned_buf: Vec::new(),
+            fail_buf: Vec::new(),
+            moving: false,
+            redrive_left: vec![0; s.timeline.len()],
+            replays: Vec::new(),
             dirty_queues: Vec::new(),
             seed,
             released: Arc::new(Value::Null),
@@ -281,7 +300,7 @@ fn link_payload_readers(
         .filter_map(|(q, qr)| qr.dlq.map(|d| (q, d)))
         .collect();
     for t in &s.timeline {
-        if let crate::model::TimelineAction::Redrive { dlq, to } = &t.action
+        if let crate::model::TimelineAction::Redrive { dlq, to, .. } = &t.action
             && let (Ok(from), Ok(to)) = (ids.queue(dlq), ids.queue(to))
         {
             next.push((from, to));

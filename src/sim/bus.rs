@@ -254,6 +254,27 @@ impl Engine {
             self.target_failed(m, Reason::RetriesExhausted);
             return;
         }
+        // A queue, stream or bus that is down fails the attempt, which the retry policy
+        // retries (EventBridge retries an unavailable target; it does not lose the event).
+        let down = match target_dest {
+            Dest::Queue(q) => self.queues[q].outage > 0,
+            Dest::Stream(s) => self.streams[s].outage > 0,
+            Dest::Bus(b2) => self.buses[b2].faults.outage > 0,
+            Dest::Consumer(_) => false,
+        };
+        if down {
+            if self.measuring() {
+                self.stats[bus_node].failed += 1;
+            }
+            self.trace_end(
+                m,
+                "failed",
+                Some("the target is unavailable (outage)".to_owned()),
+            );
+            self.trace_note(m, Condition::Failed);
+            self.target_failed(m, Reason::RetriesExhausted);
+            return;
+        }
         self.trace_end(m, "delivered", None);
         self.msgs[m].arrived_at = now;
         self.msgs[m].measured = now >= self.warmup;

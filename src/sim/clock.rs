@@ -62,6 +62,28 @@ pub(crate) enum Ev {
     Timeline(TimelineId),
     /// An open circuit breaker's cool-down ends.
     BreakerProbe(ConsumerId),
+    /// A failed asynchronous invocation goes back to the function's queue for its retry.
+    AsyncRetry {
+        /// The function.
+        consumer: ConsumerId,
+        /// The invocation.
+        msg: MsgId,
+    },
+    /// A call held back by a service's rate limit is due.
+    Paced {
+        /// The service.
+        consumer: ConsumerId,
+        /// The call.
+        msg: MsgId,
+    },
+    /// An SQS event source mapping's poller count is reconsidered (once a second).
+    PollerRamp(ConsumerId),
+    /// A consumer's batching window ends.
+    BatchWindow(ConsumerId),
+    /// The next messages of a paced redrive move.
+    RedriveStep(TimelineId),
+    /// An archived event is replayed (an index into the engine's pending replays).
+    Replay(u32),
 }
 
 #[derive(Clone, Copy, Debug)]

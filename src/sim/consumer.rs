@@ -3,7 +3,7 @@
 //! errors), what happens to a failed message at each kind of source, idempotent handling of
 //! duplicates, ordering checks, circuit breakers and `emits`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use super::clock::{Ev, Nanos};
@@ -16,8 +16,9 @@ use super::ledger::Outcome;
 use super::rng::Stream;
 use super::stats::{Reason, Tally};
 use super::template::{Template, lookup};
-use crate::metrics::Level;
-use crate::model::{Consumer, EmitOn};
+use crate::metrics::{Level, Sampled};
+use crate::model::defaults::{self, SourceKind};
+use crate::model::{Consumer, ConsumerKind, Duration, EmitOn, Scaling};
 use crate::pattern::Pattern;
 
 /// Where a consumer's messages come from.
@@ -85,10 +86,65 @@ pub(crate) struct Slot {
     lane: u32,
 }
 
+/// A function's asynchronous invocation queue (Lambda's own queue in front of the function).
+pub(crate) struct AsyncRt {
+    /// Accepted invocations waiting for a concurrency slot, in order.
+    pub(crate) waiting: VecDeque<MsgId>,
+    /// Retries after a function error.
+    retries: u32,
+    /// Invocations older than this are not run.
+    max_age: Nanos,
+    pub(crate) on_failure: Option<Dest>,
+    pub(crate) on_success: Option<Dest>,
+}
+
+/// A service's limits as a synchronous rule target.
+pub(crate) struct ServiceRt {
+    /// Events refused without retry (HTTP 4xx other than 429).
+    reject_when: Option<Pattern>,
+    /// Nanoseconds between calls at the rate limit, and when the next call may start.
+    rate_interval: Option<Nanos>,
+    rate_next: Nanos,
+}
+
+/// SQS poller scaling (`scaling: aws`).
+pub(crate) struct Ramp {
+    /// Concurrent batches allowed now.
+    pub(crate) limit: u32,
+    /// The most it may reach (the function's concurrency, `max_concurrency`, 1,000).
+    pub(crate) cap: u32,
+    /// A ramp tick is scheduled.
+    pub(crate) armed: bool,
+}
+
 /// A consumer at run time.
 pub(crate) struct ConsumerRt {
     pub(crate) node: NodeId,
     pub(crate) source: Source,
+    /// Invoked asynchronously (a function named as a target or an `emits` destination).
+    pub(crate) asynchronous: Option<Box<AsyncRt>>,
+    /// Called synchronously (a service named as a target).
+    pub(crate) service_rt: Option<Box<ServiceRt>>,
+    /// SQS poller scaling, when it ramps.
+    pub(crate) ramp: Option<Ramp>,
+    /// Only failed messages of a batch return to their queue.
+    pub(crate) report_item_failures: bool,
+    /// Added to the service time per message of a batch.
+    per_message: Nanos,
+    /// Event source mapping filter: messages matching none are deleted unprocessed.
+    pub(crate) filter: Option<Vec<Pattern>>,
+    /// Stream mapping error handling: retries of a failed batch (`None`: until the records
+    /// expire), the oldest record a retry may hold, splitting failing batches, where discarded
+    /// batches go, batches per partition at once.
+    pub(crate) stream_max_retries: Option<u32>,
+    pub(crate) max_record_age: Option<Nanos>,
+    pub(crate) bisect: bool,
+    pub(crate) stream_on_failure: Option<Dest>,
+    pub(crate) parallelization: u32,
+    /// How long the mapping waits to fill a batch (0: it takes what is there), and whether a
+    /// wake-up is scheduled for the window's end.
+    pub(crate) batch_window: Nanos,
+    pub(crate) window_armed: bool,
     pub(crate) concurrency: u32,
     pub(crate) batch: usize,
     service: Dist,
@@ -129,6 +185,7 @@ impl ConsumerRt {
     /// group or the stream key, as the contract says), resolved by the caller.
     pub(crate) fn compile(
         c: &Consumer,
+        kind: SourceKind,
         node: NodeId,
         source: Source,
         emits: Vec<EmitRt>,
@@ -136,9 +193,38 @@ impl ConsumerRt {
         seed: u64,
     ) -> Result<Self, String> {
         let concurrency = c.concurrency.max(1);
+        let batch = c.batch_size_in_force(kind).max(1) as usize;
+        let is_function = c.kind_in_force() == ConsumerKind::Function;
+        let parse_all = |ps: &[serde_json::Value], what: &str| {
+            ps.iter()
+                .map(|p| {
+                    Pattern::parse(p).map_err(|_| format!("consumer {}: invalid {what}", c.id))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let filter = c
+            .filter
+            .as_deref()
+            .map(|f| parse_all(f, "filter"))
+            .transpose()?;
+        let ramp = match kind {
+            SourceKind::Queue { fifo: false }
+                if is_function && c.scaling_in_force() == Scaling::Aws =>
+            {
+                let cap = concurrency
+                    .min(c.max_concurrency.unwrap_or(u32::MAX))
+                    .min(defaults::SQS_POLLERS_MAX);
+                Some(Ramp {
+                    limit: defaults::SQS_POLLERS_START.min(cap),
+                    cap,
+                    armed: false,
+                })
+            }
+            _ => None,
+        };
         let slots = (0..concurrency)
             .map(|_| Slot {
-                msgs: Vec::with_capacity(c.batch_size as usize),
+                msgs: Vec::with_capacity(batch.min(64)),
                 timed_out: false,
                 lane: u32::MAX,
             })
@@ -146,8 +232,37 @@ impl ConsumerRt {
         Ok(ConsumerRt {
             node,
             source,
+            asynchronous: None,
+            service_rt: (source == Source::Direct && !is_function)
+                .then(|| -> Result<Box<ServiceRt>, String> {
+                    Ok(Box::new(ServiceRt {
+                        reject_when: c
+                            .reject_when
+                            .as_ref()
+                            .map(|p| parse_all(std::slice::from_ref(p), "reject_when"))
+                            .transpose()?
+                            .and_then(|mut v| v.pop()),
+                        rate_interval: c
+                            .rate_limit
+                            .filter(|r| *r > 0.0)
+                            .map(|r| (1e9 / r).round().max(1.0) as Nanos),
+                        rate_next: 0,
+                    }))
+                })
+                .transpose()?,
+            ramp,
+            report_item_failures: c.report_batch_item_failures,
+            stream_max_retries: c.max_retry_attempts.and_then(|n| u32::try_from(n).ok()),
+            max_record_age: c.max_record_age.map(Duration::as_nanos),
+            bisect: c.bisect_on_error,
+            stream_on_failure: None,
+            parallelization: c.parallelization_factor.unwrap_or(1).max(1),
+            batch_window: c.batch_window_in_force(kind).as_nanos(),
+            window_armed: false,
+            per_message: c.per_message.map_or(0, Duration::as_nanos),
+            filter,
             concurrency,
-            batch: c.batch_size.max(1) as usize,
+            batch,
             service: Dist::new(&c.service_time),
             failure_rate: c.failure_rate,
             fail_when: c
@@ -157,7 +272,7 @@ impl ConsumerRt {
                     Pattern::parse(p).map_err(|_| format!("consumer {}: invalid fail_when", c.id))
                 })
                 .transpose()?,
-            timeout: c.timeout.map(|d| d.0),
+            timeout: c.timeout_in_force().map(Duration::as_nanos),
             idempotent: c.idempotent,
             breaker_cfg: c
                 .circuit_breaker
@@ -166,6 +281,7 @@ impl ConsumerRt {
             breaker: Breaker::Closed,
             consecutive_failures: 0,
             reads_payload: c.fail_when.is_some()
+                || c.filter.is_some()
                 || emits.iter().any(|e| e.template.reads_trigger()),
             order_from_payload: false,
             handles_failures: emits.iter().any(|e| e.on == EmitOn::Failure),
@@ -199,6 +315,23 @@ impl ConsumerRt {
         self.free_slots.contains(&SlotId::from_index(inst as usize))
     }
 
+    /// Gives a function invoked by targets or `emits` its asynchronous queue.
+    pub(crate) fn make_async(
+        &mut self,
+        c: &Consumer,
+        on_failure: Option<Dest>,
+        on_success: Option<Dest>,
+    ) {
+        let a = c.async_in_force();
+        self.asynchronous = Some(Box::new(AsyncRt {
+            waiting: VecDeque::new(),
+            retries: a.retries,
+            max_age: a.max_age.as_nanos(),
+            on_failure,
+            on_success,
+        }));
+    }
+
     /// Makes slot `inst` the next one [`Engine::start_batch`] takes.
     pub(crate) fn reserve_slot(&mut self, inst: u32) {
         let slot = SlotId::from_index(inst as usize);
@@ -214,21 +347,265 @@ impl Engine {
     pub(crate) fn can_start(&self, c: ConsumerId) -> bool {
         let cr = &self.consumers[c];
         !cr.free_slots.is_empty()
+            && cr.ramp.as_ref().is_none_or(|r| cr.busy < r.limit)
             && cr.faults.outage == 0
             && cr.breaker != Breaker::Open
             && !(cr.breaker == Breaker::HalfOpen && cr.busy > 0)
     }
 
-    /// Direct (Lambda-like) invocation by a rule target.
+    /// Invocation by a rule target or an `emits`: a function's asynchronous queue accepts it
+    /// at once; a service is called synchronously.
     pub(crate) fn invoke(&mut self, c: ConsumerId, m: MsgId) {
+        if self.consumers[c].asynchronous.is_some() {
+            self.invoke_async(c, m);
+        } else {
+            self.call_service(c, m, false);
+        }
+    }
+
+    /// Lambda's asynchronous invocation: the event joins the function's own queue and the
+    /// caller sees a success (its retry policy and DLQ are done with it). A throttled event
+    /// waits there (Lambda retries throttles itself) until a slot is free.
+    fn invoke_async(&mut self, c: ConsumerId, m: MsgId) {
         let now = self.now;
         let cn = self.consumers[c].node;
         let measuring = self.measuring();
+        self.trace_msg_open(m, cn, None);
+        {
+            let msg = &mut self.msgs[m];
+            msg.target = None;
+            msg.arrived_at = now;
+            // Accepted at: the event's age for `async.max_age` counts from here.
+            msg.first_attempt_at = now;
+            msg.measured = measuring;
+            msg.visible_since = now;
+            msg.waited = 0;
+            msg.receives = 0;
+            if let Some(path) = &self.consumers[c].order_key {
+                msg.order_hash = lookup(&msg.payload, path).map(hash_value);
+            }
+        }
+        self.tally(cn, Tally::Arrived, measuring);
+        if !self.can_start(c) {
+            // Lambda answers 429 to itself and retries from its queue: a throttle, not a failure.
+            self.tally(cn, Tally::Throttled, measuring);
+        }
+        self.consumer_held(c, 1);
+        if let Some(a) = self.consumers[c].asynchronous.as_deref_mut() {
+            a.waiting.push_back(m);
+            let depth = a.waiting.len() as u64;
+            let st = &mut self.stats[cn];
+            st.async_depth_max = st.async_depth_max.max(depth);
+        }
+        self.pump_async(c);
+    }
+
+    /// Runs queued asynchronous invocations while slots are free; events past `max_age` go
+    /// to `on_failure` unrun.
+    pub(crate) fn pump_async(&mut self, c: ConsumerId) {
+        let now = self.now;
+        let cn = self.consumers[c].node;
+        while self.can_start(c) {
+            let Some(m) = self.consumers[c]
+                .asynchronous
+                .as_deref_mut()
+                .and_then(|a| a.waiting.pop_front())
+            else {
+                break;
+            };
+            let max_age = self.consumers[c]
+                .asynchronous
+                .as_deref()
+                .map_or(Nanos::MAX, |a| a.max_age);
+            let age = now.saturating_sub(self.msgs[m].first_attempt_at);
+            if age >= max_age {
+                self.trace_start(m, None, None);
+                self.async_gave_up(c, m, Reason::MaxAge, "the event passed async.max_age");
+                continue;
+            }
+            let st = &mut self.stats[cn];
+            st.async_age_max = st.async_age_max.max(age);
+            self.series
+                .observe_max(cn.index(), Sampled::LagS, now, age as f64 / 1e9);
+            if self.measuring() {
+                self.stats[cn].attempts += 1;
+                self.stats[cn].first_attempts += u64::from(self.msgs[m].receives == 0);
+            }
+            self.msgs[m].receives += 1;
+            let attempt = self.msgs[m].receives;
+            self.trace_start(m, Some(attempt), None);
+            let mut buf = std::mem::take(&mut self.batch_buf);
+            buf.clear();
+            buf.push(m);
+            self.start_batch(c, &buf, u32::MAX);
+            self.batch_buf = buf;
+        }
+    }
+
+    /// A failed asynchronous retry is due: the event goes back to the function's queue.
+    pub(crate) fn async_retry(&mut self, c: ConsumerId, m: MsgId) {
+        let cn = self.consumers[c].node;
+        self.tally_now(cn, Tally::Retried);
+        self.msgs[m].visible_since = self.now;
+        if let Some(a) = self.consumers[c].asynchronous.as_deref_mut() {
+            a.waiting.push_back(m);
+        }
+        self.pump_async(c);
+    }
+
+    /// An asynchronous invocation failed for good (retries used up, or too old): it leaves the
+    /// function for `async.on_failure` as an invocation record, or is dropped.
+    fn async_gave_up(&mut self, c: ConsumerId, m: MsgId, reason: Reason, why: &str) {
+        let now = self.now;
+        let cn = self.consumers[c].node;
+        let msg = &self.msgs[m];
+        if msg.measured {
+            self.stats[cn].depart_waited(now - msg.arrived_at, msg.waited);
+        }
+        self.consumer_held(c, -1);
+        let dest = self.consumers[c]
+            .asynchronous
+            .as_deref()
+            .and_then(|a| a.on_failure);
+        let measuring = self.measuring();
+        if measuring {
+            self.stats[cn].count_reason(reason);
+        }
+        match dest {
+            Some(d) => {
+                if measuring {
+                    self.stats[cn].dead_lettered += 1;
+                    self.stats[cn].to_on_failure += 1;
+                }
+                self.series
+                    .count(cn.index(), crate::metrics::Counter::DeadLettered, now, 1);
+                self.trace_end(
+                    m,
+                    "dead_lettered",
+                    Some(format!("{why}: sent to async.on_failure")),
+                );
+                self.trace_note(m, super::journey::Condition::DeadLettered);
+                let condition = match reason {
+                    Reason::MaxAge => "EventAgeExceeded",
+                    _ => "RetriesExhausted",
+                };
+                self.send_invocation_record(c, m, d, false, condition);
+                self.settle(m, Outcome::DeadLettered);
+            }
+            None => {
+                self.series
+                    .count(cn.index(), crate::metrics::Counter::Expired, now, 1);
+                self.trace_end(m, "dropped", Some(format!("{why} (no async.on_failure)")));
+                self.settle(m, Outcome::Dropped);
+            }
+        }
+        self.msgs.free(m);
+    }
+
+    /// Sends Lambda's invocation record for message `m` to a destination: an `EventBridge`
+    /// event whose `detail` is the record (`requestContext`, `requestPayload`), as Lambda
+    /// sends to an event bus.
+    fn send_invocation_record(
+        &mut self,
+        c: ConsumerId,
+        m: MsgId,
+        dest: Dest,
+        success: bool,
+        condition: &str,
+    ) {
+        let now = self.now;
+        let cn = self.consumers[c].node;
+        let id = &self.stats[cn].id;
+        let mut v = serde_json::json!({
+            "source": "lambda",
+            "detail-type": if success {
+                "Lambda Function Invocation Result - Success"
+            } else {
+                "Lambda Function Invocation Result - Failure"
+            },
+            "detail": {
+                "version": "1.0",
+                "requestContext": {
+                    "functionArn": format!(
+                        "arn:aws:lambda:{}:{}:function:{id}",
+                        defaults::ENVELOPE_REGION,
+                        defaults::ENVELOPE_ACCOUNT
+                    ),
+                    "condition": condition,
+                    "approximateInvokeCount": self.msgs[m].receives,
+                },
+                "requestPayload": self.msgs[m].payload.as_ref(),
+            }
+        });
+        let event_no = self.next_event_no();
+        fill_envelope(&mut v, self.seed, event_no, now);
+        let origin_at = self.msgs[m].origin_at;
+        self.cause = self.msg_cause(m);
+        self.send(dest, Arc::new(v), event_no, origin_at, None);
+        self.check_loop_guard();
+    }
+
+    /// A synchronous call of a service by a rule target (`paced`: its rate limit was already
+    /// waited out). Busy: throttled (HTTP 429), the target's retry policy applies; an event
+    /// its `reject_when` matches is refused (4xx) and goes straight to the target's DLQ.
+    pub(crate) fn call_service(&mut self, c: ConsumerId, m: MsgId, paced: bool) {
+        let now = self.now;
+        let cn = self.consumers[c].node;
+        let measuring = self.measuring();
+        if !paced
+            && let Some(interval) = self.consumers[c]
+                .service_rt
+                .as_deref()
+                .and_then(|s| s.rate_interval)
+        {
+            // Over the rate limit: held back and delivered at that rate, not failed.
+            let svc = self.consumers[c]
+                .service_rt
+                .as_deref_mut()
+                .expect("checked above");
+            let at = svc.rate_next.max(now);
+            svc.rate_next = at + interval;
+            if at > now {
+                self.events.schedule(
+                    at,
+                    Ev::Paced {
+                        consumer: c,
+                        msg: m,
+                    },
+                );
+                return;
+            }
+        }
         if measuring {
             self.stats[cn].attempts += 1;
             self.stats[cn].first_attempts += u64::from(self.msgs[m].attempts <= 1);
         }
         self.trace_msg_open(m, cn, None);
+        let refused = self.consumers[c]
+            .service_rt
+            .as_deref()
+            .and_then(|s| s.reject_when.as_ref())
+            .is_some_and(|p| p.matches(&self.msgs[m].payload));
+        if refused {
+            self.tally(cn, Tally::Failed, measuring);
+            self.trace_end(
+                m,
+                "failed",
+                Some("reject_when matched: a 4xx, not retried".to_owned()),
+            );
+            match self.msgs[m].target {
+                Some(t) => {
+                    let (dlq, bus) = (self.targets[t].dlq, self.targets[t].bus);
+                    let bus_node = self.buses[bus].node;
+                    self.dead_letter(m, dlq, bus_node, Reason::NonRetriable);
+                }
+                None => {
+                    self.settle(m, Outcome::Dropped);
+                    self.msgs.free(m);
+                }
+            }
+            return;
+        }
         if !self.can_start(c) {
             // All slots busy (or broken open): throttled; the target's retry policy applies.
             self.tally(cn, Tally::Throttled, measuring);
@@ -320,9 +697,16 @@ impl Engine {
         s.lane = lane;
         cr.busy += 1;
         cr.in_service += msgs.len() as u64;
-        let mut service = cr.service.sample(&mut cr.rng_service) * cr.faults.slowdown;
+        let per_message = (cr.per_message as f64) * msgs.len() as f64;
+        let mut service =
+            (cr.service.sample(&mut cr.rng_service) + per_message) * cr.faults.slowdown;
         if work == 0 {
             service = 0.0;
+        }
+        if measuring && matches!(cr.source, Source::Queue(_) | Source::Stream { .. }) {
+            let st = &mut self.stats[cn];
+            st.batches += 1;
+            st.batch_messages += msgs.len() as u64;
         }
         let mut dt = service.round().max(0.0) as Nanos;
         cr.slots[slot.index()].timed_out = false;
@@ -372,6 +756,26 @@ impl Engine {
         }
     }
 
+    /// Would this batch's invocation fail as a whole (some message fails)? Draws each
+    /// message's failure in order, as [`Engine::done`] would, and keeps the verdicts in
+    /// `fail_buf` for it.
+    fn batch_fails(&mut self, c: ConsumerId, msgs: &[MsgId], timed_out: bool) -> bool {
+        let mut verdicts = std::mem::take(&mut self.fail_buf);
+        verdicts.clear();
+        for &m in msgs {
+            let is_dup = self.msgs.twin_processed(m);
+            let failure = if !is_dup || !self.consumers[c].idempotent {
+                self.fails(c, m, timed_out)
+            } else {
+                None
+            };
+            verdicts.push(failure);
+        }
+        let any = verdicts.iter().any(Option::is_some);
+        self.fail_buf = verdicts;
+        any
+    }
+
     /// A batch finishes.
     pub(crate) fn done(&mut self, c: ConsumerId, slot: SlotId) {
         let now = self.now;
@@ -393,7 +797,38 @@ impl Engine {
         let mut blocked = false;
         let mut returned = std::mem::take(&mut self.returned_buf);
         returned.clear();
-        for &m in &msgs {
+        // SQS without ReportBatchItemFailures: one failed message fails the invocation, and
+        // the whole batch returns to the queue (each message visible again after its
+        // visibility timeout, its receive count grown). A handler that catches its failures
+        // (emits on failure) acknowledges the batch.
+        let is_stream = matches!(source, Source::Stream { .. });
+        let whole_batch_failed = matches!(source, Source::Queue(_) | Source::Stream { .. })
+            && !self.consumers[c].report_item_failures
+            && !self.consumers[c].handles_failures
+            && self.batch_fails(c, &msgs, timed_out);
+        if whole_batch_failed {
+            any_failed = true;
+            if measuring && msgs.len() > 1 {
+                self.stats[cn].batch_failures += 1;
+            }
+            for (i, &m) in msgs.iter().enumerate() {
+                let own = self.fail_buf[i];
+                if own.is_some() {
+                    self.tally(cn, Tally::Failed, measuring);
+                    self.trace_note(m, super::journey::Condition::Failed);
+                }
+                if (fifo_group.is_some() || is_stream) && i > 0 {
+                    // Behind the group's (or partition's) first message, which holds the group
+                    // until it is visible again (retried).
+                    self.msgs[m].visible_since = now;
+                    returned.push(m);
+                } else {
+                    self.fail_message(c, m, source, lane, own.unwrap_or("the batch failed"));
+                }
+            }
+            blocked = fifo_group.is_some() || is_stream;
+        }
+        for &m in msgs.iter().filter(|_| !whole_batch_failed) {
             if blocked {
                 returned.push(m);
                 continue;
@@ -451,8 +886,26 @@ impl Engine {
                     is_dup.then(|| "processed twice (not idempotent)".to_owned()),
                 );
                 self.fire_emits(c, m, EmitOn::Success);
+                if let Some(d) = self.consumers[c]
+                    .asynchronous
+                    .as_deref()
+                    .and_then(|a| a.on_success)
+                {
+                    if measuring {
+                        self.stats[cn].to_on_success += 1;
+                    }
+                    self.send_invocation_record(c, m, d, true, "Success");
+                }
                 self.finish_message(c, m, source, true);
             }
+        }
+        if measuring && any_failed && any_ok && !matches!(source, Source::Direct) {
+            self.stats[cn].partial_batch_failures += 1;
+        }
+        if let Source::Stream { stream, group } = source
+            && lane != u32::MAX
+        {
+            self.stream_batch_settled(c, stream, group, lane, blocked, 1 + returned.len());
         }
         self.return_to_lane(source, lane, fifo_group, &returned);
         self.returned_buf = returned;
@@ -491,7 +944,11 @@ impl Engine {
                 self.pump_queue(q);
             }
             Source::Stream { stream, group } => self.pump_stream(stream, group),
-            Source::Direct => {}
+            Source::Direct => {
+                if self.consumers[c].asynchronous.is_some() {
+                    self.pump_async(c);
+                }
+            }
         }
     }
 
@@ -578,6 +1035,41 @@ impl Engine {
         let now = self.now;
         let cn = self.consumers[c].node;
         match source {
+            Source::Direct if self.consumers[c].asynchronous.is_some() => {
+                let retries = self.consumers[c]
+                    .asynchronous
+                    .as_deref()
+                    .map_or(0, |a| a.retries);
+                let tries = self.msgs[m].receives;
+                if tries > retries {
+                    self.async_gave_up(c, m, Reason::RetriesExhausted, why);
+                } else {
+                    // Lambda waits about 1 minute before the second try, 2 before the third.
+                    let delays = defaults::LAMBDA_ASYNC_RETRY_DELAYS;
+                    let delay = delays[(tries as usize).saturating_sub(1).min(delays.len() - 1)];
+                    let at = now + delay.as_nanos();
+                    if self.measuring() {
+                        self.stats[cn].async_retries += 1;
+                    }
+                    if self.tracer.is_some() {
+                        self.trace_end(
+                            m,
+                            "failed",
+                            Some(format!("{why}; Lambda retries it in {delay}")),
+                        );
+                        self.trace_msg_open(m, cn, None);
+                    }
+                    self.msgs[m].visible_since = at;
+                    self.events.schedule(
+                        at,
+                        Ev::AsyncRetry {
+                            consumer: c,
+                            msg: m,
+                        },
+                    );
+                }
+                false
+            }
             Source::Direct => {
                 self.trace_end(m, "failed", Some(why.to_owned()));
                 // The message leaves the consumer; the rule target retries or dead-letters it.
@@ -595,35 +1087,26 @@ impl Engine {
                 false
             }
             Source::Queue(q) => {
+                // Invisible until the visibility timeout passes, then received again — or, if
+                // it has been received `max_receives` times, moved to the dead-letter queue at
+                // that next receive (SQS's redrive policy), not at the failure.
                 let qr = &self.queues[q];
-                if self.msgs[m].receives >= qr.max_receives {
-                    let (dlq, qnode) = (qr.dlq, qr.node);
-                    self.leave_queue(q, m);
-                    if self.measuring() {
-                        self.stats[cn].dead_lettered += 1;
-                        self.stats[cn].count_reason(Reason::MaxReceives);
-                    }
-                    self.dead_letter(m, dlq, qnode, Reason::MaxReceives);
-                    false
-                } else {
-                    // Invisible until the visibility timeout passes, then received again.
-                    let at = now + qr.visibility;
-                    let qnode = qr.node;
-                    self.events.schedule(at, Ev::Visible { msg: m, queue: q });
-                    if self.tracer.is_some() {
-                        let vis = at - now;
-                        self.trace_end(
-                            m,
-                            "failed",
-                            Some(format!(
-                                "{why}; visible again after {:.3}s",
-                                vis as f64 / 1e9
-                            )),
-                        );
-                        self.trace_msg_open(m, qnode, None);
-                    }
-                    true
+                let at = now + qr.visibility;
+                let qnode = qr.node;
+                self.events.schedule(at, Ev::Visible { msg: m, queue: q });
+                if self.tracer.is_some() {
+                    let vis = at - now;
+                    self.trace_end(
+                        m,
+                        "failed",
+                        Some(format!(
+                            "{why}; visible again after {:.3}s",
+                            vis as f64 / 1e9
+                        )),
+                    );
+                    self.trace_msg_open(m, qnode, None);
                 }
+                true
             }
             Source::Stream { stream, group } => {
                 if self.tracer.is_some() {
@@ -649,6 +1132,40 @@ impl Engine {
                 );
                 true
             }
+        }
+    }
+
+    /// A stream batch ended: after a failure (`blocked`, `failed` records to retry) the lane
+    /// counts a retry, or halves its batch when `bisect_on_error` splits it (a split does not
+    /// use up the retry quota); after a success it starts afresh.
+    fn stream_batch_settled(
+        &mut self,
+        c: ConsumerId,
+        stream: StreamId,
+        group: u32,
+        lane: u32,
+        blocked: bool,
+        failed: usize,
+    ) {
+        let batch = self.consumers[c].batch as u32;
+        let bisect = self.consumers[c].bisect;
+        let cn = self.consumers[c].node;
+        let measuring = self.measuring();
+        let l = &mut self.streams[stream].groups[group as usize].1[lane as usize];
+        if blocked {
+            l.failed_len = failed as u32;
+            if bisect && failed > 1 {
+                l.limit = (failed as u32).div_ceil(2);
+                if measuring {
+                    self.stats[cn].bisections += 1;
+                }
+            } else {
+                l.retries += 1;
+            }
+        } else {
+            l.retries = 0;
+            l.failed_len = 0;
+            l.limit = l.limit.saturating_mul(2).min(batch);
         }
     }
 

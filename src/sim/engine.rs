@@ -101,6 +101,14 @@ pub struct Engine {
     pub(crate) matched: Vec<usize>,
     pub(crate) batch_buf: Vec<MsgId>,
     pub(crate) returned_buf: Vec<MsgId>,
+    /// Per-message failure verdicts of the batch being finished.
+    pub(crate) fail_buf: Vec<Option<&'static str>>,
+    /// The next enqueue is a move (to a dead-letter queue, or a redrive), not a send.
+    pub(crate) moving: bool,
+    /// Per timeline entry: messages a paced redrive still has to move.
+    pub(crate) redrive_left: Vec<u64>,
+    /// Archived events scheduled for replay (taken when replayed).
+    pub(crate) replays: Vec<Option<(BusId, Arc<Value>, TimelineId)>>,
     pub(crate) dirty_queues: Vec<QueueId>,
     pub(crate) seed: u64,
     /// The payload of a message whose own payload nobody will read again (shared, `null`).
@@ -178,6 +186,12 @@ impl Engine {
             Ev::Fault { fault, start } => self.fault_edge(fault, start),
             Ev::Timeline(i) => self.timeline_action(i),
             Ev::BreakerProbe(c) => self.breaker_probe(c),
+            Ev::AsyncRetry { consumer, msg } => self.async_retry(consumer, msg),
+            Ev::Paced { consumer, msg } => self.call_service(consumer, msg, true),
+            Ev::PollerRamp(c) => self.poller_ramp(c),
+            Ev::RedriveStep(i) => self.redrive_step(i),
+            Ev::BatchWindow(c) => self.batch_window_ended(c),
+            Ev::Replay(idx) => self.replay_one(idx),
         }
     }
 
@@ -326,10 +340,19 @@ impl Engine {
         Some(match ev {
             Ev::Produce(p) | Ev::RateChange(p) | Ev::Throttled(p) => self.producers[p].node,
             Ev::Deliver(m) => self.buses[self.targets[self.msgs[m].target?].bus].node,
-            Ev::Done { consumer, .. } | Ev::BreakerProbe(consumer) => self.consumers[consumer].node,
+            Ev::Done { consumer, .. }
+            | Ev::BreakerProbe(consumer)
+            | Ev::AsyncRetry { consumer, .. }
+            | Ev::Paced { consumer, .. }
+            | Ev::PollerRamp(consumer)
+            | Ev::BatchWindow(consumer) => self.consumers[consumer].node,
             Ev::Visible { queue, .. } => self.queues[queue].node,
             Ev::LaneRetry { stream, .. } => self.streams[stream].node,
-            Ev::VisibilityExpired(_) | Ev::Fault { .. } | Ev::Timeline(_) => return None,
+            Ev::VisibilityExpired(_)
+            | Ev::Fault { .. }
+            | Ev::Timeline(_)
+            | Ev::RedriveStep(_)
+            | Ev::Replay(_) => return None,
         })
     }
 
@@ -415,7 +438,7 @@ impl Engine {
 
     /// Reason names, for results.
     #[must_use]
-    pub fn reason_names() -> [&'static str; 5] {
+    pub fn reason_names() -> [&'static str; 6] {
         Reason::ALL.map(Reason::as_str)
     }
 }

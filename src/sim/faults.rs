@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::clock::{Ev, Nanos};
 use super::engine::{Dest, Engine};
-use super::ids::{FaultId, TimelineId};
-use crate::model::{Fault, FaultKind, TimelineAction};
+use super::ids::{FaultId, Id, TimelineId};
+use crate::model::{Fault, FaultKind, TimelineAction, defaults};
 
 /// The faults in force on one component: outage windows open, slowdown factor, injected
 /// error rate. Buses and consumers (a queue's faults reach its consumers) each hold one.
@@ -99,9 +100,11 @@ impl Engine {
     pub(crate) fn timeline_action(&mut self, i: TimelineId) {
         let action = self.timeline[i].action.clone();
         match action {
-            TimelineAction::Redrive { dlq, to } => {
-                if let (Some(from), Some(to)) = (self.queue_by_id(&dlq), self.queue_by_id(&to)) {
-                    self.redrive(from, to);
+            TimelineAction::Redrive { dlq, .. } => {
+                // A message move task moves the messages there when it starts, at its pace.
+                if let Some(from) = self.queue_by_id(&dlq) {
+                    self.redrive_left[i.index()] = self.queues[from].visible;
+                    self.redrive_step(i);
                 }
             }
             TimelineAction::Replay { bus, from, to } => {
@@ -118,23 +121,82 @@ impl Engine {
                             .collect()
                     })
                     .unwrap_or_default();
+                // EventBridge replays in one-minute slices of event time and documents no speed:
+                // eventflow replays each slice over a minute, its events evenly spaced in
+                // archive order (`defaults::REPLAY_SLICE`).
+                let slice = defaults::REPLAY_SLICE.as_nanos();
+                let times: Vec<Nanos> = self.buses[b]
+                    .archive
+                    .as_ref()
+                    .map(|a| {
+                        a.iter()
+                            .filter(|(t, _)| *t >= from.0 && *t < to.0)
+                            .map(|(t, _)| *t)
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 let now = self.now;
-                for payload in events {
-                    self.cons.replayed += 1;
-                    // A replayed event is a new event (EventBridge gives it a new id and adds
-                    // `replay-name`), so idempotency by id does not hide it.
-                    let event_no = self.cons.produced + self.cons.replayed + (1 << 40);
-                    let mut v = (*payload).clone();
-                    if let Some(o) = v.as_object_mut() {
-                        use super::ids::Id;
-                        o.insert(
-                            "replay-name".into(),
-                            Value::String(format!("replay-{}", i.index())),
-                        );
+                let mut k = 0;
+                while k < events.len() {
+                    let s = (times[k] - from.0) / slice;
+                    let end = times[k..].partition_point(|t| (t - from.0) / slice == s) + k;
+                    let n = (end - k) as u64;
+                    for j in k..end {
+                        let offset = slice * (j - k) as u64 / n;
+                        let at = now + s * slice + offset;
+                        let idx = self.replays.len() as u32;
+                        self.replays.push(Some((b, Arc::clone(&events[j]), i)));
+                        self.events.schedule(at, Ev::Replay(idx));
                     }
-                    self.route(b, Arc::new(v), event_no, now);
+                    k = end;
                 }
             }
         }
+    }
+
+    /// Moves the next messages of a paced redrive (at `rate` per second, at most 500: the SQS
+    /// move-task limit, and eventflow's assumption when the entry gives none).
+    pub(crate) fn redrive_step(&mut self, i: TimelineId) {
+        let TimelineAction::Redrive { dlq, to, rate } = self.timeline[i].action.clone() else {
+            return;
+        };
+        let (Some(from), Some(to)) = (self.queue_by_id(&dlq), self.queue_by_id(&to)) else {
+            return;
+        };
+        let rate = rate.unwrap_or(defaults::REDRIVE_RATE_MAX);
+        // Steps of a tenth of a second (or one message, when slower than 10 a second).
+        let per_step = (rate / 10.0).floor().max(1.0) as u64;
+        let interval = (per_step as f64 / rate * 1e9).round().max(1.0) as Nanos;
+        let left = self.redrive_left[i.index()];
+        let moved = self.redrive(from, to, per_step.min(left));
+        let left = left
+            .saturating_sub(per_step)
+            .min(if moved == 0 { 0 } else { u64::MAX });
+        self.redrive_left[i.index()] = left;
+        if left > 0 {
+            self.events
+                .schedule(self.now + interval, Ev::RedriveStep(i));
+        }
+    }
+
+    /// A replayed event is due.
+    pub(crate) fn replay_one(&mut self, idx: u32) {
+        let Some((b, payload, i)) = self.replays.get_mut(idx as usize).and_then(Option::take)
+        else {
+            return;
+        };
+        let now = self.now;
+        self.cons.replayed += 1;
+        // A replayed event is a new event (EventBridge gives it a new id and adds
+        // `replay-name`), so idempotency by id does not hide it.
+        let event_no = self.cons.produced + self.cons.replayed + (1 << 40);
+        let mut v = (*payload).clone();
+        if let Some(o) = v.as_object_mut() {
+            o.insert(
+                "replay-name".into(),
+                Value::String(format!("replay-{}", i.index())),
+            );
+        }
+        self.route(b, Arc::new(v), event_no, now);
     }
 }

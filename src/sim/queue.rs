@@ -6,7 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use super::clock::Nanos;
+use super::clock::{Ev, Nanos};
 use super::engine::Engine;
 use super::envelope::{hash_value, path_of};
 use super::ids::{ConsumerId, Id, MsgId, NodeId, QueueId};
@@ -21,6 +21,10 @@ use crate::model::{Queue, QueueType, WhenFull};
 /// How many of the oldest visible messages a standard-queue receive samples from (SQS's
 /// best-effort ordering); 1 would make standard queues strictly FIFO.
 const ORDERING_WINDOW: usize = 4;
+
+/// How often an SQS event source mapping reconsiders its poller count: every second, adding
+/// a sixtieth of the per-minute step each time (5 per second for AWS's 300 a minute).
+const RAMP_TICK: Nanos = 1_000_000_000;
 
 /// A FIFO message group.
 #[derive(Default)]
@@ -42,6 +46,8 @@ pub(crate) struct QueueRt {
     duplicate_rate: f64,
     pub(crate) group_path: Option<Vec<String>>,
     dedup_window: Nanos,
+    /// FIFO: the path of the deduplication id (absent: content-based).
+    dedup_path: Option<Vec<String>>,
     pub(crate) retention: Nanos,
     /// Standard queue: visible messages.
     pub(crate) waiting: VecDeque<MsgId>,
@@ -87,6 +93,7 @@ impl QueueRt {
             duplicate_rate: q.duplicate_rate,
             group_path: q.group_by.as_deref().map(path_of),
             dedup_window: q.dedup_window_in_force().as_nanos(),
+            dedup_path: q.dedup_id.as_deref().map(path_of),
             retention: q.retention_in_force().as_nanos(),
             waiting: VecDeque::new(),
             groups: Vec::new(),
@@ -117,6 +124,7 @@ impl QueueRt {
 impl Engine {
     /// A message arrives at a queue. Returns true when the sender is blocked.
     pub(crate) fn enqueue(&mut self, q: QueueId, m: MsgId) -> bool {
+        let moving = std::mem::take(&mut self.moving);
         let now = self.now;
         let node = self.queues[q].node;
         let measuring = self.measuring();
@@ -148,9 +156,15 @@ impl Engine {
             self.reject(m);
             return false;
         }
-        // FIFO deduplication on the event's identity within the window.
-        if self.queues[q].fifo {
-            let key = self.msgs[m].event_no;
+        // FIFO deduplication on the message's deduplication id (`dedup_id`, or a hash of the
+        // body: content-based deduplication) within the window. A message moved here (to a
+        // dead-letter queue, or redriven back) is a new message, not a duplicate.
+        if self.queues[q].fifo && !moving {
+            let payload = &self.msgs[m].payload;
+            let key = match &self.queues[q].dedup_path {
+                Some(path) => lookup(payload, path).map_or(0, hash_value),
+                None => hash_value(payload),
+            };
             let qr = &mut self.queues[q];
             let window = qr.dedup_window;
             // Forget ids that have left the window (an id seen again since keeps its newer time).
@@ -189,6 +203,11 @@ impl Engine {
             msg.receives = 0;
             msg.visible_since = now;
             msg.waited = 0;
+            // Retention counts from the enqueue; a message moved into a standard queue keeps
+            // its original enqueue time (SQS), one moved into a FIFO queue starts again.
+            if !moving || self.queues[q].fifo {
+                msg.first_attempt_at = now;
+            }
         }
         self.arrive_at_queue(q, m);
         // Standard queues deliver at least once: sometimes a second, unowed copy.
@@ -332,13 +351,26 @@ impl Engine {
         if n_consumers == 0 {
             return;
         }
+        // Pollers that ramp up start their clock when messages appear.
+        if self.queues[q].visible > 0 {
+            for k in 0..n_consumers {
+                let c = self.queues[q].consumers[k];
+                if let Some(r) = self.consumers[c].ramp.as_mut()
+                    && !r.armed
+                {
+                    r.armed = true;
+                    self.events
+                        .schedule(self.now + RAMP_TICK, Ev::PollerRamp(c));
+                }
+            }
+        }
         // Competing consumers take turns in file order, each filling its free slots.
         let mut progress = true;
         while progress && self.queues[q].visible > 0 {
             progress = false;
             for k in 0..n_consumers {
                 let c = self.queues[q].consumers[k];
-                if !self.can_start(c) {
+                if !self.can_start(c) || self.filling_batch(q, c) {
                     continue;
                 }
                 if !self.take_batch(q, c) {
@@ -358,6 +390,35 @@ impl Engine {
                 self.producer_unblocked(p);
             }
         }
+    }
+
+    /// Is consumer `c` still waiting for its batching window to fill a batch from standard
+    /// queue `q`? It waits while fewer than a batch are visible and the oldest visible message
+    /// has waited less than the window; a wake-up at the window's end is scheduled.
+    fn filling_batch(&mut self, q: QueueId, c: ConsumerId) -> bool {
+        let window = self.consumers[c].batch_window;
+        let qr = &self.queues[q];
+        if window == 0 || qr.fifo || qr.visible >= self.consumers[c].batch as u64 {
+            return false;
+        }
+        let Some(&oldest) = qr.waiting.front() else {
+            return false;
+        };
+        let due = self.msgs[oldest].visible_since + window;
+        if self.now >= due {
+            return false;
+        }
+        if !self.consumers[c].window_armed {
+            self.consumers[c].window_armed = true;
+            self.events.schedule(due, Ev::BatchWindow(c));
+        }
+        true
+    }
+
+    /// A batching window ended: look again.
+    pub(crate) fn batch_window_ended(&mut self, c: ConsumerId) {
+        self.consumers[c].window_armed = false;
+        self.wake_consumer(c);
     }
 
     /// Receives one batch from queue `q` into a free slot of consumer `c`.
@@ -402,19 +463,51 @@ impl Engine {
                 }
             }
         }
-        // Messages past the retention period are deleted instead of delivered.
+        // Messages past the retention period are deleted instead of delivered; a message
+        // received `max_receives` times already moves to the dead-letter queue now (SQS's
+        // redrive policy acts when it would be received once more); a message the mapping's
+        // filter rejects is deleted unprocessed.
         let retention = self.queues[q].retention;
+        let max_receives = self.queues[q].max_receives;
         let now = self.now;
         let mut kept = 0;
         let taken = buf.len();
+        let node = self.queues[q].node;
+        let cn = self.consumers[c].node;
         for i in 0..buf.len() {
             let m = buf[i];
-            if now.saturating_sub(self.msgs[m].arrived_at) >= retention {
+            if now.saturating_sub(self.msgs[m].first_attempt_at) >= retention {
                 self.queues[q].visible -= 1;
                 self.leave_queue(q, m);
-                let node = self.queues[q].node;
                 self.trace_end(m, "expired", Some("retention period passed".to_owned()));
                 self.expire(node, m);
+            } else if self.msgs[m].receives >= max_receives {
+                self.queues[q].visible -= 1;
+                self.leave_queue(q, m);
+                if self.measuring() {
+                    self.stats[cn].dead_lettered += 1;
+                    self.stats[cn].count_reason(Reason::MaxReceives);
+                }
+                let dlq = self.queues[q].dlq;
+                self.dead_letter(m, dlq, node, Reason::MaxReceives);
+            } else if self.consumers[c]
+                .filter
+                .as_ref()
+                .is_some_and(|f| !f.iter().any(|p| p.matches(&self.msgs[m].payload)))
+            {
+                self.queues[q].visible -= 1;
+                self.leave_queue(q, m);
+                if self.measuring() {
+                    self.stats[cn].filtered += 1;
+                }
+                self.tally_now(node, Tally::Completed);
+                self.trace_end(
+                    m,
+                    "filtered",
+                    Some("matches none of the mapping's filter".to_owned()),
+                );
+                self.settle(m, Outcome::Completed);
+                self.msgs.free(m);
             } else {
                 buf[kept] = m;
                 kept += 1;
@@ -454,7 +547,7 @@ impl Engine {
             self.tally_now(cn, Tally::Retried);
         }
         let now = self.now;
-        if now.saturating_sub(self.msgs[m].arrived_at) >= self.queues[q].retention {
+        if now.saturating_sub(self.msgs[m].first_attempt_at) >= self.queues[q].retention {
             self.leave_queue(q, m);
             self.trace_end(m, "expired", Some("retention period passed".to_owned()));
             self.expire(node, m);
@@ -527,6 +620,7 @@ impl Engine {
             msg.blocked_producer = None;
             msg.arrived_at = now;
             msg.measured = measuring;
+            self.moving = true;
             self.enqueue(q, m);
         } else {
             if measuring {
@@ -594,18 +688,29 @@ impl Engine {
     /// Moves every visible message of queue `from` to queue `to` (a DLQ redrive). A message
     /// that was dead-lettered owes a delivery again; one that was already owed (redriving a
     /// queue that is not a DLQ) is moved, not counted twice.
-    pub(crate) fn redrive(&mut self, from: QueueId, to: QueueId) {
+    /// Moves at most `limit` of them, oldest first; returns how many moved.
+    pub(crate) fn redrive(&mut self, from: QueueId, to: QueueId, limit: u64) -> u64 {
         let mut moved = Vec::new();
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let fq = &mut self.queues[from];
         if fq.fifo {
             for g in &mut fq.groups {
-                moved.extend(g.waiting.drain(..));
-                g.queued_ready = false;
+                let n = g.waiting.len().min(limit - moved.len());
+                moved.extend(g.waiting.drain(..n));
+                if g.waiting.is_empty() {
+                    g.queued_ready = false;
+                }
+                if moved.len() >= limit {
+                    break;
+                }
             }
-            fq.ready.clear();
+            let groups = &fq.groups;
+            fq.ready.retain(|g| groups[*g as usize].queued_ready);
         } else {
-            moved.extend(fq.waiting.drain(..));
+            let n = fq.waiting.len().min(limit);
+            moved.extend(fq.waiting.drain(..n));
         }
+        let count = moved.len() as u64;
         for &m in &moved {
             self.queues[from].visible -= 1;
             self.leave_queue(from, m);
@@ -622,8 +727,43 @@ impl Engine {
                 let node = self.queues[to].node;
                 self.trace_msg_open(m, node, None);
             }
+            self.moving = true;
             self.enqueue(to, m);
         }
+        count
+    }
+
+    /// A poller-ramp tick: while messages wait, Lambda adds concurrent batches (up to 300 a
+    /// minute, here 5 a second) up to the mapping's cap; with none waiting it scales back to
+    /// five.
+    pub(crate) fn poller_ramp(&mut self, c: ConsumerId) {
+        let super::consumer::Source::Queue(q) = self.consumers[c].source else {
+            return;
+        };
+        let waiting = self.queues[q].visible > 0;
+        let cn = self.consumers[c].node;
+        let Some(r) = self.consumers[c].ramp.as_mut() else {
+            return;
+        };
+        let step = crate::model::defaults::SQS_POLLERS_PER_MINUTE / 60;
+        if waiting {
+            r.limit = (r.limit + step).min(r.cap);
+        } else {
+            r.limit = crate::model::defaults::SQS_POLLERS_START.min(r.cap);
+        }
+        let limit = u64::from(r.limit);
+        // Keep ticking while there is anything to ramp up or back down.
+        let again = waiting || r.limit > crate::model::defaults::SQS_POLLERS_START.min(r.cap);
+        r.armed = again;
+        if self.measuring() {
+            let st = &mut self.stats[cn];
+            st.pollers_max = st.pollers_max.max(limit);
+        }
+        if again {
+            self.events
+                .schedule(self.now + RAMP_TICK, Ev::PollerRamp(c));
+        }
+        self.pump_queue(q);
     }
 
     /// The queue with this id, for timeline actions.

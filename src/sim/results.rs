@@ -135,6 +135,47 @@ pub struct NodeResult {
     /// Faults in force at the end (`outage`, `slowdown`, `errors`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<&'static str>,
+    /// A function invoked asynchronously: its own queue and destinations.
+    #[serde(rename = "async", skip_serializing_if = "Option::is_none")]
+    pub asynchronous: Option<AsyncFigures>,
+    /// A consumer reading a queue or stream through an event source mapping.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<MappingFigures>,
+}
+
+/// A function's asynchronous invocation figures (Lambda's `AsyncEventsReceived`,
+/// `AsyncEventAge`, `AsyncEventsDropped` and destination deliveries).
+#[derive(Clone, Debug, Serialize)]
+pub struct AsyncFigures {
+    /// The most events waiting in the function's queue at once.
+    pub queue_depth_max: u64,
+    /// The oldest an event was when it started, seconds.
+    pub age_max_s: f64,
+    /// Retries after function errors.
+    pub retries: u64,
+    /// Invocation records sent to `async.on_failure`.
+    pub to_on_failure: u64,
+    /// Invocation records sent to `async.on_success`.
+    pub to_on_success: u64,
+}
+
+/// An event source mapping's figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct MappingFigures {
+    /// Batches started.
+    pub batches: u64,
+    /// Mean messages per batch / the batch size.
+    pub batch_fill: f64,
+    /// Batches that failed as a whole (and returned every message).
+    pub batch_failures: u64,
+    /// Batches with some messages failed and some processed.
+    pub partial_batch_failures: u64,
+    /// Messages deleted by the mapping's filter.
+    pub filtered: u64,
+    /// The most concurrent batches the SQS pollers allowed (0 when they do not ramp).
+    pub pollers_max: u64,
+    /// Failing stream batches split in two.
+    pub bisections: u64,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)]
@@ -174,7 +215,33 @@ pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bo
     let breakers = e.breaker_states();
     let faults = e.active_faults();
     let mut nodes = Vec::with_capacity(e.stats.len());
+    let consumer_of = |i| e.consumers.iter().find(|c| c.node == i);
     for (i, st) in e.stats.iter_ids() {
+        let rt = consumer_of(i);
+        let asynchronous = rt
+            .filter(|c| c.asynchronous.is_some())
+            .map(|_| AsyncFigures {
+                queue_depth_max: st.async_depth_max,
+                age_max_s: st.async_age_max as f64 / 1e9,
+                retries: st.async_retries,
+                to_on_failure: st.to_on_failure,
+                to_on_success: st.to_on_success,
+            });
+        let mapping = rt
+            .filter(|c| c.source != super::consumer::Source::Direct)
+            .map(|c| MappingFigures {
+                batches: st.batches,
+                batch_fill: if st.batches > 0 {
+                    st.batch_messages as f64 / st.batches as f64 / c.batch as f64
+                } else {
+                    0.0
+                },
+                batch_failures: st.batch_failures,
+                partial_batch_failures: st.partial_batch_failures,
+                filtered: st.filtered,
+                pollers_max: st.pollers_max,
+                bisections: st.bisections,
+            });
         let l = if window_ns > 0 {
             st.in_system.mean(now)
         } else {
@@ -246,6 +313,8 @@ pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bo
                 emitted: st.emitted,
                 circuit_breaker: breakers.iter().find(|b| b.0 == i).map(|b| b.1),
                 faults: faults.iter().filter(|f| f.0 == i).map(|f| f.1).collect(),
+                asynchronous,
+                mapping,
             },
         ));
     }

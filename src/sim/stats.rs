@@ -24,16 +24,19 @@ pub enum Reason {
     Throttled,
     /// FIFO deduplication.
     Deduplicated,
+    /// Refused by the target as not retriable (HTTP 4xx other than 429).
+    NonRetriable,
 }
 
 impl Reason {
     /// Every reason, in the order of [`NodeStats::reasons`].
-    pub const ALL: [Reason; 5] = [
+    pub const ALL: [Reason; 6] = [
         Reason::RetriesExhausted,
         Reason::MaxAge,
         Reason::MaxReceives,
         Reason::Throttled,
         Reason::Deduplicated,
+        Reason::NonRetriable,
     ];
 
     /// Name used in results.
@@ -45,6 +48,7 @@ impl Reason {
             Reason::MaxReceives => "max_receives",
             Reason::Throttled => "throttled",
             Reason::Deduplicated => "deduplicated",
+            Reason::NonRetriable => "non_retriable",
         }
     }
 
@@ -110,7 +114,24 @@ pub struct NodeStats {
     pub(crate) unique_completed: u64,
     pub(crate) breaker_transitions: u64,
     pub(crate) emitted: u64,
-    pub(crate) reasons: [u64; 5],
+    pub(crate) reasons: [u64; 6],
+    /// Asynchronous invocations: retries after function errors, the deepest and the oldest
+    /// the function's queue got, records sent to `on_failure` and `on_success`.
+    pub(crate) async_retries: u64,
+    pub(crate) async_depth_max: u64,
+    pub(crate) async_age_max: Nanos,
+    pub(crate) to_on_failure: u64,
+    pub(crate) to_on_success: u64,
+    /// Event source mappings: batches started and messages in them, batches that failed as a
+    /// whole, batches with some messages failed and some not, messages filtered out, the most
+    /// concurrent batches the pollers allowed, bisections of failing stream batches.
+    pub(crate) batches: u64,
+    pub(crate) batch_messages: u64,
+    pub(crate) batch_failures: u64,
+    pub(crate) partial_batch_failures: u64,
+    pub(crate) filtered: u64,
+    pub(crate) pollers_max: u64,
+    pub(crate) bisections: u64,
     pub(crate) in_system: TimeAverage,
     pub(crate) waiting: TimeAverage,
     pub(crate) busy: TimeAverage,
@@ -141,7 +162,19 @@ impl NodeStats {
             unique_completed: 0,
             breaker_transitions: 0,
             emitted: 0,
-            reasons: [0; 5],
+            reasons: [0; 6],
+            async_retries: 0,
+            async_depth_max: 0,
+            async_age_max: 0,
+            to_on_failure: 0,
+            to_on_success: 0,
+            batches: 0,
+            batch_messages: 0,
+            batch_failures: 0,
+            partial_batch_failures: 0,
+            filtered: 0,
+            pollers_max: 0,
+            bisections: 0,
             in_system: TimeAverage::new(warmup),
             waiting: TimeAverage::new(warmup),
             busy: TimeAverage::new(warmup),

@@ -331,6 +331,8 @@ mod tests {
             emitted: 0,
             circuit_breaker: None,
             faults: Vec::new(),
+            asynchronous: None,
+            mapping: None,
         }
     }
 

@@ -62,8 +62,9 @@ pub fn add_component(s: &mut Scenario, kind: Kind) -> String {
             group_by: None,
             dedup_window: None,
             retention: None,
+            dedup_id: None,
         }),
-        Kind::Stream => s.streams.push(Stream { id: id.clone(), partitions: 4, key: None, retention: None }),
+        Kind::Stream => s.streams.push(Stream { id: id.clone(), partitions: 4, key: None, retention: None, kind: None, write_limit: None }),
         Kind::Consumer => {
             // Read the first queue or stream nobody reads yet (else be invoked directly). A
             // dead-letter queue is left alone: reading it would silently consume the failures
@@ -79,21 +80,11 @@ pub fn add_component(s: &mut Scenario, kind: Kind) -> String {
                 .chain(s.streams.iter().map(|x| x.id.as_str()))
                 .find(|q| !read.contains(q))
                 .map(str::to_owned);
-            s.consumers.push(Consumer {
-                id: id.clone(),
+            s.consumers.push(Consumer::new(
+                &id,
                 from,
-                concurrency: 1,
-                batch_size: 1,
-                service_time: Distribution::Exponential { mean: Duration::from_millis(50) },
-                failure_rate: 0.0,
-                fail_when: None,
-                timeout: None,
-                idempotent: false,
-                circuit_breaker: None,
-                emits: vec![],
-                order_key: None,
-                slo: None,
-            });
+                Distribution::Exponential { mean: Duration::from_millis(50) },
+            ));
         }
     }
     id

@@ -72,6 +72,14 @@ fn parse_opt_duration(t: &str) -> Result<Option<Duration>, String> {
     }
 }
 
+fn parse_opt_time_limit(t: &str) -> Result<Option<crate::model::TimeLimit>, String> {
+    match t.trim() {
+        "" => Ok(None),
+        "none" => Ok(Some(crate::model::TimeLimit::Unlimited)),
+        t => Duration::parse(t).map(|d| Some(crate::model::TimeLimit::Limit(d))),
+    }
+}
+
 fn parse_opt_u64(t: &str) -> Result<Option<u64>, String> {
     let t = t.trim();
     if t.is_empty() {

@@ -58,9 +58,22 @@ fn a_dead_lettered_message_is_received_max_receives_times_a_visibility_timeout_a
             );
         }
     }
+    // The third receive fails too; the message moves to the DLQ when it would be received a
+    // fourth time, a visibility timeout later (SQS's redrive policy), not at the failure.
     let last = receives[2];
-    assert_eq!(last.outcome, "dead_lettered");
-    assert_eq!(last.reason.as_deref(), Some("max_receives"));
+    assert_eq!(last.outcome, "failed");
+    let moved: Vec<&Hop> = hops_at(j, "q")
+        .into_iter()
+        .filter(|h| h.outcome == "dead_lettered")
+        .collect();
+    assert_eq!(moved.len(), 1, "{:#?}", hops_at(j, "q"));
+    assert_eq!(moved[0].reason.as_deref(), Some("max_receives"));
+    let failed_at = last.ended_s.expect("served");
+    let moved_at = moved[0].ended_s.expect("moved");
+    assert!(
+        (moved_at - failed_at - 30.0).abs() < CLOSE,
+        "{moved_at} - {failed_at}"
+    );
     assert_eq!(hops_at(j, "dlq").len(), 1, "it then waits in the DLQ");
     assert_eq!(j.latency_s, None, "nothing completed");
 }

@@ -5,6 +5,7 @@ mod analysis;
 mod cli;
 mod delivery;
 mod determinism;
+mod fidelity;
 mod fuzz;
 mod golden;
 mod journey;

@@ -350,7 +350,18 @@ fn retries_fill_the_dlq_with_p_cubed_of_the_fault_window_and_the_redrive_empties
         reason(node(&before_redrive, "payments-q"), "max_receives") as f64,
         parked
     );
-    let after_redrive = at(&mut sim, 8.0 * 60.0 + 1.0);
+    // A redrive is an SQS message move task, at most 500 messages a second
+    // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html):
+    // halfway through it about half the DLQ is left, and it is empty once parked / 500 s pass.
+    let move_s = parked / 500.0;
+    let halfway = at(&mut sim, 8.0 * 60.0 + move_s / 2.0);
+    assert_within(
+        "DLQ depth halfway through the redrive",
+        lag(&halfway, "payments-dlq") as f64,
+        parked / 2.0,
+        0.05,
+    );
+    let after_redrive = at(&mut sim, 8.0 * 60.0 + move_s + 1.0);
     assert_eq!(
         lag(&after_redrive, "payments-dlq"),
         0,

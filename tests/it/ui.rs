@@ -180,7 +180,7 @@ fn open_play_pause_select_edit_undo_save_and_reload() {
     assert!(h.state().field_errors().is_empty());
     assert_eq!(
         h.state().scenario().consumers[0].timeout,
-        Some(Duration::from_secs(2))
+        Some(eventflow::model::TimeLimit::Limit(Duration::from_secs(2)))
     );
     assert!(h.state().is_dirty());
 
@@ -192,7 +192,7 @@ fn open_play_pause_select_edit_undo_save_and_reload() {
     h.run_steps(2);
     assert_eq!(
         h.state().scenario().consumers[0].timeout,
-        Some(Duration::from_secs(2))
+        Some(eventflow::model::TimeLimit::Limit(Duration::from_secs(2)))
     );
 
     // Save As to a temporary file.

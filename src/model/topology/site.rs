@@ -109,8 +109,9 @@ impl Site {
     #[must_use]
     pub fn allowed(self) -> &'static [Kind] {
         match self {
-            Site::ProducerTo { .. } | Site::EmitTo { .. } => SINKS,
-            Site::TargetTo { .. } => TARGETS,
+            Site::ProducerTo { .. } => SINKS,
+            // `emits` straight to a function invokes it asynchronously (format version 2).
+            Site::TargetTo { .. } | Site::EmitTo { .. } => TARGETS,
             Site::TargetDeadLetter { .. }
             | Site::QueueDeadLetter { .. }
             | Site::RedriveFrom { .. }
@@ -125,8 +126,10 @@ impl Site {
     #[must_use]
     pub fn expects(self) -> &'static str {
         match self {
-            Site::ProducerTo { .. } | Site::EmitTo { .. } => "a bus, queue or stream",
-            Site::TargetTo { .. } | Site::FaultTarget { .. } => "a consumer, queue, stream or bus",
+            Site::ProducerTo { .. } => "a bus, queue or stream",
+            Site::TargetTo { .. } | Site::FaultTarget { .. } | Site::EmitTo { .. } => {
+                "a consumer, queue, stream or bus"
+            }
             Site::TargetDeadLetter { .. }
             | Site::QueueDeadLetter { .. }
             | Site::RedriveFrom { .. }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::figures::figures;
 use super::{
     Inspector, InspectorInput, opt_to_text, parse_duration, parse_opt_duration, parse_opt_text,
-    parse_opt_u64,
+    parse_opt_time_limit, parse_opt_u64,
 };
 use crate::model::{
     Arrivals, CircuitBreaker, Duration, Kind, QueueType, RetryPolicy, Scenario, WhenFull, defaults,
@@ -582,6 +582,14 @@ impl Inspector {
         sources: &[String],
         sinks: &[String],
     ) {
+        let Some(source) = s
+            .consumers
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| s.source_kind(c))
+        else {
+            return;
+        };
         let Some(c) = s.consumers.iter_mut().find(|c| c.id == id) else {
             return;
         };
@@ -605,14 +613,12 @@ impl Inspector {
                     1..=100_000,
                     0.2,
                 );
-                self.drag_row(
-                    ui,
-                    "Batch size",
-                    "batch_size",
-                    &mut c.batch_size,
-                    1..=10_000,
-                    0.2,
-                );
+                let mut batch = c.batch_size_in_force(source);
+                let before = batch;
+                self.drag_row(ui, "Batch size", "batch_size", &mut batch, 1..=10_000, 0.2);
+                if batch != before {
+                    c.batch_size = Some(batch);
+                }
                 ui.label(RichText::new("Service time").strong());
                 ui.end_row();
                 self.distribution_rows(ui, "service_time", &mut c.service_time);
@@ -625,13 +631,17 @@ impl Inspector {
                     0.001,
                 );
                 let timeout = opt_to_text(c.timeout.as_ref());
+                let default_timeout = c
+                    .timeout_in_force()
+                    .filter(|_| c.timeout.is_none())
+                    .map_or_else(|| "none".to_owned(), |d| d.to_string());
                 if let Some(v) = self.text_row(
                     ui,
                     "Timeout",
                     "timeout",
                     &timeout,
-                    "none",
-                    parse_opt_duration,
+                    &default_timeout,
+                    parse_opt_time_limit,
                 ) {
                     c.timeout = v;
                     self.changed("timeout");

@@ -276,6 +276,30 @@ fn a_file_that_fails_to_load_lists_its_problems_and_changes_nothing() {
     assert!(h.state().load_failure().is_none());
 }
 
+/// A file whose values break the schema is refused, and the failure lists each problem with
+/// its line and column in the file, as `eventflow check` does.
+#[test]
+fn a_refused_file_says_where_each_problem_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    let text = FALLBACK.replace(r#""concurrency": 4"#, r#""concurrency": -3"#);
+    std::fs::write(&bad, &text).unwrap();
+    // Where the key is: its line, and its column counted in characters.
+    let at = text.find(r#""concurrency""#).unwrap();
+    let line = text[..at].matches('\n').count() + 1;
+    let column = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+
+    let picker = ScriptedPicker::default();
+    let mut h = harness(&picker);
+    h.state_mut().perform(Action::OpenPath(bad));
+    h.run_steps(3);
+    assert!(h.state().load_failure().is_some());
+    let shown = format!(
+        "{line}:{column}  consumers[0].concurrency: concurrency must be a whole number from 1 to 10,000, got -3"
+    );
+    assert!(h.query_by_label_contains(&shown).is_some(), "{shown}");
+}
+
 /// A file whose JSON reads but whose meaning is wrong (a dangling reference) opens, with the
 /// Problems panel listing what to fix and running disabled until it is valid.
 #[test]

@@ -35,6 +35,8 @@
 //! | [`examples`] | the bundled example scenarios, embedded in the binary | — |
 //! | [`analysis`] | queueing theory, capacity, health grading, replications, comparisons, sweeps | names, model, metrics, sim, scenario |
 //! | [`report`] | the results contract as a summary table, JSON and CSV | model, sim, analysis |
+//! | [`plots`] | the plots of a run as data ([`plots::Figure`]) and drawn to PNG / SVG without a display | model, metrics |
+//! | [`export`] | atomic file writes; a run's plots written as PNG and SVG files | plots, metrics |
 //! | [`worker`] | the simulation thread the GUI drives over channels | model, metrics, sim |
 //! | [`cli`] | the `eventflow` subcommands | everything above but worker |
 //! | `ui` (feature `gui`) | the desktop app | everything above but cli |
@@ -62,6 +64,10 @@ pub mod examples;
 pub mod analysis;
 
 pub mod report;
+
+pub mod plots;
+
+pub mod export;
 
 pub mod worker;
 

@@ -252,7 +252,8 @@ pub fn watches(s: &Scenario) -> Vec<Watch> {
                 vec![Signal::DlqDepth, Signal::Lost]
             }
             Kind::Queue | Kind::Stream => vec![Signal::Lag, Signal::Lost],
-            Kind::Bus => vec![Signal::Lost],
+            Kind::Bus | Kind::Topic | Kind::Pipe => vec![Signal::Lost],
+            Kind::StateMachine => vec![Signal::ErrorRate],
             Kind::Consumer => {
                 let consumer = topology
                     .index_of(&node.id, Kind::Consumer)

@@ -1,10 +1,11 @@
 //! The `eventflow` command line: `run`, `check`, `pattern test`, `compare`, `sweep`, `merge`,
-//! and the desktop app.
+//! `examples`, and the desktop app.
 //!
 //! `main` → [`main`] → a subcommand returning an [`ExitCode`]: 0 success, 2 invalid input (file,
 //! pattern, flag), 1 internal failure. Raw flags become validated values before any work starts.
 
 pub mod compare;
+pub mod examples;
 pub mod merge;
 pub mod pattern;
 pub mod shard;
@@ -24,9 +25,10 @@ use crate::sim::{self, RunOptions};
 
 pub use crate::exit::{EXIT_INTERNAL, EXIT_INVALID};
 
-/// Opens the desktop app with a file (or a bundled example) and whether to start at once. The
+/// Opens the desktop app with a file (or a bundled example), whether to start at once, and whether
+/// in presentation mode. The
 /// binary passes `ui::launch` when built with the `gui` feature, so the CLI never imports the UI.
-pub type GuiLauncher = fn(Option<PathBuf>, bool) -> ExitCode;
+pub type GuiLauncher = fn(Option<PathBuf>, bool, bool) -> ExitCode;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -64,6 +66,11 @@ enum Command {
     Merge(merge::MergeArgs),
     /// Follow root events through the system: every copy, retry and emitted event, as a tree.
     Trace(trace::TraceArgs),
+    /// List the bundled example scenarios, or print the one called NAME.
+    Examples {
+        /// An example's name as listed (`order-fanout`), its file name or its title.
+        name: Option<String>,
+    },
     /// Print the JSON Schema of scenario files (for editors: name it in a file's "$schema").
     Schema,
     /// Open the desktop app.
@@ -73,12 +80,16 @@ enum Command {
         /// Start the simulation at once.
         #[arg(long)]
         run: bool,
+        /// Presentation mode, for a projector: large type, the canvas and one plot, thick lines
+        /// (View ▸ Presentation, F5).
+        #[arg(long)]
+        present: bool,
     },
 }
 
 #[derive(Subcommand, Debug)]
 enum PatternCommand {
-    /// Test patterns against events: JSON Lines {"pattern": …, "event": …} on stdin, or one pair from files.
+    /// Test patterns (or SNS filter policies, `--sns`) against events: JSON Lines {"pattern": …, "event": …} or {"sns": …, "event": …} on stdin, or one pair from files.
     Test(pattern::PatternTestArgs),
 }
 
@@ -99,6 +110,10 @@ pub struct RunArgs {
     /// Write the time series as a tidy CSV (`time_s,node,metric,value`) into this directory.
     #[arg(long, value_name = "DIR")]
     pub csv: Option<PathBuf>,
+    /// Write the run's plots (throughput, backlog, latency, Little's law, DLQ, errors,
+    /// utilization: those the scenario reports) into this directory as PNG and SVG files.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
     /// Time-series buckets over the run (default 500; 1 to 10,000).
     #[arg(long, allow_hyphen_values = true, value_parser = parse_buckets)]
     pub buckets: Option<u32>,
@@ -168,8 +183,8 @@ pub fn main(gui: Option<GuiLauncher>) -> ExitCode {
         }
     };
     match cli.command {
-        None => open_gui(gui, None, false),
-        Some(Command::Gui { file, run }) => {
+        None => open_gui(gui, None, false, false),
+        Some(Command::Gui { file, run, present }) => {
             // Say "no such file" before the app (or the lack of a display) is involved.
             if let Some(f) = &file
                 && let Err(e) = scenario::load(f)
@@ -177,13 +192,14 @@ pub fn main(gui: Option<GuiLauncher>) -> ExitCode {
             {
                 return invalid(e);
             }
-            open_gui(gui, file, run)
+            open_gui(gui, file, run, present)
         }
         Some(Command::Run(args)) => run(&args),
         Some(Command::Check { file }) => check(&file),
         Some(Command::Schema) => sweep::print(
             &serde_json::to_string_pretty(&crate::model::json_schema()).unwrap_or_default(),
         ),
+        Some(Command::Examples { name }) => examples::run(name.as_deref()),
         Some(Command::Compare(args)) => compare::run(&args),
         Some(Command::Sweep(args)) => sweep::run(&args),
         Some(Command::Merge(args)) => merge::run(&args),
@@ -200,9 +216,9 @@ pub fn main(gui: Option<GuiLauncher>) -> ExitCode {
     }
 }
 
-fn open_gui(gui: Option<GuiLauncher>, file: Option<PathBuf>, run: bool) -> ExitCode {
+fn open_gui(gui: Option<GuiLauncher>, file: Option<PathBuf>, run: bool, present: bool) -> ExitCode {
     if let Some(launch) = gui {
-        return launch(file, run);
+        return launch(file, run, present);
     }
     eprintln!(
         "this build of eventflow has no desktop app (built without the `gui` feature); use `eventflow run FILE`, or see `eventflow --help`"
@@ -273,6 +289,11 @@ fn run(args: &RunArgs) -> ExitCode {
     if args.buckets == Some(0) {
         return invalid("--buckets: needs at least one bucket");
     }
+    if args.replications.is_some() && args.plots.is_some() {
+        return invalid(
+            "--replications: --plots draws a single run's time series; leave it out or drop --replications",
+        );
+    }
     if args.shard.active() && args.replications.is_none() {
         return invalid(
             "--shard, --out and --plan split the replications of a run: add --replications N",
@@ -303,6 +324,17 @@ fn run(args: &RunArgs) -> ExitCode {
         };
         if let Err(e) = write_csv(dir, series) {
             return invalid(format!("--csv {}: {e}", dir.display()));
+        }
+    }
+    if let Some(dir) = &args.plots {
+        let Some(series) = &results.series else {
+            return invalid("no time series recorded");
+        };
+        let ctx = crate::plots::PlotContext::of(&loaded.scenario);
+        if let Err(e) =
+            crate::export::write_plots(dir, series, &ctx, &crate::plots::RenderStyle::default())
+        {
+            return invalid(format!("--plots {}: {e}", dir.display()));
         }
     }
     let mut as_run = loaded.scenario.clone();

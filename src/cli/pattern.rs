@@ -12,6 +12,11 @@
 //!   pattern field saying how it fared. Exit 0 either way (the answer is the output, as with
 //!   `grep -c`, not an error); exit 2 for an unreadable file, a JSON syntax error
 //!   (`FILE:LINE:COL: …` on stderr) or an invalid pattern (each error with its path).
+//!
+//! SNS subscription filter policies (`--sns`): in JSON Lines mode a line may carry
+//! `{"sns": POLICY, "event": …, "filter_scope": "attributes" | "body"}` instead of a pattern
+//! (the scope defaults to SNS's, `attributes`: the event's `attributes` object); in file mode
+//! `--sns POLICY.json --event E.json [--scope body]` tests one policy.
 
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
@@ -19,7 +24,7 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-use crate::pattern::{Pattern, PatternError};
+use crate::pattern::{FilterPolicy, FilterScope, Pattern, PatternError};
 
 /// Arguments of `eventflow pattern test`.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -27,9 +32,16 @@ pub struct PatternTestArgs {
     /// Pattern file (JSON). Give with --event; without both, JSON Lines are read from stdin.
     #[arg(long)]
     pub pattern: Option<PathBuf>,
-    /// Event file (JSON). Give with --pattern.
+    /// Event file (JSON). Give with --pattern or --sns.
     #[arg(long)]
     pub event: Option<PathBuf>,
+    /// SNS subscription filter policy file (JSON), instead of --pattern. Give with --event.
+    #[arg(long, conflicts_with = "pattern")]
+    pub sns: Option<PathBuf>,
+    /// The filter policy's scope with --sns: `attributes` (SNS's default: the event's
+    /// `attributes` object) or `body` (the event).
+    #[arg(long, value_parser = ["attributes", "body"], requires = "sns")]
+    pub scope: Option<String>,
 }
 
 /// Runs `pattern test`: see the module documentation for modes, output and exit codes.
@@ -39,13 +51,21 @@ pub fn run_test(
     input: &mut dyn BufRead,
     output: &mut dyn Write,
 ) -> ExitCode {
+    if let (Some(policy), Some(e)) = (&args.sns, &args.event) {
+        let scope = if args.scope.as_deref() == Some("body") {
+            FilterScope::Body
+        } else {
+            FilterScope::Attributes
+        };
+        return sns_files(policy, e, scope, output);
+    }
     let result = match (&args.pattern, &args.event) {
-        (None, None) => json_lines(input, output),
+        (None, None) if args.sns.is_none() => json_lines(input, output),
         (Some(p), Some(e)) => return files(p, e, output),
         _ => {
             eprintln!(
                 "error: --pattern and --event go together (or give neither and send JSON Lines on stdin)\n\
-                 usage: eventflow pattern test [--pattern PATTERN.json --event EVENT.json]"
+                 usage: eventflow pattern test [--pattern PATTERN.json | --sns POLICY.json [--scope attributes|body]] --event EVENT.json"
             );
             return ExitCode::from(2);
         }
@@ -105,6 +125,24 @@ fn answer_line(line_no: usize, bytes: &[u8]) -> Value {
             return json!({"error": format!("line {line_no}, column {}: {}", e.column(), bare_message(&e))});
         }
     };
+    if let (Some(policy), Some(event)) = (v.get("sns"), v.get("event")) {
+        let scope = match v.get("filter_scope") {
+            None => FilterScope::Attributes,
+            Some(Value::String(s)) if s == "attributes" => FilterScope::Attributes,
+            Some(Value::String(s)) if s == "body" => FilterScope::Body,
+            Some(other) => {
+                return json!({"error": format!(
+                    "line {line_no}: filter_scope is \"attributes\" or \"body\", not {other}"
+                )});
+            }
+        };
+        return match FilterPolicy::parse(policy, scope) {
+            Ok(p) => json!({"match": p.matches(event)}),
+            Err(errs) => {
+                json!({"error": format!("line {line_no}: {}", join_errors(&errs).replacen("pattern", "filter policy", 1))})
+            }
+        };
+    }
     let (Some(pattern), Some(event)) = (v.get("pattern"), v.get("event")) else {
         return json!({"error": format!(
             "line {line_no}: expected an object {{\"pattern\": …, \"event\": …}}"
@@ -225,6 +263,54 @@ fn files(pattern_file: &Path, event_file: &Path, output: &mut dyn Write) -> Exit
     }
 }
 
+fn sns_files(
+    policy_file: &Path,
+    event_file: &Path,
+    scope: FilterScope,
+    output: &mut dyn Write,
+) -> ExitCode {
+    let (p, e) = match (read_json(policy_file), read_json(event_file)) {
+        (Ok(p), Ok(e)) => (p, e),
+        (p, e) => {
+            for msg in [p.err(), e.err()].into_iter().flatten() {
+                eprintln!("{msg}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let policy = match FilterPolicy::parse(&p, scope) {
+        Ok(pol) => pol,
+        Err(errs) => {
+            for err in errs {
+                let at = if err.path.is_empty() {
+                    "(filter policy)"
+                } else {
+                    &err.path
+                };
+                eprintln!("{}: {at}: {}", policy_file.display(), err.message);
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let matched = policy.matches(&e);
+    let mut text = String::from(if matched { "match\n" } else { "no match\n" });
+    text.push_str(&format!("  scope: {}\n", scope.as_str()));
+    for (at, ok) in policy.explain(&e) {
+        let mark = if ok { "ok  " } else { "FAIL" };
+        text.push_str(&format!("  {mark} {at}\n"));
+    }
+    match output
+        .write_all(text.as_bytes())
+        .and_then(|()| output.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,5 +355,23 @@ mod tests {
         );
         assert!(lines[3].contains("line 5, column 13"), "{}", lines[3]);
         assert!(lines[4].contains("error"), "{}", lines[4]);
+    }
+
+    #[test]
+    fn sns_lines() {
+        let out = run(
+            concat!(
+                "{\"sns\":{\"store\":[\"a\"]},\"event\":{\"attributes\":{\"store\":\"a\"}}}\n",
+                "{\"sns\":{\"store\":[\"a\"]},\"event\":{\"store\":\"a\"}}\n",
+                "{\"sns\":{\"store\":[\"a\"]},\"event\":{\"store\":\"a\"},\"filter_scope\":\"body\"}\n",
+                "{\"sns\":{\"d\":{\"s\":[\"a\"]}},\"event\":{}}\n",
+            ),
+            ExitCode::from(2),
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], r#"{"match":true}"#);
+        assert_eq!(lines[1], r#"{"match":false}"#);
+        assert_eq!(lines[2], r#"{"match":true}"#);
+        assert!(lines[3].contains("nested filter policies"), "{}", lines[3]);
     }
 }

@@ -53,6 +53,32 @@ pub const SQS_DEDUP_WINDOW: Duration = Duration::from_secs(300);
 /// (Maximum receives, 1 to 1,000). Without a redrive policy a message is received without limit.
 pub const SQS_MAX_RECEIVES: RangeInclusive<u32> = 1..=1_000;
 
+// ── SNS ─────────────────────────────────────────────────────────────────────────────────────
+
+/// Retries of a delivery to an HTTP/S (service) subscription: 3, 20 seconds apart.
+///
+/// <https://docs.aws.amazon.com/sns/latest/dg/SendMessageToHttp.retry.html> ("By default, if
+/// the initial delivery of the message fails, Amazon SNS attempts up to three retries with a
+/// delay between failed attempts set at 20 seconds").
+pub const SNS_HTTP_RETRIES: u32 = 3;
+
+/// The delay between retries to an HTTP/S subscription: 20 seconds (same page).
+pub const SNS_HTTP_RETRY_DELAY: Duration = Duration::from_secs(20);
+
+/// Delivery attempts SNS makes to AWS-managed endpoints (SQS, Lambda): 100,015 over 23 days.
+///
+/// <https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html> (3 immediate,
+/// 2 one second apart, 10 with backoff from 1 s to 20 s, 100,000 twenty seconds apart).
+pub const SNS_MANAGED_ATTEMPTS: u32 = 100_015;
+
+// ── Step Functions ──────────────────────────────────────────────────────────────────────────
+
+/// The longest an express execution runs: 5 minutes.
+///
+/// <https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html>
+/// (Express workflows: "Maximum duration: 5 minutes").
+pub const SFN_EXPRESS_MAX: Duration = Duration::from_secs(300);
+
 // ── EventBridge ─────────────────────────────────────────────────────────────────────────────
 
 /// Retries of a rule target when its `retry` is absent: 185.
@@ -230,8 +256,8 @@ pub const STREAM_BATCH_SIZE: u32 = 100;
 ///
 /// <https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html>
 /// (`MaximumBatchingWindowInSeconds`: "Valid Range: Minimum value of 0. Maximum value of 300",
-/// "When you set BatchSize to a value greater than 10, you must set
-/// MaximumBatchingWindowInSeconds to at least 1") and
+/// "When you set `BatchSize` to a value greater than 10, you must set
+/// `MaximumBatchingWindowInSeconds` to at least 1") and
 /// <https://docs.aws.amazon.com/lambda/latest/dg/with-kafka.html> (500 ms default).
 pub const BATCH_WINDOW_MAX: Duration = Duration::from_secs(300);
 /// See [`BATCH_WINDOW_MAX`].

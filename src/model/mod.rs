@@ -5,8 +5,10 @@
 //! the engine compiles a scenario into its own fast form in [`crate::sim`]. Optional fields are
 //! skipped when saving so a saved file stays as small as the one the author wrote.
 
+pub mod asl;
 pub mod defaults;
 mod duration;
+mod flow;
 pub mod topology;
 
 use std::collections::BTreeMap;
@@ -15,6 +17,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use duration::Duration;
+pub use flow::{
+    FilterScopeName, Invocation, Pipe, StateMachine, StateMachineType, Subscription,
+    SubscriptionRetry, Topic, TopicType,
+};
 
 /// The format version this build writes (version 1 files are migrated on load, see
 /// [`crate::scenario::migrate`]).
@@ -67,6 +73,15 @@ pub struct Scenario {
     /// Handlers reading queues or streams, or invoked directly by rules.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub consumers: Vec<Consumer>,
+    /// SNS topics with their subscriptions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<Topic>,
+    /// `EventBridge` pipes: source, filter, enrichment, target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pipes: Vec<Pipe>,
+    /// Step Functions state machines (Amazon States Language definitions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub state_machines: Vec<StateMachine>,
     /// Outage, slowdown and error windows.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<Fault>,
@@ -955,6 +970,12 @@ pub enum Kind {
     Stream,
     /// A consumer.
     Consumer,
+    /// An SNS topic.
+    Topic,
+    /// An `EventBridge` pipe.
+    Pipe,
+    /// A Step Functions state machine.
+    StateMachine,
 }
 
 impl Kind {
@@ -967,6 +988,9 @@ impl Kind {
             Kind::Queue => "queue",
             Kind::Stream => "stream",
             Kind::Consumer => "consumer",
+            Kind::Topic => "topic",
+            Kind::Pipe => "pipe",
+            Kind::StateMachine => "state_machine",
         }
     }
 
@@ -999,7 +1023,8 @@ pub fn json_schema() -> Value {
 }
 
 impl Scenario {
-    /// Every component's id and kind, in file order (producers, buses, queues, streams, consumers).
+    /// Every component's id and kind, in file order (producers, buses, queues, streams, consumers,
+    /// topics, pipes, state machines).
     #[must_use]
     pub fn components(&self) -> Vec<(&str, Kind)> {
         let mut out = Vec::new();
@@ -1015,6 +1040,13 @@ impl Scenario {
             self.consumers
                 .iter()
                 .map(|c| (c.id.as_str(), Kind::Consumer)),
+        );
+        out.extend(self.topics.iter().map(|t| (t.id.as_str(), Kind::Topic)));
+        out.extend(self.pipes.iter().map(|p| (p.id.as_str(), Kind::Pipe)));
+        out.extend(
+            self.state_machines
+                .iter()
+                .map(|m| (m.id.as_str(), Kind::StateMachine)),
         );
         out
     }
@@ -1051,6 +1083,9 @@ impl Scenario {
             queues: vec![],
             streams: vec![],
             consumers: vec![],
+            topics: vec![],
+            pipes: vec![],
+            state_machines: vec![],
             faults: vec![],
             timeline: vec![],
             layout: BTreeMap::new(),

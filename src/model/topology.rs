@@ -33,16 +33,22 @@ use super::{EmitOn, Kind, Scenario, TimelineAction};
 mod cycles;
 mod site;
 
-pub use site::{BUS, FAULTABLE, IdSite, QUEUE, SINKS, SOURCES, Site, TARGETS};
+pub use site::{
+    BUS, CONSUMER, FAULTABLE, IdSite, PIPE_TARGETS, QUEUE, SINKS, SOURCES, SUBSCRIBERS, Site,
+    TARGETS,
+};
 
 impl Kind {
     /// Every kind, in file order.
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Producer,
         Kind::Bus,
         Kind::Queue,
         Kind::Stream,
         Kind::Consumer,
+        Kind::Topic,
+        Kind::Pipe,
+        Kind::StateMachine,
     ];
 
     /// The scenario section that lists components of this kind (`producers`, `buses`, …).
@@ -54,6 +60,9 @@ impl Kind {
             Kind::Queue => "queues",
             Kind::Stream => "streams",
             Kind::Consumer => "consumers",
+            Kind::Topic => "topics",
+            Kind::Pipe => "pipes",
+            Kind::StateMachine => "state_machines",
         }
     }
 }
@@ -134,6 +143,12 @@ pub enum EdgeKind {
     Emit(EmitOn),
     /// An operator's redrive: dead-letter queue → queue (a `timeline` entry).
     Redrive,
+    /// A topic's copy to a subscriber: topic → queue, consumer or bus.
+    Subscription,
+    /// A pipe's enrichment call: pipe → consumer.
+    Enrich,
+    /// A state machine's Task: state machine → the function or service its `Resource` names.
+    Task,
 }
 
 /// One edge whose ends both exist.
@@ -154,7 +169,7 @@ pub struct Edge {
 pub struct Topology {
     nodes: Vec<Node>,
     by_id: BTreeMap<String, Component>,
-    offsets: [usize; 5],
+    offsets: [usize; 8],
     rules: Vec<RuleNode>,
     ids: Vec<(IdSite, String)>,
     references: Vec<Reference>,
@@ -187,6 +202,9 @@ impl Topology {
             s.queues.len(),
             s.streams.len(),
             s.consumers.len(),
+            s.topics.len(),
+            s.pipes.len(),
+            s.state_machines.len(),
         ];
         let mut offset = 0;
         for (i, n) in counts.iter().enumerate() {
@@ -233,6 +251,18 @@ impl Topology {
         for (i, c) in s.consumers.iter().enumerate() {
             t.ids
                 .push((IdSite::Component(comp(Kind::Consumer, i)), c.id.clone()));
+        }
+        for (i, x) in s.topics.iter().enumerate() {
+            t.ids
+                .push((IdSite::Component(comp(Kind::Topic, i)), x.id.clone()));
+        }
+        for (i, x) in s.pipes.iter().enumerate() {
+            t.ids
+                .push((IdSite::Component(comp(Kind::Pipe, i)), x.id.clone()));
+        }
+        for (i, x) in s.state_machines.iter().enumerate() {
+            t.ids
+                .push((IdSite::Component(comp(Kind::StateMachine, i)), x.id.clone()));
         }
 
         // References and the edges they make, in file order.
@@ -330,6 +360,7 @@ impl Topology {
                 );
             }
         }
+        t.flow_references(s);
         for (i, f) in s.faults.iter().enumerate() {
             t.reference(Site::FaultTarget { fault: i }, &f.target);
         }
@@ -357,7 +388,10 @@ impl Topology {
         for r in &t.references {
             if matches!(
                 r.site,
-                Site::QueueDeadLetter { .. } | Site::TargetDeadLetter { .. }
+                Site::QueueDeadLetter { .. }
+                    | Site::TargetDeadLetter { .. }
+                    | Site::SubscriptionDeadLetter { .. }
+                    | Site::PipeDeadLetter { .. }
             ) && let Some(Component {
                 kind: Kind::Queue,
                 index,
@@ -368,6 +402,80 @@ impl Topology {
         }
         t.invoked.resize(s.consumers.len(), false);
         t
+    }
+
+    /// References and edges of topics, pipes and state machines (Task resources are edges
+    /// only: they live inside the verbatim ASL definition, which the validator checks).
+    fn flow_references(&mut self, s: &Scenario) {
+        for (ti, topic) in s.topics.iter().enumerate() {
+            for (si, sub) in topic.subscriptions.iter().enumerate() {
+                let site = Site::SubscriptionTo { topic: ti, sub: si };
+                let to = self.reference(site, &sub.to);
+                self.edge(
+                    Some(comp(Kind::Topic, ti)),
+                    to,
+                    EdgeKind::Subscription,
+                    Some(site),
+                );
+                if let Some(c) = to.filter(|c| c.kind == Kind::Consumer) {
+                    self.invoked_mark(c.index, s.consumers.len());
+                }
+                if let Some(d) = &sub.dead_letter {
+                    let site = Site::SubscriptionDeadLetter { topic: ti, sub: si };
+                    let to = self.reference(site, d);
+                    self.edge(
+                        Some(comp(Kind::Topic, ti)),
+                        to,
+                        EdgeKind::DeadLetter,
+                        Some(site),
+                    );
+                }
+            }
+        }
+        for (pi, p) in s.pipes.iter().enumerate() {
+            let me = Some(comp(Kind::Pipe, pi));
+            let site = Site::PipeSource { pipe: pi };
+            let src = self.reference(site, &p.source);
+            self.edge(src, me, EdgeKind::Read, Some(site));
+            if let Some(e) = &p.enrichment {
+                let site = Site::PipeEnrichment { pipe: pi };
+                let to = self.reference(site, e);
+                self.edge(me, to, EdgeKind::Enrich, Some(site));
+                if let Some(c) = to.filter(|c| c.kind == Kind::Consumer) {
+                    self.invoked_mark(c.index, s.consumers.len());
+                }
+            }
+            let site = Site::PipeTarget { pipe: pi };
+            let to = self.reference(site, &p.target);
+            self.edge(me, to, EdgeKind::Target, Some(site));
+            if let Some(c) = to.filter(|c| c.kind == Kind::Consumer) {
+                self.invoked_mark(c.index, s.consumers.len());
+            }
+            if let Some(d) = &p.dead_letter {
+                let site = Site::PipeDeadLetter { pipe: pi };
+                let to = self.reference(site, d);
+                self.edge(me, to, EdgeKind::DeadLetter, Some(site));
+            }
+        }
+        for (mi, m) in s.state_machines.iter().enumerate() {
+            let Ok(def) = super::asl::Definition::parse(&m.definition) else {
+                continue;
+            };
+            let mut seen = std::collections::BTreeSet::new();
+            for (_, resource) in def.tasks() {
+                if let Some(c) = self.get(&resource).filter(|c| c.kind == Kind::Consumer)
+                    && seen.insert(c.index)
+                {
+                    self.edge(
+                        Some(comp(Kind::StateMachine, mi)),
+                        Some(c),
+                        EdgeKind::Task,
+                        None,
+                    );
+                    self.invoked_mark(c.index, s.consumers.len());
+                }
+            }
+        }
     }
 
     fn reference(&mut self, site: Site, id: &str) -> Option<Component> {
@@ -559,6 +667,9 @@ fn kind_slot(kind: Kind) -> usize {
         Kind::Queue => 2,
         Kind::Stream => 3,
         Kind::Consumer => 4,
+        Kind::Topic => 5,
+        Kind::Pipe => 6,
+        Kind::StateMachine => 7,
     }
 }
 

@@ -103,7 +103,7 @@ pub(crate) struct Numeric {
 }
 
 impl Numeric {
-    fn contains(&self, x: f64) -> bool {
+    pub(crate) fn contains(&self, x: f64) -> bool {
         let lo_ok = match self.lo {
             None => true,
             Some((b, true)) => x >= b,
@@ -128,7 +128,7 @@ pub(crate) enum Cidr {
 }
 
 impl Cidr {
-    fn contains(&self, s: &str) -> bool {
+    pub(crate) fn contains(&self, s: &str) -> bool {
         match (self, s.parse::<IpAddr>()) {
             (Cidr::V4 { net, mask, .. }, Ok(IpAddr::V4(a))) => u32::from(a) & mask == *net,
             (Cidr::V6 { net, mask, .. }, Ok(IpAddr::V6(a))) => u128::from(a) & mask == *net,

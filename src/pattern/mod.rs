@@ -21,11 +21,14 @@
 //! - `template`: the static "could this producer template ever match?" check.
 //! - `index`: [`RuleMatcher`], many patterns indexed together, sharing conditions.
 //! - `transform`: [`Transform`], `EventBridge` `InputPath` / `InputTransformer`.
+//! - `sns`: [`FilterPolicy`], Amazon SNS subscription filter policies (their own language:
+//!   limits, typed message attributes and `exists` rules that differ from patterns).
 
 mod explain;
 mod index;
 mod matcher;
 mod parse;
+pub mod sns;
 mod template;
 mod transform;
 
@@ -34,6 +37,7 @@ use std::fmt;
 use serde_json::Value;
 
 pub use index::{MatchScratch, RuleMatcher};
+pub use sns::{FilterPolicy, FilterScope};
 pub use transform::{InputPath, InputTransformer, Transform};
 
 /// Largest number of `$or` alternatives one pattern may expand to. `$or` groups multiply

@@ -703,7 +703,7 @@ fn parse_numeric(arg: &Value, path: &str, errs: &mut Vec<PatternError>) -> Optio
     })
 }
 
-fn parse_cidr(s: &str, path: &str, errs: &mut Vec<PatternError>) -> Option<Cidr> {
+pub(crate) fn parse_cidr(s: &str, path: &str, errs: &mut Vec<PatternError>) -> Option<Cidr> {
     let fail = |errs: &mut Vec<PatternError>, m: String| {
         errs.push(PatternError::new(path, m));
         None

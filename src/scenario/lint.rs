@@ -42,6 +42,21 @@ pub(super) fn lint_with(s: &Scenario, topology: &Topology) -> Vec<Problem> {
                 .push(effective_template(&e.event));
         }
     }
+    // Topics copy what reaches them to their subscribers, pipes to their targets (in file
+    // order: a pipe reading a topic's queue sees the topic's templates).
+    for t in &s.topics {
+        let from: Vec<Value> = reaching.get(t.id.as_str()).cloned().unwrap_or_default();
+        for sub in &t.subscriptions {
+            reaching
+                .entry(&sub.to)
+                .or_default()
+                .extend(from.iter().cloned());
+        }
+    }
+    for p in &s.pipes {
+        let from: Vec<Value> = reaching.get(p.source.as_str()).cloned().unwrap_or_default();
+        reaching.entry(&p.target).or_default().extend(from);
+    }
     for _ in 0..s.buses.len() {
         for b in &s.buses {
             for r in &b.rules {
@@ -63,6 +78,7 @@ pub(super) fn lint_with(s: &Scenario, topology: &Topology) -> Vec<Problem> {
             }
         }
     }
+    let mut warned_async: Vec<usize> = Vec::new();
     for (i, b) in s.buses.iter().enumerate() {
         let templates = reaching.get(b.id.as_str()).map_or(&[][..], Vec::as_slice);
         if templates.is_empty()
@@ -91,6 +107,29 @@ pub(super) fn lint_with(s: &Scenario, topology: &Topology) -> Vec<Problem> {
                 );
             }
             for (k, t) in r.targets.iter().enumerate() {
+                // A function target is invoked asynchronously: EventBridge's delivery succeeds
+                // at Lambda's queue, so what matters is the function's `async.on_failure`.
+                let async_fn = s.consumers.iter().position(|c| {
+                    c.id == t.to
+                        && c.from.is_none()
+                        && c.kind_in_force() == crate::model::ConsumerKind::Function
+                });
+                if let Some(ci) = async_fn {
+                    let c = &s.consumers[ci];
+                    if c.async_invoke
+                        .as_ref()
+                        .and_then(|a| a.on_failure.as_ref())
+                        .is_none()
+                        && !warned_async.contains(&ci)
+                    {
+                        warned_async.push(ci);
+                        out.push(
+                            Problem::warning(format!("consumers[{ci}]"), format!("function \"{}\" has no async.on_failure: events that fail all of Lambda's asynchronous tries are dropped", c.id))
+                                .hint(Some("add \"async\": { \"on_failure\": \"<queue id>\" } (a rule target's dead_letter does not see them: EventBridge delivered them to Lambda)".into())),
+                        );
+                    }
+                    continue;
+                }
                 if t.dead_letter.is_none() && !is_bus(&t.to) {
                     out.push(
                         Problem::warning(format!("buses[{i}].rules[{j}].targets[{k}]"), format!("target \"{}\" has no dead-letter queue: events that exhaust their retries are dropped", t.to))
@@ -102,7 +141,7 @@ pub(super) fn lint_with(s: &Scenario, topology: &Topology) -> Vec<Problem> {
     }
     for (i, q) in s.queues.iter().enumerate() {
         // A dead-letter queue is a sink: messages are meant to wait there.
-        let read = topology.is_read(&q.id);
+        let read = topology.is_read(&q.id) || s.pipes.iter().any(|p| p.source == q.id);
         if !read && !topology.is_dead_letter_queue(i) {
             out.push(Problem::warning(
                 format!("queues[{i}]"),
@@ -163,6 +202,7 @@ pub(super) fn lint_with(s: &Scenario, topology: &Topology) -> Vec<Problem> {
             );
         }
     }
+    out.extend(flow_lints(s, &reaching));
     for cycle in bus_cycles(s, topology) {
         let path = cycle.join(" → ");
         out.push(
@@ -178,6 +218,121 @@ pub(super) fn lint_with(s: &Scenario, topology: &Topology) -> Vec<Problem> {
         );
     }
     out
+}
+
+/// Lints of topics, pipes and state machines: a topic nobody subscribes to, a pipe whose filter
+/// no event reaching its source can match, an unreachable state, a Task whose failure (after its
+/// retries) has no `Catch` and so fails the whole execution.
+fn flow_lints(s: &Scenario, reaching: &BTreeMap<&str, Vec<Value>>) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for (i, t) in s.topics.iter().enumerate() {
+        if t.subscriptions.is_empty() {
+            out.push(
+                Problem::warning(
+                    format!("topics[{i}]"),
+                    format!(
+                        "topic \"{}\" has no subscription: SNS accepts and discards every message",
+                        t.id
+                    ),
+                )
+                .hint(Some(
+                    "add a subscription to a queue, function or bus".into(),
+                )),
+            );
+        }
+    }
+    for (i, p) in s.pipes.iter().enumerate() {
+        if p.filter.is_empty() {
+            continue;
+        }
+        // Templates reaching the source straight from producers and emits, and through rules
+        // that target it untransformed; unknown (a transform, a topic's copy) means no lint.
+        let Some(templates) = reaching.get(p.source.as_str()).filter(|t| !t.is_empty()) else {
+            continue;
+        };
+        let transformed = s
+            .buses
+            .iter()
+            .flat_map(|b| &b.rules)
+            .flat_map(|r| &r.targets)
+            .any(|t| t.to == p.source && t.transform.is_some());
+        if transformed {
+            continue;
+        }
+        let patterns: Vec<crate::pattern::Pattern> = p
+            .filter
+            .iter()
+            .filter_map(|f| crate::pattern::Pattern::parse(f).ok())
+            .collect();
+        if !templates
+            .iter()
+            .any(|t| patterns.iter().any(|pat| pat.may_match_template(t)))
+        {
+            out.push(
+                Problem::warning(
+                    format!("pipes[{i}].filter"),
+                    format!("pipe \"{}\" can never pass an event: no event reaching \"{}\" fits its filter", p.id, p.source),
+                )
+                .hint(Some("compare the filter patterns with the `event` templates sending to the pipe's source".into())),
+            );
+        }
+    }
+    for (i, m) in s.state_machines.iter().enumerate() {
+        let Ok(def) = crate::model::asl::Definition::parse(&m.definition) else {
+            continue;
+        };
+        machine_lints(
+            &def,
+            &format!("state_machines[{i}].definition"),
+            &m.id,
+            false,
+            &mut out,
+        );
+    }
+    out
+}
+
+/// `caught`: an enclosing Parallel or Map state has a Catch, which takes a nested Task's failure.
+fn machine_lints(
+    def: &crate::model::asl::Definition,
+    path: &str,
+    machine: &str,
+    caught: bool,
+    out: &mut Vec<Problem>,
+) {
+    use crate::model::asl::StateKind;
+    let reachable = def.reachable();
+    for (st, seen) in def.states.iter().zip(reachable) {
+        let here = format!("{path}.States.{}", st.name);
+        if !seen {
+            out.push(Problem::warning(
+                here.clone(),
+                format!("state \"{}\" of \"{machine}\" is unreachable: no Next, Choice or Catch leads to it", st.name),
+            ));
+        }
+        match &st.kind {
+            StateKind::Task { resource, .. } if st.catch.is_empty() && !caught => {
+                out.push(
+                    Problem::warning(
+                        here.clone(),
+                        format!("Task \"{}\" (calling \"{resource}\") has no Catch: when it fails after its retries, the execution fails without compensating", st.name),
+                    )
+                    .hint(Some("add \"Catch\": [{\"ErrorEquals\": [\"States.ALL\"], \"Next\": \"<compensation state>\"}]".into())),
+                );
+            }
+            StateKind::Parallel { branches } => {
+                for (b, d) in branches.iter().enumerate() {
+                    let caught = caught || !st.catch.is_empty();
+                    machine_lints(d, &format!("{here}.Branches[{b}]"), machine, caught, out);
+                }
+            }
+            StateKind::Map { iterator, .. } => {
+                let caught = caught || !st.catch.is_empty();
+                machine_lints(iterator, &format!("{here}.Iterator"), machine, caught, out);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The most bus cycles reported (a dense mesh of buses has very many).

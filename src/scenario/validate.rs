@@ -14,6 +14,9 @@ use crate::model::topology::{Component, Site, Topology};
 use crate::model::{Distribution, Duration, FaultKind, Kind, QueueType, Scenario, TimelineAction};
 use crate::names::did_you_mean;
 
+#[path = "validate_flow.rs"]
+mod flow;
+
 /// Checks what the types alone cannot: unique ids, references, ranges, patterns, templates;
 /// then, when there are no errors, the lints of [`super::lint`] as warnings.
 #[must_use]
@@ -30,6 +33,9 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     v.queues();
     v.streams();
     v.consumers();
+    v.topics();
+    v.pipes();
+    v.state_machines();
     v.faults();
     v.timeline();
     v.layout();

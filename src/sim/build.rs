@@ -27,20 +27,34 @@ use crate::pattern::MatchScratch;
 /// Component ids resolved through the scenario's one [`Topology`].
 struct Ids<'a> {
     topology: &'a Topology,
+    /// Number of buses: topics' run-time routers follow them in the bus table.
+    buses: usize,
 }
 
 impl Ids<'_> {
     fn dest(&self, id: &str) -> Result<Dest, String> {
         let c = self
             .topology
-            .require(id, &[Kind::Bus, Kind::Queue, Kind::Stream, Kind::Consumer])
+            .require(
+                id,
+                &[
+                    Kind::Bus,
+                    Kind::Queue,
+                    Kind::Stream,
+                    Kind::Consumer,
+                    Kind::Topic,
+                ],
+            )
             .map_err(|e| e.to_string())?;
         Ok(match c.kind {
             Kind::Bus => Dest::Bus(Id::from_index(c.index)),
+            // A topic runs as a bus after the scenario's buses (see `sim::topic`).
+            Kind::Topic => Dest::Bus(Id::from_index(self.buses + c.index)),
             Kind::Queue => Dest::Queue(Id::from_index(c.index)),
             Kind::Stream => Dest::Stream(Id::from_index(c.index)),
-            // `require` admits only the four kinds above; a producer is never a destination.
-            Kind::Consumer | Kind::Producer => Dest::Consumer(Id::from_index(c.index)),
+            Kind::Consumer => Dest::Consumer(Id::from_index(c.index)),
+            // `require` admits only the four kinds above.
+            other => return Err(format!("\"{id}\" is a {other}, which is not a destination")),
         })
     }
 
@@ -65,11 +79,23 @@ impl Engine {
     /// # Errors
     /// A message when the scenario cannot be compiled (it should have been validated first).
     pub fn new(s: &Scenario, seed: u64, series_buckets: u32) -> Result<Self, String> {
+        // Checked by `eventflow check` and the engine alike until each kind runs.
+        for (section, n) in [
+            ("pipes", s.pipes.len()),
+            ("state_machines", s.state_machines.len()),
+        ] {
+            if n > 0 {
+                return Err(format!(
+                    "this build validates `{section}` but does not simulate them yet"
+                ));
+            }
+        }
         let warmup = s.warmup.0;
         let end = s.duration.0;
         let topology = Topology::new(s);
         let ids = Ids {
             topology: &topology,
+            buses: s.buses.len(),
         };
         let mut stats: Table<NodeId, NodeStats> = topology
             .nodes()
@@ -102,6 +128,25 @@ impl Engine {
                 rule_targets.push(ts);
             }
             buses.push(BusRt::compile(b, ids.node(&b.id)?, rule_targets, seed)?);
+        }
+        for (ti, t) in s.topics.iter().enumerate() {
+            let mut subs = Vec::with_capacity(t.subscriptions.len());
+            for sub in &t.subscriptions {
+                let dlq = sub
+                    .dead_letter
+                    .as_deref()
+                    .map(|q| ids.queue(q))
+                    .transpose()?;
+                let service = topology
+                    .index_of(&sub.to, Kind::Consumer)
+                    .and_then(|c| s.consumers.get(c))
+                    .is_some_and(|c| c.kind_in_force() == crate::model::ConsumerKind::Service);
+                subs.push((ids.dest(&sub.to)?, dlq, service));
+            }
+            let bus = Id::from_index(s.buses.len() + ti);
+            let (rt, ts) = super::topic::compile(t, ids.node(&t.id)?, bus, &subs, seed)?;
+            let rule_targets = ts.into_iter().map(|x| vec![targets.push(x)]).collect();
+            buses.push(BusRt { rule_targets, ..rt });
         }
 
         let mut queues: Table<QueueId, QueueRt> = Table::with_capacity(s.queues.len());
@@ -176,6 +221,7 @@ impl Engine {
 
         // A payload is only built per event when something reads it.
         let payload_read = !s.buses.is_empty()
+            || !s.topics.is_empty()
             || s.queues.iter().any(|q| q.group_by.is_some())
             || s.streams.iter().any(|x| x.key.is_some())
             || s.consumers

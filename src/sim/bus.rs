@@ -18,25 +18,27 @@ use super::message::Msg;
 use super::rng::Stream;
 use super::stats::{Reason, Tally};
 use crate::model::{Bus, Rule, Target};
-use crate::pattern::{Pattern, RuleMatcher, Transform};
+use crate::pattern::{FilterPolicy, Pattern, RuleMatcher, Transform};
 
 /// An event kept by a bus archive: (put time, payload).
 pub(crate) type Archived = (Nanos, Arc<Value>);
 
 /// A rule target at run time (numbered across all buses).
 pub(crate) struct TargetRt {
-    rule_name: String,
+    pub(crate) rule_name: String,
     pub(crate) bus: BusId,
-    dest: Dest,
+    pub(crate) dest: Dest,
     /// Retries after the first try.
-    attempts: u32,
-    max_age: Nanos,
-    backoff: Nanos,
-    max_backoff: Nanos,
-    jitter: bool,
+    pub(crate) attempts: u32,
+    pub(crate) max_age: Nanos,
+    pub(crate) backoff: Nanos,
+    pub(crate) max_backoff: Nanos,
+    pub(crate) jitter: bool,
     pub(crate) dlq: Option<QueueId>,
-    transform: Option<Transform>,
-    throttle: Option<Bucket>,
+    pub(crate) transform: Option<Transform>,
+    pub(crate) throttle: Option<Bucket>,
+    /// Copies dead-lettered (or dropped without a DLQ) in the measured window.
+    pub(crate) dead_lettered: u64,
 }
 
 impl TargetRt {
@@ -67,20 +69,32 @@ impl TargetRt {
                 })
                 .transpose()?,
             throttle: t.throttle.as_ref().map(Bucket::new),
+            dead_lettered: 0,
         })
     }
+}
+
+/// How a bus (or a topic, which runs as a bus whose rules are its subscriptions) picks the
+/// rules an event matches.
+pub(crate) enum Routing {
+    /// `EventBridge` rules, matched together.
+    Rules(RuleMatcher),
+    /// SNS subscriptions, each with its filter policy (none = every message).
+    Policies(Vec<Option<FilterPolicy>>),
 }
 
 /// A bus at run time.
 pub(crate) struct BusRt {
     pub(crate) node: NodeId,
-    matcher: RuleMatcher,
+    pub(crate) routing: Routing,
     /// Targets per rule, in rule order.
-    rule_targets: Vec<Vec<TargetId>>,
-    latency: Option<Dist>,
+    pub(crate) rule_targets: Vec<Vec<TargetId>>,
+    /// Events each rule matched in the measured window.
+    pub(crate) rule_matched: Vec<u64>,
+    pub(crate) latency: Option<Dist>,
     pub(crate) archive: Option<Vec<Archived>>,
-    throttle: Option<Bucket>,
-    rng: Stream,
+    pub(crate) throttle: Option<Bucket>,
+    pub(crate) rng: Stream,
     /// Faults in force.
     pub(crate) faults: FaultState,
 }
@@ -105,7 +119,8 @@ impl BusRt {
         }
         Ok(BusRt {
             node,
-            matcher: RuleMatcher::new(patterns),
+            routing: Routing::Rules(RuleMatcher::new(patterns)),
+            rule_matched: vec![0; rule_targets.len()],
             rule_targets,
             latency: b.latency.as_ref().map(Dist::new),
             archive: b.archive.then(Vec::new),
@@ -168,9 +183,23 @@ impl Engine {
         let node = self.buses[b].node;
         let cause = self.cause;
         let mut matched = std::mem::take(&mut self.matched);
-        self.buses[b]
-            .matcher
-            .matching(&payload, &mut self.scratch, &mut matched);
+        match &self.buses[b].routing {
+            Routing::Rules(m) => m.matching(&payload, &mut self.scratch, &mut matched),
+            Routing::Policies(p) => {
+                matched.clear();
+                matched.extend(
+                    p.iter()
+                        .enumerate()
+                        .filter(|(_, f)| f.as_ref().is_none_or(|f| f.matches(&payload)))
+                        .map(|(i, _)| i),
+                );
+            }
+        }
+        if self.measuring() {
+            for &r in &matched {
+                self.buses[b].rule_matched[r] += 1;
+            }
+        }
         self.tally_now(node, Tally::Completed);
         if matched.is_empty() {
             self.cons.unmatched += 1;
@@ -335,7 +364,11 @@ impl Engine {
             } else {
                 Reason::RetriesExhausted
             };
-            self.dead_letter(m, target.dlq, bus_node, r);
+            let dlq = target.dlq;
+            if self.measuring() {
+                self.targets[t].dead_lettered += 1;
+            }
+            self.dead_letter(m, dlq, bus_node, r);
             return;
         }
         let exp = attempts.saturating_sub(1).min(40);
@@ -348,7 +381,11 @@ impl Engine {
         }
         let target = &self.targets[t];
         if now + delay - self.msgs[m].first_attempt_at > target.max_age {
-            self.dead_letter(m, target.dlq, bus_node, Reason::MaxAge);
+            let dlq = target.dlq;
+            if self.measuring() {
+                self.targets[t].dead_lettered += 1;
+            }
+            self.dead_letter(m, dlq, bus_node, Reason::MaxAge);
             return;
         }
         self.tally_now(bus_node, Tally::Retried);

@@ -305,6 +305,11 @@ impl ConsumerRt {
         })
     }
 
+    /// Batches in service now.
+    pub(crate) fn busy_slots(&self) -> u32 {
+        self.busy
+    }
+
     /// Has it a circuit breaker?
     pub(crate) fn has_breaker(&self) -> bool {
         self.breaker_cfg.is_some()
@@ -471,8 +476,8 @@ impl Engine {
         if measuring {
             self.stats[cn].count_reason(reason);
         }
-        match dest {
-            Some(d) => {
+        if let Some(d) = dest {
+            {
                 if measuring {
                     self.stats[cn].dead_lettered += 1;
                     self.stats[cn].to_on_failure += 1;
@@ -492,12 +497,11 @@ impl Engine {
                 self.send_invocation_record(c, m, d, false, condition);
                 self.settle(m, Outcome::DeadLettered);
             }
-            None => {
-                self.series
-                    .count(cn.index(), crate::metrics::Counter::Expired, now, 1);
-                self.trace_end(m, "dropped", Some(format!("{why} (no async.on_failure)")));
-                self.settle(m, Outcome::Dropped);
-            }
+        } else {
+            self.series
+                .count(cn.index(), crate::metrics::Counter::Expired, now, 1);
+            self.trace_end(m, "dropped", Some(format!("{why} (no async.on_failure)")));
+            self.settle(m, Outcome::Dropped);
         }
         self.msgs.free(m);
     }
@@ -593,16 +597,13 @@ impl Engine {
                 "failed",
                 Some("reject_when matched: a 4xx, not retried".to_owned()),
             );
-            match self.msgs[m].target {
-                Some(t) => {
-                    let (dlq, bus) = (self.targets[t].dlq, self.targets[t].bus);
-                    let bus_node = self.buses[bus].node;
-                    self.dead_letter(m, dlq, bus_node, Reason::NonRetriable);
-                }
-                None => {
-                    self.settle(m, Outcome::Dropped);
-                    self.msgs.free(m);
-                }
+            if let Some(t) = self.msgs[m].target {
+                let (dlq, bus) = (self.targets[t].dlq, self.targets[t].bus);
+                let bus_node = self.buses[bus].node;
+                self.dead_letter(m, dlq, bus_node, Reason::NonRetriable);
+            } else {
+                self.settle(m, Outcome::Dropped);
+                self.msgs.free(m);
             }
             return;
         }

@@ -141,11 +141,11 @@ impl Engine {
                     let s = (times[k] - from.0) / slice;
                     let end = times[k..].partition_point(|t| (t - from.0) / slice == s) + k;
                     let n = (end - k) as u64;
-                    for j in k..end {
-                        let offset = slice * (j - k) as u64 / n;
+                    for (j, payload) in events[k..end].iter().enumerate() {
+                        let offset = slice * j as u64 / n;
                         let at = now + s * slice + offset;
                         let idx = self.replays.len() as u32;
-                        self.replays.push(Some((b, Arc::clone(&events[j]), i)));
+                        self.replays.push(Some((b, Arc::clone(payload), i)));
                         self.events.schedule(at, Ev::Replay(idx));
                     }
                     k = end;

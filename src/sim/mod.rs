@@ -48,13 +48,14 @@ pub mod rng;
 mod stats;
 mod stream;
 pub mod template;
+mod topic;
 
 use std::time::Instant;
 
 pub use clock::Nanos;
 pub use engine::{DEFAULT_MAX_EVENTS, DEFAULT_MAX_MESSAGES, Stop};
 pub use ledger::Conservation;
-pub use results::{EndToEnd, EngineInfo, NodeResult, QueueDepth, Results};
+pub use results::{EndToEnd, EngineInfo, NodeResult, QueueDepth, Results, SubscriptionResult};
 pub use stats::{NodeStats, Reason};
 
 use crate::metrics::DEFAULT_BUCKETS;

@@ -734,8 +734,8 @@ impl Engine {
     }
 
     /// A poller-ramp tick: while messages wait, Lambda adds concurrent batches (up to 300 a
-    /// minute, here 5 a second) up to the mapping's cap; with none waiting it scales back to
-    /// five.
+    /// minute, here 5 a second) up to the mapping's cap; with none waiting it scales back
+    /// toward five at the same pace.
     pub(crate) fn poller_ramp(&mut self, c: ConsumerId) {
         let super::consumer::Source::Queue(q) = self.consumers[c].source else {
             return;
@@ -746,10 +746,17 @@ impl Engine {
             return;
         };
         let step = crate::model::defaults::SQS_POLLERS_PER_MINUTE / 60;
+        let start = crate::model::defaults::SQS_POLLERS_START.min(r.cap);
+        let busy = self.consumers[c].busy_slots();
+        let Some(r) = self.consumers[c].ramp.as_mut() else {
+            return;
+        };
         if waiting {
             r.limit = (r.limit + step).min(r.cap);
         } else {
-            r.limit = crate::model::defaults::SQS_POLLERS_START.min(r.cap);
+            // AWS scales back to five batches "when traffic is low" and documents no pace:
+            // eventflow steps down at the ramp's own slope, never below the batches in use.
+            r.limit = r.limit.saturating_sub(step).max(start).max(busy);
         }
         let limit = u64::from(r.limit);
         // Keep ticking while there is anything to ramp up or back down.

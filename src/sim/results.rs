@@ -141,6 +141,22 @@ pub struct NodeResult {
     /// A consumer reading a queue or stream through an event source mapping.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mapping: Option<MappingFigures>,
+    /// A topic's subscriptions, in file order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subscriptions: Vec<SubscriptionResult>,
+}
+
+/// One subscription of a topic over the measured window.
+#[derive(Clone, Debug, Serialize)]
+pub struct SubscriptionResult {
+    /// The subscriber's id.
+    pub to: String,
+    /// Messages its filter policy passed (copies owed to the subscriber).
+    pub deliveries: u64,
+    /// Messages its filter policy kept out.
+    pub filtered: u64,
+    /// Copies dead-lettered (or dropped without a dead-letter queue) after SNS's retries.
+    pub dead_lettered: u64,
 }
 
 /// A function's asynchronous invocation figures (Lambda's `AsyncEventsReceived`,
@@ -203,6 +219,40 @@ impl Serialize for Nodes {
         }
         map.end()
     }
+}
+
+/// The subscriptions of the topic at node `node`, which routed `routed` messages.
+fn subscription_results(
+    e: &Engine,
+    s: &Scenario,
+    node: super::ids::NodeId,
+    routed: u64,
+) -> Vec<SubscriptionResult> {
+    let Some(bus) = e.buses.iter().find(|b| b.node == node) else {
+        return Vec::new();
+    };
+    let Some(topic) = s.topics.iter().find(|t| t.id == e.stats[node].id) else {
+        return Vec::new();
+    };
+    topic
+        .subscriptions
+        .iter()
+        .enumerate()
+        .map(|(i, sub)| {
+            let matched = bus.rule_matched.get(i).copied().unwrap_or(0);
+            let dead_lettered = bus
+                .rule_targets
+                .get(i)
+                .and_then(|ts| ts.first())
+                .map_or(0, |&t| e.targets[t].dead_lettered);
+            SubscriptionResult {
+                to: sub.to.clone(),
+                deliveries: matched,
+                filtered: routed.saturating_sub(matched),
+                dead_lettered,
+            }
+        })
+        .collect()
 }
 
 pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bool) -> Results {
@@ -315,6 +365,11 @@ pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bo
                 faults: faults.iter().filter(|f| f.0 == i).map(|f| f.1).collect(),
                 asynchronous,
                 mapping,
+                subscriptions: if st.kind == Kind::Topic {
+                    subscription_results(e, s, i, st.completed)
+                } else {
+                    Vec::new()
+                },
             },
         ));
     }

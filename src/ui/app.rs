@@ -37,6 +37,8 @@ use crate::scenario::{self, Problem, Severity};
 use crate::worker::{Command, RunState, Snapshot, Worker};
 
 mod actions;
+pub use actions::{PRESENTATION_LINE_WIDTH, PRESENTATION_ZOOM};
+mod exporting;
 mod panels;
 
 /// Recent files remembered.
@@ -61,6 +63,8 @@ pub struct AppOptions {
     /// The autosave file instead of the platform's data directory's (tests of recovery; by
     /// default a synchronous app, a test's, autosaves nowhere).
     pub autosave: Option<PathBuf>,
+    /// Start in presentation mode (`gui --present`).
+    pub present: bool,
 }
 
 impl AppOptions {
@@ -73,6 +77,7 @@ impl AppOptions {
             picker,
             synchronous: true,
             autosave: None,
+            present: false,
         }
     }
 }
@@ -130,6 +135,12 @@ pub enum Action {
     FitCanvas,
     /// Forget dragged positions.
     AutoLayout,
+    /// View ▸ Presentation: on or off.
+    TogglePresentation,
+    /// File ▸ Export: ask where, then write.
+    Export(super::export::Export),
+    /// Write this export to this file.
+    ExportTo(super::export::Export, PathBuf),
 }
 
 /// Which panels are shown.
@@ -148,6 +159,9 @@ pub struct Panels {
     /// The keyboard help window.
     #[serde(skip)]
     pub help: bool,
+    /// View ▸ Presentation: large type, canvas and one plot, thick lines (a projector).
+    #[serde(skip)]
+    pub presentation: bool,
 }
 
 impl Default for Panels {
@@ -158,6 +172,7 @@ impl Default for Panels {
             plots: true,
             tester: false,
             help: false,
+            presentation: false,
         }
     }
 }
@@ -229,6 +244,16 @@ pub struct EventflowApp {
     confirm: Option<Action>,
     /// The in-app file dialog, while open (no native dialog service).
     file_dialog: Option<super::file_dialog::FileDialog>,
+    /// The export the in-app dialog is choosing a file for.
+    pending_export: Option<super::export::Export>,
+    /// Where the canvas was drawn last frame (points), for File ▸ Export ▸ Canvas.
+    canvas_rect: Option<egui::Rect>,
+    /// File ▸ Export's plot entries (name, title), and the (snapshot, revision) they are for.
+    plot_menu: ((u64, u64), Vec<(&'static str, String)>),
+    /// The panels shown before presentation mode, restored when it ends.
+    before_presentation: Option<Panels>,
+    /// What became of a canvas export: written by the screenshot callback, shown by the app.
+    canvas_shot: std::sync::Arc<std::sync::Mutex<Option<(String, bool)>>>,
     allow_close: bool,
     examples: Vec<Listed>,
     recent: Vec<PathBuf>,
@@ -312,6 +337,11 @@ impl EventflowApp {
             message: None,
             confirm: None,
             file_dialog: None,
+            pending_export: None,
+            before_presentation: None,
+            plot_menu: ((u64::MAX, u64::MAX), Vec::new()),
+            canvas_rect: None,
+            canvas_shot: std::sync::Arc::default(),
             allow_close: false,
             examples: examples::bundled(),
             recent: persisted.recent,
@@ -330,6 +360,14 @@ impl EventflowApp {
             if !first.is_some_and(|f| app.open_example(f)) {
                 app.set_document(Scenario::empty("Untitled"), None);
             }
+        }
+        if options.present {
+            app.perform(Action::TogglePresentation);
+        } else {
+            // egui keeps the zoom factor with the window's memory: a session closed in
+            // presentation mode must not start the next one enlarged.
+            app.ctx.set_zoom_factor(1.0);
+            app.canvas.request_fit();
         }
         if options.run {
             app.perform(Action::Play);
@@ -361,6 +399,18 @@ impl EventflowApp {
     #[must_use]
     pub fn selected(&self) -> Option<&str> {
         self.selected.as_deref()
+    }
+
+    /// Which panels are shown (and whether in presentation mode).
+    #[must_use]
+    pub fn panels(&self) -> &Panels {
+        &self.panels
+    }
+
+    /// The plots panel's state.
+    #[must_use]
+    pub fn plots(&self) -> &PlotsView {
+        &self.plots
     }
 
     /// The latest snapshot of the current run.
@@ -649,6 +699,9 @@ impl EventflowApp {
             }
             self.breaker_badges.retain(|_, (_, until)| *until >= seen);
         }
+        // Until the run ends, the bucket at its edge is still filling.
+        self.plots
+            .set_live_edge((s.state != RunState::Finished).then(|| s.now_s()));
         self.snapshot = Some(s);
     }
 
@@ -731,7 +784,22 @@ impl eframe::App for EventflowApp {
             .iter()
             .map(|p| p.id.clone())
             .collect();
+        // The plots a run has change only with a new snapshot or edit: not worked out per frame.
+        let menu_key = (self.snapshots_seen, self.doc.revision);
+        if self.plot_menu.0 != menu_key {
+            let plots = self
+                .snapshot
+                .as_ref()
+                .and_then(|s| s.series.as_ref())
+                .filter(|s| !s.times_s.is_empty())
+                .map(|s| super::export::plot_menu(s, self.plots.context()))
+                .unwrap_or_default();
+            self.plot_menu = (menu_key, plots);
+        }
+        let plot_menu = std::mem::take(&mut self.plot_menu.1);
         let input = MenuInput {
+            plots: &plot_menu,
+            has_results: self.snapshot.as_ref().is_some_and(|s| s.results.is_some()),
             consumers: &breakable,
             producers: &producers,
             running: self.resumable_time().is_some(),
@@ -746,6 +814,7 @@ impl eframe::App for EventflowApp {
             chosen = menu::menu_bar(ui, &input, &mut self.panels);
         });
         self.actions.extend(chosen);
+        self.plot_menu.1 = plot_menu;
         let toolbar_input = ToolbarInput {
             snapshot: self.snapshot.as_ref(),
             duration_s: self.doc.scenario.duration.as_secs_f64(),
@@ -759,9 +828,16 @@ impl eframe::App for EventflowApp {
         self.actions.extend(chosen);
         egui::Panel::bottom("status-bar").show(ui, |ui| self.status_bar(ui));
         if self.panels.plots {
-            egui::Panel::bottom("plots")
+            // Presentation mode has a panel of its own (its size remembered apart): the canvas
+            // gets 60 % of the window, the one plot the rest.
+            let (id, size) = if self.panels.presentation {
+                ("plots-presentation", ui.available_height() * 0.4)
+            } else {
+                ("plots", 330.0)
+            };
+            egui::Panel::bottom(id)
                 .resizable(true)
-                .default_size(330.0)
+                .default_size(size)
                 .size_range(120.0..=800.0)
                 .show(ui, |ui| self.plots_panel(ui));
         }
@@ -807,10 +883,16 @@ impl eframe::App for EventflowApp {
                 (Some(path), super::file_dialog::Purpose::Save) => {
                     self.actions.push(Action::SaveTo(path));
                 }
+                (Some(path), super::file_dialog::Purpose::Export) => {
+                    if let Some(e) = self.pending_export.take() {
+                        self.actions.push(Action::ExportTo(e, path));
+                    }
+                }
                 (None, _) => {}
             }
         }
 
+        self.take_screenshot();
         for action in std::mem::take(&mut self.actions) {
             self.perform(action);
         }

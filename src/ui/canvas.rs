@@ -24,6 +24,8 @@ use crate::model::{FaultKind, Scenario};
 /// Zoom limits.
 const MIN_ZOOM: f32 = 0.2;
 const MAX_ZOOM: f32 = 2.5;
+/// The most Fit zooms in outside presentation mode: a small diagram stays near its drawn size.
+const FIT_MAX_ZOOM: f32 = 1.3;
 
 /// What the canvas reads each frame.
 pub struct CanvasInput<'a> {
@@ -68,6 +70,8 @@ pub struct CanvasView {
     /// Document the view was last fitted to.
     fitted: Option<u64>,
     fit_requested: bool,
+    /// Fit may zoom in up to [`MAX_ZOOM`] (presentation mode), not only to [`FIT_MAX_ZOOM`].
+    enlarging_fit: bool,
     graph: Option<(u64, Graph)>,
 }
 
@@ -78,6 +82,7 @@ impl Default for CanvasView {
             zoom: 1.0,
             fitted: None,
             fit_requested: false,
+            enlarging_fit: false,
             graph: None,
         }
     }
@@ -100,6 +105,9 @@ fn fill_of(kind: NodeKind) -> Color32 {
         NodeKind::Stream => Color32::from_rgb(40, 48, 110),
         NodeKind::Consumer => Color32::from_rgb(34, 80, 48),
         NodeKind::Dlq => Color32::from_rgb(96, 34, 34),
+        NodeKind::Topic => Color32::from_rgb(104, 60, 30),
+        NodeKind::Pipe => Color32::from_rgb(60, 70, 40),
+        NodeKind::StateMachine => Color32::from_rgb(90, 40, 80),
     }
 }
 
@@ -129,6 +137,11 @@ pub fn compact(x: f64) -> String {
 }
 
 impl CanvasView {
+    /// Lets Fit enlarge a small diagram to fill the canvas (presentation mode), or not.
+    pub fn set_enlarging_fit(&mut self, on: bool) {
+        self.enlarging_fit = on;
+    }
+
     /// Fits the whole graph into view on the next frame.
     pub fn request_fit(&mut self) {
         self.fit_requested = true;
@@ -167,7 +180,12 @@ impl CanvasView {
         let margin = 48.0;
         let zx = (rect.width() - margin * 2.0).max(50.0) / bounds.width();
         let zy = (rect.height() - margin * 2.0).max(50.0) / bounds.height();
-        self.zoom = zx.min(zy).clamp(MIN_ZOOM, 1.3);
+        let most = if self.enlarging_fit {
+            MAX_ZOOM
+        } else {
+            FIT_MAX_ZOOM
+        };
+        self.zoom = zx.min(zy).clamp(MIN_ZOOM, most);
         self.offset = rect.size() / 2.0 - bounds.center().to_vec2() * self.zoom;
     }
 
@@ -551,6 +569,43 @@ fn detail(s: &Scenario, kind: NodeKind, id: &str) -> String {
                     format!("consumer · ×{} · {}ms", c.concurrency, compact(mean_ms))
                 })
         }
+        NodeKind::Topic => s
+            .topics
+            .iter()
+            .find(|t| t.id == id)
+            .map_or_else(String::new, |t| {
+                let fifo = if t.kind == crate::model::TopicType::Fifo {
+                    "FIFO "
+                } else {
+                    ""
+                };
+                let n = t.subscriptions.len();
+                format!("{fifo}topic · {n} subscription{}", plural(n))
+            }),
+        NodeKind::Pipe => s
+            .pipes
+            .iter()
+            .find(|p| p.id == id)
+            .map_or_else(String::new, |p| {
+                if p.enrichment.is_some() {
+                    "pipe · enriched".to_owned()
+                } else {
+                    "pipe".to_owned()
+                }
+            }),
+        NodeKind::StateMachine => {
+            s.state_machines
+                .iter()
+                .find(|m| m.id == id)
+                .map_or_else(String::new, |m| {
+                    let n = m
+                        .definition
+                        .get("States")
+                        .and_then(serde_json::Value::as_object)
+                        .map_or(0, serde_json::Map::len);
+                    format!("state machine · {n} state{}", plural(n))
+                })
+        }
         NodeKind::Rule => String::new(),
     }
 }
@@ -563,7 +618,9 @@ fn plural(n: usize) -> &'static str {
 fn live_line(s: &Scenario, kind: NodeKind, id: &str, l: &NodeLive) -> String {
     match kind {
         NodeKind::Producer => format!("{}/s sent", compact(l.completions_per_s)),
-        NodeKind::Bus => format!("{}/s in", compact(l.arrivals_per_s)),
+        NodeKind::Bus | NodeKind::Topic | NodeKind::Pipe | NodeKind::StateMachine => {
+            format!("{}/s in", compact(l.arrivals_per_s))
+        }
         NodeKind::Dlq => format!("depth {}", compact(l.backlog)),
         NodeKind::Queue | NodeKind::Stream => {
             let behind = l.lag.max(l.backlog);

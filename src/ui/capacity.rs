@@ -333,6 +333,7 @@ mod tests {
             faults: Vec::new(),
             asynchronous: None,
             mapping: None,
+            subscriptions: vec![],
         }
     }
 

@@ -86,6 +86,47 @@ pub fn add_component(s: &mut Scenario, kind: Kind) -> String {
                 Distribution::Exponential { mean: Duration::from_millis(50) },
             ));
         }
+        Kind::Topic => s.topics.push(crate::model::Topic {
+            id: id.clone(),
+            kind: crate::model::TopicType::Standard,
+            group_by: None,
+            subscriptions: vec![],
+        }),
+        Kind::Pipe => {
+            // A pipe needs a source and a target: the first queue or stream, and the first
+            // bus (or queue) that is not that source.
+            let source = s
+                .queues
+                .first()
+                .map(|q| q.id.clone())
+                .or_else(|| s.streams.first().map(|x| x.id.clone()))
+                .unwrap_or_default();
+            let target = s
+                .buses
+                .first()
+                .map(|b| b.id.clone())
+                .or_else(|| s.queues.iter().map(|q| q.id.clone()).find(|q| *q != source))
+                .unwrap_or_default();
+            s.pipes.push(crate::model::Pipe {
+                id: id.clone(),
+                source,
+                batch_size: None,
+                batch_window: None,
+                concurrency: None,
+                filter: vec![],
+                enrichment: None,
+                target,
+                invocation: None,
+                dead_letter: None,
+                max_retry_attempts: None,
+            });
+        }
+        Kind::StateMachine => s.state_machines.push(crate::model::StateMachine {
+            id: id.clone(),
+            kind: crate::model::StateMachineType::Standard,
+            definition: json!({ "StartAt": "Done", "States": { "Done": { "Type": "Succeed" } } }),
+            duplicate_rate: None,
+        }),
     }
     id
 }

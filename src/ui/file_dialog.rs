@@ -19,6 +19,8 @@ pub enum Purpose {
     Open,
     /// Where to save the scenario.
     Save,
+    /// Where to write an export (a plot, the canvas, the results).
+    Export,
 }
 
 /// The dialog's state.
@@ -96,6 +98,7 @@ impl FileDialog {
         let title = match self.purpose {
             Purpose::Open => "Open scenario",
             Purpose::Save => "Save scenario",
+            Purpose::Export => "Export",
         };
         egui::Modal::new(egui::Id::unique("in-app-file-dialog")).show(ctx, |ui| {
             ui.set_width(560.0);
@@ -152,6 +155,7 @@ impl FileDialog {
                 let ok = match self.purpose {
                     Purpose::Open => "Open",
                     Purpose::Save => "Save",
+                    Purpose::Export => "Export",
                 };
                 let name = self.name.trim();
                 if ui

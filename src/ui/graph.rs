@@ -37,6 +37,12 @@ pub enum NodeKind {
     Consumer,
     /// A queue that receives dead letters.
     Dlq,
+    /// An SNS topic.
+    Topic,
+    /// An `EventBridge` pipe.
+    Pipe,
+    /// A Step Functions state machine.
+    StateMachine,
 }
 
 impl NodeKind {
@@ -44,10 +50,10 @@ impl NodeKind {
     fn rank(self) -> u8 {
         match self {
             NodeKind::Producer => 0,
-            NodeKind::Bus => 1,
-            NodeKind::Rule => 2,
+            NodeKind::Bus | NodeKind::Topic => 1,
+            NodeKind::Rule | NodeKind::Pipe => 2,
             NodeKind::Queue | NodeKind::Stream => 3,
-            NodeKind::Consumer => 4,
+            NodeKind::Consumer | NodeKind::StateMachine => 4,
             NodeKind::Dlq => 5,
         }
     }
@@ -63,6 +69,9 @@ impl NodeKind {
             NodeKind::Stream => "stream",
             NodeKind::Consumer => "consumer",
             NodeKind::Dlq => "dead-letter queue",
+            NodeKind::Topic => "topic",
+            NodeKind::Pipe => "pipe",
+            NodeKind::StateMachine => "state machine",
         }
     }
 }
@@ -143,6 +152,9 @@ impl Graph {
                 Kind::Queue => NodeKind::Queue,
                 Kind::Stream => NodeKind::Stream,
                 Kind::Consumer => NodeKind::Consumer,
+                Kind::Topic => NodeKind::Topic,
+                Kind::Pipe => NodeKind::Pipe,
+                Kind::StateMachine => NodeKind::StateMachine,
             };
             of_component[n] = nodes.len();
             nodes.push(node(&c.id, kind, None));
@@ -162,7 +174,13 @@ impl Graph {
         let mut edges = Vec::new();
         for e in topology.edges() {
             let kind = match e.kind {
-                Link::Send | Link::Rule | Link::Target | Link::Read => EdgeKind::Flow,
+                Link::Send
+                | Link::Rule
+                | Link::Target
+                | Link::Read
+                | Link::Subscription
+                | Link::Enrich
+                | Link::Task => EdgeKind::Flow,
                 Link::DeadLetter => EdgeKind::DeadLetter,
                 Link::Emit(_) => EdgeKind::Emit,
                 // An operator's action, not a path events take on their own.
@@ -198,6 +216,9 @@ impl Graph {
             NodeKind::Queue | NodeKind::Dlq => Kind::Queue,
             NodeKind::Stream => Kind::Stream,
             NodeKind::Consumer => Kind::Consumer,
+            NodeKind::Topic => Kind::Topic,
+            NodeKind::Pipe => Kind::Pipe,
+            NodeKind::StateMachine => Kind::StateMachine,
         })
     }
 

@@ -28,11 +28,17 @@ pub const REDO: KeyboardShortcut =
     KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::Z);
 /// Ctrl+Y, the other common redo.
 pub const REDO_Y: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
+/// F5: presentation mode on or off (the key slide software uses).
+pub const PRESENT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F5);
 /// Ctrl+Q.
 pub const QUIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
 
 /// What the menus need to know.
 pub struct MenuInput<'a> {
+    /// The plots the run has so far (name, title), for File ▸ Export.
+    pub plots: &'a [(&'static str, String)],
+    /// Has the run figures to export?
+    pub has_results: bool,
     /// Consumers that can be broken (Run ▸ Break something).
     pub consumers: &'a [String],
     /// Producers that can burst.
@@ -110,6 +116,7 @@ pub fn menu_bar(ui: &mut Ui, input: &MenuInput<'_>, panels: &mut Panels) -> Opti
             if item(ui, "Save As…", Some(&SAVE_AS), true) {
                 pick(Action::SaveAs);
             }
+            ui.menu_button("Export", |ui| export_menu(ui, input, &mut pick));
             ui.separator();
             if item(ui, "Quit", Some(&QUIT), true) {
                 pick(Action::Quit);
@@ -186,6 +193,15 @@ pub fn menu_bar(ui: &mut Ui, input: &MenuInput<'_>, panels: &mut Panels) -> Opti
             ui.checkbox(&mut panels.plots, "Plots");
             ui.checkbox(&mut panels.tester, "Pattern tester");
             ui.separator();
+            let mut present = panels.presentation;
+            let label = format!("Presentation ({})", ui.ctx().format_shortcut(&PRESENT));
+            if ui
+                .checkbox(&mut present, label)
+                .on_hover_text("Large type, the canvas and one plot, thick lines: for a projector")
+                .clicked()
+            {
+                pick(Action::TogglePresentation);
+            }
             if ui.button("Fit canvas").clicked() {
                 pick(Action::FitCanvas);
             }
@@ -197,6 +213,31 @@ pub fn menu_bar(ui: &mut Ui, input: &MenuInput<'_>, panels: &mut Panels) -> Opti
         });
     });
     action
+}
+
+/// File ▸ Export: each plot as PNG and SVG, the canvas, the results.
+fn export_menu(ui: &mut Ui, input: &MenuInput<'_>, pick: &mut impl FnMut(Action)) {
+    use super::export::{Export, Format};
+    if input.plots.is_empty() {
+        ui.weak("Run the scenario to export its plots and results.");
+    }
+    for (name, title) in input.plots {
+        for format in [Format::Png, Format::Svg] {
+            let e = Export::Plot(name, format);
+            if ui.button(e.label(title)).clicked() {
+                pick(Action::Export(e));
+            }
+        }
+    }
+    ui.separator();
+    if ui.button(Export::Canvas.label("")).clicked() {
+        pick(Action::Export(Export::Canvas));
+    }
+    for e in [Export::ResultsJson, Export::ResultsCsv] {
+        if item(ui, &e.label(""), None, input.has_results) {
+            pick(Action::Export(e));
+        }
+    }
 }
 
 /// The Help ▸ Keyboard and mouse window.

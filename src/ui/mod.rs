@@ -27,6 +27,7 @@ pub mod canvas;
 pub mod capacity;
 pub mod edit;
 pub mod examples;
+pub mod export;
 pub mod file_dialog;
 pub mod graph;
 pub mod inspector;
@@ -142,21 +143,29 @@ fn print_headless_help(why: &str) {
     eprintln!("  eventflow --help              everything else");
 }
 
+/// The window icon (assets/icon.png: a producer feeding a bus that fans out to two targets).
+pub static ICON: &[u8] = include_bytes!("../../assets/icon.png");
+
 /// Opens the desktop app with `file` (a bundled example when `None`), playing at once when
-/// `run` is set. Without a display, explains how to use the command line instead (exit 1).
+/// `run` is set, in presentation mode when `present` is. Without a display, explains how to use the command line instead (exit 1).
 #[must_use]
-pub fn launch(file: Option<PathBuf>, run: bool) -> ExitCode {
+pub fn launch(file: Option<PathBuf>, run: bool, present: bool) -> ExitCode {
     if let Some(why) = missing_display() {
         print_headless_help(why);
         return ExitCode::from(crate::exit::EXIT_INTERNAL);
     }
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("eventflow")
+        .with_app_id("eventflow")
+        .with_inner_size([1600.0, 1000.0])
+        .with_min_inner_size([900.0, 600.0])
+        .with_drag_and_drop(true);
+    // A bad icon is no reason not to start: the window then has the system's default icon.
+    if let Ok(icon) = eframe::icon_data::from_png_bytes(ICON) {
+        viewport = viewport.with_icon(std::sync::Arc::new(icon));
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("eventflow")
-            .with_app_id("eventflow")
-            .with_inner_size([1600.0, 1000.0])
-            .with_min_inner_size([900.0, 600.0])
-            .with_drag_and_drop(true),
+        viewport,
         renderer: eframe::Renderer::Glow,
         ..eframe::NativeOptions::default()
     };
@@ -170,6 +179,7 @@ pub fn launch(file: Option<PathBuf>, run: bool) -> ExitCode {
                 picker: Box::new(NativePicker::default()),
                 synchronous: false,
                 autosave: None,
+                present,
             };
             Ok(Box::new(EventflowApp::new(cc, opts)))
         }),
@@ -180,5 +190,15 @@ pub fn launch(file: Option<PathBuf>, run: bool) -> ExitCode {
             print_headless_help(&format!("the window could not be created ({e})"));
             ExitCode::from(crate::exit::EXIT_INTERNAL)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_window_icon_is_a_square_png() {
+        let icon = eframe::icon_data::from_png_bytes(super::ICON).expect("the icon decodes");
+        assert_eq!((icon.width, icon.height), (256, 256));
+        assert_eq!(icon.rgba.len(), 256 * 256 * 4);
     }
 }

@@ -24,45 +24,24 @@
 //! units and number formats).
 
 use eframe::egui;
-use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use egui::ecolor::Hsva;
 use egui::{Color32, Id, PointerButton, Ui, Vec2b};
 use egui_plot::{
     Corner, HLine, HoverPosition, ItemId, ItemIdSet, Legend, LegendGrouping, Line, LineStyle, Plot,
-    PlotMemory, PlotPoints, PlotUi, Points, VLine,
+    PlotMemory, PlotPoint, PlotPoints, PlotUi, Points, Text, VLine,
 };
 
 use crate::metrics::{Metric, SeriesData};
-
-mod data;
-
-use data::{
-    LittlePair, Trace, Unit, bucket_at, decimate, end_time, format_seconds, little_pairs,
-    plotted_nodes, traces, traces_of,
+use crate::plots::data::{
+    Dash, LittlePair, Unit, bucket_at, bucket_centres, decimate, end_time, format_seconds,
+    little_pairs, node_rgb, peak, plotted_nodes,
 };
+use crate::plots::figure::{self, ERROR_METRICS, Figure, PlotContext, QUANTILES};
 
 /// Smallest height of one plot, points. Small, so that two stacked plots still fit the panel:
 /// a taller minimum would make the panel grow on the tabs that stack two plots.
 const MIN_PLOT_HEIGHT: f32 = 40.0;
-
-/// The error metrics the "DLQ & errors" tab can show, with their labels.
-const ERROR_METRICS: [(Metric, &str); 6] = [
-    (Metric::Failures, "Failures"),
-    (Metric::Retries, "Retries"),
-    (Metric::Throttles, "Throttles"),
-    (Metric::DeadLettered, "Dead-lettered"),
-    (Metric::Rejected, "Rejected"),
-    (Metric::Expired, "Expired"),
-];
-
-/// The latency quantiles, their labels and line styles.
-const QUANTILES: [(Metric, &str); 3] = [
-    (Metric::LatencyP50, "p50"),
-    (Metric::LatencyP95, "p95"),
-    (Metric::LatencyP99, "p99"),
-];
 
 /// Which plot is shown.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -118,6 +97,9 @@ enum UtilizationView {
     BusySlots,
 }
 
+/// Line width of the plots, points (`egui_plot`'s own default).
+pub const DEFAULT_LINE_WIDTH: f32 = 1.5;
+
 /// The plots panel's state.
 #[derive(Debug, Clone)]
 pub struct PlotsView {
@@ -130,10 +112,15 @@ pub struct PlotsView {
     error_metric: Metric,
     little_view: LittleView,
     utilization_view: UtilizationView,
-    /// Slots per node, for utilization; see [`PlotsView::set_concurrency`].
-    concurrency: BTreeMap<String, u32>,
-    /// Consumer → the queue or stream it reads, for Little's law; see [`PlotsView::set_scenario`].
-    reads: BTreeMap<String, String>,
+    /// Concurrency per consumer and what each reads; see [`PlotsView::set_scenario`].
+    ctx: PlotContext,
+    /// Simulated time of a run in progress (`None` when it is over): the live edge, where a
+    /// bucket still filling is left out of rate plots ([`crate::plots::data::drawn_buckets`]).
+    live_now_s: Option<f64>,
+    /// Line width, points (thicker in presentation mode).
+    line_width: f32,
+    /// Only one plot per tab (presentation mode).
+    single: bool,
     /// Where the last time plot was drawn (lets tests aim a click at it).
     last_plot_rect: Option<egui::Rect>,
     /// The height left for plots this frame, shared out evenly between a tab's stacked plots
@@ -150,8 +137,10 @@ impl Default for PlotsView {
             error_metric: Metric::Failures,
             little_view: LittleView::default(),
             utilization_view: UtilizationView::default(),
-            concurrency: BTreeMap::new(),
-            reads: BTreeMap::new(),
+            ctx: PlotContext::default(),
+            live_now_s: None,
+            line_width: DEFAULT_LINE_WIDTH,
+            single: false,
             last_plot_rect: None,
             area_height: 0.0,
         }
@@ -161,10 +150,9 @@ impl Default for PlotsView {
 impl PlotsView {
     /// Tells the view how many slots each node has (a consumer's `concurrency`), so the
     /// utilization tab can show busy / concurrency rather than busy slots. `SeriesData` does not
-    /// carry it. Call it when a scenario is loaded or edited, e.g. with
-    /// `scenario.consumers.iter().map(|c| (c.id.clone(), c.concurrency))`.
+    /// carry it; [`PlotsView::set_scenario`] sets it from a scenario.
     pub fn set_concurrency(&mut self, concurrency: impl IntoIterator<Item = (String, u32)>) {
-        self.concurrency = concurrency.into_iter().filter(|(_, c)| *c > 0).collect();
+        self.ctx.concurrency = concurrency.into_iter().filter(|(_, c)| *c > 0).collect();
     }
 
     /// Takes what the time series do not carry from the scenario: each consumer's concurrency
@@ -172,17 +160,66 @@ impl PlotsView {
     /// the queue's backlog with the consumer's arrivals and latency). Call it when a scenario is
     /// loaded or edited.
     pub fn set_scenario(&mut self, scenario: &crate::model::Scenario) {
-        self.set_concurrency(
-            scenario
-                .consumers
-                .iter()
-                .map(|c| (c.id.clone(), c.concurrency)),
-        );
-        self.reads = scenario
-            .consumers
-            .iter()
-            .filter_map(|c| Some((c.id.clone(), c.from.clone()?)))
-            .collect();
+        self.ctx = PlotContext::of(scenario);
+    }
+
+    /// The scenario context the plots use (for exports that must match the app).
+    #[must_use]
+    pub fn context(&self) -> &PlotContext {
+        &self.ctx
+    }
+
+    /// Where a run in progress stands (simulated seconds), or `None` once it is over.
+    pub fn set_live_edge(&mut self, now_s: Option<f64>) {
+        self.live_now_s = now_s;
+    }
+
+    /// Presentation mode: thick lines, and one plot per tab (the first of a stacked pair).
+    pub fn set_presentation(&mut self, on: bool) {
+        self.single = on;
+        self.line_width = if on {
+            crate::ui::app::PRESENTATION_LINE_WIDTH
+        } else {
+            DEFAULT_LINE_WIDTH
+        };
+    }
+
+    /// Line width, points.
+    #[must_use]
+    pub fn line_width(&self) -> f32 {
+        self.line_width
+    }
+
+    /// The current tab's figures, as shown (its options, the live edge, hidden nodes left out):
+    /// what File ▸ Export writes for "the plot on screen".
+    #[must_use]
+    pub fn current_figures<'a>(&self, series: &'a SeriesData) -> Vec<Figure<'a>> {
+        let mut figures = self.tab_figures(series);
+        for f in &mut figures {
+            f.traces
+                .retain(|t| !self.hidden.contains(&series.nodes[t.node]));
+        }
+        figures.retain(|f| !f.traces.is_empty());
+        figures
+    }
+
+    /// The figures of the current tab with its options.
+    fn tab_figures<'a>(&self, series: &'a SeriesData) -> Vec<Figure<'a>> {
+        let now = self.live_now_s;
+        match self.tab {
+            Tab::Throughput => vec![figure::throughput(series, now)],
+            Tab::Backlog => vec![figure::backlog(series, now), figure::lag_age(series, now)],
+            Tab::Latency => vec![figure::latency(series, self.quantiles, now)],
+            Tab::Little => vec![figure::little(series, &self.ctx, now)],
+            Tab::Errors => vec![
+                figure::dlq(series, now),
+                figure::errors(series, self.error_metric, now),
+            ],
+            Tab::Utilization => match self.utilization_view {
+                UtilizationView::BusySlots => vec![figure::busy(series, now)],
+                UtilizationView::Percent => vec![figure::utilization(series, &self.ctx, now)],
+            },
+        }
     }
 
     /// Draws the tab bar, the tab's options and the plot. `series` may grow between frames
@@ -211,7 +248,7 @@ impl PlotsView {
                 ui.weak("solid: backlog (waiting + in flight) · dashed: lag (records behind)");
             }
             Tab::Latency => {
-                for (shown, (_, name)) in self.quantiles.iter_mut().zip(QUANTILES) {
+                for (shown, (_, name, _)) in self.quantiles.iter_mut().zip(QUANTILES) {
                     ui.checkbox(shown, name);
                 }
                 ui.weak("solid p50 · dashed p95 · dotted p99");
@@ -261,176 +298,87 @@ impl PlotsView {
         });
     }
 
-    /// The current tab's plot(s).
+    /// The current tab's plot(s): the Backlog tab stacks the oldest message's age under the
+    /// backlog when a node reports it, the DLQ tab the depth above the error rate.
     fn show_plot(&mut self, ui: &mut Ui, series: &SeriesData, cursor_s: &mut Option<f64>) {
         if series.times_s.is_empty() {
             ui.weak("No data yet: run the scenario to see its time series.");
             return;
         }
         self.area_height = ui.available_height();
-        match self.tab {
-            Tab::Throughput => {
-                let mut traces = traces(series, Metric::Arrivals, "in", LineStyle::Solid);
-                traces.extend(traces_of(series, Metric::Completions, "out", dashed()));
-                self.time_plot(
-                    ui,
-                    "throughput",
-                    1,
-                    Unit::PerSecond,
-                    series,
-                    traces,
-                    None,
-                    cursor_s,
-                );
-            }
-            Tab::Backlog => {
-                let mut counts = traces(series, Metric::Backlog, "backlog", LineStyle::Solid);
-                counts.extend(traces_of(series, Metric::Lag, "lag", dashed()));
-                let ages = traces(series, Metric::LagS, "oldest message age", LineStyle::Solid);
-                let plots = if ages.is_empty() { 1 } else { 2 };
-                self.time_plot(
-                    ui,
-                    "backlog",
-                    plots,
-                    Unit::Count,
-                    series,
-                    counts,
-                    None,
-                    cursor_s,
-                );
-                if !ages.is_empty() {
-                    self.time_plot(
-                        ui,
-                        "lag_s",
-                        plots,
-                        Unit::Seconds,
-                        series,
-                        ages,
-                        None,
-                        cursor_s,
-                    );
-                }
-            }
-            Tab::Latency => {
-                let styles = [LineStyle::Solid, dashed(), dotted()];
-                let mut all = Vec::new();
-                for (k, (metric, name)) in QUANTILES.into_iter().enumerate() {
-                    if self.quantiles[k] {
-                        all.extend(traces_of(series, metric, name, styles[k]));
-                    }
-                }
-                self.time_plot(ui, "latency", 1, Unit::Seconds, series, all, None, cursor_s);
-            }
-            Tab::Little => {
-                let pairs = little_pairs(series, &self.reads);
-                match self.little_view {
-                    LittleView::OverTime => {
-                        let mut all = Vec::new();
-                        for LittlePair { node, l, lambda_w } in pairs {
-                            all.push(Trace {
-                                node,
-                                what: "L",
-                                values: l,
-                                style: LineStyle::Solid,
-                            });
-                            all.push(Trace {
-                                node,
-                                what: "λW",
-                                values: Cow::Owned(lambda_w),
-                                style: dashed(),
-                            });
-                        }
-                        self.time_plot(ui, "little", 1, Unit::Little, series, all, None, cursor_s);
-                    }
-                    LittleView::Scatter => self.little_scatter(ui, series, &pairs, *cursor_s),
-                }
-            }
-            Tab::Errors => {
-                let dlq = traces(series, Metric::DlqDepth, "DLQ depth", LineStyle::Solid);
-                let name = ERROR_METRICS
-                    .iter()
-                    .find(|(m, _)| *m == self.error_metric)
-                    .map_or("errors", |(_, n)| n);
-                let rates = traces(series, self.error_metric, name, LineStyle::Solid);
-                let plots = if dlq.is_empty() { 1 } else { 2 };
-                if !dlq.is_empty() {
-                    self.time_plot(ui, "dlq", plots, Unit::Count, series, dlq, None, cursor_s);
-                }
-                self.time_plot(
-                    ui,
-                    "errors",
-                    plots,
-                    Unit::PerSecond,
-                    series,
-                    rates,
-                    None,
-                    cursor_s,
-                );
-            }
-            Tab::Utilization => {
-                let busy = traces(series, Metric::Busy, "busy", LineStyle::Solid);
-                if self.utilization_view == UtilizationView::BusySlots {
-                    self.time_plot(ui, "busy", 1, Unit::Slots, series, busy, None, cursor_s);
-                    return;
-                }
-                let known: Vec<Trace<'_>> = busy
-                    .into_iter()
-                    .filter_map(|t| {
-                        let c = f64::from(*self.concurrency.get(&series.nodes[t.node])?);
-                        let percent = t.values.iter().map(|v| v.map(|b| 100.0 * b / c)).collect();
-                        Some(Trace {
-                            what: "utilization",
-                            values: Cow::Owned(percent),
-                            ..t
-                        })
-                    })
-                    .collect();
-                let any_busy = series.series.iter().any(|s| s.metric == Metric::Busy);
-                if known.is_empty() && any_busy {
-                    ui.weak("Concurrency unknown: showing busy slots.");
-                    let busy = traces(series, Metric::Busy, "busy", LineStyle::Solid);
-                    self.time_plot(ui, "busy", 1, Unit::Slots, series, busy, None, cursor_s);
-                } else {
-                    let full = Some((100.0, "100 % busy"));
-                    self.time_plot(
-                        ui,
-                        "utilization",
-                        1,
-                        Unit::Percent,
-                        series,
-                        known,
-                        full,
-                        cursor_s,
-                    );
-                }
-            }
+        if self.tab == Tab::Little && self.little_view == LittleView::Scatter {
+            let pairs = little_pairs(series, &self.ctx.reads, self.live_now_s);
+            self.little_scatter(ui, series, &pairs, *cursor_s);
+            return;
+        }
+        let mut figures = self.tab_figures(series);
+        // A second plot only when something reports it; the first always says what is missing.
+        let first = figures.remove(0);
+        let (first, second) = match self.tab {
+            Tab::Errors if !first.traces.is_empty() => (first, figures.pop()),
+            Tab::Errors => (figures.remove(0), None),
+            _ => (first, figures.pop().filter(|f| !f.traces.is_empty())),
+        };
+        let second = second.filter(|_| !self.single);
+        let share = 1 + usize::from(second.is_some());
+        if let Some(note) = first.note {
+            ui.weak(note);
+        }
+        self.time_plot(ui, share, series, &first, cursor_s);
+        if let Some(second) = second {
+            self.time_plot(ui, share, series, &second, cursor_s);
         }
     }
 
-    /// One plot of traces against time, `1 / share` of the remaining height; `reference` is a
-    /// horizontal line (value, label) such as 100 % utilization.
-    #[allow(clippy::too_many_arguments)]
+    /// One figure against time, `1 / share` of the remaining height, with its reference line
+    /// (such as 100 % utilization) and, for Little's law, each line's name at its end.
     fn time_plot(
         &mut self,
         ui: &mut Ui,
-        salt: &'static str,
         share: usize,
-        unit: Unit,
         series: &SeriesData,
-        traces: Vec<Trace<'_>>,
-        reference: Option<(f64, &'static str)>,
+        figure: &Figure<'_>,
         cursor_s: &mut Option<f64>,
     ) {
-        if traces.is_empty() {
-            ui.weak("No node reports this metric.");
+        if figure.traces.is_empty() {
+            if figure.name == "errors" {
+                // Say which error rates this run has, so the user knows what to pick.
+                let present: Vec<&str> = ERROR_METRICS
+                    .iter()
+                    .filter(|(m, _)| series.series.iter().any(|s| s.metric == *m))
+                    .map(|(_, n)| *n)
+                    .collect();
+                ui.weak(if present.is_empty() {
+                    format!(
+                        "No node reports {} or any other error.",
+                        figure.title.to_lowercase()
+                    )
+                } else {
+                    format!(
+                        "No node reports {} in this run; it has: {}.",
+                        figure.title.to_lowercase(),
+                        present.join(", ")
+                    )
+                });
+                return;
+            }
+            ui.weak(match figure.name {
+                "little" => "No node reports backlog, arrivals and latency together.",
+                _ => "No node reports this metric.",
+            });
             return;
         }
+        let salt = figure.name;
+        let unit = figure.unit;
+        let traces = &figure.traces;
+        let reference = figure.reference;
         let plot_id = ui.make_persistent_id(("eventflow-plot", salt));
-        let nodes = plotted_nodes(&traces);
+        let nodes = plotted_nodes(traces);
         self.push_hidden(ui.ctx(), plot_id, series, &nodes);
 
-        let half_bucket = series.bucket_s / 2.0;
-        let xs: Vec<f64> = series.times_s.iter().map(|t| t + half_bucket).collect();
+        let xs = bucket_centres(series);
+        let width = self.line_width;
+        let label_ends = figure.label_ends;
         let end_s = end_time(series);
         let current = *cursor_s;
         let cursor_color = ui.visuals().strong_text_color();
@@ -448,15 +396,31 @@ impl PlotsView {
                 for &node in &nodes {
                     legend_entry(plot_ui, series, node);
                 }
-                for trace in &traces {
+                for trace in traces {
                     let color = node_color(trace.node);
                     let name = format!("{} {}", series.nodes[trace.node], trace.what);
-                    for run in decimate(&xs, &trace.values, x0, dx) {
+                    let runs = decimate(&xs, &trace.values, x0, dx);
+                    let end = peak(&runs);
+                    for run in runs {
                         plot_ui.line(
                             Line::new(name.clone(), PlotPoints::from(run))
                                 .id(node_key(&series.nodes[trace.node]))
                                 .color(color)
-                                .style(trace.style),
+                                .width(width)
+                                .style(line_style(trace.dash)),
+                        );
+                    }
+                    if label_ends && let Some([x, y]) = end {
+                        plot_ui.text(
+                            Text::new(
+                                name.clone(),
+                                PlotPoint::new(x, y),
+                                egui::RichText::new(trace.what).color(color).strong(),
+                            )
+                            .anchor(egui::Align2::LEFT_BOTTOM)
+                            .color(color)
+                            .id(node_key(&series.nodes[trace.node]))
+                            .allow_hover(false),
                         );
                     }
                 }
@@ -648,18 +612,25 @@ fn node_key(name: &str) -> (&'static str, &str) {
 
 /// A distinct, stable colour per node index (golden-ratio hue steps, as `egui_plot` does).
 fn node_color(node: usize) -> Color32 {
-    let golden = std::f32::consts::GOLDEN_RATIO - 1.0;
-    // Indices are small; the fraction is all that matters.
-    let hue = (node as f32 * golden).fract();
-    Hsva::new(hue, 0.75, 0.85, 1.0).into()
+    let [r, g, b] = node_rgb(node);
+    Color32::from_rgb(r, g, b)
+}
+
+/// The egui line style of a dash.
+fn line_style(dash: Dash) -> LineStyle {
+    match dash {
+        Dash::Solid => LineStyle::Solid,
+        Dash::Dashed => dashed(),
+        Dash::Dotted => LineStyle::Dotted {
+            spacing: crate::plots::data::DOT_SPACING,
+        },
+    }
 }
 
 fn dashed() -> LineStyle {
-    LineStyle::Dashed { length: 8.0 }
-}
-
-fn dotted() -> LineStyle {
-    LineStyle::Dotted { spacing: 5.0 }
+    LineStyle::Dashed {
+        length: crate::plots::data::DASH_LENGTH,
+    }
 }
 
 /// A row that never wraps: it scrolls sideways when wider than the panel, so its height is the
@@ -780,34 +751,21 @@ mod tests {
         }
     }
 
+    /// The exported files' colours are the app's: egui's own HSV conversion gives the same bytes.
     #[test]
-    fn decimation_keeps_spikes_and_gaps() {
-        let xs: Vec<f64> = (0..10_000).map(f64::from).collect();
-        let mut values: Vec<Option<f64>> = xs.iter().map(|x| Some((x * 0.01).sin())).collect();
-        values[5_000] = Some(100.0);
-        values[7_000] = None;
-        let runs = decimate(&xs, &values, 0.0, 100.0); // 100 points per column
-        assert_eq!(runs.len(), 2, "the gap splits the line");
-        let total: usize = runs.iter().map(Vec::len).sum();
-        assert!(total <= 2 * 101, "{total} points for 100 columns");
-        assert!(
-            runs[0].iter().any(|p| p == &[5_000.0, 100.0]),
-            "the spike survives"
-        );
-        // Points stay in time order.
-        for run in &runs {
-            assert!(run.windows(2).all(|w| w[0][0] < w[1][0]));
+    fn node_colours_match_egui_hsv() {
+        let golden = std::f32::consts::GOLDEN_RATIO - 1.0;
+        for node in 0..40 {
+            let hue = (node as f32 * golden).fract();
+            let egui: Color32 = egui::ecolor::Hsva::new(hue, 0.75, 0.85, 1.0).into();
+            assert_eq!(node_color(node), egui, "node {node}");
         }
-        // Without a usable column width nothing is dropped but the gap.
-        let kept = decimate(&xs, &values, 0.0, f64::NAN);
-        assert_eq!(kept.iter().map(Vec::len).sum::<usize>(), 9_999);
-        assert!(decimate(&[], &[], 0.0, 1.0).is_empty());
     }
 
     #[test]
     fn little_pairs_multiply_arrivals_by_latency() {
         let d = data();
-        let pairs = little_pairs(&d, &BTreeMap::new());
+        let pairs = little_pairs(&d, &std::collections::BTreeMap::new(), None);
         assert_eq!(pairs.len(), 1);
         let LittlePair { node, l, lambda_w } = &pairs[0];
         assert_eq!(*node, 0);
@@ -871,8 +829,8 @@ mod tests {
             nodes: vec!["q".into(), "worker".into(), "direct".into()],
             series,
         };
-        let reads = BTreeMap::from([("worker".to_owned(), "q".to_owned())]);
-        let pairs = little_pairs(&d, &reads);
+        let reads = std::collections::BTreeMap::from([("worker".to_owned(), "q".to_owned())]);
+        let pairs = little_pairs(&d, &reads, None);
         assert_eq!(pairs.iter().map(|p| p.node).collect::<Vec<_>>(), [1, 2]);
         assert_eq!(pairs[0].l[0], Some(4.0), "the queue's backlog");
         assert!((pairs[0].lambda_w[0].unwrap() - 4.0).abs() < 1e-12);

@@ -232,3 +232,165 @@ fn help_exits_0() {
     assert_eq!(code(&o), 0);
     assert!(stdout(&o).contains("run") && stdout(&o).contains("check"));
 }
+
+#[test]
+fn examples_lists_every_bundled_scenario_and_prints_one_byte_for_byte() {
+    let o = eventflow(&["examples"], "");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let listing = stdout(&o);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "the bundled scenarios: {files:?}");
+    for file in &files {
+        let stem = file.file_stem().unwrap().to_str().unwrap();
+        assert!(
+            listing
+                .lines()
+                .any(|l| l.split_whitespace().next() == Some(stem)),
+            "{stem} is not listed:\n{listing}"
+        );
+        let o = eventflow(&["examples", stem], "");
+        assert_eq!(code(&o), 0, "{stem}: {}", stderr(&o));
+        // sweep::print trims the end and adds one newline.
+        let on_disk = std::fs::read_to_string(file).unwrap();
+        assert_eq!(stdout(&o).trim_end(), on_disk.trim_end(), "{stem}");
+    }
+}
+
+#[test]
+fn a_printed_example_is_a_valid_scenario_away_from_the_source_tree() {
+    let o = eventflow(&["examples", "order-fanout.json"], "");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let (_d, path) = scenario_file(&stdout(&o));
+    let c = eventflow(&["check", path.to_str().unwrap()], "");
+    assert_eq!(code(&c), 0, "{}", stderr(&c));
+}
+
+#[test]
+fn an_unknown_example_exits_2_with_a_hint() {
+    let o = eventflow(&["examples", "order-fanot"], "");
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(err.contains("no bundled example `order-fanot`"), "{err}");
+    assert!(err.contains("did you mean `order-fanout`?"), "{err}");
+    assert!(stdout(&o).is_empty());
+}
+
+/// Point counts of the `<polyline>`s in an SVG with more than three points: the legend's samples
+/// have two, and each dash of a dashed line two or three (at these bucket counts a bucket is
+/// wider than a dash), so what is left are the solid lines.
+fn svg_polylines(svg: &str) -> Vec<usize> {
+    svg.split("<polyline")
+        .skip(1)
+        .filter_map(|p| {
+            let points = p.split("points=\"").nth(1)?.split('"').next()?;
+            Some(points.split_whitespace().count())
+        })
+        .filter(|n| *n > 3)
+        .collect()
+}
+
+#[test]
+fn run_plots_writes_png_and_svg_files_drawn_from_the_run() {
+    let (dir, path) = scenario_file(VALID);
+    for buckets in [37_usize, 53] {
+        let out = dir.path().join(format!("plots-{buckets}"));
+        let o = eventflow(
+            &[
+                "run",
+                path.to_str().unwrap(),
+                "--buckets",
+                &buckets.to_string(),
+                "--plots",
+                out.to_str().unwrap(),
+            ],
+            "",
+        );
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let mut names: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        // No dead-letter queue, no stream, no failures configured: those plots are left out,
+        // and no temporary file is left behind.
+        assert_eq!(
+            names,
+            [
+                "backlog.png",
+                "backlog.svg",
+                "lag_s.png",
+                "lag_s.svg",
+                "latency.png",
+                "latency.svg",
+                "little.png",
+                "little.svg",
+                "throughput.png",
+                "throughput.svg",
+                "utilization.png",
+                "utilization.svg",
+            ]
+        );
+        // Every solid line has a point per bucket (the run is shorter than the plot is wide, so
+        // decimation keeps every point): the drawing follows the run's series.
+        let svg = std::fs::read_to_string(out.join("throughput.svg")).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        let lines = svg_polylines(&svg);
+        assert!(!lines.is_empty(), "no line in the throughput plot");
+        assert!(
+            lines.iter().all(|n| *n == buckets),
+            "{buckets} buckets, lines of {lines:?} points"
+        );
+        // Arrivals at the queue and at the consumer: two solid lines.
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        let png_bytes = std::fs::read(out.join("throughput.png")).unwrap();
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png_bytes))
+            .read_info()
+            .expect("a valid PNG");
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut pixels).expect("PNG data decodes");
+        assert_eq!((info.width, info.height), (1200, 600));
+        let distinct: std::collections::BTreeSet<&[u8]> = pixels.chunks(3).collect();
+        assert!(distinct.len() > 10, "more than a blank image");
+    }
+}
+
+#[test]
+fn run_plots_refuses_replications_and_an_unwritable_directory() {
+    let (dir, path) = scenario_file(VALID);
+    let o = eventflow(
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--replications",
+            "3",
+            "--plots",
+            "x",
+        ],
+        "",
+    );
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("--plots draws a single run"),
+        "{}",
+        stderr(&o)
+    );
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, "").unwrap();
+    let o = eventflow(
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--plots",
+            blocker.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--plots"), "{}", stderr(&o));
+}

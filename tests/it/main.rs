@@ -6,6 +6,7 @@ mod cli;
 mod delivery;
 mod determinism;
 mod fidelity;
+mod flow;
 mod fuzz;
 mod golden;
 mod journey;

@@ -1341,3 +1341,65 @@ proptest! {
         let _ = Transform::parse(&p);
     }
 }
+
+/// `eventflow pattern test --sns POLICY --event EVENT [--scope body]` through the real binary:
+/// a match, a no-match with the failing property named, the scope flag, and an invalid policy
+/// (exit 2, path named).
+#[test]
+fn sns_filter_policy_files() {
+    use crate::support::{eventflow, stderr, stdout};
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, v: &Value| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, v.to_string()).unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    let policy = write(
+        "policy.json",
+        &json!({"store": ["web"], "price": [{"numeric": [">", 100]}]}),
+    );
+    let yes = write(
+        "yes.json",
+        &json!({"attributes": {"store": "web", "price": {"Type": "Number", "Value": "150"}}}),
+    );
+    let no = write(
+        "no.json",
+        &json!({"attributes": {"store": "web", "price": {"Type": "String", "Value": "150"}}}),
+    );
+    let o = eventflow(&["pattern", "test", "--sns", &policy, "--event", &yes], "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("match\n"), "{}", stdout(&o));
+    let o = eventflow(&["pattern", "test", "--sns", &policy, "--event", &no], "");
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("no match\n") && out.contains("FAIL price"),
+        "{out}"
+    );
+    let body_policy = write("body.json", &json!({"detail": {"tier": ["gold"]}}));
+    let ev = write("ev.json", &json!({"detail": {"tier": "gold"}}));
+    let o = eventflow(
+        &[
+            "pattern",
+            "test",
+            "--sns",
+            &body_policy,
+            "--event",
+            &ev,
+            "--scope",
+            "body",
+        ],
+        "",
+    );
+    assert!(stdout(&o).starts_with("match\n"), "{}", stdout(&o));
+    let o = eventflow(
+        &["pattern", "test", "--sns", &body_policy, "--event", &ev],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("detail: SNS does not accept nested"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -184,7 +184,7 @@ fn finding_7_check_lists_every_problem_at_once() {
         "{e}"
     );
     assert!(
-        e.contains("producers[0].to: no bus, queue or stream has id \"qq\""),
+        e.contains("producers[0].to: no bus, queue, stream, topic or state machine has id \"qq\""),
         "{e}"
     );
     assert!(e.contains("consumers[1].from"), "{e}");

@@ -143,7 +143,7 @@ fn assert_proportion(what: &str, hits: u64, n: u64, p: f64) {
 /// Warnings a scenario is meant to show, each explained in its description.
 fn intended_warnings(file: &str) -> &'static [&'static str] {
     match file {
-        "poison-message.json" => &["has no dead-letter queue"],
+        "poison-message.json" => &["has no async.on_failure"],
         "hot-partition-more-consumers.json" => &["sit idle"],
         "feedback-loop.json" => &["event routing loop"],
         _ => &[],
@@ -394,15 +394,14 @@ fn poison_messages_are_dropped_without_a_dlq_and_parked_after_max_receives_with_
         "the producer stops early so every message settles"
     );
     let produced = node(&r, "order-import").completed;
-    let poison = reason(node(&r, "orders-bus"), "retries_exhausted");
+    let poison = reason(node(&r, "invoice-lambda"), "retries_exhausted");
     assert_proportion("share of schemaVersion 1 events", poison, produced, 0.01);
     assert!(poison > 0);
-    // Direct invocation, no DLQ: 1 + attempts tries, then dropped (lost).
-    let attempts = s.buses[0].rules[0].targets[0]
-        .retry
-        .as_ref()
-        .unwrap()
-        .attempts;
+    // Asynchronous invocation without async.on_failure: Lambda's 1 + 2 tries
+    // (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html), then
+    // dropped (lost).
+    let attempts = s.consumers[0].async_in_force().retries;
+    assert_eq!(attempts, 2);
     assert_eq!(
         r.conservation.dropped, poison,
         "without a DLQ the poison events are lost"
@@ -554,21 +553,44 @@ fn a_flash_sale_overflows_a_rejecting_queue_which_then_drains_at_c_mu_minus_lamb
     assert_within("drain time B/(cμ − λ)", measured, theory, 0.05);
     sim.run_to_end();
     let end = sim.results();
+    // The confirmation function is invoked asynchronously: Lambda's queue takes the spike.
+    // It grows at λ − cμ = 1,000 − 50 × 5 = 750/s for 60 s, and the last order of the spike
+    // waits behind the 45,000 in it: 45,000 / 250 = 180 s.
+    let email_fn = s
+        .consumers
+        .iter()
+        .find(|c| c.id == "confirmation-email")
+        .unwrap();
+    let email_mu = f64::from(email_fn.concurrency) / (email_fn.service_time.mean_ns() / SEC);
     let email = node(&end, "confirmation-email");
     assert!(
         email.throttled > 0,
         "the spike exceeds the function's concurrency"
     );
-    assert!(
-        node(&end, "orders-bus").retried > 0,
-        "throttled invocations are retried"
+    let a = email
+        .asynchronous
+        .as_ref()
+        .expect("an asynchronous function");
+    let depth = (peak - email_mu) * spike_s;
+    assert_within(
+        "Lambda's queue at the end of the spike",
+        a.queue_depth_max as f64,
+        depth,
+        0.05,
     );
-    assert!(email.retry_amplification.unwrap() > 1.0);
+    assert_within(
+        "the oldest event's wait",
+        a.age_max_s,
+        depth / email_mu,
+        0.05,
+    );
     assert_eq!(
-        node(&end, "orders-bus").dead_lettered,
+        node(&end, "orders-bus").retried,
         0,
-        "backoff with a long max age loses nothing"
+        "EventBridge's delivery to Lambda's queue always succeeds"
     );
+    assert_eq!(email.dead_lettered, 0, "nothing waits 6 hours");
+    assert_eq!(node(&end, "orders-bus").dead_lettered, 0);
 }
 
 #[test]
@@ -602,7 +624,8 @@ fn a_blocking_queue_pushes_back_on_the_producer_instead_of_rejecting() {
 // ----- 8. outage and recovery ----------------------------------------------------------------------
 
 #[test]
-fn an_outage_dead_letters_old_direct_events_and_the_queue_drains_at_c_mu_minus_lambda() {
+fn an_outage_dead_letters_old_events_to_a_synchronous_endpoint_while_queues_drain_at_c_mu_minus_lambda()
+ {
     let file = "outage-recovery.json";
     let s = load(file);
     let lambda = s.producers[0].rate;
@@ -618,7 +641,12 @@ fn an_outage_dead_letters_old_direct_events_and_the_queue_drains_at_c_mu_minus_l
         .find(|f| f.target == "inventory-worker")
         .unwrap();
     let (down_s, up_s) = (fault.from.0 as f64 / SEC, fault.to.0 as f64 / SEC);
-    let max_age_s = s.buses[0].rules[0].targets[0]
+    let max_age_s = s.buses[0]
+        .rules
+        .iter()
+        .find(|r| r.id == "reserve-api")
+        .unwrap()
+        .targets[0]
         .retry
         .as_ref()
         .unwrap()
@@ -673,6 +701,27 @@ fn an_outage_dead_letters_old_direct_events_and_the_queue_drains_at_c_mu_minus_l
     assert_eq!(
         node(&end, "inventory-worker").arrived,
         node(&end, "checkout").completed
+    );
+    // The Lambda target buffers the outage in its asynchronous queue (λ × outage) and loses
+    // nothing.
+    let lambda_fn = node(&end, "inventory-lambda");
+    let slots = u64::from(
+        s.consumers
+            .iter()
+            .find(|c| c.id == "inventory-lambda")
+            .unwrap()
+            .concurrency,
+    );
+    assert!(
+        lambda_fn.completed + slots >= node(&end, "checkout").completed,
+        "all but the invocations running at the end completed"
+    );
+    assert_eq!(lambda_fn.dead_lettered, 0);
+    assert_within(
+        "Lambda's queue after the outage",
+        lambda_fn.asynchronous.as_ref().unwrap().queue_depth_max as f64,
+        lambda * (up_s - down_s),
+        0.05,
     );
 }
 

@@ -671,3 +671,110 @@ fn autosaved_work_is_offered_for_recovery_after_a_crash() {
     assert!(!h.state().is_dirty());
     assert!(!path.exists(), "discarded work leaves no autosave");
 }
+
+#[test]
+fn file_export_writes_a_plot_and_the_results_of_the_run() {
+    use eventflow::ui::export::{Export, Format};
+    let dir = tempfile::tempdir().unwrap();
+    let picker = ScriptedPicker::default();
+    let mut h = harness(&picker);
+    h.run_steps(2);
+    h.state_mut()
+        .perform(Action::OpenExample("order-fanout.json".into()));
+    h.state_mut()
+        .perform(Action::SetSpeed(eventflow::ui::toolbar::SPEEDS.len() - 1));
+    h.get_by_label("▶ Play").click();
+    run_until(&mut h, "the run to finish", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.state == RunState::Finished)
+    });
+    let buckets = h
+        .state()
+        .snapshot()
+        .and_then(|s| s.series.as_ref())
+        .map(|s| s.times_s.len())
+        .unwrap();
+
+    // From the menu, as a user would: File ▸ Export ▸ Backlog & lag plot as SVG….
+    let svg_path = dir.path().join("backlog.svg");
+    picker.0.borrow_mut().save.push_back(svg_path.clone());
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Export").hover();
+    h.run_steps(3);
+    h.get_by_label("Backlog & lag plot as SVG…").click();
+    h.run_steps(3);
+    let svg = std::fs::read_to_string(&svg_path).expect("the SVG was written");
+    assert!(svg.starts_with("<svg"));
+    assert!(svg.contains("Backlog &amp; lag") || svg.contains("Backlog & lag"));
+    // The backlog is a level, drawn at every bucket of the finished run.
+    let longest = svg
+        .split("points=\"")
+        .skip(1)
+        .map(|p| p.split('"').next().unwrap().split_whitespace().count())
+        .max()
+        .unwrap();
+    assert!(longest > 3 && longest <= buckets, "{longest} of {buckets}");
+
+    let png_path = dir.path().join("throughput.png");
+    picker.0.borrow_mut().save.push_back(png_path.clone());
+    h.state_mut()
+        .perform(Action::Export(Export::Plot("throughput", Format::Png)));
+    let png = std::fs::read(&png_path).expect("the PNG was written");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+
+    let json_path = dir.path().join("results.json");
+    picker.0.borrow_mut().save.push_back(json_path.clone());
+    h.state_mut().perform(Action::Export(Export::ResultsJson));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    assert_eq!(v["seed"], h.state().scenario().seed);
+    assert_eq!(
+        v["series"]["times_s"].as_array().map(Vec::len),
+        Some(buckets)
+    );
+
+    let csv_path = dir.path().join("series.csv");
+    picker.0.borrow_mut().save.push_back(csv_path.clone());
+    h.state_mut().perform(Action::Export(Export::ResultsCsv));
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    assert!(
+        csv.starts_with("time_s,node,metric,value"),
+        "{}",
+        &csv[..40]
+    );
+}
+
+#[test]
+fn view_presentation_collapses_to_canvas_and_one_plot_and_restores() {
+    let picker = ScriptedPicker::default();
+    let mut h = harness(&picker);
+    h.run_steps(2);
+    h.state_mut()
+        .perform(Action::OpenExample("order-fanout.json".into()));
+    h.run_steps(2);
+    assert!(h.state().panels().notes && h.state().panels().inspector);
+    h.get_by_label("View").click();
+    h.run_steps(2);
+    h.get_by_label_contains("Presentation").click();
+    h.run_steps(3);
+    let app = h.state();
+    assert!(app.panels().presentation);
+    assert!(!app.panels().notes && !app.panels().inspector && app.panels().plots);
+    assert_eq!(
+        h.ctx.zoom_factor(),
+        eventflow::ui::app::PRESENTATION_ZOOM,
+        "large type"
+    );
+    assert_eq!(
+        h.state().plots().line_width(),
+        eventflow::ui::app::PRESENTATION_LINE_WIDTH
+    );
+    // F5 turns it off again and brings the panels back as they were.
+    h.key_press(Key::F5);
+    h.run_steps(3);
+    let app = h.state();
+    assert!(!app.panels().presentation);
+    assert!(app.panels().notes && app.panels().inspector && app.panels().plots);
+    assert_eq!(h.ctx.zoom_factor(), 1.0);
+}

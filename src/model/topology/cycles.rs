@@ -86,7 +86,18 @@ impl Topology {
                             .map(|(j, e)| (e.to.clone(), Some(first_emit[ci] + j))),
                     );
                 }
-                Kind::Producer => {}
+                Kind::Topic => {
+                    out.extend(
+                        s.topics[c.index]
+                            .subscriptions
+                            .iter()
+                            .map(|x| (x.to.clone(), None)),
+                    );
+                }
+                Kind::Pipe => out.push((s.pipes[c.index].target.clone(), None)),
+                // A state machine's Tasks call functions and services and wait for them:
+                // nothing they emit comes back through the machine itself.
+                Kind::Producer | Kind::StateMachine => {}
             }
             out
         };

@@ -68,12 +68,73 @@ pub enum Site {
         /// Timeline entry index.
         entry: usize,
     },
+    /// `topics[topic].subscriptions[sub].to`: a subscriber.
+    SubscriptionTo {
+        /// Topic index.
+        topic: usize,
+        /// Subscription index within the topic.
+        sub: usize,
+    },
+    /// `topics[topic].subscriptions[sub].dead_letter`: a subscription's dead-letter queue.
+    SubscriptionDeadLetter {
+        /// Topic index.
+        topic: usize,
+        /// Subscription index within the topic.
+        sub: usize,
+    },
+    /// `pipes[pipe].source`: the queue or stream a pipe reads.
+    PipeSource {
+        /// Pipe index.
+        pipe: usize,
+    },
+    /// `pipes[pipe].enrichment`: the function or service a pipe calls on the way.
+    PipeEnrichment {
+        /// Pipe index.
+        pipe: usize,
+    },
+    /// `pipes[pipe].target`: where a pipe delivers.
+    PipeTarget {
+        /// Pipe index.
+        pipe: usize,
+    },
+    /// `pipes[pipe].dead_letter`: a pipe's dead-letter queue.
+    PipeDeadLetter {
+        /// Pipe index.
+        pipe: usize,
+    },
 }
 
 /// What producers and consumers' `emits` send to.
-pub const SINKS: &[Kind] = &[Kind::Bus, Kind::Queue, Kind::Stream];
+pub const SINKS: &[Kind] = &[
+    Kind::Bus,
+    Kind::Queue,
+    Kind::Stream,
+    Kind::Topic,
+    Kind::StateMachine,
+];
 /// What a rule target may name.
-pub const TARGETS: &[Kind] = &[Kind::Consumer, Kind::Queue, Kind::Stream, Kind::Bus];
+pub const TARGETS: &[Kind] = &[
+    Kind::Consumer,
+    Kind::Queue,
+    Kind::Stream,
+    Kind::Bus,
+    Kind::Topic,
+    Kind::StateMachine,
+];
+/// What a topic subscription may name (SNS protocols: SQS, Lambda, HTTP/S, and `EventBridge`
+/// through a rule-less bus target).
+pub const SUBSCRIBERS: &[Kind] = &[Kind::Queue, Kind::Consumer, Kind::Bus];
+/// What a pipe enrichment may name (a function or a service).
+pub const CONSUMER: &[Kind] = &[Kind::Consumer];
+/// What a pipe may deliver to.
+pub const PIPE_TARGETS: &[Kind] = &[
+    Kind::Bus,
+    Kind::Queue,
+    Kind::Stream,
+    Kind::Topic,
+    Kind::Consumer,
+    Kind::StateMachine,
+];
 /// What a `dead_letter` or a redrive names.
 pub const QUEUE: &[Kind] = &[Kind::Queue];
 /// What a consumer may read (`from`).
@@ -102,6 +163,16 @@ impl Site {
             Site::RedriveFrom { entry } => format!("timeline[{entry}].redrive"),
             Site::RedriveTo { entry } => format!("timeline[{entry}].to"),
             Site::ReplayBus { entry } => format!("timeline[{entry}].replay"),
+            Site::SubscriptionTo { topic, sub } => {
+                format!("topics[{topic}].subscriptions[{sub}].to")
+            }
+            Site::SubscriptionDeadLetter { topic, sub } => {
+                format!("topics[{topic}].subscriptions[{sub}].dead_letter")
+            }
+            Site::PipeSource { pipe } => format!("pipes[{pipe}].source"),
+            Site::PipeEnrichment { pipe } => format!("pipes[{pipe}].enrichment"),
+            Site::PipeTarget { pipe } => format!("pipes[{pipe}].target"),
+            Site::PipeDeadLetter { pipe } => format!("pipes[{pipe}].dead_letter"),
         }
     }
 
@@ -115,10 +186,15 @@ impl Site {
             Site::TargetDeadLetter { .. }
             | Site::QueueDeadLetter { .. }
             | Site::RedriveFrom { .. }
-            | Site::RedriveTo { .. } => QUEUE,
-            Site::ConsumerFrom { .. } => SOURCES,
+            | Site::RedriveTo { .. }
+            | Site::SubscriptionDeadLetter { .. }
+            | Site::PipeDeadLetter { .. } => QUEUE,
+            Site::ConsumerFrom { .. } | Site::PipeSource { .. } => SOURCES,
             Site::FaultTarget { .. } => FAULTABLE,
             Site::ReplayBus { .. } => BUS,
+            Site::SubscriptionTo { .. } => SUBSCRIBERS,
+            Site::PipeEnrichment { .. } => CONSUMER,
+            Site::PipeTarget { .. } => PIPE_TARGETS,
         }
     }
 
@@ -126,16 +202,22 @@ impl Site {
     #[must_use]
     pub fn expects(self) -> &'static str {
         match self {
-            Site::ProducerTo { .. } => "a bus, queue or stream",
-            Site::TargetTo { .. } | Site::FaultTarget { .. } | Site::EmitTo { .. } => {
-                "a consumer, queue, stream or bus"
+            Site::ProducerTo { .. } => "a bus, queue, stream, topic or state machine",
+            Site::TargetTo { .. } | Site::EmitTo { .. } => {
+                "a consumer, queue, stream, bus, topic or state machine"
             }
+            Site::FaultTarget { .. } => "a consumer, queue, stream or bus",
             Site::TargetDeadLetter { .. }
             | Site::QueueDeadLetter { .. }
             | Site::RedriveFrom { .. }
-            | Site::RedriveTo { .. } => "a queue",
-            Site::ConsumerFrom { .. } => "a queue or stream",
+            | Site::RedriveTo { .. }
+            | Site::SubscriptionDeadLetter { .. }
+            | Site::PipeDeadLetter { .. } => "a queue",
+            Site::ConsumerFrom { .. } | Site::PipeSource { .. } => "a queue or stream",
             Site::ReplayBus { .. } => "a bus",
+            Site::SubscriptionTo { .. } => "a queue, consumer or bus",
+            Site::PipeEnrichment { .. } => "a consumer (function or service)",
+            Site::PipeTarget { .. } => "a bus, queue, stream, topic, consumer or state machine",
         }
     }
 
@@ -153,6 +235,12 @@ impl Site {
             Site::RedriveFrom { .. } => "redrive source",
             Site::RedriveTo { .. } => "redrive destination",
             Site::ReplayBus { .. } => "replayed bus",
+            Site::SubscriptionTo { .. } => "subscriber",
+            Site::SubscriptionDeadLetter { .. } => "subscription dead-letter queue",
+            Site::PipeSource { .. } => "pipe source",
+            Site::PipeEnrichment { .. } => "pipe enrichment",
+            Site::PipeTarget { .. } => "pipe target",
+            Site::PipeDeadLetter { .. } => "pipe dead-letter queue",
         }
     }
 
@@ -189,6 +277,18 @@ impl Site {
                 TimelineAction::Replay { bus, .. } => bus,
                 TimelineAction::Redrive { .. } => return None,
             },
+            Site::SubscriptionTo { topic, sub } => &s.topics.get(topic)?.subscriptions.get(sub)?.to,
+            Site::SubscriptionDeadLetter { topic, sub } => s
+                .topics
+                .get(topic)?
+                .subscriptions
+                .get(sub)?
+                .dead_letter
+                .as_deref()?,
+            Site::PipeSource { pipe } => &s.pipes.get(pipe)?.source,
+            Site::PipeEnrichment { pipe } => s.pipes.get(pipe)?.enrichment.as_deref()?,
+            Site::PipeTarget { pipe } => &s.pipes.get(pipe)?.target,
+            Site::PipeDeadLetter { pipe } => s.pipes.get(pipe)?.dead_letter.as_deref()?,
         })
     }
 
@@ -233,6 +333,20 @@ impl Site {
                 TimelineAction::Replay { bus, .. } => bus,
                 TimelineAction::Redrive { .. } => return None,
             },
+            Site::SubscriptionTo { topic, sub } => {
+                &mut s.topics.get_mut(topic)?.subscriptions.get_mut(sub)?.to
+            }
+            Site::SubscriptionDeadLetter { topic, sub } => s
+                .topics
+                .get_mut(topic)?
+                .subscriptions
+                .get_mut(sub)?
+                .dead_letter
+                .as_mut()?,
+            Site::PipeSource { pipe } => &mut s.pipes.get_mut(pipe)?.source,
+            Site::PipeEnrichment { pipe } => s.pipes.get_mut(pipe)?.enrichment.as_mut()?,
+            Site::PipeTarget { pipe } => &mut s.pipes.get_mut(pipe)?.target,
+            Site::PipeDeadLetter { pipe } => s.pipes.get_mut(pipe)?.dead_letter.as_mut()?,
         })
     }
 }
@@ -270,6 +384,9 @@ impl IdSite {
                 Kind::Queue => &mut s.queues.get_mut(index)?.id,
                 Kind::Stream => &mut s.streams.get_mut(index)?.id,
                 Kind::Consumer => &mut s.consumers.get_mut(index)?.id,
+                Kind::Topic => &mut s.topics.get_mut(index)?.id,
+                Kind::Pipe => &mut s.pipes.get_mut(index)?.id,
+                Kind::StateMachine => &mut s.state_machines.get_mut(index)?.id,
             },
             IdSite::Rule { bus, rule } => &mut s.buses.get_mut(bus)?.rules.get_mut(rule)?.id,
         })

@@ -15,6 +15,14 @@ use crate::ui::menu;
 use crate::ui::toolbar::SPEEDS;
 use crate::worker::{Command, RunState};
 
+/// How much larger presentation mode draws everything: at 1920 × 1080 the window is then
+/// 1280 × 720 points, and a 13-point node label is 19.5 pixels high, readable from the back of a
+/// room.
+pub const PRESENTATION_ZOOM: f32 = 1.5;
+
+/// Plot line width in presentation mode, points (1.5 otherwise).
+pub const PRESENTATION_LINE_WIDTH: f32 = 4.0;
+
 impl EventflowApp {
     // ----- actions -----------------------------------------------------------------------------
 
@@ -85,6 +93,9 @@ impl EventflowApp {
                         Some(FileDialog::new(Purpose::Save, dir.as_deref(), &name, &why));
                 }
             }
+            Action::TogglePresentation => self.set_presentation(!self.panels.presentation),
+            Action::Export(e) => self.ask_export(e),
+            Action::ExportTo(e, path) => self.export_to(e, &path),
             Action::SaveTo(path) => {
                 if let Err(e) = self.save_to(&path) {
                     self.message = Some((format!("Could not save: {e}"), true));
@@ -224,6 +235,7 @@ impl EventflowApp {
             (menu::OPEN, Action::Open),
             (menu::NEW, Action::New),
             (menu::QUIT, Action::Quit),
+            (menu::PRESENT, Action::TogglePresentation),
         ];
         for (shortcut, action) in table {
             if ctx.input_mut(|i| i.consume_shortcut(&shortcut)) {
@@ -256,6 +268,32 @@ impl EventflowApp {
         if let Some(path) = dropped.into_iter().find(|p| !p.as_os_str().is_empty()) {
             self.actions.push(Action::OpenPath(path));
         }
+    }
+
+    /// Presentation mode for a projector: everything drawn [`PRESENTATION_ZOOM`] times larger
+    /// (node labels, plot text, menus), only the canvas and one plot (notes and inspector
+    /// closed), canvas Fit allowed to enlarge past 1:1, plot lines [`PRESENTATION_LINE_WIDTH`]
+    /// points thick. Turning it off restores the panels as they were.
+    pub(super) fn set_presentation(&mut self, on: bool) {
+        if on == self.panels.presentation {
+            return;
+        }
+        if on {
+            self.before_presentation = Some(self.panels.clone());
+            self.panels.notes = false;
+            self.panels.inspector = false;
+            self.panels.plots = true;
+        } else if let Some(before) = self.before_presentation.take() {
+            self.panels.notes = before.notes;
+            self.panels.inspector = before.inspector;
+            self.panels.plots = before.plots;
+        }
+        self.panels.presentation = on;
+        self.ctx
+            .set_zoom_factor(if on { PRESENTATION_ZOOM } else { 1.0 });
+        self.canvas.set_enlarging_fit(on);
+        self.canvas.request_fit();
+        self.plots.set_presentation(on);
     }
 
     pub(super) fn close_requested(&mut self, ctx: &egui::Context) {

@@ -301,6 +301,7 @@ impl EventflowApp {
             breakers: &self.breaker_badges,
             journey: journey.as_ref(),
         };
+        self.canvas_rect = Some(ui.max_rect());
         let events = self.canvas.show(ui, &input);
         for e in events {
             match e {

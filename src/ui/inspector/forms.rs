@@ -125,6 +125,11 @@ impl Inspector {
             Kind::Queue => self.queue_form(ui, s, id, &queues),
             Kind::Stream => self.stream_form(ui, s, id),
             Kind::Consumer => self.consumer_form(ui, s, id, &sources, &sinks),
+            // Topics, pipes and state machines are edited in the scenario file for now; the
+            // inspector shows their figures.
+            Kind::Topic | Kind::Pipe | Kind::StateMachine => {
+                ui.label("Edit this component's settings in the scenario file.");
+            }
         }
         ui.separator();
         figures(ui, id, input);

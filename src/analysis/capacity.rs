@@ -9,7 +9,8 @@
 //! |---|---|---|
 //! | queue | `concurrency` | M/M/c (Erlang C) for exponential service, else Allen–Cunneen |
 //! | stream | e = min(`concurrency`, `partitions`) | each instance an M/M/1 (or Kingman/Allen–Cunneen with c = 1) fed λ/e |
-//! | rule target (direct) | `concurrency` | Erlang B: the probability an invocation is throttled |
+//! | function invoked asynchronously | `concurrency` | M/M/c (Erlang C): Lambda's own queue is the waiting line |
+//! | service called by a rule target | `concurrency` | Erlang B: the probability a call is throttled (HTTP 429) |
 //!
 //! Arrivals are taken as Poisson (ca² = 1): filtering and merging Poisson streams keeps them
 //! Poisson, and it is what the producers' default `arrivals` gives. A prediction is labelled
@@ -51,8 +52,11 @@ pub enum Source {
     Queue,
     /// It is a consumer group reading a partitioned stream.
     Stream,
-    /// A rule target invokes it directly (Lambda-like): no waiting line, throttled when busy.
+    /// A rule target calls it synchronously (a service): no waiting line, throttled when busy.
     Direct,
+    /// A function invoked asynchronously (by rule targets, topics or `emits`): Lambda's own
+    /// queue is its waiting line (M/M/c).
+    Async,
 }
 
 /// What the run measured, to set beside [`Prediction`].
@@ -526,6 +530,7 @@ fn consumer_capacity(
     let (source, from) = match &c.from {
         Some(id) if partitions.is_some() => (Source::Stream, Some(id)),
         Some(id) => (Source::Queue, Some(id)),
+        None if c.kind_in_force() == crate::model::ConsumerKind::Function => (Source::Async, None),
         None => (Source::Direct, None),
     };
     let mut notes = approximation_reasons(scenario, c, source);
@@ -550,7 +555,7 @@ fn consumer_capacity(
 
     let predicted = match source {
         Source::Direct => None,
-        Source::Queue => predict(lambda, mu, servers, &c.service_time)
+        Source::Queue | Source::Async => predict(lambda, mu, servers, &c.service_time)
             .map_err(|e| note_err("prediction", &e))
             .ok(),
         Source::Stream => {
@@ -570,11 +575,26 @@ fn consumer_capacity(
     let throttle_probability = (source == Source::Direct)
         .then(|| erlang_b(concurrency, lambda / mu).ok())
         .flatten();
-    if source == Source::Direct {
-        notes.push(
-            "invoked directly: no waiting line; throttled invocations are retried by the rule target (Erlang B)"
+    match source {
+        Source::Direct => notes.push(
+            "a service called synchronously: no waiting line; throttled calls are retried by the rule target (Erlang B)"
                 .into(),
-        );
+        ),
+        Source::Async => notes.push(
+            "invoked asynchronously: Lambda's own queue is the waiting line (M/M/c, Erlang C), not a loss system"
+                .into(),
+        ),
+        Source::Queue
+            if c.kind_in_force() == crate::model::ConsumerKind::Function
+                && c.scaling_in_force() == crate::model::Scaling::Aws
+                && !matches!(scenario.source_kind(c), crate::model::defaults::SourceKind::Queue { fifo: true }) =>
+        {
+            notes.push(
+                "SQS pollers start at 5 concurrent batches and add up to 300 a minute: during a ramp fewer than c serve"
+                    .into(),
+            );
+        }
+        _ => {}
     }
 
     let growth = |rate: f64| backlog_growth_per_s(rate, mu, servers).ok();

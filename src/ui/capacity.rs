@@ -46,7 +46,8 @@ fn show_consumer(ui: &mut Ui, index: usize, f: &ConsumerCapacity) {
     let source = match (f.source, &f.from) {
         (Source::Queue, Some(from)) => format!("Reads queue {from}"),
         (Source::Stream, Some(from)) => format!("Consumer group on stream {from}"),
-        (Source::Direct, _) | (_, None) => "Invoked directly by a rule target".to_owned(),
+        (Source::Async, _) => "Invoked asynchronously (Lambda's own queue)".to_owned(),
+        (Source::Direct, _) | (_, None) => "Called synchronously by a rule target".to_owned(),
     };
     ui.weak(source);
 

@@ -425,3 +425,31 @@ fn a_migrated_consumer_slower_than_its_visibility_timeout_saves_and_loads_as_a_s
         serde_json::to_string(&b).unwrap()
     );
 }
+
+#[test]
+fn an_asynchronously_invoked_function_is_predicted_as_m_m_c_not_as_a_loss_system() {
+    // Lambda's own queue is the waiting line of a function invoked asynchronously, so the
+    // capacity figures use Erlang C (queueing.md) rather than Erlang B. λ = 50/s, c = 10,
+    // μ = 10/s: ρ = 50 / (10 × 10) = 0.5.
+    let text = r#"{ "format": "eventflow/2", "name": "mmc", "duration": "10m", "warmup": "1m",
+        "producers": [ { "id": "p", "to": "bus", "rate": 50 } ],
+        "buses": [ { "id": "bus", "rules": [ { "id": "all", "pattern": { "source": ["eventflow"] },
+            "targets": [ { "to": "fn" } ] } ] } ],
+        "consumers": [ { "id": "fn", "concurrency": 10,
+                         "service_time": { "exponential": { "mean": "100ms" } } } ] }"#;
+    let s = scenario(text);
+    let r = run(&s, &RunOptions::default()).unwrap();
+    let cap = eventflow::analysis::capacity::capacity(&s, &r);
+    let f = cap.get("fn").unwrap();
+    assert_eq!(f.source, eventflow::analysis::capacity::Source::Async);
+    assert!(f.throttle_probability.is_none(), "not a loss system");
+    let p = f.predicted.as_ref().expect("an M/M/c prediction");
+    assert_eq!(p.model, eventflow::analysis::queueing::Model::Mmc);
+    assert!((p.rho - 0.5).abs() < 0.02, "{}", p.rho);
+    assert!(
+        (f.simulated.rho - p.rho).abs() < 0.03,
+        "{} vs {}",
+        f.simulated.rho,
+        p.rho
+    );
+}

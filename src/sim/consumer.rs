@@ -789,13 +789,26 @@ impl Engine {
         let mut any_failed = false;
         let mut any_ok = false;
         // FIFO groups and stream partitions are ordered: after a failure that will be
-        // redelivered, the rest of the batch is not processed but returned, in order, behind it.
-        let fifo_group = match source {
-            Source::Queue(q) if self.queues[q].fifo => msgs.first().map(|m| self.msgs[*m].lane),
-            _ => None,
-        };
-        let ordered = fifo_group.is_some() || matches!(source, Source::Stream { .. });
+        // redelivered, the rest of that group's (or partition's) messages in the batch are not
+        // processed but returned, in order, behind it. A FIFO batch may hold several groups
+        // (AWS: "each batch may contain messages from more than one message group"); the
+        // others go on.
+        let fifo = matches!(source, Source::Queue(q) if self.queues[q].fifo);
+        let ordered = fifo || matches!(source, Source::Stream { .. });
         let mut blocked = false;
+        let mut blocked_groups = std::mem::take(&mut self.blocked_groups);
+        blocked_groups.clear();
+        // The batch's groups, read now: processed messages are freed below.
+        let mut batch_groups = std::mem::take(&mut self.batch_groups);
+        batch_groups.clear();
+        if fifo {
+            for &m in &msgs {
+                let g = self.msgs[m].lane;
+                if !batch_groups.contains(&g) {
+                    batch_groups.push(g);
+                }
+            }
+        }
         let mut returned = std::mem::take(&mut self.returned_buf);
         returned.clear();
         // SQS without ReportBatchItemFailures: one failed message fails the invocation, and
@@ -818,19 +831,28 @@ impl Engine {
                     self.tally(cn, Tally::Failed, measuring);
                     self.trace_note(m, super::journey::Condition::Failed);
                 }
-                if (fifo_group.is_some() || is_stream) && i > 0 {
+                let group = self.msgs[m].lane;
+                let behind = if fifo {
+                    blocked_groups.contains(&group)
+                } else {
+                    is_stream && i > 0
+                };
+                if behind {
                     // Behind the group's (or partition's) first message, which holds the group
                     // until it is visible again (retried).
                     self.msgs[m].visible_since = now;
                     returned.push(m);
                 } else {
+                    if fifo {
+                        blocked_groups.push(group);
+                    }
                     self.fail_message(c, m, source, lane, own.unwrap_or("the batch failed"));
                 }
             }
-            blocked = fifo_group.is_some() || is_stream;
+            blocked = is_stream;
         }
         for &m in msgs.iter().filter(|_| !whole_batch_failed) {
-            if blocked {
+            if blocked || (fifo && blocked_groups.contains(&self.msgs[m].lane)) {
                 returned.push(m);
                 continue;
             }
@@ -856,7 +878,11 @@ impl Engine {
                     self.fire_emits(c, m, EmitOn::Failure);
                     self.finish_message(c, m, source, true);
                 } else if self.fail_message(c, m, source, lane, why) && ordered {
-                    blocked = true;
+                    if fifo {
+                        blocked_groups.push(self.msgs[m].lane);
+                    } else {
+                        blocked = true;
+                    }
                 }
             } else {
                 any_ok = true;
@@ -908,12 +934,17 @@ impl Engine {
         {
             self.stream_batch_settled(c, stream, group, lane, blocked, 1 + returned.len());
         }
-        self.return_to_lane(source, lane, fifo_group, &returned);
+        self.return_to_lane(source, lane, fifo, &returned);
         self.returned_buf = returned;
-        if let (Some(g), false, Source::Queue(q)) = (fifo_group, blocked, source) {
-            self.queues[q].groups[g as usize].in_flight = false;
-            self.mark_group_ready(q, g);
+        // Every group of the batch that no failure holds may be received again.
+        if let Source::Queue(q) = source {
+            for &g in batch_groups.iter().filter(|g| !blocked_groups.contains(g)) {
+                self.queues[q].groups[g as usize].in_flight = false;
+                self.mark_group_ready(q, g);
+            }
         }
+        self.blocked_groups = blocked_groups;
+        self.batch_groups = batch_groups;
         // Slot release.
         let cr = &mut self.consumers[c];
         cr.in_service -= msgs.len() as u64;
@@ -990,23 +1021,18 @@ impl Engine {
 
     /// Puts messages of an ordered batch back at the head of their FIFO group or stream lane,
     /// in their order, behind the failed message that blocks it.
-    fn return_to_lane(
-        &mut self,
-        source: Source,
-        lane: u32,
-        fifo_group: Option<u32>,
-        msgs: &[MsgId],
-    ) {
+    fn return_to_lane(&mut self, source: Source, lane: u32, fifo: bool, msgs: &[MsgId]) {
         if msgs.is_empty() {
             return;
         }
         for &m in msgs {
             self.msgs[m].visible_since = self.now;
         }
-        match (source, fifo_group) {
-            (Source::Queue(q), Some(g)) => {
+        match (source, fifo) {
+            (Source::Queue(q), true) => {
                 let qr = &mut self.queues[q];
                 for &m in msgs.iter().rev() {
+                    let g = self.msgs[m].lane;
                     qr.groups[g as usize].waiting.push_front(m);
                 }
                 qr.visible += msgs.len() as u64;

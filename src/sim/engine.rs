@@ -103,6 +103,11 @@ pub struct Engine {
     pub(crate) returned_buf: Vec<MsgId>,
     /// Per-message failure verdicts of the batch being finished.
     pub(crate) fail_buf: Vec<Option<&'static str>>,
+    /// The FIFO groups of the batch being finished, and those a failure holds.
+    pub(crate) batch_groups: Vec<u32>,
+    pub(crate) blocked_groups: Vec<u32>,
+    /// The FIFO groups of the batch being received.
+    pub(crate) receive_groups: Vec<u32>,
     /// The next enqueue is a move (to a dead-letter queue, or a redrive), not a send.
     pub(crate) moving: bool,
     /// Per timeline entry: messages a paced redrive still has to move.

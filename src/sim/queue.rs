@@ -426,10 +426,15 @@ impl Engine {
         let batch = self.consumers[c].batch;
         let mut buf = std::mem::take(&mut self.batch_buf);
         buf.clear();
-        let mut fifo_group = None;
+        let mut fifo_groups = std::mem::take(&mut self.receive_groups);
+        fifo_groups.clear();
         let qr = &mut self.queues[q];
         if qr.fifo {
-            while let Some(g) = qr.ready.pop_front() {
+            // A batch may hold several message groups, in order within each (AWS); a group
+            // with a message in flight gets nothing more until it is settled.
+            while buf.len() < batch
+                && let Some(g) = qr.ready.pop_front()
+            {
                 let group = &mut qr.groups[g as usize];
                 group.queued_ready = false;
                 if group.in_flight || group.waiting.is_empty() {
@@ -442,8 +447,7 @@ impl Engine {
                     }
                 }
                 group.in_flight = true;
-                fifo_group = Some(g);
-                break;
+                fifo_groups.push(g);
             }
         } else {
             while buf.len() < batch {
@@ -514,12 +518,16 @@ impl Engine {
             }
         }
         buf.truncate(kept);
-        if buf.is_empty() {
-            if let Some(g) = fifo_group {
-                // Every message taken had expired: the group may be received again.
+        // A group none of whose taken messages is left (expired, moved to the DLQ, filtered)
+        // may be received again.
+        for &g in &fifo_groups {
+            if !buf.iter().any(|m| self.msgs[*m].lane == g) {
                 self.queues[q].groups[g as usize].in_flight = false;
                 self.mark_group_ready(q, g);
             }
+        }
+        self.receive_groups = fifo_groups;
+        if buf.is_empty() {
             self.batch_buf = buf;
             // Progress only if expired messages were removed (then try again).
             return taken > 0;

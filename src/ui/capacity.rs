@@ -334,6 +334,7 @@ mod tests {
             asynchronous: None,
             mapping: None,
             subscriptions: vec![],
+            state_machine: None,
         }
     }
 

@@ -28,6 +28,8 @@
 //! default 0.99); and for a stream, the partitions that let the group keep up with its hottest
 //! key's share ([`hottest_key_share`], estimated from the producers' event templates).
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -38,7 +40,7 @@ use super::queueing::{
     servers_for_utilization, servers_for_wait,
 };
 use crate::metrics::{Metric, SeriesData};
-use crate::model::{Arrivals, Consumer, Distribution, Kind, Scenario};
+use crate::model::{Arrivals, Consumer, Distribution, Scenario};
 use crate::sim::{NodeResult, Results};
 
 /// How a consumer gets its messages.
@@ -409,9 +411,9 @@ fn window_buckets(series: &SeriesData) -> usize {
 }
 
 /// The largest mean arrival rate over any [`PEAK_WINDOW_S`] window (the whole run if shorter).
-fn peak_rate(series: Option<&SeriesData>, id: &str) -> Option<f64> {
+fn peak_rate(series: Option<&SeriesData>, look: &Lookup<'_>, id: &str) -> Option<f64> {
     let series = series?;
-    let node = series.nodes.iter().position(|n| n == id)?;
+    let node = look.series_node(id)?;
     let values: Vec<f64> = series
         .get(node, Metric::Arrivals)?
         .values
@@ -434,9 +436,14 @@ fn peak_rate(series: Option<&SeriesData>, id: &str) -> Option<f64> {
 /// The arrival rate a backlog drains against: the consumer's mean arrival rate after the
 /// source's backlog peaked (the burst is over by then), or over the last window when the
 /// backlog peaks at the end. `None` without series (the caller falls back to the run's mean).
-fn drain_rate(series: Option<&SeriesData>, consumer: &str, source: Option<&str>) -> Option<f64> {
+fn drain_rate(
+    series: Option<&SeriesData>,
+    look: &Lookup<'_>,
+    consumer: &str,
+    source: Option<&str>,
+) -> Option<f64> {
     let series = series?;
-    let index = |id: &str| series.nodes.iter().position(|n| n == id);
+    let index = |id: &str| look.series_node(id);
     let arrivals = &series.get(index(consumer)?, Metric::Arrivals)?.values;
     let backlog = source.and_then(index).and_then(|q| {
         series
@@ -462,20 +469,65 @@ fn drain_rate(series: Option<&SeriesData>, consumer: &str, source: Option<&str>)
     (!after.is_empty()).then(|| after.iter().sum::<f64>() / after.len() as f64)
 }
 
+/// The lookups the capacity of every consumer needs, built once: by id, not by a scan per
+/// consumer (10,000 consumers made the analysis quadratic).
+struct Lookup<'a> {
+    /// Each node's results.
+    nodes: BTreeMap<&'a str, &'a NodeResult>,
+    /// Each node's index in the run's series.
+    series: BTreeMap<&'a str, usize>,
+    /// Each stream's partitions.
+    partitions: BTreeMap<&'a str, u32>,
+}
+
+impl<'a> Lookup<'a> {
+    fn new(scenario: &'a Scenario, results: &'a Results) -> Self {
+        let mut series = BTreeMap::new();
+        for (i, n) in results
+            .series
+            .iter()
+            .flat_map(|s| s.nodes.iter())
+            .enumerate()
+        {
+            series.entry(n.as_str()).or_insert(i);
+        }
+        Lookup {
+            nodes: results
+                .nodes
+                .0
+                .iter()
+                .map(|(id, n)| (id.as_str(), n))
+                .collect(),
+            series,
+            partitions: scenario
+                .streams
+                .iter()
+                .map(|s| (s.id.as_str(), s.partitions))
+                .collect(),
+        }
+    }
+
+    fn series_node(&self, id: &str) -> Option<usize> {
+        self.series.get(id).copied()
+    }
+}
+
 fn consumer_capacity(
     scenario: &Scenario,
     results: &Results,
+    look: &Lookup<'_>,
     c: &Consumer,
     n: &NodeResult,
 ) -> ConsumerCapacity {
+    let partitions = c
+        .from
+        .as_deref()
+        .and_then(|id| look.partitions.get(id).copied());
     let (source, from) = match &c.from {
-        Some(id) if scenario.kind_of(id) == Some(Kind::Stream) => (Source::Stream, Some(id)),
+        Some(id) if partitions.is_some() => (Source::Stream, Some(id)),
         Some(id) => (Source::Queue, Some(id)),
         None => (Source::Direct, None),
     };
-    let partitions = from
-        .and_then(|id| scenario.streams.iter().find(|s| &s.id == id))
-        .map(|s| s.partitions);
     let mut notes = approximation_reasons(scenario, c, source);
     let accuracy = if notes.is_empty() {
         Accuracy::Exact
@@ -527,15 +579,15 @@ fn consumer_capacity(
 
     let growth = |rate: f64| backlog_growth_per_s(rate, mu, servers).ok();
     let backlog_growth = growth(lambda).unwrap_or(0.0);
-    let peak_arrival_rate = peak_rate(results.series.as_ref(), &c.id);
+    let peak_arrival_rate = peak_rate(results.series.as_ref(), look, &c.id);
     let peak_backlog_growth_per_s = peak_arrival_rate.and_then(growth);
     let backlog_end = from
-        .and_then(|id| results.nodes.get(id))
+        .and_then(|id| look.nodes.get(id.as_str()))
         .and_then(|q| q.lag);
     // A backlog drains against the rate after the burst, not the run's mean; on a stream the
     // hottest partition drains last, at one instance's μ less the hottest key's arrivals.
     let series = results.series.as_ref();
-    let lambda_drain = drain_rate(series, &c.id, from.map(String::as_str)).unwrap_or(lambda);
+    let lambda_drain = drain_rate(series, look, &c.id, from.map(String::as_str)).unwrap_or(lambda);
     let hot_share = match source {
         Source::Stream => from.and_then(|id| hottest_key_share(scenario, id)),
         _ => None,
@@ -639,13 +691,17 @@ fn consumer_capacity(
 /// The capacity panel for every consumer of `scenario` that `results` reports, in file order.
 #[must_use]
 pub fn capacity(scenario: &Scenario, results: &Results) -> IdMap<ConsumerCapacity> {
+    let look = Lookup::new(scenario, results);
     IdMap(
         scenario
             .consumers
             .iter()
             .filter_map(|c| {
-                let n = results.nodes.get(&c.id)?;
-                Some((c.id.clone(), consumer_capacity(scenario, results, c, n)))
+                let n = *look.nodes.get(c.id.as_str())?;
+                Some((
+                    c.id.clone(),
+                    consumer_capacity(scenario, results, &look, c, n),
+                ))
             })
             .collect(),
     )

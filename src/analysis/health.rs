@@ -22,6 +22,8 @@
 //! CLI grades it. Without series, [`summarize`] grades the end-of-run figures by the same
 //! thresholds.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::IdMap;
@@ -352,8 +354,17 @@ pub fn grade(
         .unwrap_or_default()
 }
 
-fn indices(series: &SeriesData, w: &Watch) -> (Option<usize>, Option<usize>) {
-    let find = |id: &str| series.nodes.iter().position(|n| n == id);
+/// Each node name's index in `series.nodes` (looked up once per watch, not scanned).
+fn node_index(series: &SeriesData) -> BTreeMap<&str, usize> {
+    let mut out = BTreeMap::new();
+    for (i, n) in series.nodes.iter().enumerate() {
+        out.entry(n.as_str()).or_insert(i);
+    }
+    out
+}
+
+fn indices(index: &BTreeMap<&str, usize>, w: &Watch) -> (Option<usize>, Option<usize>) {
+    let find = |id: &str| index.get(id).copied();
     (find(&w.id), w.source.as_deref().and_then(find))
 }
 
@@ -361,11 +372,12 @@ fn indices(series: &SeriesData, w: &Watch) -> (Option<usize>, Option<usize>) {
 /// order; nodes the series does not name are ok. The same grading as [`states`].
 #[must_use]
 pub fn states_at(scenario: &Scenario, series: &SeriesData, bucket: usize) -> IdMap<HealthState> {
+    let index = node_index(series);
     IdMap(
         watches(scenario)
             .into_iter()
             .map(|w| {
-                let (node, source) = indices(series, &w);
+                let (node, source) = indices(&index, &w);
                 let state = grade(series, node, source, &w, bucket);
                 (w.id, state)
             })
@@ -379,8 +391,9 @@ pub fn states_at(scenario: &Scenario, series: &SeriesData, bucket: usize) -> IdM
 pub fn states(scenario: &Scenario, series: &SeriesData) -> HealthTimeline {
     let buckets = series.times_s.len();
     let mut nodes = Vec::new();
+    let node_index = node_index(series);
     for w in watches(scenario) {
-        let (index, source) = indices(series, &w);
+        let (index, source) = indices(&node_index, &w);
         let states: Vec<HealthState> = (0..buckets)
             .map(|i| grade(series, index, source, &w, i))
             .collect();

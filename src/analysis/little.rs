@@ -116,6 +116,13 @@ fn node_little(n: &NodeResult, direct: bool) -> NodeLittle {
 pub fn littles_law(scenario: &Scenario, results: &Results) -> LittlesLaw {
     let mut nodes = Vec::new();
     let (mut l, mut lambda, mut lambda_w) = (0.0, 0.0, 0.0);
+    // Looked up per node: a set, not a scan of the consumers for each (quadratic at 10,000).
+    let direct_ids: std::collections::BTreeSet<&str> = scenario
+        .consumers
+        .iter()
+        .filter(|c| c.from.is_none())
+        .map(|c| c.id.as_str())
+        .collect();
     for (id, n) in &results.nodes.0 {
         if !matches!(n.kind, Kind::Consumer | Kind::Queue | Kind::Stream) {
             continue;
@@ -125,10 +132,7 @@ pub fn littles_law(scenario: &Scenario, results: &Results) -> LittlesLaw {
             lambda += n.arrival_rate;
             lambda_w += n.littles_law_lambda_w;
         }
-        let direct = scenario
-            .consumers
-            .iter()
-            .any(|c| c.id == *id && c.from.is_none());
+        let direct = direct_ids.contains(id.as_str());
         nodes.push((id.clone(), node_little(n, direct)));
     }
     LittlesLaw {

@@ -12,14 +12,17 @@
 //!
 //! Every (variant, replicate) pair runs in parallel; replicate i of every variant uses the same
 //! seed (common random numbers, as in [`super::compare`]), so neighbouring variants differ mostly
-//! by the change itself. The grid may be split over machines ([`super::shard`]); the parts keep
-//! their runs' raw figures and [`Sweep::from_runs`] aggregates them in grid order either way.
+//! by the change itself. A sweep streams: variants run in batches and each is reduced to the
+//! estimates of the chosen figures at once, so memory does not grow with the number of runs. The
+//! grid may be split over machines ([`super::shard`]); the parts keep their runs' raw figures and
+//! [`Sweep::push_variant`] aggregates them in grid order either way.
 
 use serde_json::{Map, Value};
 
 use super::figures::{Samples, estimate_json, run_figures};
 use super::replicate::{run_jobs, seeds};
 use super::report::analyze;
+use super::stats::Estimate;
 use crate::model::{Duration, Scenario};
 use crate::scenario::{self, Severity, did_you_mean};
 use crate::sim::{RunOptions, Simulation};
@@ -437,7 +440,20 @@ pub fn default_figures(scenario: &Scenario, sets: &[SetSpec]) -> Vec<String> {
     out
 }
 
-/// The result of a sweep: every variant's samples.
+/// A variant's `--set` values: (path, value) in `--set` order.
+pub type Assignments = Vec<(String, Value)>;
+
+/// The most runs whose figures a sweep holds at once: variants run in batches of about this many
+/// runs (whole variants, so at least one variant's replications), each batch reduced to its rows
+/// before the next starts. A sweep's memory is one batch plus its rows, however many runs it has.
+pub const BATCH_RUNS: usize = 512;
+
+/// The most "run stopped" lines a sweep keeps; the rest are counted ([`Sweep::stopped`]).
+pub const MAX_STOPS_KEPT: usize = 100;
+
+/// The result of a sweep: per variant its assignments and the estimates of the chosen figures.
+/// Built variant by variant ([`Sweep::push_variant`]) so a sweep streams: no run's figures are
+/// kept once its variant is summarised.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sweep {
     /// Scenario name.
@@ -446,15 +462,49 @@ pub struct Sweep {
     pub paths: Vec<String>,
     /// The seeds every variant ran.
     pub seeds: Vec<u64>,
-    /// Per variant: its assignments and the figures of its replicates.
-    pub variants: Vec<(Vec<(String, Value)>, Samples)>,
+    /// The figures summarised, in order.
+    pub figures: Vec<String>,
+    /// Per variant: its assignments and each figure's estimate (`None`: the variant lacks it).
+    pub variants: Vec<(Assignments, Vec<Option<Estimate>>)>,
+    /// Why runs were stopped by a guard (`seed N: …`), the first [`MAX_STOPS_KEPT`] in grid order.
+    pub stops: Vec<String>,
+    /// How many runs a guard stopped in all.
+    pub stopped: usize,
 }
 
 impl Sweep {
-    /// Summarises the figures objects of every run ([`super::replicate::run_one`]), given in
-    /// grid order ([`jobs`]): `seeds.len()` runs per variant, variant by variant. The one place
-    /// sweep figures are aggregated: `eventflow sweep` and `eventflow merge` of its shards both
-    /// come here, so they sum in the same order.
+    /// An empty sweep of `figures`, to [`push_variant`](Self::push_variant) into.
+    #[must_use]
+    pub fn new(scenario: String, paths: Vec<String>, seeds: Vec<u64>, figures: &[String]) -> Sweep {
+        Sweep {
+            scenario,
+            paths,
+            seeds,
+            figures: figures.to_vec(),
+            variants: Vec::new(),
+            stops: Vec::new(),
+            stopped: 0,
+        }
+    }
+
+    /// Summarises one variant's runs (figures objects of [`super::replicate::run_one`], in seed
+    /// order) into its row. The one place sweep figures are aggregated: `eventflow sweep` and
+    /// `eventflow merge` of its shards both come here, so they sum in the same order.
+    pub fn push_variant(&mut self, assignments: Vec<(String, Value)>, runs: &[Value]) {
+        let samples = Samples::from_runs(runs);
+        let estimates = self
+            .figures
+            .iter()
+            .map(|f| samples.find(f).ok().and_then(|i| samples.estimate(i)))
+            .collect();
+        self.stopped += samples.stops.len();
+        let room = MAX_STOPS_KEPT.saturating_sub(self.stops.len());
+        self.stops.extend(samples.stops.into_iter().take(room));
+        self.variants.push((assignments, estimates));
+    }
+
+    /// Summarises the figures objects of every run, given in grid order ([`jobs`]):
+    /// `seeds.len()` runs per variant, variant by variant (a merge of shards' parts).
     #[must_use]
     pub fn from_runs(
         scenario: String,
@@ -462,26 +512,23 @@ impl Sweep {
         seeds: Vec<u64>,
         assignments: Vec<Vec<(String, Value)>>,
         runs: &[Value],
+        figures: &[String],
     ) -> Sweep {
         let per = seeds.len().max(1);
-        let variants = assignments
-            .into_iter()
-            .zip(runs.chunks(per))
-            .map(|(a, runs)| (a, Samples::from_runs(runs)))
-            .collect();
-        Sweep {
-            scenario,
-            paths,
-            seeds,
-            variants,
+        let mut out = Sweep::new(scenario, paths, seeds, figures);
+        for (a, runs) in assignments.into_iter().zip(runs.chunks(per)) {
+            out.push_variant(a, runs);
         }
+        out
     }
 
-    /// The estimate of figure `name` for variant `v` (`None` if that variant lacks it).
+    /// The estimate of figure `name` for variant `v` (`None` if that variant lacks it, or the
+    /// figure was not summarised).
     #[must_use]
-    pub fn estimate(&self, v: usize, name: &str) -> Option<super::stats::Estimate> {
-        let (_, samples) = self.variants.get(v)?;
-        samples.find(name).ok().and_then(|i| samples.estimate(i))
+    pub fn estimate(&self, v: usize, name: &str) -> Option<Estimate> {
+        let full = format!("nodes.{name}");
+        let i = self.figures.iter().position(|f| *f == name || *f == full)?;
+        self.variants.get(v)?.1.get(i).copied().flatten()
     }
 
     /// The JSON output of `eventflow sweep --json`: per variant its values and the chosen
@@ -517,38 +564,70 @@ impl Sweep {
     }
 }
 
-/// Runs every variant `replications` times (seeds from `opts.seed`, else the base scenario's),
-/// all (variant, replicate) pairs in parallel, calling `progress(done, total)` after each run.
+/// Runs every variant `replications` times (seeds from `opts.seed`, else the base scenario's)
+/// and summarises `figures`, streaming: variants run in batches of about [`BATCH_RUNS`] runs,
+/// the runs of a batch in parallel, each batch reduced to its rows before the next starts.
+/// `progress(done, total)` is called after each run.
 ///
 /// # Errors
 /// `replications` = 0, or the first failing run's message in grid order.
+#[allow(clippy::too_many_arguments, reason = "the sweep's inputs, each needed")]
 pub fn sweep(
     base: &Scenario,
     paths: Vec<String>,
     variants: &[Variant],
     opts: &RunOptions,
     replications: u32,
+    figures: &[String],
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Sweep, String> {
+    sweep_in_batches(
+        base,
+        paths,
+        variants,
+        opts,
+        replications,
+        figures,
+        progress,
+        BATCH_RUNS,
+    )
+    .map(|(s, _)| s)
+}
+
+/// [`sweep`] with batches of about `batch_runs` runs; also returns the most runs' figures held
+/// at once.
+#[allow(clippy::too_many_arguments, reason = "the sweep's inputs, each needed")]
+fn sweep_in_batches(
+    base: &Scenario,
+    paths: Vec<String>,
+    variants: &[Variant],
+    opts: &RunOptions,
+    replications: u32,
+    figures: &[String],
+    progress: &(dyn Fn(usize, usize) + Sync),
+    batch_runs: usize,
+) -> Result<(Sweep, usize), String> {
     if replications == 0 {
         return Err("replications must be at least 1".into());
     }
     let seeds = seeds(opts.seed.unwrap_or(base.seed), replications);
-    let jobs = jobs(variants, &seeds);
-    let total = jobs.len();
+    let per = seeds.len();
+    let total = variants.len() * per;
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let runs = run_jobs(&jobs, opts, &|| {
+    let tick = || {
         let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         progress(d, total);
-    })?;
-    let assignments = variants.iter().map(|v| v.assignments.clone()).collect();
-    Ok(Sweep::from_runs(
-        base.name.clone(),
-        paths,
-        seeds,
-        assignments,
-        &runs,
-    ))
+    };
+    let mut out = Sweep::new(base.name.clone(), paths, seeds.clone(), figures);
+    let mut held = 0;
+    for batch in variants.chunks((batch_runs / per).max(1)) {
+        let runs = run_jobs(&jobs(batch, &seeds), opts, &tick)?;
+        held = held.max(runs.len());
+        for (v, runs) in batch.iter().zip(runs.chunks(per)) {
+            out.push_variant(v.assignments.clone(), runs);
+        }
+    }
+    Ok((out, held))
 }
 
 /// The runs of a sweep, in grid order: variant-major, so run `v × R + r` is variant `v` under
@@ -675,5 +754,53 @@ mod tests {
                 .contains("did you mean `inventory.wait_s.p99`?"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_sweep_streams_in_batches_and_sums_as_a_merge_does() {
+        let s = crate::scenario::from_value(base()).unwrap().scenario;
+        let sets: Vec<SetSpec> = vec![
+            "consumers.inventory.concurrency=1,2,3,4,5,6"
+                .parse()
+                .unwrap(),
+        ];
+        let grid = variants(&s, &sets).unwrap();
+        let figures = check_figures(
+            &s,
+            &[
+                "inventory.wait_s.mean".into(),
+                "inventory.utilization".into(),
+            ],
+        )
+        .unwrap();
+        let opts = RunOptions::default();
+        let paths = vec!["consumers.inventory.concurrency".to_owned()];
+        // 6 variants × 3 replications in batches of about 6 runs: two variants at a time.
+        let (streamed, held) =
+            sweep_in_batches(&s, paths.clone(), &grid, &opts, 3, &figures, &|_, _| {}, 6).unwrap();
+        assert_eq!(held, 6, "at most one batch of runs held, not all 18");
+        // A batch smaller than one variant's replications still holds whole variants.
+        let (one, held) =
+            sweep_in_batches(&s, paths.clone(), &grid, &opts, 3, &figures, &|_, _| {}, 1).unwrap();
+        assert_eq!(held, 3);
+        // Everything at once (as `merge` of shards' parts sums) gives the same sweep.
+        let seeds = seeds(s.seed, 3);
+        let runs = run_jobs(&jobs(&grid, &seeds), &opts, &|| {}).unwrap();
+        let whole = Sweep::from_runs(
+            s.name.clone(),
+            paths,
+            seeds,
+            grid.iter().map(|v| v.assignments.clone()).collect(),
+            &runs,
+            &figures,
+        );
+        assert_eq!(streamed, whole);
+        assert_eq!(one, whole);
+        assert_eq!(whole.variants.len(), 6);
+        // Utilization falls as concurrency grows (the same load over more servers).
+        let u: Vec<f64> = (0..6)
+            .map(|v| whole.estimate(v, &figures[1]).unwrap().mean)
+            .collect();
+        assert!(u.windows(2).all(|w| w[1] < w[0]), "{u:?}");
     }
 }

@@ -68,15 +68,12 @@ pub fn run(args: &MergeArgs) -> ExitCode {
                 h.grid.seeds,
                 h.grid.variants,
                 &merged.runs,
+                &h.settings.figures,
             );
-            let stops: Vec<String> = sweep
-                .variants
-                .iter()
-                .flat_map(|(_, s)| s.stops.iter().cloned())
-                .collect();
             (
                 sweep_text(&sweep, &h.settings.figures, args.json, args.csv),
-                stops,
+                sweep.stops,
+                sweep.stopped,
                 !args.json && !args.csv,
             )
         }
@@ -93,12 +90,15 @@ pub fn run(args: &MergeArgs) -> ExitCode {
                 h.grid.warmup_s,
                 &merged.runs,
             );
+            let stops = replicated.samples.stops.clone();
+            let n = stops.len();
             (
                 replicated_text(&replicated, args.json),
-                replicated.samples.stops.clone(),
+                stops,
+                n,
                 !args.json,
             )
         }
     };
-    super::print_stopped(&text.0, &text.1, text.2)
+    super::print_stopped_counted(&text.0, &text.1, text.2, text.3)
 }

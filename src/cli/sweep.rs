@@ -61,10 +61,6 @@ pub struct SweepArgs {
 /// its rows are printed.
 pub const MAX_VARIANTS: u64 = 10_000;
 
-/// The most runs (variants × replications) a sweep does at once: each run's figures are held
-/// until the table is printed (a few kilobytes each).
-pub const MAX_RUNS: u64 = 200_000;
-
 /// Parses `--duration`.
 pub(crate) fn parse_duration(text: Option<&str>) -> Result<Option<Duration>, String> {
     let d = text
@@ -144,12 +140,6 @@ pub fn run(args: &SweepArgs) -> ExitCode {
             "--set: the grid has {variants_n} variants; eventflow sweeps at most {MAX_VARIANTS} at once (split it with several sweeps, or --shard it over machines)"
         ));
     }
-    let runs = variants_n.saturating_mul(u64::from(replications));
-    if runs > MAX_RUNS {
-        return invalid(format!(
-            "--set × --replications: {variants_n} variants × {replications} replications = {runs} runs; eventflow sweeps at most {MAX_RUNS} runs at once (fewer replications, or --shard the grid over machines)"
-        ));
-    }
     let loaded = match load(&args.file) {
         Ok(l) => l,
         Err(code) => return code,
@@ -204,18 +194,14 @@ pub fn run(args: &SweepArgs) -> ExitCode {
             bar(d, t);
         }
     };
-    let result = match sweep::sweep(base, paths, &grid, &opts, replications, &progress) {
+    let result = match sweep::sweep(base, paths, &grid, &opts, replications, &figures, &progress) {
         Ok(s) => s,
         Err(e) => return invalid(format!("{}: {e}", args.file.display())),
     };
-    let stops: Vec<String> = result
-        .variants
-        .iter()
-        .flat_map(|(_, s)| s.stops.iter().cloned())
-        .collect();
-    super::print_stopped(
+    super::print_stopped_counted(
         &sweep_text(&result, &figures, args.json, args.csv),
-        &stops,
+        &result.stops,
+        result.stopped,
         !args.json && !args.csv,
     )
 }

@@ -325,9 +325,13 @@ impl SeriesData {
     /// The series for `node` and `metric`, if it was reported.
     #[must_use]
     pub fn get(&self, node: usize, metric: Metric) -> Option<&Series> {
-        self.series
+        // Series are ordered by node: a binary search to the node's few, not a scan of all
+        // (health grading asks for every node in every bucket: a scan made it quadratic).
+        let start = self.series.partition_point(|s| s.node < node);
+        self.series[start..]
             .iter()
-            .find(|s| s.node == node && s.metric == metric)
+            .take_while(|s| s.node == node)
+            .find(|s| s.metric == metric)
     }
 
     /// Writes tidy CSV: header `time_s,node,metric,value`, one row per (bucket, series), rows

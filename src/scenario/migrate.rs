@@ -11,6 +11,9 @@
 //!   (version 1 checkpointed a stream batch at its first failed record);
 //! - a consumer reading a queue or a stream keeps its version-1 `batch_size` (default 1) and
 //!   gets `"timeout": "none"` unless it had one (version 1 had no function timeout);
+//! - a consumer whose `timeout` is longer than its queue's visibility timeout becomes
+//!   `"kind": "service"` (Lambda refuses such a mapping; version 1 let the message reappear
+//!   while the slow handler still worked on it, which a service polling the queue does too);
 //! - a stream becomes `"type": "kafka"` (version 1 allowed any retention), and its readers get
 //!   `"batch_window": "0s"` (a Kafka mapping's default window is 500 ms; version 1 had none).
 //!
@@ -20,7 +23,7 @@
 use serde_json::{Map, Value};
 
 use super::problem::Problem;
-use crate::model::{FORMAT, FORMAT_V1};
+use crate::model::{Duration, FORMAT, FORMAT_V1};
 
 /// Upgrades a version-1 file (or one with no `format`) to the current format. Returns the
 /// value and whether it was migrated.
@@ -92,9 +95,31 @@ fn set_default(item: &mut Map<String, Value>, key: &str, value: Value) {
     item.entry(key.to_owned()).or_insert(value);
 }
 
+/// Does consumer `c` (JSON) have a time limit longer than `visibility`?
+fn timeout_beyond_visibility(c: &Map<String, Value>, visibility: Option<Duration>) -> bool {
+    let timeout = c
+        .get("timeout")
+        .and_then(|v| serde_json::from_value::<Duration>(v.clone()).ok());
+    matches!((timeout, visibility), (Some(t), Some(v)) if t > v)
+}
+
 fn v1_to_v2(obj: &mut Map<String, Value>) {
     obj.insert("format".into(), Value::String(FORMAT.into()));
     let queues = ids(obj, "queues");
+    let visibility: std::collections::HashMap<String, Duration> = obj
+        .get("queues")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|q| {
+            let id = q.get("id")?.as_str()?.to_owned();
+            let vis = q
+                .get("visibility_timeout")
+                .and_then(|v| serde_json::from_value::<Duration>(v.clone()).ok())
+                .unwrap_or(crate::model::defaults::SQS_VISIBILITY_TIMEOUT);
+            Some((id, vis))
+        })
+        .collect();
     let streams = ids(obj, "streams");
     // Every id a rule target names.
     let targeted: Vec<String> = obj
@@ -123,6 +148,12 @@ fn v1_to_v2(obj: &mut Map<String, Value>) {
                     }
                     if queues.contains(&f) {
                         set_default(c, "scaling", Value::from("instant"));
+                        // Lambda refuses a mapping whose function outlives the visibility
+                        // timeout; version 1 let a slow handler's message reappear. Such a
+                        // consumer keeps its meaning as a service polling the queue itself.
+                        if timeout_beyond_visibility(c, visibility.get(&f).copied()) {
+                            set_default(c, "kind", Value::from("service"));
+                        }
                     }
                     if streams.contains(&f) {
                         // A Kafka mapping's window defaults to 500 ms; version 1 had none.

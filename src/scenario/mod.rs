@@ -1,18 +1,23 @@
 //! Scenario files: loading with precise errors, migrating, validating, linting and saving.
 //!
 //! Loading reports every problem it can find at once: JSON syntax errors with file, line and
-//! column; type and unknown-field errors with the JSON path (`consumers[2].from`) and a
-//! "did you mean" hint; then the meaning of the scenario (references, ranges, patterns).
+//! column; then the raw JSON against the JSON Schema generated from the model types (types,
+//! ranges, unknown and missing fields, each with its JSON path (`consumers[2].from`), its
+//! line:column and a "did you mean" hint); then the meaning of the scenario (references,
+//! combinations, patterns).
 //! Saving writes pretty JSON in a stable key order to a temporary file and renames it over the
 //! target, so a crash mid-save never loses the user's work.
 //!
 //! ```text
 //!   file ─► load ─► parse (text → JSON, line:column) ─► migrate (format versions)
-//!                     ─► typed read per section (JSON paths, hints) ─► validate ─► lint
+//!                     ─► schema pass (every problem, JSON paths, words, hints)
+//!                     ─► typed read per section ─► validate (meaning) ─► lint
 //!                     ─► Loaded { scenario, warnings }        save ◄─ Scenario (GUI edits)
 //! ```
 //!
 //! Files: `problem.rs` (what is reported), `parse.rs` (text and JSON to a typed scenario),
+//! `schema.rs` (the first pass: raw JSON against the generated schema), `raw.rs` (the text:
+//! byte-order mark, duplicate keys, where a path is),
 //! `migrate.rs` (format versions), `validate.rs` (a function per section), `lint.rs`
 //! (warnings), `save.rs` (atomic writes). The graph questions all four ask go to
 //! [`crate::model::topology`]; AWS's ranges come from [`crate::model::defaults`].
@@ -23,6 +28,7 @@ mod parse;
 mod problem;
 mod raw;
 mod save;
+mod schema;
 mod validate;
 mod words;
 
@@ -34,6 +40,7 @@ pub use parse::{from_value, parse};
 pub use problem::{LoadError, Loaded, Problem, Severity};
 pub use raw::MAX_FILE_BYTES;
 pub use save::{save, to_json};
+pub use schema::check as check_schema;
 pub use validate::validate;
 
 /// The "did you mean" hint, kept here for callers that import it with the loader.

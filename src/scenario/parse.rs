@@ -1,17 +1,21 @@
 //! Text → JSON → typed scenario, reporting every problem at once.
 //!
-//! JSON syntax errors give the line and column. The typed read is done section by section
-//! (each producer, bus, queue, … on its own), collecting every unknown field (with a "did you
-//! mean" hint) and the first type error of each item, with its JSON path; serde's messages are
-//! tidied (no duplicate location, "unknown value" for "unknown variant"). Then the scenario is
-//! migrated and validated ([`super::validate`]).
+//! JSON syntax errors give the line and column. Then the raw JSON is checked against the JSON
+//! Schema generated from the model types ([`super::schema`]): every type, range, unknown-field
+//! and missing-field problem, with its JSON path and in the user's words. The typed read is then
+//! done section by section (each producer, bus, queue, … on its own), each wrong value removed
+//! or replaced by a placeholder so the read goes on; what it finds beyond the schema (a duration
+//! without a unit) is reported too. Then the scenario is migrated and its meaning validated
+//! ([`super::validate`]) everywhere but under the values already reported. The errors of a file
+//! are located by line and column.
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::migrate::migrate_flagged;
 use super::problem::{LoadError, Loaded, Problem, Severity};
-use super::raw::{duplicate_keys, strip_bom};
+use super::raw::{duplicate_keys, locate, strip_bom};
+use super::schema;
 use super::validate::validate;
 use super::words::humanize;
 use crate::model::Scenario;
@@ -41,11 +45,46 @@ pub fn parse(text: &str, file: &str) -> Result<Loaded, LoadError> {
         file: file.to_owned(),
         problems,
     };
-    match from_value(value) {
-        Ok(loaded) if duplicates.is_empty() => Ok(loaded),
-        Ok(loaded) => Err(invalid(finish(duplicates, loaded.warnings))),
-        Err(problems) => Err(invalid(finish(duplicates, problems))),
+    let problems = match from_value(value) {
+        Ok(loaded) if duplicates.is_empty() => return Ok(loaded),
+        Ok(loaded) => finish(duplicates, loaded.warnings),
+        Err(problems) => finish(duplicates, problems),
+    };
+    Err(invalid(located(text, problems)))
+}
+
+/// The errors with the line and column of their path in `text` (or of the nearest enclosing
+/// value there: a missing field is at its object).
+fn located(text: &str, mut problems: Vec<Problem>) -> Vec<Problem> {
+    let ancestors = |path: &str| {
+        let mut out = vec![path.to_owned()];
+        let mut p = path;
+        while let Some(i) = p.rfind(['.', '[']) {
+            p = &p[..i];
+            out.push(p.to_owned());
+        }
+        out
+    };
+    let errors = || {
+        problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error && !p.path.is_empty())
+    };
+    let wanted: std::collections::BTreeSet<String> =
+        errors().flat_map(|p| ancestors(&p.path)).collect();
+    let found = locate(text, &wanted);
+    for p in &mut problems {
+        if p.severity != Severity::Error || p.path.is_empty() {
+            continue;
+        }
+        if let Some(&(line, column)) = ancestors(&p.path).iter().find_map(|a| found.get(a)) {
+            p.line = Some(line);
+            p.column = Some(column);
+        }
     }
+    // Errors in the order of the file, whichever pass found them.
+    problems.sort_by_key(|p| (p.severity, p.line.unwrap_or(0), p.column.unwrap_or(0)));
+    problems
 }
 
 /// `first` then `rest`, errors before warnings, each problem once.
@@ -116,6 +155,8 @@ pub fn from_value(value: Value) -> Result<Loaded, Vec<Problem>> {
             "a scenario must be a JSON object { … }",
         )]);
     };
+    // The first pass: the raw JSON against the schema of the model types.
+    let schema_problems = schema::check(&Value::Object(root.clone()));
     let mut read = Read::default();
 
     // Components are read one by one so that one bad component does not hide the others.
@@ -169,8 +210,21 @@ pub fn from_value(value: Value) -> Result<Loaded, Vec<Problem>> {
     let faults = section!("faults");
     let timeline = section!("timeline");
 
+    // The typed read's problems that the schema pass said already (in its words) are dropped;
+    // what it adds is what the schema cannot say (a duration's unit, say).
+    let said = |p: &Problem| {
+        schema_problems
+            .iter()
+            .any(|s| within(&p.path, &s.path) || within(&s.path, &p.path))
+    };
+    let beyond: Vec<Problem> = std::mem::take(&mut read.problems)
+        .into_iter()
+        .filter(|p| !said(p))
+        .collect();
     let Some(mut scenario) = scenario else {
-        return Err(dedup(read.problems));
+        let mut all = schema_problems;
+        all.extend(beyond);
+        return Err(dedup(all));
     };
     scenario.migrated = crate::model::Migrated(migrated);
     scenario.producers = producers;
@@ -185,11 +239,28 @@ pub fn from_value(value: Value) -> Result<Loaded, Vec<Problem>> {
             .iter()
             .any(|id| p.message.contains(&format!("has id \"{id}\"")))
     };
+    // A value the schema finds out of range but that reads (a rate of 1e300) also meets the
+    // meaning check written for it: one message is kept, the meaning check's where it says more
+    // (a hint: eventflow's bound and why), else the schema's.
+    let schema_paths: std::collections::BTreeSet<String> =
+        schema_problems.iter().map(|p| p.path.clone()).collect();
     let meaning: Vec<Problem> = validate(&scenario)
         .into_iter()
         .filter(|p| !read.is_tainted(&p.path) && !lost(p))
+        .filter(|p| {
+            p.severity != Severity::Error || p.hint.is_some() || !schema_paths.contains(&p.path)
+        })
         .collect();
-    let mut all = read.problems;
+    let restated: std::collections::BTreeSet<&str> = meaning
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .map(|p| p.path.as_str())
+        .collect();
+    let mut all: Vec<Problem> = schema_problems
+        .into_iter()
+        .filter(|p| !restated.contains(p.path.as_str()))
+        .collect();
+    all.extend(beyond);
     all.extend(meaning);
     if all.iter().any(|p| p.severity == Severity::Error) {
         all.sort_by_key(|p| p.severity);

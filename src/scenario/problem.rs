@@ -28,6 +28,12 @@ pub struct Problem {
     /// What would probably be right.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// Where in the file (1-based line), when known: errors of a loaded file say where.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// Where on that line (1-based column, in characters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
 }
 
 impl Problem {
@@ -38,6 +44,8 @@ impl Problem {
             path: path.into(),
             message: message.into(),
             hint: None,
+            line: None,
+            column: None,
         }
     }
 
@@ -48,6 +56,8 @@ impl Problem {
             path: path.into(),
             message: message.into(),
             hint: None,
+            line: None,
+            column: None,
         }
     }
 
@@ -66,6 +76,11 @@ impl fmt::Display for Problem {
             Severity::Warning => "warning",
         };
         let message = shortened(&self.message);
+        let sev = match (self.line, self.column) {
+            (Some(l), Some(c)) => format!("{sev}: {l}:{c}"),
+            (Some(l), None) => format!("{sev}: {l}"),
+            _ => sev.to_owned(),
+        };
         if self.path.is_empty() {
             write!(f, "{sev}: {message}")?;
         } else {

@@ -1036,6 +1036,24 @@ impl Validator<'_> {
         }
         // A function's timeout: at most 15 minutes, and not longer than the visibility timeout
         // of the queue it reads (Lambda refuses such a mapping).
+        if !function
+            && s.migrated.0
+            && let Some(t) = c.timeout.and_then(crate::model::TimeLimit::limit)
+            && let Some(q) = c
+                .from
+                .as_deref()
+                .and_then(|f| s.queues.iter().find(|q| q.id == f))
+            && t > q.visibility_timeout_in_force()
+        {
+            self.warn(
+                format!("{base}.timeout"),
+                format!(
+                    "the timeout {t} is longer than queue \"{}\"'s visibility timeout {}: Lambda would refuse this mapping, so the migrated consumer is a service polling the queue (a message reappears while still in service)",
+                    q.id,
+                    q.visibility_timeout_in_force()
+                ),
+            );
+        }
         if function && let Some(t) = c.timeout.and_then(crate::model::TimeLimit::limit) {
             if t > defaults::LAMBDA_TIMEOUT_MAX {
                 self.err(

@@ -60,6 +60,9 @@ pub struct AppOptions {
     pub picker: Box<dyn FilePicker>,
     /// Run the simulation on the UI thread, advancing once per frame (tests).
     pub synchronous: bool,
+    /// The autosave file instead of the platform's data directory's (tests of recovery; by
+    /// default a synchronous app, a test's, autosaves nowhere).
+    pub autosave: Option<PathBuf>,
     /// Start in presentation mode (`gui --present`).
     pub present: bool,
 }
@@ -73,6 +76,7 @@ impl AppOptions {
             run: false,
             picker,
             synchronous: true,
+            autosave: None,
             present: false,
         }
     }
@@ -287,7 +291,9 @@ impl EventflowApp {
         };
         let empty = Scenario::empty("Untitled");
         // Tests (synchronous) never touch the user's data directory.
-        let autosave = if options.synchronous {
+        let autosave = if let Some(path) = options.autosave.clone() {
+            super::autosave::Autosave::at(Some(path))
+        } else if options.synchronous {
             super::autosave::Autosave::at(None)
         } else {
             super::autosave::Autosave::in_data_dir()

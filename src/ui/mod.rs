@@ -197,6 +197,7 @@ pub fn launch(file: Option<PathBuf>, run: bool, present: bool) -> ExitCode {
                 run,
                 picker: Box::new(NativePicker::default()),
                 synchronous: false,
+                autosave: None,
                 present,
             };
             Ok(Box::new(EventflowApp::new(cc, opts)))

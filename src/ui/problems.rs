@@ -33,6 +33,10 @@ fn problem_line(ui: &mut Ui, p: &Problem) -> egui::Response {
     } else {
         format!("{}: {}", p.path, p.message)
     };
+    // A file that failed to load says where in it (line:column), as `eventflow check` does.
+    if let (Some(line), Some(column)) = (p.line, p.column) {
+        text = format!("{line}:{column}  {text}");
+    }
     if let Some(h) = &p.hint {
         text.push_str(&format!(" — {h}"));
     }

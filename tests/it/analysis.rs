@@ -10,7 +10,7 @@ use eventflow::analysis::capacity::Source;
 use eventflow::analysis::compare::compare;
 use eventflow::analysis::health::{HealthState, Signal};
 use eventflow::analysis::replicate::replicate;
-use eventflow::analysis::sweep::{SetSpec, sweep, variants};
+use eventflow::analysis::sweep::{SetSpec, check_figures, sweep, variants};
 use eventflow::analysis::{analyze, mmc};
 use eventflow::metrics::SeriesData;
 use eventflow::model::Scenario;
@@ -258,12 +258,22 @@ fn sweep_more_concurrency_never_raises_wq() {
     let base = mmc_scenario(850.0, 100.0, 9, 30.0, 2.0);
     let sets: Vec<SetSpec> = vec!["consumers.w.concurrency=9,10,12,16,24".parse().unwrap()];
     let grid = variants(&base, &sets).unwrap();
+    let figures = check_figures(
+        &base,
+        &[
+            "analysis.capacity.w.predicted.wq_s".into(),
+            "w.wait_s.mean".into(),
+            "w.utilization".into(),
+        ],
+    )
+    .unwrap();
     let result = sweep(
         &base,
         vec![sets[0].path.clone()],
         &grid,
         &RunOptions::default(),
         2,
+        &figures,
         &|_, _| {},
     )
     .unwrap();

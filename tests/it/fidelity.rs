@@ -399,3 +399,29 @@ fn version_2_settings_out_of_range_or_in_the_wrong_place_are_meaning_errors() {
         assert!(err.contains(expected), "{expected} missing from:\n{err}");
     }
 }
+
+#[test]
+fn a_migrated_consumer_slower_than_its_visibility_timeout_saves_and_loads_as_a_service() {
+    // Lambda refuses a mapping whose function timeout exceeds the queue's visibility timeout;
+    // version 1 allowed it (the message reappears mid-service). The migration keeps that
+    // meaning as a service polling the queue, so the saved version-2 file loads again.
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/corpus/v1-timeout-beyond-visibility.json"),
+    )
+    .unwrap();
+    let v1 = scenario(&text);
+    assert_eq!(
+        v1.consumers[0].kind,
+        Some(eventflow::model::ConsumerKind::Service)
+    );
+    let v2 = scenario(&eventflow::scenario::to_json(&v1));
+    let opts = RunOptions::default();
+    let (mut a, mut b) = (run(&v1, &opts).unwrap(), run(&v2, &opts).unwrap());
+    a.engine.wall_seconds = 0.0;
+    b.engine.wall_seconds = 0.0;
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
+}

@@ -492,7 +492,7 @@ fn settings_carry_over_field_by_field() {
     );
 }
 
-/// A PutEvents entry (`Source`, `DetailType`, `Detail` as a JSON string) as the envelope
+/// A `PutEvents` entry (`Source`, `DetailType`, `Detail` as a JSON string) as the envelope
 /// `EventBridge` makes of it; an envelope stays as it is.
 fn envelope(e: &Value) -> Value {
     if e.get("source").is_some() || e.get("Source").is_none() {

@@ -193,11 +193,98 @@ fn finding_7_check_lists_every_problem_at_once() {
         "{e}"
     );
 
-    // More than 64 unknown fields: every one listed.
+    // More than 64 unknown fields: 64 listed, the rest counted (and named) in one line.
     let extra: String = (0..80).map(|i| format!(r#""zz{i}": 1, "#)).collect();
     let many = text.replace(r#""id": "q","#, &format!(r#"{extra} "id": "q","#));
     let e = stderr(&check(&many));
     assert!(e.contains("zz79") && e.contains("zz0`"), "{e}");
+    assert!(e.contains("unknown field `zz63`"), "{e}");
+    assert!(!e.contains("unknown field `zz64`"), "{e}");
+    assert!(
+        e.contains("queues[0]: 16 more unknown fields (of 80 here): `zz64`, `zz65`,"),
+        "{e}"
+    );
+    assert!(e.contains(&format!("{} problems", 7 + 64 + 1)), "{e}");
+}
+
+/// Line and column of the first occurrence of `needle` in `text` (1-based, in characters).
+fn line_col(text: &str, needle: &str) -> (usize, usize) {
+    let at = text.find(needle).expect("needle in text");
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, text[line_start..at].chars().count() + 1)
+}
+
+#[test]
+fn check_lists_problems_in_four_components_with_line_and_column() {
+    let text = r#"{ "name": "four", "duration": "1m",
+  "producers": [ { "id": "p", "to": "q", "rate": 5, "arrivals": "poison" } ],
+  "queues": [ { "id": "q", "visibility_timeout": "soon" } ],
+  "streams": [ { "id": "s", "partitions": 20000 } ],
+  "consumers": [ { "id": "c", "from": "q", "concurrency": 2.5,
+                   "service_time": { "constant": "10ms" } } ] }"#;
+    let c = check(text);
+    assert_eq!(code(&c), 2);
+    let e = stderr(&c);
+    assert!(e.contains("4 problems"), "{e}");
+    for (key, path, words) in [
+        (
+            r#""arrivals""#,
+            "producers[0].arrivals",
+            r#"arrivals must be one of "poisson", "uniform", got "poison" (did you mean `poisson`?)"#,
+        ),
+        (
+            r#""visibility_timeout""#,
+            "queues[0].visibility_timeout",
+            "visibility_timeout must be a duration",
+        ),
+        (
+            r#""partitions""#,
+            "streams[0].partitions",
+            "partitions must be a whole number from 1 to 10,000, got 20000",
+        ),
+        (
+            r#""concurrency""#,
+            "consumers[0].concurrency",
+            "concurrency must be a whole number from 1 to 10,000, got 2.5",
+        ),
+    ] {
+        let (line, column) = line_col(text, key);
+        let expected = format!("error: {line}:{column}: {path}: {words}");
+        assert!(e.contains(&expected), "{expected}\n{e}");
+    }
+    // In the order of the file.
+    let order: Vec<usize> = ["producers[0]", "queues[0]", "streams[0]", "consumers[0]"]
+        .iter()
+        .map(|p| e.find(p).expect("listed"))
+        .collect();
+    assert!(order.is_sorted(), "{e}");
+}
+
+#[test]
+fn a_top_level_type_error_hides_nothing() {
+    let text = r#"{ "name": 7, "duration": "1m", "seed": "abc", "warmup": -1,
+      "producers": [ { "id": "p", "to": "nowhere", "rate": 5 } ],
+      "settings": { "max_events": "many" } }"#;
+    let c = check(text);
+    assert_eq!(code(&c), 2);
+    let e = stderr(&c);
+    assert!(e.contains("5 problems"), "{e}");
+    assert!(e.contains("name: name must be a string, got 7"), "{e}");
+    assert!(
+        e.contains(r#"seed: seed must be a whole number ≥ 0, got "abc""#),
+        "{e}"
+    );
+    assert!(e.contains("warmup: warmup must be a duration"), "{e}");
+    assert!(
+        e.contains("producers[0].to: no bus, queue") && e.contains(r#"has id "nowhere""#),
+        "{e}"
+    );
+    assert!(
+        e.contains(r#"settings.max_events: max_events must be a whole number ≥ 0, got "many""#),
+        "{e}"
+    );
 }
 
 #[test]
@@ -393,4 +480,35 @@ fn a_bus_cycle_with_fan_out_stops_at_the_memory_guard_at_once() {
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert!(stderr(&out).contains("memory guard"), "{}", stderr(&out));
     assert!(stderr(&out).contains("in transit"), "{}", stderr(&out));
+}
+
+/// Sweeps stream (a batch of runs at a time, reduced to rows; `analysis::sweep`'s unit test
+/// counts what is held), so the number of runs has no cap; replications per variant do: one
+/// variant's replications are the smallest batch.
+#[test]
+fn sweeps_have_no_run_cap_but_replications_have_a_stated_one() {
+    for args in [
+        &[
+            "sweep",
+            "scenarios/order-fanout.json",
+            "--set",
+            "consumers.fanout-email.concurrency=1,2",
+            "--replications",
+            "10001",
+        ][..],
+        &[
+            "run",
+            "scenarios/order-fanout.json",
+            "--replications",
+            "10001",
+        ][..],
+    ] {
+        let r = quick(args, "");
+        assert_eq!(code(&r), 2, "{args:?}");
+        assert!(
+            stderr(&r).contains("must be a whole number from 1 to 10000, got 10001"),
+            "{}",
+            stderr(&r)
+        );
+    }
 }

@@ -276,6 +276,30 @@ fn a_file_that_fails_to_load_lists_its_problems_and_changes_nothing() {
     assert!(h.state().load_failure().is_none());
 }
 
+/// A file whose values break the schema is refused, and the failure lists each problem with
+/// its line and column in the file, as `eventflow check` does.
+#[test]
+fn a_refused_file_says_where_each_problem_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    let text = FALLBACK.replace(r#""concurrency": 4"#, r#""concurrency": -3"#);
+    std::fs::write(&bad, &text).unwrap();
+    // Where the key is: its line, and its column counted in characters.
+    let at = text.find(r#""concurrency""#).unwrap();
+    let line = text[..at].matches('\n').count() + 1;
+    let column = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+
+    let picker = ScriptedPicker::default();
+    let mut h = harness(&picker);
+    h.state_mut().perform(Action::OpenPath(bad));
+    h.run_steps(3);
+    assert!(h.state().load_failure().is_some());
+    let shown = format!(
+        "{line}:{column}  consumers[0].concurrency: concurrency must be a whole number from 1 to 10,000, got -3"
+    );
+    assert!(h.query_by_label_contains(&shown).is_some(), "{shown}");
+}
+
 /// A file whose JSON reads but whose meaning is wrong (a dangling reference) opens, with the
 /// Problems panel listing what to fix and running disabled until it is valid.
 #[test]
@@ -591,6 +615,63 @@ fn break_something_mid_run_keeps_the_run_going() {
     );
 }
 
+/// An app whose autosave file is `path` (as if a previous session had left it there).
+fn harness_with_autosave(path: &Path) -> Harness<'static, EventflowApp> {
+    let path = path.to_path_buf();
+    Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_eframe(move |cc| {
+            let mut options = AppOptions::for_tests(Box::new(ScriptedPicker::default()));
+            options.autosave = Some(path);
+            EventflowApp::new(cc, options)
+        })
+}
+
+/// Unsaved work a crashed session left in the autosave file is offered at start-up; Recover
+/// opens it as unsaved work (so it is autosaved again), Discard removes the file.
+#[test]
+fn autosaved_work_is_offered_for_recovery_after_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("autosave.json");
+    let mut lost = eventflow::model::Scenario::empty("lost draft");
+    lost.description = "edited before the crash".into();
+
+    // Recover.
+    eventflow::scenario::save(&path, &lost).unwrap();
+    let mut h = harness_with_autosave(&path);
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("Recover unsaved work?").is_some());
+    assert!(
+        h.query_by_label_contains("eventflow ended without saving \"lost draft\"")
+            .is_some()
+    );
+    assert_ne!(
+        h.state().scenario().name,
+        "lost draft",
+        "not before the user says so"
+    );
+    h.get_by_role_and_label(Role::Button, "Recover").click();
+    h.run_steps(3);
+    assert_eq!(h.state().scenario().name, "lost draft");
+    assert_eq!(h.state().scenario().description, "edited before the crash");
+    assert!(h.state().is_dirty(), "recovered work is still unsaved");
+    assert!(h.query_by_label_contains("Recover unsaved work?").is_none());
+    let again = eventflow::scenario::load(&path).expect("autosaved again as unsaved work");
+    assert_eq!(again.scenario.name, "lost draft");
+    drop(h);
+
+    // Discard.
+    eventflow::scenario::save(&path, &lost).unwrap();
+    let mut h = harness_with_autosave(&path);
+    h.run_steps(3);
+    h.get_by_role_and_label(Role::Button, "Discard").click();
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("Recover unsaved work?").is_none());
+    assert_ne!(h.state().scenario().name, "lost draft");
+    assert!(!h.state().is_dirty());
+    assert!(!path.exists(), "discarded work leaves no autosave");
+}
+
 #[test]
 fn file_export_writes_a_plot_and_the_results_of_the_run() {
     use eventflow::ui::export::{Export, Format};
@@ -696,6 +777,7 @@ fn view_presentation_collapses_to_canvas_and_one_plot_and_restores() {
     assert!(!app.panels().presentation);
     assert!(app.panels().notes && app.panels().inspector && app.panels().plots);
     assert_eq!(h.ctx.zoom_factor(), 1.0);
+}
 
 /// File ▸ Import template… and dropping a template on the window both import it: an untitled
 /// document named after the template, its logical ids as component ids, its assumptions in the

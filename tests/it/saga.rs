@@ -233,3 +233,21 @@ fn a_rule_target_starts_executions_and_a_run_balances_with_executions_running() 
     assert_eq!(m.started, m.succeeded + m.running);
     assert_eq!(r.conservation.in_flight, m.running);
 }
+
+#[test]
+fn express_executions_end_at_five_minutes_and_duplicates_owe_nothing() {
+    // An express machine waiting 400 s is ended at AWS's 300 s limit; with duplicate_rate 0.5
+    // about half the starts run twice, and only the first of each pair is a delivery.
+    let text = r#"{ "name": "express", "duration": "20m", "seed": 5,
+      "producers": [ { "id": "p", "to": "m", "rate": 2, "limit": 1000, "event": { "detail": {} } } ],
+      "state_machines": [ { "id": "m", "type": "express", "duplicate_rate": 0.5, "definition": {
+        "StartAt": "W", "States": { "W": { "Type": "Wait", "Seconds": 400, "End": true } } } } ] }"#;
+    let r = results(text);
+    balanced(&r);
+    let m = machine(&r, "m");
+    assert_eq!(r.conservation.deliveries, 1000);
+    assert_eq!(r.conservation.completed, 1000);
+    assert_eq!(m.started, m.timed_out);
+    binomial_close(m.started - 1000, 1000, 0.5, 4.0);
+    assert!((m.execution_time_s.max_s - 300.0).abs() < 1e-9);
+}

@@ -17,6 +17,7 @@ use super::ledger::Conservation;
 use super::message::Messages;
 use super::producer::ProducerRt;
 use super::queue::QueueRt;
+use super::state_machine::{MachineRt, SmRuntime};
 use super::stats::NodeStats;
 use super::stream::StreamRt;
 use crate::metrics::{Latency, SeriesRecorder};
@@ -43,6 +44,7 @@ impl Ids<'_> {
                     Kind::Stream,
                     Kind::Consumer,
                     Kind::Topic,
+                    Kind::StateMachine,
                 ],
             )
             .map_err(|e| e.to_string())?;
@@ -53,7 +55,8 @@ impl Ids<'_> {
             Kind::Queue => Dest::Queue(Id::from_index(c.index)),
             Kind::Stream => Dest::Stream(Id::from_index(c.index)),
             Kind::Consumer => Dest::Consumer(Id::from_index(c.index)),
-            // `require` admits only the four kinds above.
+            Kind::StateMachine => Dest::Machine(Id::from_index(c.index)),
+            // `require` admits only the kinds above.
             other => return Err(format!("\"{id}\" is a {other}, which is not a destination")),
         })
     }
@@ -80,15 +83,8 @@ impl Engine {
     /// A message when the scenario cannot be compiled (it should have been validated first).
     pub fn new(s: &Scenario, seed: u64, series_buckets: u32) -> Result<Self, String> {
         // Checked by `eventflow check` and the engine alike until each kind runs.
-        for (section, n) in [
-            ("pipes", s.pipes.len()),
-            ("state_machines", s.state_machines.len()),
-        ] {
-            if n > 0 {
-                return Err(format!(
-                    "this build validates `{section}` but does not simulate them yet"
-                ));
-            }
+        if !s.pipes.is_empty() {
+            return Err("this build validates `pipes` but does not simulate them yet".to_owned());
         }
         let warmup = s.warmup.0;
         let end = s.duration.0;
@@ -208,6 +204,15 @@ impl Engine {
             rt.stream_on_failure = c.on_failure.as_deref().map(|d| ids.dest(d)).transpose()?;
             consumers.push(rt);
         }
+        let mut machines = Table::with_capacity(s.state_machines.len());
+        for m in &s.state_machines {
+            let consumer = |id: &str| {
+                topology
+                    .index_of(id, Kind::Consumer)
+                    .map(super::ids::ConsumerId::from_index)
+            };
+            machines.push(MachineRt::compile(m, ids.node(&m.id)?, &consumer, seed)?);
+        }
         let dlqs: Vec<QueueId> = queues
             .iter()
             .filter_map(|q| q.dlq)
@@ -222,6 +227,7 @@ impl Engine {
         // A payload is only built per event when something reads it.
         let payload_read = !s.buses.is_empty()
             || !s.topics.is_empty()
+            || !s.state_machines.is_empty()
             || s.queues.iter().any(|q| q.group_by.is_some())
             || s.streams.iter().any(|x| x.key.is_some())
             || s.consumers
@@ -257,6 +263,8 @@ impl Engine {
             queues,
             streams,
             consumers,
+            machines,
+            sm: SmRuntime::default(),
             faults,
             timeline: s.timeline.iter().cloned().collect(),
             stats,

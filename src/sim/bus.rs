@@ -289,7 +289,7 @@ impl Engine {
             Dest::Queue(q) => self.queues[q].outage > 0,
             Dest::Stream(s) => self.streams[s].outage > 0,
             Dest::Bus(b2) => self.buses[b2].faults.outage > 0,
-            Dest::Consumer(_) => false,
+            Dest::Consumer(_) | Dest::Machine(_) => false,
         };
         if down {
             if self.measuring() {
@@ -330,6 +330,7 @@ impl Engine {
                 self.put_event(b2, payload, event_no, origin_at);
             }
             Dest::Consumer(c) => self.invoke(c, m),
+            Dest::Machine(mi) => self.sm_start(mi, m),
         }
     }
 

@@ -84,6 +84,21 @@ pub(crate) enum Ev {
     RedriveStep(TimelineId),
     /// An archived event is replayed (an index into the engine's pending replays).
     Replay(u32),
+    /// A state machine thread's wait ends (a Wait state, a Retry interval, a Task's
+    /// `TimeoutSeconds`); stale when the thread has moved on (its token changed).
+    SmWake {
+        /// The thread (a slot in the state machine runtime).
+        thread: u32,
+        /// The thread's token when the event was scheduled.
+        token: u32,
+    },
+    /// An execution reaches its machine's `TimeoutSeconds` (or the express limit).
+    SmTimeout {
+        /// The execution.
+        exec: u32,
+        /// Its generation when the event was scheduled.
+        generation: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -337,6 +337,14 @@ impl ConsumerRt {
         }));
     }
 
+    /// Does this service refuse the call (its `reject_when` matches: a 4xx)?
+    pub(crate) fn refuses(&self, payload: &serde_json::Value) -> bool {
+        self.service_rt
+            .as_deref()
+            .and_then(|s| s.reject_when.as_ref())
+            .is_some_and(|p| p.matches(payload))
+    }
+
     /// Makes slot `inst` the next one [`Engine::start_batch`] takes.
     pub(crate) fn reserve_slot(&mut self, inst: u32) {
         let slot = SlotId::from_index(inst as usize);
@@ -851,9 +859,35 @@ impl Engine {
             }
             blocked = is_stream;
         }
+        let mut task_results = Vec::new();
         for &m in msgs.iter().filter(|_| !whole_batch_failed) {
             if blocked || (fifo && blocked_groups.contains(&self.msgs[m].lane)) {
                 returned.push(m);
+                continue;
+            }
+            if let Some(owner) = self.msgs[m].task_of {
+                // A state machine Task's call: it reports to its execution, which decides
+                // (Retry, Catch); it owes no delivery of its own.
+                let failure = self.fails(c, m, timed_out);
+                if failure.is_some() {
+                    any_failed = true;
+                    self.tally(cn, Tally::Failed, measuring);
+                } else {
+                    any_ok = true;
+                    self.tally(cn, Tally::Completed, measuring);
+                    self.fire_emits(c, m, EmitOn::Success);
+                }
+                let msg = &self.msgs[m];
+                if msg.measured {
+                    let lat = now - msg.arrived_at;
+                    let waited = msg.waited;
+                    self.stats[cn].latency.record(lat);
+                    self.series.latency(cn.index(), now, lat);
+                    self.stats[cn].depart_waited(lat, waited);
+                }
+                self.consumer_held(c, -1);
+                self.msgs.free(m);
+                task_results.push((owner, failure));
                 continue;
             }
             // Idempotent consumers skip a duplicate whose twin was already processed.
@@ -966,6 +1000,9 @@ impl Engine {
             self.streams[stream].groups[group as usize].1[lane as usize].busy = false;
         }
         self.wake_consumer(c);
+        for (owner, failure) in task_results {
+            self.sm_task_done(owner, failure);
+        }
     }
 
     /// After a slot frees or a fault/breaker changes: look for more work.

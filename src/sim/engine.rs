@@ -18,14 +18,15 @@ use super::clock::{Ev, EventQueue, Nanos};
 use super::consumer::ConsumerRt;
 use super::faults::FaultRt;
 use super::ids::{
-    BusId, ConsumerId, FaultId, MsgId, NodeId, ProducerId, QueueId, StreamId, Table, TargetId,
-    TimelineId,
+    BusId, ConsumerId, FaultId, MachineId, MsgId, NodeId, ProducerId, QueueId, StreamId, Table,
+    TargetId, TimelineId,
 };
 use super::journey::{Cause, Tracer};
 use super::ledger::Conservation;
 use super::message::{Messages, Msg};
 use super::producer::ProducerRt;
 use super::queue::QueueRt;
+use super::state_machine::{MachineRt, SmRuntime};
 use super::stats::{NodeStats, Reason};
 use super::stream::StreamRt;
 use crate::metrics::{Latency, SeriesRecorder};
@@ -58,6 +59,7 @@ pub(crate) enum Dest {
     Queue(QueueId),
     Stream(StreamId),
     Consumer(ConsumerId),
+    Machine(MachineId),
 }
 
 /// Why a run ended early.
@@ -83,6 +85,8 @@ pub struct Engine {
     pub(crate) queues: Table<QueueId, QueueRt>,
     pub(crate) streams: Table<StreamId, StreamRt>,
     pub(crate) consumers: Table<ConsumerId, ConsumerRt>,
+    pub(crate) machines: Table<MachineId, MachineRt>,
+    pub(crate) sm: SmRuntime,
     pub(crate) faults: Table<FaultId, FaultRt>,
     pub(crate) timeline: Table<TimelineId, TimelineEntry>,
     pub(crate) stats: Table<NodeId, NodeStats>,
@@ -197,6 +201,8 @@ impl Engine {
             Ev::RedriveStep(i) => self.redrive_step(i),
             Ev::BatchWindow(c) => self.batch_window_ended(c),
             Ev::Replay(idx) => self.replay_one(idx),
+            Ev::SmWake { thread, token } => self.sm_wake(thread, token),
+            Ev::SmTimeout { exec, generation } => self.sm_exec_timeout(exec, generation),
         }
     }
 
@@ -251,6 +257,20 @@ impl Engine {
                 self.invoke(c, m);
                 false
             }
+            Dest::Machine(mi) => {
+                self.cons.deliveries += 1;
+                let msg = Msg::new(
+                    payload,
+                    event_no,
+                    origin_at,
+                    self.now,
+                    self.measuring(),
+                    self.cause,
+                );
+                let m = self.msgs.alloc(msg);
+                self.sm_start(mi, m);
+                false
+            }
         }
     }
 
@@ -261,6 +281,7 @@ impl Engine {
             Dest::Queue(q) => self.queues[q].node,
             Dest::Stream(s) => self.streams[s].node,
             Dest::Consumer(c) => self.consumers[c].node,
+            Dest::Machine(mi) => self.machines[mi].node,
         }
     }
 
@@ -357,7 +378,9 @@ impl Engine {
             | Ev::Fault { .. }
             | Ev::Timeline(_)
             | Ev::RedriveStep(_)
-            | Ev::Replay(_) => return None,
+            | Ev::Replay(_)
+            | Ev::SmWake { .. }
+            | Ev::SmTimeout { .. } => return None,
         })
     }
 

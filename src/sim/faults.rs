@@ -93,6 +93,8 @@ impl Engine {
                 }
             }
             Dest::Bus(b) => self.buses[b].faults.apply(kind, start, factor, rate),
+            // Validation admits no fault on a state machine (`Site::FaultTarget`).
+            Dest::Machine(_) => {}
         }
     }
 

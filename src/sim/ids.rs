@@ -64,6 +64,8 @@ typed_id! {
     TimelineId;
     /// A consumer's slot (one concurrent batch).
     SlotId;
+    /// A Step Functions state machine.
+    MachineId;
 }
 
 /// A vector indexed by one id type.

@@ -54,6 +54,9 @@ pub(crate) struct Msg {
     pub(crate) root: u64,
     /// Its current hop in a traced journey, or `journey::NO_HOP`.
     pub(crate) hop: u32,
+    /// A state machine Task's call (thread, token): its end reports back to the execution
+    /// instead of settling (such a call is never an owed delivery).
+    pub(crate) task_of: Option<(u32, u32)>,
 }
 
 impl Msg {
@@ -85,6 +88,7 @@ impl Msg {
             order_hash: None,
             root: cause.root,
             hop: cause.hop,
+            task_of: None,
         }
     }
 

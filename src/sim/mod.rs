@@ -22,6 +22,7 @@
 //! | `queue` | SQS queues: FIFO groups, deduplication, receives, visibility, redrive, DLQs |
 //! | `stream` | Kinesis/Kafka streams: partitions, consumer groups, lane retries |
 //! | `consumer` | slots, service, failures, ordering checks, circuit breakers, emits |
+//! | `state_machine` | Step Functions executions: the ASL interpreter, Task calls, Retry/Catch |
 //! | `faults` | fault windows and timeline actions (redrive, replay) |
 //! | `message` | the message slab and what a message knows |
 //! | `ledger` | the conservation balance, counted independently |
@@ -45,6 +46,7 @@ mod producer;
 mod queue;
 mod results;
 pub mod rng;
+mod state_machine;
 mod stats;
 mod stream;
 pub mod template;
@@ -55,7 +57,10 @@ use std::time::Instant;
 pub use clock::Nanos;
 pub use engine::{DEFAULT_MAX_EVENTS, DEFAULT_MAX_MESSAGES, Stop};
 pub use ledger::Conservation;
-pub use results::{EndToEnd, EngineInfo, NodeResult, QueueDepth, Results, SubscriptionResult};
+pub use results::{
+    EndToEnd, EngineInfo, MachineFigures, NodeResult, QueueDepth, Results, StateResult,
+    SubscriptionResult,
+};
 pub use stats::{NodeStats, Reason};
 
 use crate::metrics::DEFAULT_BUCKETS;

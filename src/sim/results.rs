@@ -144,6 +144,43 @@ pub struct NodeResult {
     /// A topic's subscriptions, in file order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub subscriptions: Vec<SubscriptionResult>,
+    /// A state machine's executions (started after the warm-up).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_machine: Option<MachineFigures>,
+}
+
+/// A state machine's executions over the measured window.
+#[derive(Clone, Debug, Serialize)]
+pub struct MachineFigures {
+    /// Executions started.
+    pub started: u64,
+    /// Executions that succeeded.
+    pub succeeded: u64,
+    /// Executions that failed.
+    pub failed: u64,
+    /// Executions ended by `TimeoutSeconds` (or the express limit).
+    pub timed_out: u64,
+    /// Executions still running at the end.
+    pub running: u64,
+    /// Executions that followed a `Catch` (ran a compensation).
+    pub compensated: u64,
+    /// Start → end of the executions that ended, seconds.
+    pub execution_time_s: LatencySummary,
+    /// Per state (nested ones as `Parallel/branch/State`, `Map/State`).
+    pub states: Vec<StateResult>,
+}
+
+/// One state's figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct StateResult {
+    /// Its name.
+    pub state: String,
+    /// Times it was entered (a retry is not an entry).
+    pub entries: u64,
+    /// Times it failed after its retries (caught or not).
+    pub failures: u64,
+    /// Retries of it.
+    pub retries: u64,
 }
 
 /// One subscription of a topic over the measured window.
@@ -370,6 +407,28 @@ pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bo
                 } else {
                     Vec::new()
                 },
+                state_machine: e
+                    .machines
+                    .iter()
+                    .find(|m| m.node == i)
+                    .map(|m| MachineFigures {
+                        started: m.started,
+                        succeeded: m.succeeded,
+                        failed: m.failed,
+                        timed_out: m.timed_out,
+                        running: m.running,
+                        compensated: m.compensated,
+                        execution_time_s: m.exec_time.summary(),
+                        states: m
+                            .state_figures()
+                            .map(|(name, c)| StateResult {
+                                state: name.to_owned(),
+                                entries: c.entries,
+                                failures: c.failures,
+                                retries: c.retries,
+                            })
+                            .collect(),
+                    }),
             },
         ));
     }

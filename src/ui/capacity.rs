@@ -335,6 +335,7 @@ mod tests {
             asynchronous: None,
             mapping: None,
             subscriptions: vec![],
+            state_machine: None,
         }
     }
 

@@ -13,6 +13,7 @@ mod import;
 mod journey;
 mod pattern;
 mod reliability;
+mod saga;
 mod scenarios;
 mod shard;
 mod support;

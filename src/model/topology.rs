@@ -361,6 +361,38 @@ impl Topology {
             }
         }
         t.flow_references(s);
+        // Lambda destinations: a function's async.on_failure / on_success and a stream
+        // mapping's on_failure (the validator checks these ids).
+        let mut failure_queues = Vec::new();
+        for (i, c) in s.consumers.iter().enumerate() {
+            let a = c.async_invoke.as_ref();
+            let failures = [a.and_then(|a| a.on_failure.as_ref()), c.on_failure.as_ref()];
+            for id in failures.into_iter().flatten() {
+                let to = t.get(id);
+                if let Some(Component {
+                    kind: Kind::Queue,
+                    index,
+                }) = to
+                {
+                    failure_queues.push(index);
+                }
+                t.edge(
+                    Some(comp(Kind::Consumer, i)),
+                    to,
+                    EdgeKind::DeadLetter,
+                    None,
+                );
+            }
+            if let Some(id) = a.and_then(|a| a.on_success.as_ref()) {
+                let to = t.get(id);
+                t.edge(
+                    Some(comp(Kind::Consumer, i)),
+                    to,
+                    EdgeKind::Emit(EmitOn::Success),
+                    None,
+                );
+            }
+        }
         for (i, f) in s.faults.iter().enumerate() {
             t.reference(Site::FaultTarget { fault: i }, &f.target);
         }
@@ -399,6 +431,9 @@ impl Topology {
             {
                 t.dead_letter[index] = true;
             }
+        }
+        for index in failure_queues {
+            t.dead_letter[index] = true;
         }
         t.invoked.resize(s.consumers.len(), false);
         t

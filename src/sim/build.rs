@@ -217,6 +217,15 @@ impl Engine {
             .iter()
             .filter_map(|q| q.dlq)
             .chain(targets.iter().filter_map(|t: &TargetRt| t.dlq))
+            .chain(consumers.iter().flat_map(|c| {
+                let on_failure = c.asynchronous.as_deref().and_then(|a| a.on_failure);
+                [on_failure, c.stream_on_failure]
+                    .into_iter()
+                    .filter_map(|d| match d {
+                        Some(Dest::Queue(q)) => Some(q),
+                        _ => None,
+                    })
+            }))
             .collect();
         for dlq in dlqs {
             queues[dlq].is_dlq = true;

@@ -477,3 +477,37 @@ fn a_fifo_batch_mixes_message_groups_in_order_within_each() {
     assert!(m.batch_fill > 0.95, "{}", m.batch_fill);
     assert!(c.latency_s.max_s < 11.0, "{:?}", c.latency_s);
 }
+
+#[test]
+fn lambda_destinations_are_edges_and_their_queues_dead_letter_queues() {
+    use eventflow::model::topology::{EdgeKind, Topology};
+    let s = scenario(
+        r#"{ "format": "eventflow/2", "name": "dest", "duration": "1m",
+            "producers": [ { "id": "p", "to": "bus", "rate": 1 } ],
+            "buses": [ { "id": "bus", "rules": [ { "id": "all", "pattern": { "source": ["eventflow"] },
+                "targets": [ { "to": "fn" } ] } ] }, { "id": "audit" } ],
+            "queues": [ { "id": "failures" } ],
+            "consumers": [ { "id": "fn", "service_time": { "constant": "1ms" },
+                             "async": { "on_failure": "failures", "on_success": "audit" } } ] }"#,
+    );
+    let t = Topology::new(&s);
+    let names = |kind: EdgeKind| -> Vec<(String, String)> {
+        t.edges()
+            .iter()
+            .filter(|e| e.kind == kind)
+            .filter_map(|e| match (e.from, e.to) {
+                (
+                    eventflow::model::topology::End::Component(a),
+                    eventflow::model::topology::End::Component(b),
+                ) => Some((t.id(a).to_owned(), t.id(b).to_owned())),
+                _ => None,
+            })
+            .collect()
+    };
+    assert!(names(EdgeKind::DeadLetter).contains(&("fn".into(), "failures".into())));
+    assert!(
+        names(EdgeKind::Emit(eventflow::model::EmitOn::Success))
+            .contains(&("fn".into(), "audit".into()))
+    );
+    assert!(t.is_dead_letter_id("failures"));
+}

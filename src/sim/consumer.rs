@@ -384,20 +384,12 @@ impl Engine {
         let cn = self.consumers[c].node;
         let measuring = self.measuring();
         self.trace_msg_open(m, cn, None);
-        {
-            let msg = &mut self.msgs[m];
-            msg.target = None;
-            msg.arrived_at = now;
-            // Accepted at: the event's age for `async.max_age` counts from here.
-            msg.first_attempt_at = now;
-            msg.measured = measuring;
-            msg.visible_since = now;
-            msg.waited = 0;
-            msg.receives = 0;
-            if let Some(path) = &self.consumers[c].order_key {
-                msg.order_hash = lookup(&msg.payload, path).map(hash_value);
-            }
-        }
+        self.arrive_at_consumer(c, m, measuring);
+        let msg = &mut self.msgs[m];
+        msg.target = None;
+        // Accepted at: the event's age for `async.max_age` counts from here.
+        msg.first_attempt_at = now;
+        msg.receives = 0;
         self.tally(cn, Tally::Arrived, measuring);
         if !self.can_start(c) {
             // Lambda answers 429 to itself and retries from its queue: a throttle, not a failure.
@@ -525,10 +517,9 @@ impl Engine {
         success: bool,
         condition: &str,
     ) {
-        let now = self.now;
         let cn = self.consumers[c].node;
         let id = &self.stats[cn].id;
-        let mut v = serde_json::json!({
+        let v = serde_json::json!({
             "source": "lambda",
             "detail-type": if success {
                 "Lambda Function Invocation Result - Success"
@@ -549,12 +540,33 @@ impl Engine {
                 "requestPayload": self.msgs[m].payload.as_ref(),
             }
         });
-        let event_no = self.next_event_no();
-        fill_envelope(&mut v, self.seed, event_no, now);
         let origin_at = self.msgs[m].origin_at;
         self.cause = self.msg_cause(m);
+        self.send_record(v, dest, origin_at);
+    }
+
+    /// Sends a Lambda record (a destination's invocation record, a discarded stream batch) as
+    /// a new event: numbered, its envelope filled, within the loop guard. `self.cause` says
+    /// what caused it.
+    pub(crate) fn send_record(&mut self, mut v: serde_json::Value, dest: Dest, origin_at: Nanos) {
+        let event_no = self.next_event_no();
+        fill_envelope(&mut v, self.seed, event_no, self.now);
         self.send(dest, Arc::new(v), event_no, origin_at, None);
         self.check_loop_guard();
+    }
+
+    /// A message arrives at consumer `c` now: its wait starts, and the order key this
+    /// consumer checks is hashed from its payload.
+    fn arrive_at_consumer(&mut self, c: ConsumerId, m: MsgId, measuring: bool) {
+        let now = self.now;
+        let msg = &mut self.msgs[m];
+        msg.arrived_at = now;
+        msg.measured = measuring;
+        msg.visible_since = now;
+        msg.waited = 0;
+        if let Some(path) = &self.consumers[c].order_key {
+            msg.order_hash = lookup(&msg.payload, path).map(hash_value);
+        }
     }
 
     /// A synchronous call of a service by a rule target (`paced`: its rate limit was already
@@ -627,16 +639,7 @@ impl Engine {
             }
             return;
         }
-        {
-            let msg = &mut self.msgs[m];
-            msg.arrived_at = now;
-            msg.measured = measuring;
-            msg.visible_since = now;
-            msg.waited = 0;
-            if let Some(path) = &self.consumers[c].order_key {
-                msg.order_hash = lookup(&msg.payload, path).map(hash_value);
-            }
-        }
+        self.arrive_at_consumer(c, m, measuring);
         self.tally(cn, Tally::Arrived, measuring);
         self.trace_start(m, None, None);
         self.consumer_held(c, 1);

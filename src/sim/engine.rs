@@ -222,17 +222,8 @@ impl Engine {
                 false
             }
             Dest::Queue(q) => {
-                self.cons.deliveries += 1;
-                let mut msg = Msg::new(
-                    payload,
-                    event_no,
-                    origin_at,
-                    self.now,
-                    self.measuring(),
-                    self.cause,
-                );
-                msg.blocked_producer = producer;
-                let m = self.msgs.alloc(msg);
+                let m = self.owed_copy(payload, event_no, origin_at);
+                self.msgs[m].blocked_producer = producer;
                 let node = self.queues[q].node;
                 self.trace_msg_open(m, node, None);
                 self.enqueue(q, m)
@@ -242,36 +233,31 @@ impl Engine {
                 false
             }
             Dest::Consumer(c) => {
-                // Not reachable from validated scenarios (producers and emits send to buses,
-                // queues and streams); kept total for safety.
-                self.cons.deliveries += 1;
-                let msg = Msg::new(
-                    payload,
-                    event_no,
-                    origin_at,
-                    self.now,
-                    self.measuring(),
-                    self.cause,
-                );
-                let m = self.msgs.alloc(msg);
+                // `emits` straight to a function invokes it asynchronously.
+                let m = self.owed_copy(payload, event_no, origin_at);
                 self.invoke(c, m);
                 false
             }
             Dest::Machine(mi) => {
-                self.cons.deliveries += 1;
-                let msg = Msg::new(
-                    payload,
-                    event_no,
-                    origin_at,
-                    self.now,
-                    self.measuring(),
-                    self.cause,
-                );
-                let m = self.msgs.alloc(msg);
+                let m = self.owed_copy(payload, event_no, origin_at);
                 self.sm_start(mi, m);
                 false
             }
         }
+    }
+
+    /// A new owed delivery of an event, created now (counted in the balance).
+    fn owed_copy(&mut self, payload: Arc<Value>, event_no: u64, origin_at: Nanos) -> MsgId {
+        self.cons.deliveries += 1;
+        let msg = Msg::new(
+            payload,
+            event_no,
+            origin_at,
+            self.now,
+            self.measuring(),
+            self.cause,
+        );
+        self.msgs.alloc(msg)
     }
 
     /// The component a destination is.

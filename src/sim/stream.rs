@@ -11,7 +11,6 @@ use serde_json::Value;
 use super::clock::Nanos;
 use super::dist::Bucket;
 use super::engine::Engine;
-use super::envelope::fill_envelope;
 use super::envelope::{hash_value, path_of};
 use super::ids::{ConsumerId, Id, MsgId, NodeId, StreamId};
 use super::ledger::Outcome;
@@ -431,6 +430,7 @@ impl Engine {
         };
         let retries = self.streams[s].groups[gi].1[lane].retries;
         let start = self.msgs[first].event_no;
+        let cause = self.msg_cause(first);
         let mut batch = Vec::with_capacity(len as usize);
         batch.push(first);
         for _ in 1..len {
@@ -482,7 +482,7 @@ impl Engine {
                 self.stats[cn].to_on_failure += 1;
             }
             let id = self.stats[snode].id.clone();
-            let mut v = serde_json::json!({
+            let v = serde_json::json!({
                 "source": "lambda",
                 "detail-type": "Stream Batch Discarded",
                 "detail": {
@@ -498,9 +498,8 @@ impl Engine {
                     }
                 }
             });
-            let event_no = self.next_event_no();
-            fill_envelope(&mut v, self.seed, event_no, self.now);
-            self.send(d, Arc::new(v), event_no, self.now, None);
+            self.cause = cause;
+            self.send_record(v, d, self.now);
         }
     }
 }

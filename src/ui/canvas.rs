@@ -716,10 +716,7 @@ impl CanvasView {
             job.append(
                 row.kind,
                 6.0 * z,
-                egui::TextFormat::simple(
-                    FontId::proportional(10.0 * z),
-                    Color32::from_gray(160),
-                ),
+                egui::TextFormat::simple(FontId::proportional(10.0 * z), Color32::from_gray(160)),
             );
             job.wrap = egui::text::TextWrapping::truncate_at_width(
                 (row_rect.right() - x - 96.0 * z).max(10.0),
@@ -792,10 +789,7 @@ impl CanvasView {
             galley,
             Color32::from_rgb(30, 20, 0),
         );
-        let label = format!(
-            "assumptions about {id}: {}",
-            list.join("; ")
-        );
+        let label = format!("assumptions about {id}: {}", list.join("; "));
         let response = ui.interact(
             badge.intersect(clip),
             ui.scope_id().with(("canvas-assumptions", id)),
@@ -821,7 +815,11 @@ fn paint_body(
     match kind {
         NodeKind::Topic => {
             // An ellipse, and a megaphone at its left end sending out waves.
-            painter.add(Shape::ellipse_filled(rect.center(), rect.size() / 2.0, fill));
+            painter.add(Shape::ellipse_filled(
+                rect.center(),
+                rect.size() / 2.0,
+                fill,
+            ));
             painter.add(Shape::ellipse_stroke(
                 rect.center(),
                 rect.size() / 2.0 - Vec2::splat(stroke.width / 2.0),
@@ -857,7 +855,10 @@ fn paint_body(
             painter.rect(rect, r, fill, stroke, StrokeKind::Inside);
             for x in [rect.left() + r * 0.75, rect.right() - r * 0.75] {
                 painter.line_segment(
-                    [pos2(x, rect.top() + 4.0 * z), pos2(x, rect.bottom() - 4.0 * z)],
+                    [
+                        pos2(x, rect.top() + 4.0 * z),
+                        pos2(x, rect.bottom() - 4.0 * z),
+                    ],
                     thin,
                 );
             }

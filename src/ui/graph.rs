@@ -415,7 +415,9 @@ pub fn state_rows(definition: &Value) -> Result<Vec<StateRow>, String> {
 #[must_use]
 pub fn assumptions_by_component(description: &str) -> BTreeMap<String, Vec<String>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut lines = description.lines().skip_while(|l| l.trim() != "**Assumptions**");
+    let mut lines = description
+        .lines()
+        .skip_while(|l| l.trim() != "**Assumptions**");
     if lines.next().is_none() {
         return out;
     }
@@ -519,7 +521,10 @@ mod tests {
             "both of Orders' assumptions: {a:?}"
         );
         assert_eq!(a["Queue"], ["visibility 30s"]);
-        assert!(!a.contains_key("Not"), "the list ends at its first non-item");
+        assert!(
+            !a.contains_key("Not"),
+            "the list ends at its first non-item"
+        );
         assert!(assumptions_by_component("no list here").is_empty());
     }
 }

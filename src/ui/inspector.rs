@@ -214,7 +214,7 @@ impl Inspector {
                 match input.selected {
                     None => self.scenario_form(ui, draft),
                     Some(id) => match draft.kind_of(id) {
-                        Some(kind) => self.component_form(ui, draft, id, kind, input),
+                        Some(kind) => self.component_form(ui, draft, id, kind),
                         None if json_path_of(draft, id).is_some() => self.rule_form(ui, draft, id),
                         None => {
                             ui.label(format!("\"{id}\" is no longer in the scenario."));
@@ -227,6 +227,16 @@ impl Inspector {
                 self.field_errors_footer(ui);
                 if let Some(id) = input.selected {
                     self.problems_of(ui, draft, id, input.problems);
+                    // A component's figures come after what is wrong with it, so a message
+                    // is seen beside the fields it is about.
+                    let id = match &self.outcome.select {
+                        Some(Some(new)) => new.as_str(),
+                        _ => id,
+                    };
+                    if draft.kind_of(id).is_some() {
+                        ui.separator();
+                        figures::figures(ui, id, input);
+                    }
                 }
             });
         std::mem::take(&mut self.outcome)
@@ -359,15 +369,28 @@ impl Inspector {
         if !focused && !self.errors.contains_key(key) && *draft != pretty {
             draft.clone_from(&pretty);
         }
-        let response = ui
-            .add(
-                TextEdit::multiline(draft)
-                    .id(widget_id)
-                    .code_editor()
-                    .desired_rows(rows)
-                    .desired_width(f32::INFINITY),
-            )
-            .labelled_by(label_response.id);
+        let bad = self
+            .errors
+            .contains_key(key)
+            .then_some(ui.visuals().error_fg_color);
+        let editor = TextEdit::multiline(draft)
+            .id(widget_id)
+            .code_editor()
+            .text_color_opt(bad)
+            .desired_rows(rows)
+            .desired_width(f32::INFINITY);
+        // A long document (a state machine's definition) scrolls in its own box, so the
+        // fields after it stay in reach.
+        let response = if rows > 3 {
+            egui::ScrollArea::vertical()
+                .id_salt(("inspector-json-scroll", key))
+                .max_height(rows as f32 * 18.0)
+                .show(ui, |ui| ui.add(editor))
+                .inner
+        } else {
+            ui.add(editor)
+        }
+        .labelled_by(label_response.id);
         let mut out = None;
         if response.changed() {
             let parsed = if optional && draft.trim().is_empty() {

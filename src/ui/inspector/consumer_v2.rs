@@ -6,9 +6,7 @@
 
 use eframe::egui::Ui;
 
-use super::{
-    Inspector, joined, opt_to_text, parse_opt_duration_in, parse_opt_f64, parse_opt_in,
-};
+use super::{Inspector, joined, opt_to_text, parse_opt_duration_in, parse_opt_f64, parse_opt_in};
 use crate::model::defaults::{self, SourceKind};
 use crate::model::{AsyncInvoke, Consumer, ConsumerKind, Duration, Scaling};
 use crate::pattern::Pattern;

@@ -131,36 +131,38 @@ impl Inspector {
         queues: &[String],
     ) {
         let key = format!("subscriptions[{i}]");
-        egui::Grid::new("subscription").num_columns(2).show(ui, |ui| {
-            let mut to = Some(sub.to.clone());
-            self.id_combo_row(ui, "To", &format!("{key}.to"), &mut to, subscribers, None);
-            sub.to = to.unwrap_or_default();
-            let before = sub.filter_scope;
-            self.enum_combo_row(
-                ui,
-                "Filter reads",
-                &format!("{key}.filter_scope"),
-                &mut sub.filter_scope,
-                &[
-                    (None, "attributes (default)"),
-                    (Some(FilterScopeName::Attributes), "attributes"),
-                    (Some(FilterScopeName::Body), "body"),
-                ],
-            );
-            if sub.filter_scope != before {
-                // The same policy may mean something else in the other scope: check it again.
-                self.drafts.remove(&format!("{key}.filter"));
-                self.errors.remove(&format!("{key}.filter"));
-            }
-            self.id_combo_row(
-                ui,
-                "Dead-letter queue",
-                &format!("{key}.dead_letter"),
-                &mut sub.dead_letter,
-                queues,
-                Some("none"),
-            );
-        });
+        egui::Grid::new("subscription")
+            .num_columns(2)
+            .show(ui, |ui| {
+                let mut to = Some(sub.to.clone());
+                self.id_combo_row(ui, "To", &format!("{key}.to"), &mut to, subscribers, None);
+                sub.to = to.unwrap_or_default();
+                let before = sub.filter_scope;
+                self.enum_combo_row(
+                    ui,
+                    "Filter reads",
+                    &format!("{key}.filter_scope"),
+                    &mut sub.filter_scope,
+                    &[
+                        (None, "attributes (default)"),
+                        (Some(FilterScopeName::Attributes), "attributes"),
+                        (Some(FilterScopeName::Body), "body"),
+                    ],
+                );
+                if sub.filter_scope != before {
+                    // The same policy may mean something else in the other scope: check it again.
+                    self.drafts.remove(&format!("{key}.filter"));
+                    self.errors.remove(&format!("{key}.filter"));
+                }
+                self.id_combo_row(
+                    ui,
+                    "Dead-letter queue",
+                    &format!("{key}.dead_letter"),
+                    &mut sub.dead_letter,
+                    queues,
+                    Some("none"),
+                );
+            });
         let scope = sub.filter_scope_in_force();
         if let Some(v) = self.json_text(
             ui,
@@ -168,7 +170,11 @@ impl Inspector {
             &format!("{key}.filter"),
             (sub.filter.as_ref(), true),
             3,
-            |v| FilterPolicy::parse(v, scope).map(|_| ()).map_err(|e| joined(&e)),
+            |v| {
+                FilterPolicy::parse(v, scope)
+                    .map(|_| ())
+                    .map_err(|e| joined(&e))
+            },
         ) {
             sub.filter = v;
             self.changed(&format!("{key}.filter"));
@@ -213,28 +219,19 @@ impl Inspector {
                     self.changed("batch_size");
                 }
                 let w = opt_to_text(p.batch_window.as_ref());
-                if let Some(v) = self.text_row(
-                    ui,
-                    "Batch window",
-                    "batch_window",
-                    &w,
-                    "0s",
-                    |t| {
-                        parse_opt_duration_in(
-                            t,
-                            &(crate::model::Duration(0)..=defaults::BATCH_WINDOW_MAX),
-                        )
-                    },
-                ) {
+                if let Some(v) = self.text_row(ui, "Batch window", "batch_window", &w, "0s", |t| {
+                    parse_opt_duration_in(
+                        t,
+                        &(crate::model::Duration(0)..=defaults::BATCH_WINDOW_MAX),
+                    )
+                }) {
                     p.batch_window = v;
                     self.changed("batch_window");
                 }
                 let c = opt_to_text(p.concurrency.as_ref());
-                if let Some(v) =
-                    self.text_row(ui, "Batches at once", "concurrency", &c, "1", |t| {
-                        parse_opt_in(t, &(1..=1_000))
-                    })
-                {
+                if let Some(v) = self.text_row(ui, "Batches at once", "concurrency", &c, "1", |t| {
+                    parse_opt_in(t, &(1..=1_000))
+                }) {
                     p.concurrency = v;
                     self.changed("concurrency");
                 }
@@ -340,7 +337,9 @@ impl Inspector {
                         "duplicate_rate",
                         &d,
                         "0 (fraction of starts run twice)",
-                        |t| parse_opt_f64(t, "a fraction from 0 to 1", |x| (0.0..=1.0).contains(&x)),
+                        |t| {
+                            parse_opt_f64(t, "a fraction from 0 to 1", |x| (0.0..=1.0).contains(&x))
+                        },
                     ) {
                         m.duplicate_rate = v;
                         self.changed("duplicate_rate");

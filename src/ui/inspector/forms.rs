@@ -6,9 +6,8 @@ use eframe::egui::{self, RichText, TextEdit, Ui};
 use serde_json::Value;
 
 use super::consumer_v2::Destinations;
-use super::figures::figures;
 use super::{
-    Inspector, InspectorInput, opt_to_text, parse_duration, parse_opt_duration, parse_opt_text,
+    Inspector, opt_to_text, parse_duration, parse_opt_duration, parse_opt_text,
     parse_opt_time_limit, parse_opt_u64,
 };
 use crate::model::defaults::SourceKind;
@@ -79,14 +78,7 @@ impl Inspector {
         }
     }
 
-    pub(super) fn component_form(
-        &mut self,
-        ui: &mut Ui,
-        s: &mut Scenario,
-        id: &str,
-        kind: Kind,
-        input: &InspectorInput<'_>,
-    ) {
+    pub(super) fn component_form(&mut self, ui: &mut Ui, s: &mut Scenario, id: &str, kind: Kind) {
         ui.horizontal(|ui| {
             ui.heading(format!("{} · {id}", kind.as_str()));
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -131,8 +123,6 @@ impl Inspector {
             Kind::Pipe => self.pipe_form(ui, s, id),
             Kind::StateMachine => self.state_machine_form(ui, s, id),
         }
-        ui.separator();
-        figures(ui, id, input);
     }
 
     pub(super) fn producer_form(

@@ -9,8 +9,10 @@
 //! With nothing selected it edits the scenario itself (name, description, duration, warm-up).
 //!
 //! This file owns the inspector's state and its row helpers (text, JSON, number, check and
-//! choice rows, each with its draft and error); `inspector/forms.rs` lays out one form per selection and
-//! `inspector/figures.rs` the selected node's figures.
+//! choice rows, each with its draft and error); `inspector/forms.rs` lays out one form per selection
+//! (`inspector/flow_forms.rs` those of topics, pipes and state machines,
+//! `inspector/consumer_v2.rs` a consumer's version-2 settings) and `inspector/figures.rs` the
+//! selected node's figures.
 
 use std::collections::BTreeMap;
 

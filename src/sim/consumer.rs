@@ -163,7 +163,8 @@ pub(crate) struct ConsumerRt {
     /// Checks ordering on the payload itself, not the hash taken on arrival (a queue whose
     /// consumers check different keys).
     pub(crate) order_from_payload: bool,
-    /// Reads a message's payload when serving it (`fail_when`, `$from` in an emit).
+    /// Reads a message's payload when serving it (`fail_when`, `reject_when`, `filter`, `$from`
+    /// in an emit).
     pub(crate) reads_payload: bool,
     last_order: HashMap<u64, u64>,
     rng_service: Stream,
@@ -281,6 +282,7 @@ impl ConsumerRt {
             breaker: Breaker::Closed,
             consecutive_failures: 0,
             reads_payload: c.fail_when.is_some()
+                || c.reject_when.is_some()
                 || c.filter.is_some()
                 || emits.iter().any(|e| e.template.reads_trigger()),
             order_from_payload: false,
@@ -550,7 +552,7 @@ impl Engine {
     /// what caused it.
     pub(crate) fn send_record(&mut self, mut v: serde_json::Value, dest: Dest, origin_at: Nanos) {
         let event_no = self.next_event_no();
-        fill_envelope(&mut v, self.seed, event_no, self.now);
+        fill_envelope(&mut v, self.seed, event_no, self.now, &mut self.times);
         self.send(dest, Arc::new(v), event_no, origin_at, None);
         self.check_loop_guard();
     }
@@ -1262,7 +1264,7 @@ impl Engine {
             let mut v = cr.emits[i]
                 .template
                 .generate(&mut cr.rng_emit, seq, Some(&trigger));
-            fill_envelope(&mut v, self.seed, event_no, now);
+            fill_envelope(&mut v, self.seed, event_no, now, &mut self.times);
             if self.measuring() {
                 self.stats[node].emitted += 1;
             }

@@ -158,7 +158,11 @@ impl Template {
     /// Builds one event. `seq` numbers this template's events from 1; `trigger` is the event
     /// being handled (for `$from`).
     pub fn generate(&self, rng: &mut Stream, seq: u64, trigger: Option<&Value>) -> Value {
-        gen_node(&self.root, rng, seq, trigger)
+        match &self.root {
+            // Room for the envelope fields the engine adds next, so the map is not rebuilt.
+            Node::Object(fields) => gen_object(fields, ENVELOPE_FIELDS, rng, seq, trigger),
+            root => gen_node(root, rng, seq, trigger),
+        }
     }
 }
 
@@ -449,16 +453,27 @@ fn float(x: f64) -> Value {
     Number::from_f64(x).map_or(Value::Null, Value::Number)
 }
 
+/// The envelope fields `envelope::fill_envelope` may add to a top-level event.
+const ENVELOPE_FIELDS: usize = 9;
+
+fn gen_object(
+    fields: &[(String, Node)],
+    spare: usize,
+    rng: &mut Stream,
+    seq: u64,
+    trigger: Option<&Value>,
+) -> Value {
+    let mut m = Map::with_capacity(fields.len() + spare);
+    for (k, n) in fields {
+        m.insert(k.clone(), gen_node(n, rng, seq, trigger));
+    }
+    Value::Object(m)
+}
+
 fn gen_node(node: &Node, rng: &mut Stream, seq: u64, trigger: Option<&Value>) -> Value {
     match node {
         Node::Literal(v) => v.clone(),
-        Node::Object(fields) => {
-            let mut m = Map::with_capacity(fields.len());
-            for (k, n) in fields {
-                m.insert(k.clone(), gen_node(n, rng, seq, trigger));
-            }
-            Value::Object(m)
-        }
+        Node::Object(fields) => gen_object(fields, 0, rng, seq, trigger),
         Node::Array(items) => Value::Array(
             items
                 .iter()

@@ -265,6 +265,13 @@ impl Engine {
             }
         }
 
+        let reads = super::reads::Reads::of(
+            s,
+            consumers
+                .iter()
+                .flat_map(|c| c.emits.iter().map(|e| &e.template)),
+        );
+
         let faults = s
             .faults
             .iter()
@@ -326,6 +333,7 @@ impl Engine {
             seed,
             released: Arc::new(Value::Null),
             times: super::envelope::TimeText::default(),
+            reads,
             tracer: None,
             cause: super::journey::Cause::NONE,
         };

@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::clock::Nanos;
+use super::reads::Fields;
 use super::rng::{mix64, stable_hash};
 use crate::model::defaults::{
     ENVELOPE_ACCOUNT, ENVELOPE_DETAIL_TYPE, ENVELOPE_REGION, ENVELOPE_SOURCE, ENVELOPE_VERSION,
@@ -95,31 +96,49 @@ impl TimeText {
     }
 }
 
-/// Fills the envelope fields the engine owns, as `EventBridge` would.
+/// Fills the envelope fields the engine owns, as `EventBridge` would: all of them, or those
+/// `reads` names (see `sim::reads`; `None` is the whole event).
 pub(crate) fn fill_envelope(
     v: &mut Value,
     seed: u64,
     event_no: u64,
     now: Nanos,
     times: &mut TimeText,
+    reads: Option<&Fields>,
 ) {
-    if let Some(o) = v.as_object_mut() {
-        o.entry("version")
-            .or_insert_with(|| Value::String(ENVELOPE_VERSION.into()));
+    let Some(o) = v.as_object_mut() else {
+        return;
+    };
+    let text = |s: &str| Value::String(s.into());
+    or_insert(o, reads, "version", || text(ENVELOPE_VERSION));
+    if wanted(reads, "id") {
         o.insert("id".into(), Value::String(event_id(seed, event_no)));
-        o.entry("detail-type")
-            .or_insert_with(|| Value::String(ENVELOPE_DETAIL_TYPE.into()));
-        o.entry("source")
-            .or_insert_with(|| Value::String(ENVELOPE_SOURCE.into()));
-        o.entry("account")
-            .or_insert_with(|| Value::String(ENVELOPE_ACCOUNT.into()));
+    }
+    or_insert(o, reads, "detail-type", || text(ENVELOPE_DETAIL_TYPE));
+    or_insert(o, reads, "source", || text(ENVELOPE_SOURCE));
+    or_insert(o, reads, "account", || text(ENVELOPE_ACCOUNT));
+    if wanted(reads, "time") {
         o.insert("time".into(), Value::String(times.at(now)));
-        o.entry("region")
-            .or_insert_with(|| Value::String(ENVELOPE_REGION.into()));
-        o.entry("resources")
-            .or_insert_with(|| Value::Array(Vec::new()));
-        o.entry("detail")
-            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+    }
+    or_insert(o, reads, "region", || text(ENVELOPE_REGION));
+    or_insert(o, reads, "resources", || Value::Array(Vec::new()));
+    or_insert(o, reads, "detail", || Value::Object(serde_json::Map::new()));
+}
+
+/// Is envelope field `k` read?
+fn wanted(reads: Option<&Fields>, k: &str) -> bool {
+    reads.is_none_or(|r| r.all || r.child(k).is_some())
+}
+
+/// Sets `k` to `make()` where the event does not set it and something reads it.
+fn or_insert(
+    o: &mut serde_json::Map<String, Value>,
+    reads: Option<&Fields>,
+    k: &str,
+    make: impl FnOnce() -> Value,
+) {
+    if wanted(reads, k) {
+        o.entry(k).or_insert_with(make);
     }
 }
 

@@ -175,9 +175,15 @@ impl Engine {
         } else if self.producers[p].payload_unread && self.tracer.is_none() {
             Arc::clone(&self.released)
         } else {
+            let reads = self.reads.fields(self.tracer.is_some());
             let pr = &mut self.producers[p];
-            let mut v = pr.template.generate(&mut pr.rng_event, seq, None);
-            fill_envelope(&mut v, self.seed, event_no, now, &mut self.times);
+            let mut v = match reads {
+                Some(f) => pr
+                    .template
+                    .generate_reading(&mut pr.rng_event, seq, None, f),
+                None => pr.template.generate(&mut pr.rng_event, seq, None),
+            };
+            fill_envelope(&mut v, self.seed, event_no, now, &mut self.times, reads);
             Arc::new(v)
         };
         if self.measuring() {

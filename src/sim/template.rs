@@ -466,7 +466,12 @@ impl Template {
         }
         match &self.root {
             Node::Object(fields) => {
-                gen_object_reading(fields, ENVELOPE_FIELDS, rng, seq, trigger, reads)
+                // Room for the envelope fields read, which the engine adds next.
+                let spare = ENVELOPE_KEYS
+                    .iter()
+                    .filter(|k| reads.child(k).is_some())
+                    .count();
+                gen_object_reading(fields, spare, rng, seq, trigger, reads)
             }
             root => gen_node(root, rng, seq, trigger),
         }
@@ -492,7 +497,18 @@ fn float(x: f64) -> Value {
 }
 
 /// The envelope fields `envelope::fill_envelope` may add to a top-level event.
-const ENVELOPE_FIELDS: usize = 9;
+const ENVELOPE_KEYS: [&str; 9] = [
+    "version",
+    "id",
+    "detail-type",
+    "source",
+    "account",
+    "time",
+    "region",
+    "resources",
+    "detail",
+];
+const ENVELOPE_FIELDS: usize = ENVELOPE_KEYS.len();
 
 fn gen_object(
     fields: &[(String, Node)],

@@ -233,20 +233,44 @@ impl Engine {
 
         link_payload_readers(&mut queues, &mut consumers, s, &ids);
 
-        // A payload is only built per event when something reads it.
+        // A payload is only built per event when something reads it: a bus, topic, pipe or state
+        // machine (patterns, filter policies, Choice), a FIFO queue (group key, content-based
+        // deduplication), a stream's partition key, or a consumer (`fail_when`, `reject_when`,
+        // `filter`, `order_key`, emits). A producer nothing reads from sends one shared payload:
+        // its template's random stream (`rng_event`) feeds nothing else, so skipping the draws
+        // changes no other figure. A traced run still builds each event (its journeys show it).
         let payload_read = !s.buses.is_empty()
             || !s.topics.is_empty()
+            || !s.pipes.is_empty()
             || !s.state_machines.is_empty()
-            || s.queues.iter().any(|q| q.group_by.is_some())
-            || s.streams.iter().any(|x| x.key.is_some())
-            || s.consumers
+            || s.queues
                 .iter()
-                .any(|c| !c.emits.is_empty() || c.order_key.is_some() || c.fail_when.is_some());
+                .any(|q| q.group_by.is_some() || q.kind == crate::model::QueueType::Fifo)
+            || s.streams.iter().any(|x| x.key.is_some())
+            || s.consumers.iter().any(|c| {
+                !c.emits.is_empty()
+                    || c.order_key.is_some()
+                    || c.fail_when.is_some()
+                    || c.reject_when.is_some()
+                    || c.filter.is_some()
+            });
         for p in producers.iter_mut() {
-            if p.template.is_static && !payload_read {
-                p.static_payload = Some(Arc::new(p.template.generate(&mut p.rng_event, 0, None)));
+            if !payload_read {
+                if p.template.is_static {
+                    p.static_payload =
+                        Some(Arc::new(p.template.generate(&mut p.rng_event, 0, None)));
+                } else {
+                    p.payload_unread = true;
+                }
             }
         }
+
+        let reads = super::reads::Reads::of(
+            s,
+            consumers
+                .iter()
+                .flat_map(|c| c.emits.iter().map(|e| &e.template)),
+        );
 
         let faults = s
             .faults
@@ -308,6 +332,8 @@ impl Engine {
             dirty_queues: Vec::new(),
             seed,
             released: Arc::new(Value::Null),
+            times: super::envelope::TimeText::default(),
+            reads,
             tracer: None,
             cause: super::journey::Cause::NONE,
         };

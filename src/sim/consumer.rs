@@ -55,7 +55,7 @@ impl Breaker {
 pub(crate) struct EmitRt {
     on: EmitOn,
     dest: Dest,
-    template: Template,
+    pub(crate) template: Template,
     probability: f64,
     seq: u64,
 }
@@ -155,7 +155,7 @@ pub(crate) struct ConsumerRt {
     breaker_cfg: Option<(u32, Nanos)>,
     pub(crate) breaker: Breaker,
     consecutive_failures: u32,
-    emits: Vec<EmitRt>,
+    pub(crate) emits: Vec<EmitRt>,
     handles_failures: bool,
     emits_on_success: bool,
     /// The key ordering is checked on (its own `order_key`, or its source's key).
@@ -163,7 +163,8 @@ pub(crate) struct ConsumerRt {
     /// Checks ordering on the payload itself, not the hash taken on arrival (a queue whose
     /// consumers check different keys).
     pub(crate) order_from_payload: bool,
-    /// Reads a message's payload when serving it (`fail_when`, `$from` in an emit).
+    /// Reads a message's payload when serving it (`fail_when`, `reject_when`, `filter`, `$from`
+    /// in an emit).
     pub(crate) reads_payload: bool,
     last_order: HashMap<u64, u64>,
     rng_service: Stream,
@@ -281,6 +282,7 @@ impl ConsumerRt {
             breaker: Breaker::Closed,
             consecutive_failures: 0,
             reads_payload: c.fail_when.is_some()
+                || c.reject_when.is_some()
                 || c.filter.is_some()
                 || emits.iter().any(|e| e.template.reads_trigger()),
             order_from_payload: false,
@@ -550,7 +552,7 @@ impl Engine {
     /// what caused it.
     pub(crate) fn send_record(&mut self, mut v: serde_json::Value, dest: Dest, origin_at: Nanos) {
         let event_no = self.next_event_no();
-        fill_envelope(&mut v, self.seed, event_no, self.now);
+        fill_envelope(&mut v, self.seed, event_no, self.now, &mut self.times, None);
         self.send(dest, Arc::new(v), event_no, origin_at, None);
         self.check_loop_guard();
     }
@@ -1258,11 +1260,14 @@ impl Engine {
             e.seq += 1;
             let (seq, dest) = (e.seq, e.dest);
             let event_no = self.next_event_no();
+            let reads = self.reads.fields(self.tracer.is_some());
             let cr = &mut self.consumers[c];
-            let mut v = cr.emits[i]
-                .template
-                .generate(&mut cr.rng_emit, seq, Some(&trigger));
-            fill_envelope(&mut v, self.seed, event_no, now);
+            let t = &cr.emits[i].template;
+            let mut v = match reads {
+                Some(f) => t.generate_reading(&mut cr.rng_emit, seq, Some(&trigger), f),
+                None => t.generate(&mut cr.rng_emit, seq, Some(&trigger)),
+            };
+            fill_envelope(&mut v, self.seed, event_no, now, &mut self.times, reads);
             if self.measuring() {
                 self.stats[node].emitted += 1;
             }

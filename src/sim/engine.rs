@@ -122,6 +122,10 @@ pub struct Engine {
     pub(crate) seed: u64,
     /// The payload of a message whose own payload nobody will read again (shared, `null`).
     pub(crate) released: Arc<Value>,
+    /// The payload fields anything reads (events are built with those only).
+    pub(crate) reads: super::reads::Reads,
+    /// The envelope `time` text of the current second.
+    pub(crate) times: super::envelope::TimeText,
     /// Journey tracing, when asked for (observes only).
     pub(crate) tracer: Option<Box<Tracer>>,
     /// What caused the messages being created now (set just before a send, put or append).

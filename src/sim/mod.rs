@@ -44,6 +44,7 @@ mod ledger;
 mod message;
 mod producer;
 mod queue;
+mod reads;
 mod results;
 pub mod rng;
 mod state_machine;

@@ -30,6 +30,9 @@ pub(crate) struct ProducerRt {
     pub(crate) template: Template,
     /// The payload every event shares, when nothing downstream reads per-event fields.
     pub(crate) static_payload: Option<Arc<Value>>,
+    /// Nothing downstream reads this producer's events (see `build`): an untraced run sends
+    /// the engine's empty payload instead of building each one.
+    pub(crate) payload_unread: bool,
     rng_arrivals: Stream,
     pub(crate) rng_event: Stream,
     throttle: Option<Bucket>,
@@ -66,6 +69,7 @@ impl ProducerRt {
             limit: p.limit.unwrap_or(u64::MAX),
             sent: 0,
             static_payload: None,
+            payload_unread: false,
             template,
             rng_arrivals: Stream::new(seed, &p.id, "arrivals"),
             rng_event: Stream::new(seed, &p.id, "event"),
@@ -168,10 +172,18 @@ impl Engine {
         let event_no = self.next_event_no();
         let payload = if let Some(shared) = &self.producers[p].static_payload {
             Arc::clone(shared)
+        } else if self.producers[p].payload_unread && self.tracer.is_none() {
+            Arc::clone(&self.released)
         } else {
+            let reads = self.reads.fields(self.tracer.is_some());
             let pr = &mut self.producers[p];
-            let mut v = pr.template.generate(&mut pr.rng_event, seq, None);
-            fill_envelope(&mut v, self.seed, event_no, now);
+            let mut v = match reads {
+                Some(f) => pr
+                    .template
+                    .generate_reading(&mut pr.rng_event, seq, None, f),
+                None => pr.template.generate(&mut pr.rng_event, seq, None),
+            };
+            fill_envelope(&mut v, self.seed, event_no, now, &mut self.times, reads);
             Arc::new(v)
         };
         if self.measuring() {

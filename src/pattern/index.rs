@@ -283,12 +283,7 @@ impl BuildIndex {
             let mut items: Vec<(Box<str>, Vec<u32>)> = m.into_iter().collect();
             // Sorted, so that the layout does not depend on hash-map order.
             items.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            StrTable::new(
-                items
-                    .into_iter()
-                    .map(|(k, l)| (k, lay_out(&l)))
-                    .collect(),
-            )
+            StrTable::new(items.into_iter().map(|(k, l)| (k, lay_out(&l))).collect())
         };
         let strs = table(self.strs);
         let prefixes = table(self.prefixes);

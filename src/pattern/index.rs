@@ -148,11 +148,14 @@ fn cond_key(c: &Cond) -> Option<Key> {
 #[derive(Debug, Default)]
 struct StrTable {
     /// Power-of-two length of at least 2 (at most half full), or empty.
-    slots: Box<[Option<(u64, Box<str>, Bucket)>]>,
+    slots: Box<[Option<StrSlot>]>,
     /// 64 − log2(length): a slot index is the hash's top bits, where a multiplicative hash
     /// such as `FxHash` puts its entropy.
     shift: u32,
 }
+
+/// One filled slot of a [`StrTable`]: the key's hash, the key, its bucket.
+type StrSlot = (u64, Box<str>, Bucket);
 
 #[inline]
 fn str_hash(s: &str) -> u64 {
@@ -168,7 +171,7 @@ impl StrTable {
         }
         let len = (items.len() * 2).next_power_of_two();
         let shift = 64 - len.trailing_zeros();
-        let mut slots: Vec<Option<(u64, Box<str>, Bucket)>> = vec![None; len];
+        let mut slots: Vec<Option<StrSlot>> = vec![None; len];
         for (k, b) in items {
             let h = str_hash(&k);
             let mut i = (h >> shift) as usize;

@@ -44,11 +44,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::net::IpAddr;
 
 use serde_json::Value;
 
 use super::Pattern;
-use super::matcher::{Cond, Node, get, node_matches, str_eq, word4, word8};
+use super::matcher::{Cond, Node, get, node_matches, starts_with, str_eq, word4, word8};
 
 /// `FxHash` (the rustc hasher): much faster than `SipHash` for short keys, and the tables here are
 /// built from the scenario's own rules, not from untrusted input. Iteration order never reaches
@@ -141,6 +142,72 @@ fn cond_key(c: &Cond) -> Option<Key> {
     })
 }
 
+/// String keys → buckets, in an open-addressing table probed inline: the hash (`FxHash`) is
+/// stored beside each key, so a probe compares one word before any bytes, and key bytes are
+/// compared with [`str_eq`], not `memcmp`. Built once; probed for every event string.
+#[derive(Debug, Default)]
+struct StrTable {
+    /// Power-of-two length of at least 2 (at most half full), or empty.
+    slots: Box<[Option<StrSlot>]>,
+    /// 64 − log2(length): a slot index is the hash's top bits, where a multiplicative hash
+    /// such as `FxHash` puts its entropy.
+    shift: u32,
+}
+
+/// One filled slot of a [`StrTable`]: the key's hash, the key, its bucket.
+type StrSlot = (u64, Box<str>, Bucket);
+
+#[inline]
+fn str_hash(s: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+impl StrTable {
+    fn new(items: Vec<(Box<str>, Bucket)>) -> StrTable {
+        if items.is_empty() {
+            return StrTable::default();
+        }
+        let len = (items.len() * 2).next_power_of_two();
+        let shift = 64 - len.trailing_zeros();
+        let mut slots: Vec<Option<StrSlot>> = vec![None; len];
+        for (k, b) in items {
+            let h = str_hash(&k);
+            let mut i = (h >> shift) as usize;
+            while slots[i].is_some() {
+                i = (i + 1) & (len - 1);
+            }
+            slots[i] = Some((h, k, b));
+        }
+        StrTable {
+            slots: slots.into_boxed_slice(),
+            shift,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    #[inline]
+    fn get(&self, s: &str) -> Option<Bucket> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let h = str_hash(s);
+        let mut i = (h >> self.shift) as usize;
+        loop {
+            match &self.slots[i] {
+                None => return None,
+                Some((kh, k, b)) if *kh == h && str_eq(k, s) => return Some(*b),
+                Some(_) => i = (i + 1) & mask,
+            }
+        }
+    }
+}
+
 /// A range of [`RuleMatcher::entries`]: the sub-rules filed under one key.
 #[derive(Debug, Default, Clone, Copy)]
 struct Bucket {
@@ -172,14 +239,14 @@ struct PathIndex {
     path: Vec<Box<str>>,
     /// The path's id in the trie.
     path_id: u32,
-    strs: FxMap<Box<str>, Bucket>,
+    strs: StrTable,
     nums: FxMap<u64, Bucket>,
     /// false, true, null.
     others: [Bucket; 3],
-    prefixes: FxMap<Box<str>, Bucket>,
+    prefixes: StrTable,
     /// Distinct prefix lengths in bytes, ascending: each event string is probed once per length.
     prefix_lens: Vec<usize>,
-    ignore_case: FxMap<Box<str>, Bucket>,
+    ignore_case: StrTable,
 }
 
 impl BuildIndex {
@@ -219,10 +286,7 @@ impl BuildIndex {
             let mut items: Vec<(Box<str>, Vec<u32>)> = m.into_iter().collect();
             // Sorted, so that the layout does not depend on hash-map order.
             items.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            items
-                .into_iter()
-                .map(|(k, l)| (k, lay_out(&l)))
-                .collect::<FxMap<_, _>>()
+            StrTable::new(items.into_iter().map(|(k, l)| (k, lay_out(&l))).collect())
         };
         let strs = table(self.strs);
         let prefixes = table(self.prefixes);
@@ -253,21 +317,21 @@ impl PathIndex {
     fn lookup(&self, v: &Value, lower: &mut String, found: &mut impl FnMut(Bucket)) {
         match v {
             Value::String(s) => {
-                if let Some(&b) = self.strs.get(s.as_str()) {
+                if let Some(b) = self.strs.get(s) {
                     found(b);
                 }
                 for &len in &self.prefix_lens {
                     if len > s.len() {
                         break;
                     }
-                    if let Some(&b) = s.get(..len).and_then(|p| self.prefixes.get(p)) {
+                    if let Some(b) = s.get(..len).and_then(|p| self.prefixes.get(p)) {
                         found(b);
                     }
                 }
                 if !self.ignore_case.is_empty() {
                     lower.clear();
                     lower.extend(s.chars().flat_map(char::to_lowercase));
-                    if let Some(&b) = self.ignore_case.get(lower.as_str()) {
+                    if let Some(b) = self.ignore_case.get(lower) {
                         found(b);
                     }
                 }
@@ -638,12 +702,53 @@ impl MatchScratch {
     }
 }
 
+/// [`Cond::matches_field`] with the operators rule sets use most, on a single scalar, inline;
+/// everything else (and every array) through `matches_field`. Same result for every input.
+#[inline(always)]
+fn cond_fast(c: &Cond, v: Option<&Value>) -> bool {
+    match (c, v) {
+        (Cond::Str(p), Some(Value::String(s))) => str_eq(s, p),
+        (Cond::Prefix(p), Some(Value::String(s))) => starts_with(s, p),
+        (Cond::AbStrs(set), Some(Value::String(s))) => !set.iter().any(|x| str_eq(x, s)),
+        (Cond::Numeric(r), Some(Value::Number(n))) => n.as_f64().is_some_and(|x| r.contains(x)),
+        // `exists` on a present scalar, or on a missing field.
+        (Cond::Exists(want), Some(Value::String(_) | Value::Number(_) | Value::Bool(_))) => *want,
+        (Cond::Exists(want), None) => !*want,
+        _ => c.matches_field(v),
+    }
+}
+
+/// `node_matches(node, Some(v))` for the pattern object of a group whose path holds an array:
+/// when the node has only leaves (no nested objects), each object element is checked inline
+/// (some element must satisfy every field, as `node_matches` requires); anything else goes
+/// through `node_matches` unchanged.
+fn group_matches(node: &Node, v: &Value) -> bool {
+    let Value::Array(items) = v else {
+        return node_matches(node, Some(v));
+    };
+    if items.is_empty() || node.fields.iter().any(|f| f.child.is_some()) {
+        return node_matches(node, Some(v));
+    }
+    items.iter().any(|x| match x {
+        Value::Object(m) => node.fields.iter().all(|f| {
+            let fv = get(m, &f.key);
+            f.leaves
+                .iter()
+                .all(|leaf| leaf.iter().any(|c| cond_fast(c, fv)))
+        }),
+        _ => node_matches(node, Some(x)),
+    })
+}
+
 /// Per-event evaluation state: resolved paths and evaluated predicates.
 struct Eval<'e, 'm, 's> {
     paths: Resolver<'e, 'm, 's>,
     preds: &'m [Pred],
     stamps: &'s mut [u8],
     epoch: u8,
+    /// The last event string parsed as an IP address and the result: the `cidr` blocks of
+    /// many rules tested on one field parse it once.
+    ip: Option<(&'e str, Option<IpAddr>)>,
 }
 
 impl<'e> Eval<'e, '_, '_> {
@@ -657,12 +762,33 @@ impl<'e> Eval<'e, '_, '_> {
             _ => None,
         };
         let r = match &self.preds[i] {
-            Pred::One(c) => c.matches_field(v),
+            Pred::One(c) => self.one(c, v),
             Pred::Leaf { conds } => conds.iter().any(|c| c.matches_field(v)),
             Pred::Group { .. } => false,
         };
         self.stamps[i] = self.epoch << 1 | u8::from(r);
         r
+    }
+
+    /// One condition on a field value: the operators rule sets use most on a single scalar
+    /// inline, `cidr` through the parsed-address cache, everything else (and every array)
+    /// through [`Cond::matches_field`]. Same results as `matches_field` for every input.
+    #[inline(always)]
+    fn one(&mut self, c: &Cond, v: Option<&'e Value>) -> bool {
+        match (c, v) {
+            (Cond::Cidr(block), Some(Value::String(s))) => {
+                let addr = match self.ip {
+                    Some((last, a)) if std::ptr::eq(last, s.as_str()) => a,
+                    _ => {
+                        let a = s.parse::<IpAddr>().ok();
+                        self.ip = Some((s.as_str(), a));
+                        a
+                    }
+                };
+                block.contains_addr(addr)
+            }
+            _ => cond_fast(c, v),
+        }
     }
 
     /// A leaf whose path crosses an array: the outermost enclosing pattern object whose path
@@ -680,7 +806,7 @@ impl<'e> Eval<'e, '_, '_> {
                 if st >> 1 == self.epoch {
                     return Some(st & 1 != 0);
                 }
-                let r = node_matches(node, Some(v));
+                let r = group_matches(node, v);
                 self.stamps[i] = self.epoch << 1 | u8::from(r);
                 return Some(r);
             }
@@ -946,6 +1072,7 @@ impl RuleMatcher {
             preds: &self.preds,
             stamps: preds,
             epoch,
+            ip: None,
         };
         for ix in &self.indexes {
             let slot = ev.paths.resolve(ix.path_id);
@@ -995,8 +1122,12 @@ impl RuleMatcher {
         out: &mut Vec<usize>,
     ) {
         let pattern = (e.pattern & PATTERN) as usize;
+        // Another alternative (or another key) of this pattern already matched: nothing to add.
+        if done[pattern] == ev.epoch {
+            return;
+        }
         let end = e.end - u32::from(e.pattern & PROVEN != 0);
-        if self.rule_matches(e, end, ev) && done[pattern] != ev.epoch {
+        if self.rule_matches(e, end, ev) {
             done[pattern] = ev.epoch;
             out.push(pattern);
         }

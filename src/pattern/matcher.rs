@@ -129,9 +129,16 @@ pub(crate) enum Cidr {
 
 impl Cidr {
     pub(crate) fn contains(&self, s: &str) -> bool {
-        match (self, s.parse::<IpAddr>()) {
-            (Cidr::V4 { net, mask, .. }, Ok(IpAddr::V4(a))) => u32::from(a) & mask == *net,
-            (Cidr::V6 { net, mask, .. }, Ok(IpAddr::V6(a))) => u128::from(a) & mask == *net,
+        self.contains_addr(s.parse::<IpAddr>().ok())
+    }
+
+    /// The same for an already parsed address (`None`: the string is not an IP address), so
+    /// that several blocks tested against one event string parse it once.
+    #[inline]
+    pub(crate) fn contains_addr(&self, a: Option<IpAddr>) -> bool {
+        match (self, a) {
+            (Cidr::V4 { net, mask, .. }, Some(IpAddr::V4(a))) => u32::from(a) & mask == *net,
+            (Cidr::V6 { net, mask, .. }, Some(IpAddr::V6(a))) => u128::from(a) & mask == *net,
             _ => false,
         }
     }
@@ -190,7 +197,7 @@ pub(crate) fn str_eq(a: &str, b: &str) -> bool {
 }
 
 #[inline(always)]
-fn starts_with(s: &str, p: &str) -> bool {
+pub(crate) fn starts_with(s: &str, p: &str) -> bool {
     s.len() >= p.len() && bytes_eq(&s.as_bytes()[..p.len()], p.as_bytes())
 }
 

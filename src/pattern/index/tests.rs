@@ -116,3 +116,41 @@ fn fx_hasher_is_stable() {
     b.write(b"hello world, longer than eight");
     assert_eq!(a.finish(), b.finish());
 }
+
+/// The inline string table finds every key it was built with and nothing else, including
+/// keys that share a slot and the empty string.
+#[test]
+fn str_table_finds_exactly_its_keys() {
+    let keys: Vec<String> = (0..300)
+        .map(|i| format!("Svc{}.Event{}", i / 10, i % 10))
+        .collect();
+    let mut items: Vec<(Box<str>, Bucket)> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            (
+                k.as_str().into(),
+                Bucket {
+                    start: i as u32,
+                    len: 1,
+                },
+            )
+        })
+        .collect();
+    items.push(("".into(), Bucket { start: 999, len: 2 }));
+    let t = StrTable::new(items);
+    for (i, k) in keys.iter().enumerate() {
+        assert_eq!(t.get(k).map(|b| b.start), Some(i as u32), "{k}");
+    }
+    assert_eq!(t.get("").map(|b| b.len), Some(2));
+    for miss in [
+        "Svc30.Event0",
+        "Svc1.Event",
+        "svc1.Event1",
+        "Svc1.Event10",
+        "x",
+    ] {
+        assert!(t.get(miss).is_none(), "{miss}");
+    }
+    assert!(StrTable::new(Vec::new()).get("a").is_none());
+}

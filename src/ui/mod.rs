@@ -20,6 +20,7 @@
 //! snapshot), [`problems`] (load errors and validation), [`examples`] (bundled scenarios);
 //! part B's views: [`plots`], [`notes`], [`tester`], [`capacity`].
 
+pub mod analysis;
 pub mod app;
 pub mod autosave;
 pub mod breaks;
@@ -33,6 +34,7 @@ pub mod graph;
 pub mod inspector;
 pub mod journeys;
 pub mod live;
+pub mod live_edit;
 pub mod menu;
 pub mod notes;
 pub mod plots;

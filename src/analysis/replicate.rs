@@ -104,7 +104,11 @@ pub fn run_jobs_cancellable(
     if cancelled.load(Ordering::Relaxed) || results.iter().any(Option::is_none) {
         return Ok(None);
     }
-    results.into_iter().flatten().collect::<Result<Vec<_>, _>>().map(Some)
+    results
+        .into_iter()
+        .flatten()
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 /// The summary of N replications.

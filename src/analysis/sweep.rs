@@ -657,8 +657,7 @@ fn sweep_in_batches(
     let mut out = Sweep::new(base.name.clone(), paths, seeds.clone(), figures);
     let mut held = 0;
     for batch in variants.chunks((batch_runs / per).max(1)) {
-        let Some(runs) = run_jobs_cancellable(&jobs(batch, &seeds), opts, &tick, cancelled)?
-        else {
+        let Some(runs) = run_jobs_cancellable(&jobs(batch, &seeds), opts, &tick, cancelled)? else {
             return Ok(None);
         };
         held = held.max(runs.len());
@@ -816,12 +815,34 @@ mod tests {
         let opts = RunOptions::default();
         let paths = vec!["consumers.inventory.concurrency".to_owned()];
         // 6 variants × 3 replications in batches of about 6 runs: two variants at a time.
-        let (streamed, held) =
-            sweep_in_batches(&s, paths.clone(), &grid, &opts, 3, &figures, &|_, _| {}, 6, &AtomicBool::new(false)).unwrap().unwrap();
+        let (streamed, held) = sweep_in_batches(
+            &s,
+            paths.clone(),
+            &grid,
+            &opts,
+            3,
+            &figures,
+            &|_, _| {},
+            6,
+            &AtomicBool::new(false),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(held, 6, "at most one batch of runs held, not all 18");
         // A batch smaller than one variant's replications still holds whole variants.
-        let (one, held) =
-            sweep_in_batches(&s, paths.clone(), &grid, &opts, 3, &figures, &|_, _| {}, 1, &AtomicBool::new(false)).unwrap().unwrap();
+        let (one, held) = sweep_in_batches(
+            &s,
+            paths.clone(),
+            &grid,
+            &opts,
+            3,
+            &figures,
+            &|_, _| {},
+            1,
+            &AtomicBool::new(false),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(held, 3);
         // Everything at once (as `merge` of shards' parts sums) gives the same sweep.
         let seeds = seeds(s.seed, 3);

@@ -908,9 +908,7 @@ impl TryFrom<TimelineRepr> for TimelineEntry {
     fn try_from(r: TimelineRepr) -> Result<Self, String> {
         if let Some(consumer) = r.set {
             if r.redrive.is_some() || r.replay.is_some() {
-                return Err(
-                    "an entry is one of `redrive`, `replay` or `set`, not several".into(),
-                );
+                return Err("an entry is one of `redrive`, `replay` or `set`, not several".into());
             }
             if r.from.is_some() || r.to.is_some() || r.rate.is_some() {
                 return Err("a `set` entry takes only `at`, `set` and `concurrency`".into());
@@ -929,7 +927,9 @@ impl TryFrom<TimelineRepr> for TimelineEntry {
             });
         }
         if r.concurrency.is_some() {
-            return Err("`concurrency` belongs to a `set` entry: name the consumer in `set`".into());
+            return Err(
+                "`concurrency` belongs to a `set` entry: name the consumer in `set`".into(),
+            );
         }
         let action =
             match (r.redrive, r.replay) {

@@ -1199,11 +1199,15 @@ impl Validator<'_> {
                         *concurrency,
                         &defaults::CONCURRENCY_RANGE,
                     );
-                    let reads_stream = s.consumers.iter().find(|c| &c.id == consumer).is_some_and(|c| {
-                        c.from
-                            .as_deref()
-                            .is_some_and(|f| s.streams.iter().any(|x| x.id == f))
-                    });
+                    let reads_stream =
+                        s.consumers
+                            .iter()
+                            .find(|c| &c.id == consumer)
+                            .is_some_and(|c| {
+                                c.from
+                                    .as_deref()
+                                    .is_some_and(|f| s.streams.iter().any(|x| x.id == f))
+                            });
                     if self.reference(Site::SetConsumer { entry: i }).is_some() && reads_stream {
                         self.err_hint(
                             format!("{base}.set"),

@@ -238,7 +238,11 @@ mod tests {
         let r = served(1, "30s", 4);
         let c = r.nodes.get("c").unwrap();
         let q = r.nodes.get("q").unwrap();
-        assert!(q.queue_depth.max >= 28, "backlog before the change: {}", q.queue_depth.max);
+        assert!(
+            q.queue_depth.max >= 28,
+            "backlog before the change: {}",
+            q.queue_depth.max
+        );
         assert!(q.lag.unwrap() <= 1, "drained: {:?}", q.lag);
         assert!(c.completed >= 117, "served {} of 120", c.completed);
         // Busy: 1 slot to 30 s, 4 to 45 s, then 2 (two a second × one second); slots 1 then 4.

@@ -81,6 +81,7 @@ pub struct AnalysisView {
     filter: String,
     overlay: usize,
     overlay_node: usize,
+    only_differences: bool,
     job: Option<(Tab, Job)>,
     progress: (usize, usize),
     error: Option<String>,
@@ -105,6 +106,7 @@ impl Default for AnalysisView {
             filter: String::new(),
             overlay: 0,
             overlay_node: 0,
+            only_differences: false,
             job: None,
             progress: (0, 0),
             error: None,
@@ -184,7 +186,14 @@ impl AnalysisView {
                         comparison,
                         series_a,
                         series_b,
-                    } => self.compared = Some((comparison, series_a, series_b)),
+                    } => {
+                        self.overlay_node = most_different(
+                            &series_a,
+                            &series_b,
+                            OVERLAY_METRICS[self.overlay % OVERLAY_METRICS.len()].0,
+                        );
+                        self.compared = Some((comparison, series_a, series_b));
+                    }
                     Outcome::Swept(s) => {
                         let xs = s
                             .variants
@@ -212,7 +221,11 @@ impl AnalysisView {
     }
 
     /// Shows the window (when open); returns what the app should do for it.
-    pub fn show(&mut self, ctx: &egui::Context, input: &AnalysisInput<'_>) -> Option<AnalysisRequest> {
+    pub fn show(
+        &mut self,
+        ctx: &egui::Context,
+        input: &AnalysisInput<'_>,
+    ) -> Option<AnalysisRequest> {
         self.poll();
         if self.job.is_some() {
             // Progress arrives from the job's thread (which also requests repaints); keep the
@@ -237,10 +250,12 @@ impl AnalysisView {
                 });
                 ui.separator();
                 ui.horizontal(|ui| {
-                    let label = ui.label("Replications");
+                    let label = ui.label("Replications N");
                     ui.add(egui::DragValue::new(&mut self.replications).range(2..=1000))
                         .labelled_by(label.id)
-                        .on_hover_text("Seeds SEED, SEED+1, …: the same runs as the CLI's --replications");
+                        .on_hover_text(
+                            "Seeds SEED, SEED+1, …: the same runs as the CLI's --replications",
+                        );
                     ui.weak(format!("seeds from {}", input.seed));
                 });
                 match self.tab {
@@ -274,7 +289,11 @@ impl AnalysisView {
                 } else {
                     "another analysis is running".to_owned()
                 };
-                ui.add(egui::ProgressBar::new(fraction).text(what).desired_width(360.0));
+                ui.add(
+                    egui::ProgressBar::new(fraction)
+                        .text(what)
+                        .desired_width(360.0),
+                );
                 if ui.button("Cancel").clicked() {
                     job.cancel();
                 }
@@ -295,7 +314,6 @@ impl AnalysisView {
         }
         start
     }
-
 
     fn replications_tab(&mut self, ui: &mut Ui, input: &AnalysisInput<'_>) {
         let label = format!("Run {} replications", self.replications);
@@ -326,24 +344,30 @@ impl AnalysisView {
             .map(|(i, p)| (figure_name(p), r.samples.estimate(i)))
             .filter(|(n, _)| shows(&self.filter, n))
             .collect();
-        table(ui, "replicated", &["figure", "mean", "± 95 %", "interval"], rows.len(), |ui, i| {
-            let (name, e) = &rows[i];
-            ui.label(name);
-            match e {
-                Some(e) => {
-                    ui.label(sig(e.mean));
-                    ui.label(e.ci95_half_width.map_or("—".into(), sig));
-                    ui.label(e.interval().map_or("—".into(), |(lo, hi)| {
-                        format!("[{}, {}]", sig(lo), sig(hi))
-                    }));
+        table(
+            ui,
+            "replicated",
+            &["figure", "mean", "± 95 %", "interval"],
+            rows.len(),
+            |ui, i| {
+                let (name, e) = &rows[i];
+                ui.label(name);
+                match e {
+                    Some(e) => {
+                        ui.label(sig(e.mean));
+                        ui.label(e.ci95_half_width.map_or("—".into(), sig));
+                        ui.label(e.interval().map_or("—".into(), |(lo, hi)| {
+                            format!("[{}, {}]", sig(lo), sig(hi))
+                        }));
+                    }
+                    None => {
+                        ui.label("—");
+                        ui.label("");
+                        ui.label("");
+                    }
                 }
-                None => {
-                    ui.label("—");
-                    ui.label("");
-                    ui.label("");
-                }
-            }
-        });
+            },
+        );
     }
 
     fn compare_tab(&mut self, ui: &mut Ui, input: &AnalysisInput<'_>) -> Option<AnalysisRequest> {
@@ -355,7 +379,7 @@ impl AnalysisView {
         });
         if self.against == Against::File {
             ui.horizontal(|ui| {
-                let label = ui.label("File");
+                let label = ui.label("B file");
                 ui.add(
                     egui::TextEdit::singleline(&mut self.compare_path)
                         .desired_width(420.0)
@@ -368,10 +392,10 @@ impl AnalysisView {
             });
         }
         let b: Result<Scenario, String> = match self.against {
-            Against::Saved => input
-                .saved
-                .cloned()
-                .ok_or_else(|| "the open scenario has no unsaved changes: edit it, or compare with a file".to_owned()),
+            Against::Saved => input.saved.cloned().ok_or_else(|| {
+                "the open scenario has no unsaved changes: edit it, or compare with a file"
+                    .to_owned()
+            }),
             Against::File if self.compare_path.trim().is_empty() => {
                 Err("choose the file to compare with".to_owned())
             }
@@ -382,13 +406,19 @@ impl AnalysisView {
         if self.run_row(ui, Tab::Compare, &label, blocked.as_deref()) {
             let b = match self.against {
                 Against::Saved => b,
-                Against::File => crate::scenario::load(std::path::Path::new(self.compare_path.trim()))
-                    .map(|l| l.scenario)
-                    .map_err(|e| {
-                        let problems: Vec<String> =
-                            e.problems().iter().take(3).map(ToString::to_string).collect();
-                        format!("B ({}): {}", self.compare_path.trim(), problems.join("; "))
-                    }),
+                Against::File => {
+                    crate::scenario::load(std::path::Path::new(self.compare_path.trim()))
+                        .map(|l| l.scenario)
+                        .map_err(|e| {
+                            let problems: Vec<String> = e
+                                .problems()
+                                .iter()
+                                .take(3)
+                                .map(ToString::to_string)
+                                .collect();
+                            format!("B ({}): {}", self.compare_path.trim(), problems.join("; "))
+                        })
+                }
             };
             match b {
                 Ok(b) => {
@@ -404,7 +434,7 @@ impl AnalysisView {
             }
         }
         let Some((c, sa, sb)) = &self.compared else {
-            ui.weak("A and B run the same seeds, so the components they share draw the same random numbers: B − A is the effect of the change, with a 95 % interval. ✱ marks a difference the interval tells from noise.");
+            ui.weak("A and B run the same seeds, so the components they share draw the same random numbers: B − A is the effect of the change, with a 95 % interval; \"differs\" marks a difference the interval tells from noise (it excludes 0).");
             return request;
         };
         ui.label(format!(
@@ -415,21 +445,40 @@ impl AnalysisView {
         ));
         overlay_plot(ui, sa, sb, &mut self.overlay, &mut self.overlay_node);
         filter_row(ui, &mut self.filter);
-        let rows: Vec<&CompareRow> = c.rows.iter().filter(|r| shows(&self.filter, &r.name)).collect();
+        ui.checkbox(
+            &mut self.only_differences,
+            "Only figures that differ (the interval of B − A excludes 0)",
+        );
+        let only = self.only_differences;
+        let rows: Vec<&CompareRow> = c
+            .rows
+            .iter()
+            .filter(|r| shows(&self.filter, &r.name) && (!only || r.significant()))
+            .collect();
         let est = |e: &Option<Estimate>| {
             e.map_or("—".to_owned(), |e| match e.ci95_half_width {
                 Some(h) => format!("{} ± {}", sig(e.mean), sig(h)),
                 None => sig(e.mean),
             })
         };
-        table(ui, "compared", &["figure", "A", "B", "B − A", ""], rows.len(), |ui, i| {
-            let r = rows[i];
-            ui.label(&r.name);
-            ui.label(est(&r.a));
-            ui.label(est(&r.b));
-            ui.label(est(&r.b_minus_a));
-            ui.label(if r.significant() { "✱" } else { "" });
-        });
+        table(
+            ui,
+            "compared",
+            &["figure", "A", "B", "B − A", ""],
+            rows.len(),
+            |ui, i| {
+                let r = rows[i];
+                ui.label(&r.name);
+                ui.label(est(&r.a));
+                ui.label(est(&r.b));
+                ui.label(est(&r.b_minus_a));
+                if r.significant() {
+                    ui.label(RichText::new("differs").color(ui.visuals().warn_fg_color));
+                } else {
+                    ui.label("");
+                }
+            },
+        );
         request
     }
 
@@ -443,8 +492,10 @@ impl AnalysisView {
         if let Some(c) = s.consumers.first() {
             self.sweep_path = format!("consumers.{}.concurrency", c.id);
             let n = c.concurrency.max(1);
-            let values: std::collections::BTreeSet<u32> =
-                [n / 2, n, n + n / 2, 2 * n].into_iter().map(|v| v.max(1)).collect();
+            let values: std::collections::BTreeSet<u32> = [n / 2, n, n + n / 2, 2 * n]
+                .into_iter()
+                .map(|v| v.max(1))
+                .collect();
             self.sweep_values = values
                 .iter()
                 .map(u32::to_string)
@@ -498,7 +549,10 @@ impl AnalysisView {
             ui.end_row();
         });
         let spec = self.spec();
-        let blocked = input.blocked.clone().or_else(|| spec.as_ref().err().cloned());
+        let blocked = input
+            .blocked
+            .clone()
+            .or_else(|| spec.as_ref().err().cloned());
         let label = format!("Sweep over {} replications per value", self.replications);
         if self.run_row(ui, Tab::Sweep, &label, blocked.as_deref())
             && let Ok(set) = spec
@@ -520,27 +574,39 @@ impl AnalysisView {
             return;
         };
         let path = sw.paths.first().cloned().unwrap_or_default();
-        ui.label(format!("{figure} against {path} ({} replications per value)", sw.seeds.len()));
+        ui.label(format!(
+            "{figure} against {path} ({} replications per value)",
+            sw.seeds.len()
+        ));
         let points: Vec<(f64, Option<Estimate>)> = xs
             .iter()
             .enumerate()
             .map(|(v, x)| (*x, sw.estimate(v, &figure)))
             .collect();
         sweep_plot(ui, &path, &figure, &points);
-        table(ui, "swept", &[path.as_str(), "mean", "± 95 %"], sw.variants.len(), |ui, v| {
-            let value = sw.variants[v].0.first().map_or(String::new(), |(_, x)| sweep::value_text(x));
-            ui.label(value);
-            match points[v].1 {
-                Some(e) => {
-                    ui.label(sig(e.mean));
-                    ui.label(e.ci95_half_width.map_or("—".into(), sig));
+        table(
+            ui,
+            "swept",
+            &[path.as_str(), "mean", "± 95 %"],
+            sw.variants.len(),
+            |ui, v| {
+                let value = sw.variants[v]
+                    .0
+                    .first()
+                    .map_or(String::new(), |(_, x)| sweep::value_text(x));
+                ui.label(value);
+                match points[v].1 {
+                    Some(e) => {
+                        ui.label(sig(e.mean));
+                        ui.label(e.ci95_half_width.map_or("—".into(), sig));
+                    }
+                    None => {
+                        ui.label("—");
+                        ui.label("");
+                    }
                 }
-                None => {
-                    ui.label("—");
-                    ui.label("");
-                }
-            }
-        });
+            },
+        );
     }
 
     /// The `--set` of the inputs, or why it does not read.
@@ -609,27 +675,55 @@ fn table(ui: &mut Ui, id: &str, header: &[&str], rows: usize, mut row: impl FnMu
         });
 }
 
-/// A and B's time series of one metric for one node, drawn over each other (A solid, B dashed).
-fn overlay_plot(ui: &mut Ui, a: &SeriesData, b: &SeriesData, metric: &mut usize, node: &mut usize) {
-    let nodes: Vec<&str> = a
-        .nodes
+/// The nodes that report `metric` in `a`, by name.
+fn reporting(a: &SeriesData, metric: Metric) -> Vec<&str> {
+    a.nodes
         .iter()
         .enumerate()
-        .filter(|(i, _)| a.series.iter().any(|s| s.node == *i && s.metric == OVERLAY_METRICS[*metric % OVERLAY_METRICS.len()].0))
+        .filter(|(i, _)| a.series.iter().any(|s| s.node == *i && s.metric == metric))
         .map(|(_, n)| n.as_str())
-        .collect();
+        .collect()
+}
+
+/// The position in [`reporting`] of the node whose `metric` series differs most between A and
+/// B (summed absolute difference over the buckets), so the overlay opens on the change.
+fn most_different(a: &SeriesData, b: &SeriesData, metric: Metric) -> usize {
+    let values = |s: &SeriesData, name: &str| -> Vec<f64> {
+        let Some(i) = s.nodes.iter().position(|n| n == name) else {
+            return Vec::new();
+        };
+        s.series
+            .iter()
+            .find(|x| x.node == i && x.metric == metric)
+            .map(|x| x.values.iter().map(|v| v.unwrap_or(0.0)).collect())
+            .unwrap_or_default()
+    };
+    reporting(a, metric)
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            let (va, vb) = (values(a, name), values(b, name));
+            let d: f64 = va.iter().zip(&vb).map(|(x, y)| (x - y).abs()).sum();
+            (k, d)
+        })
+        .max_by(|x, y| x.1.total_cmp(&y.1).then(y.0.cmp(&x.0)))
+        .map_or(0, |(k, _)| k)
+}
+
+/// A and B's time series of one metric for one node, drawn over each other (A solid, B dashed).
+fn overlay_plot(ui: &mut Ui, a: &SeriesData, b: &SeriesData, metric: &mut usize, node: &mut usize) {
+    let nodes = reporting(a, OVERLAY_METRICS[*metric % OVERLAY_METRICS.len()].0);
     ui.horizontal(|ui| {
         ui.label("Plot");
-        egui::ComboBox::from_id_salt("overlay-metric")
+        egui::ComboBox::new("overlay-metric", "of")
             .selected_text(OVERLAY_METRICS[*metric % OVERLAY_METRICS.len()].1)
             .show_ui(ui, |ui| {
                 for (i, (_, name)) in OVERLAY_METRICS.iter().enumerate() {
                     ui.selectable_value(metric, i, *name);
                 }
             });
-        ui.label("of");
         let current = nodes.get(*node).copied().unwrap_or("—");
-        egui::ComboBox::from_id_salt("overlay-node")
+        egui::ComboBox::new("overlay-node", "node")
             .selected_text(current)
             .show_ui(ui, |ui| {
                 for (i, n) in nodes.iter().enumerate() {
@@ -698,7 +792,11 @@ fn sweep_plot(ui: &mut Ui, path: &str, figure: &str, points: &[(f64, Option<Esti
         .allow_drag(false)
         .allow_scroll(false)
         .show(ui, |plot_ui| {
-            plot_ui.line(Line::new("mean", PlotPoints::from(means.clone())).color(color).width(2.0));
+            plot_ui.line(
+                Line::new("mean", PlotPoints::from(means.clone()))
+                    .color(color)
+                    .width(2.0),
+            );
             plot_ui.points(Points::new("mean ", means).radius(4.0).color(color));
             for (x, e) in points {
                 if let Some((lo, hi)) = e.and_then(|e| e.interval())
@@ -712,4 +810,46 @@ fn sweep_plot(ui: &mut Ui, path: &str, figure: &str, points: &[(f64, Option<Esti
                 }
             }
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Series;
+
+    fn series(backlogs: &[[f64; 3]]) -> SeriesData {
+        SeriesData {
+            bucket_s: 1.0,
+            times_s: vec![0.0, 1.0, 2.0],
+            nodes: (0..backlogs.len()).map(|i| format!("n{i}")).collect(),
+            series: backlogs
+                .iter()
+                .enumerate()
+                .map(|(node, v)| Series {
+                    node,
+                    metric: Metric::Backlog,
+                    values: v.iter().copied().map(Some).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_overlay_opens_on_the_node_that_changed_most() {
+        let a = series(&[[1.0, 1.0, 1.0], [5.0, 5.0, 5.0], [2.0, 2.0, 2.0]]);
+        let b = series(&[[1.0, 1.0, 1.0], [5.0, 6.0, 5.0], [0.0, 0.0, 0.0]]);
+        // |Δ| sums: n0 0, n1 1, n2 6.
+        assert_eq!(most_different(&a, &b, Metric::Backlog), 2);
+        assert_eq!(reporting(&a, Metric::Busy), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn swept_values_read_as_numbers_and_filters_match_every_word() {
+        assert_eq!(number(&serde_json::json!(8)), 8.0);
+        assert_eq!(number(&serde_json::json!("250ms")), 0.25);
+        assert!(number(&serde_json::json!(true)).is_nan());
+        assert!(shows("payment WAIT", "nodes.payment.wait_s.p99"));
+        assert!(!shows("payment latency", "nodes.payment.wait_s.p99"));
+        assert!(shows("", "anything"));
+    }
 }

@@ -272,6 +272,9 @@ pub struct EventflowApp {
     title: String,
     actions: Vec<Action>,
     frame_ms: f32,
+    /// `EVENTFLOW_FRAME_LOG=FILE`: frame CPU and the time of each part of the UI, written there
+    /// every 120 frames (for measuring; off by default).
+    frame_log: Option<super::frame_log::FrameLog>,
     /// Unsaved work written every 30 s, and what a crashed session left to recover.
     autosave: super::autosave::Autosave,
     recovery: Option<super::autosave::Recovery>,
@@ -362,6 +365,7 @@ impl EventflowApp {
             title: String::new(),
             actions: Vec::new(),
             frame_ms: 0.0,
+            frame_log: super::frame_log::FrameLog::from_env(),
         };
         let opened = match &options.file {
             Some(path) => app.open_path(path),
@@ -897,7 +901,12 @@ impl eframe::App for EventflowApp {
         if let Some(cpu) = frame.info().cpu_usage {
             // A moving average over about a second of frames.
             self.frame_ms += (cpu * 1000.0 - self.frame_ms) * 0.05;
+            let playing = self.playing();
+            if let Some(log) = &mut self.frame_log {
+                log.frame(cpu * 1000.0, playing);
+            }
         }
+        let mut clock = super::frame_log::Sections::start(self.frame_log.is_some());
         let ctx = ui.ctx().clone();
         let breakable: Vec<String> = self
             .doc
@@ -942,6 +951,7 @@ impl eframe::App for EventflowApp {
         egui::Panel::top("menu-bar").show(ui, |ui| {
             chosen = menu::menu_bar(ui, &input, &mut self.panels);
         });
+        clock.lap("menu");
         self.actions.extend(chosen);
         self.plot_menu.1 = plot_menu;
         let toolbar_input = ToolbarInput {
@@ -956,6 +966,7 @@ impl eframe::App for EventflowApp {
         });
         self.actions.extend(chosen);
         egui::Panel::bottom("status-bar").show(ui, |ui| self.status_bar(ui));
+        clock.lap("bars");
         if self.panels.plots {
             // Presentation mode has a panel of its own (its size remembered apart): the canvas
             // gets 60 % of the window, the one plot the rest.
@@ -970,19 +981,23 @@ impl eframe::App for EventflowApp {
                 .size_range(120.0..=800.0)
                 .show(ui, |ui| self.plots_panel(ui));
         }
+        clock.lap("plots");
         if self.panels.notes {
             egui::Panel::left("notes")
                 .resizable(true)
                 .default_size(280.0)
                 .show(ui, |ui| self.notes_panel(ui));
         }
+        clock.lap("notes");
         if self.panels.inspector {
             egui::Panel::right("inspector")
                 .resizable(true)
                 .default_size(390.0)
                 .show(ui, |ui| self.right_panel(ui));
         }
+        clock.lap("inspector");
         egui::CentralPanel::default().show(ui, |ui| self.canvas_panel(ui));
+        clock.lap("canvas");
 
         problems::load_failure_window(&ctx, &mut self.load_failure);
         if let Some(recover) = super::autosave::recovery_window(&ctx, self.recovery.as_ref()) {
@@ -1027,6 +1042,10 @@ impl eframe::App for EventflowApp {
             self.perform(action);
         }
         self.update_title(&ctx);
+        clock.lap("windows");
+        if let Some(log) = &mut self.frame_log {
+            log.sections(&clock);
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -59,8 +59,14 @@ pub fn as_entries(
     let same_shape = |a: &Scenario, b: &Scenario| {
         a.consumers.len() == b.consumers.len()
             && a.producers.len() == b.producers.len()
-            && a.consumers.iter().zip(&b.consumers).all(|(x, y)| x.id == y.id)
-            && a.producers.iter().zip(&b.producers).all(|(x, y)| x.id == y.id)
+            && a.consumers
+                .iter()
+                .zip(&b.consumers)
+                .all(|(x, y)| x.id == y.id)
+            && a.producers
+                .iter()
+                .zip(&b.producers)
+                .all(|(x, y)| x.id == y.id)
     };
     if !same_shape(base, view) || !same_shape(view, &edited) {
         return (edited, 0);
@@ -121,14 +127,21 @@ mod tests {
         let view = in_force(&base, at);
         assert_eq!(view, base, "nothing scheduled yet: the view is the file");
         let mut edited = view.clone();
-        let c = edited.consumers.iter().position(|c| c.id == "payment").unwrap();
+        let c = edited
+            .consumers
+            .iter()
+            .position(|c| c.id == "payment")
+            .unwrap();
         let old = edited.consumers[c].concurrency;
         edited.consumers[c].concurrency = old + 7;
         edited.producers[0].rate = 99.0;
         edited.name = "renamed".into();
         let (file, n) = as_entries(&base, &view, edited, at);
         assert_eq!(n, 2);
-        assert_eq!(file.consumers[c].concurrency, old, "the file's own value stays");
+        assert_eq!(
+            file.consumers[c].concurrency, old,
+            "the file's own value stays"
+        );
         assert_eq!(file.producers[0].rate, base.producers[0].rate);
         assert_eq!(file.name, "renamed", "other edits are kept");
         assert_eq!(
@@ -171,13 +184,19 @@ mod tests {
         let at = Duration::from_secs(60);
         let view = in_force(&base, at);
         let mut edited = view.clone();
-        let c = edited.consumers.iter().position(|c| c.id == "payment").unwrap();
+        let c = edited
+            .consumers
+            .iter()
+            .position(|c| c.id == "payment")
+            .unwrap();
         edited.consumers[c].concurrency = 1;
         let (file, _) = as_entries(&base, &view, edited, at);
         let opts = crate::sim::RunOptions::default();
         let live = crate::sim::run(&file, &opts).unwrap();
         let text = crate::scenario::to_json(&file);
-        let saved = crate::scenario::parse(&text, "saved.json").unwrap().scenario;
+        let saved = crate::scenario::parse(&text, "saved.json")
+            .unwrap()
+            .scenario;
         let replay = crate::sim::run(&saved, &opts).unwrap();
         let json = |r: &crate::sim::Results| {
             let mut r = r.clone();
@@ -186,6 +205,10 @@ mod tests {
         };
         assert_eq!(json(&live), json(&replay));
         let plain = crate::sim::run(&base, &opts).unwrap();
-        assert_ne!(json(&live), json(&plain), "one slot from 60 s changes the run");
+        assert_ne!(
+            json(&live),
+            json(&plain),
+            "one slot from 60 s changes the run"
+        );
     }
 }

@@ -30,6 +30,7 @@ pub mod edit;
 pub mod examples;
 pub mod export;
 pub mod file_dialog;
+pub mod frame_log;
 pub mod graph;
 pub mod inspector;
 pub mod journeys;

@@ -148,8 +148,8 @@ pub fn run(
             replications,
             figures,
         } => {
-            let grid = sweep::variants(scenario, std::slice::from_ref(set))
-                .map_err(|e| e.to_string())?;
+            let grid =
+                sweep::variants(scenario, std::slice::from_ref(set)).map_err(|e| e.to_string())?;
             let figures = sweep::check_figures(scenario, figures).map_err(|e| e.to_string())?;
             sweep::sweep_cancellable(
                 scenario,

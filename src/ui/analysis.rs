@@ -276,8 +276,8 @@ impl AnalysisView {
     /// The progress bar and Cancel while a job runs; the Run button otherwise. True to start.
     fn run_row(&mut self, ui: &mut Ui, tab: Tab, label: &str, blocked: Option<&str>) -> bool {
         let mut start = false;
-        ui.horizontal(|ui| match &self.job {
-            Some((running, job)) => {
+        ui.horizontal(|ui| {
+            if let Some((running, job)) = &self.job {
                 let (done, total) = self.progress;
                 let fraction = if total == 0 {
                     0.0
@@ -297,8 +297,7 @@ impl AnalysisView {
                 if ui.button("Cancel").clicked() {
                     job.cancel();
                 }
-            }
-            None => {
+            } else {
                 let enabled = blocked.is_none();
                 let r = ui.add_enabled(enabled, egui::Button::new(label));
                 if let Some(why) = blocked {
@@ -352,19 +351,16 @@ impl AnalysisView {
             |ui, i| {
                 let (name, e) = &rows[i];
                 ui.label(name);
-                match e {
-                    Some(e) => {
-                        ui.label(sig(e.mean));
-                        ui.label(e.ci95_half_width.map_or("—".into(), sig));
-                        ui.label(e.interval().map_or("—".into(), |(lo, hi)| {
-                            format!("[{}, {}]", sig(lo), sig(hi))
-                        }));
-                    }
-                    None => {
-                        ui.label("—");
-                        ui.label("");
-                        ui.label("");
-                    }
+                if let Some(e) = e {
+                    ui.label(sig(e.mean));
+                    ui.label(e.ci95_half_width.map_or("—".into(), sig));
+                    ui.label(e.interval().map_or("—".into(), |(lo, hi)| {
+                        format!("[{}, {}]", sig(lo), sig(hi))
+                    }));
+                } else {
+                    ui.label("—");
+                    ui.label("");
+                    ui.label("");
                 }
             },
         );
@@ -595,15 +591,12 @@ impl AnalysisView {
                     .first()
                     .map_or(String::new(), |(_, x)| sweep::value_text(x));
                 ui.label(value);
-                match points[v].1 {
-                    Some(e) => {
-                        ui.label(sig(e.mean));
-                        ui.label(e.ci95_half_width.map_or("—".into(), sig));
-                    }
-                    None => {
-                        ui.label("—");
-                        ui.label("");
-                    }
+                if let Some(e) = points[v].1 {
+                    ui.label(sig(e.mean));
+                    ui.label(e.ci95_half_width.map_or("—".into(), sig));
+                } else {
+                    ui.label("—");
+                    ui.label("");
                 }
             },
         );
@@ -643,7 +636,7 @@ fn shows(filter: &str, name: &str) -> bool {
 fn number(v: &serde_json::Value) -> f64 {
     match v {
         serde_json::Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
-        serde_json::Value::String(s) => Duration::parse(s).map_or(f64::NAN, |d| d.as_secs_f64()),
+        serde_json::Value::String(s) => Duration::parse(s).map_or(f64::NAN, Duration::as_secs_f64),
         _ => f64::NAN,
     }
 }

@@ -771,7 +771,8 @@ impl EventflowApp {
             self.live_edit_at = Some(at);
             self.message = Some((
                 format!(
-                    "Changed from {at} on: {} in the scenario's timeline / schedule (the file's own value stays)",
+                    "Changed from t = {} on: {} in the scenario's timeline / schedule (the file's own value stays)",
+                    crate::plots::data::format_seconds(at.as_secs_f64()),
                     if written == 1 {
                         "1 entry".to_owned()
                     } else {

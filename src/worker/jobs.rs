@@ -91,7 +91,8 @@ pub enum Outcome {
 #[derive(Debug)]
 enum Update {
     Progress(usize),
-    Finished(Result<Option<Outcome>, String>),
+    /// Boxed: the outcome is large and sent once, the progress counts are many.
+    Finished(Box<Result<Option<Outcome>, String>>),
 }
 
 /// Runs a request to its end on the caller's thread (`Ok(None)` if `cancelled` was set).
@@ -242,7 +243,7 @@ impl Job {
                 };
                 let outcome = run(&request, &tick, &flag);
                 // The receiver may be gone (the dialog closed): nothing to tell then.
-                let _ = tx.send(Update::Finished(outcome));
+                let _ = tx.send(Update::Finished(Box::new(outcome)));
                 wake();
             })?;
         Ok(Job {
@@ -264,9 +265,13 @@ impl Job {
         loop {
             match self.updates.try_recv() {
                 Ok(Update::Progress(d)) => self.done = self.done.max(d),
-                Ok(Update::Finished(Ok(Some(o)))) => return Status::Finished(Ok(o)),
-                Ok(Update::Finished(Ok(None))) => return Status::Cancelled,
-                Ok(Update::Finished(Err(e))) => return Status::Finished(Err(e)),
+                Ok(Update::Finished(outcome)) => {
+                    return match *outcome {
+                        Ok(Some(o)) => Status::Finished(Ok(o)),
+                        Ok(None) => Status::Cancelled,
+                        Err(e) => Status::Finished(Err(e)),
+                    };
+                }
                 Err(TryRecvError::Empty) => {
                     return Status::Running {
                         done: self.done,
@@ -300,7 +305,7 @@ mod tests {
     }
 
     fn wait(job: &mut Job) -> Status {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_mins(2);
         loop {
             match job.poll() {
                 Status::Running { .. } => {

@@ -970,7 +970,7 @@ fn an_inspector_edit_mid_run_takes_effect_from_now_and_the_saved_file_replays_it
 
 /// Steps the app until the analysis window's job has ended (it runs on its own thread).
 fn wait_for_analysis(h: &mut Harness<'_, EventflowApp>) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_mins(5);
     h.run_steps(2);
     while h.state().analysis().is_running() {
         assert!(

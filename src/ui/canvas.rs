@@ -7,19 +7,27 @@
 //! along busy edges; nodes show their figures and a health colour (ok, warning, critical), DLQs
 //! their depth, and active fault windows a badge.
 //!
-//! Each node is an accessible button labelled `"<id> (<kind>)"`, so tests and screen readers
-//! select it by name.
+//! Each kind has its shape: topics are ellipses with a megaphone, pipes capsules with flanges,
+//! state machines double-framed boxes that open (their ▸ toggle, or a double-click) to list
+//! their states with each state's entries and failures so far. A component an import made
+//! assumptions about carries a badge whose tooltip lists them, the numbers to set first.
+//!
+//! Each node is an accessible button labelled `"<id> (<kind>)"`, an opened machine's states
+//! labels `"state <name> (<Type>) …"`, an assumption badge `"assumptions about <id> …"`, so
+//! tests and screen readers select them by name.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use eframe::egui::{
     self, Align2, Color32, CornerRadius, FontId, Pos2, Rect, Response, Role, Sense, Shape, Stroke,
     StrokeKind, Ui, Vec2, WidgetInfo, pos2, text::LayoutJob, vec2,
 };
 
-use super::graph::{EdgeKind, Graph, NodeKind};
+use super::graph::{EdgeKind, Graph, NodeKind, StateRow};
 use super::live::{Health, LiveView, NodeLive};
 use crate::model::{FaultKind, Scenario};
+use crate::sim::Results;
 
 /// Zoom limits.
 const MIN_ZOOM: f32 = 0.2;
@@ -45,6 +53,8 @@ pub struct CanvasInput<'a> {
     pub breakers: &'a BTreeMap<String, (String, u64)>,
     /// Nodes a replayed journey has reached, with a label each (time and outcome).
     pub journey: Option<&'a BTreeMap<String, String>>,
+    /// Figures of the run so far: an opened state machine's per-state counts.
+    pub results: Option<&'a Results>,
 }
 
 /// What the user did on the canvas.
@@ -72,7 +82,33 @@ pub struct CanvasView {
     fit_requested: bool,
     /// Fit may zoom in up to [`MAX_ZOOM`] (presentation mode), not only to [`FIT_MAX_ZOOM`].
     enlarging_fit: bool,
-    graph: Option<(u64, Graph)>,
+    drawn: Option<(u64, Arc<Drawn>)>,
+    /// State machines shown opened, by id.
+    open: BTreeSet<String>,
+}
+
+/// What the canvas derives from one revision of the scenario.
+#[derive(Debug, Default)]
+struct Drawn {
+    graph: Graph,
+    /// Each state machine's states, or why its definition does not parse.
+    states: BTreeMap<String, Result<Vec<StateRow>, String>>,
+    /// An import's assumptions, by the component they concern.
+    assumptions: BTreeMap<String, Vec<String>>,
+}
+
+impl Drawn {
+    fn build(s: &Scenario) -> Drawn {
+        Drawn {
+            graph: Graph::build(s),
+            states: s
+                .state_machines
+                .iter()
+                .map(|m| (m.id.clone(), super::graph::state_rows(&m.definition)))
+                .collect(),
+            assumptions: super::graph::assumptions_by_component(&s.description),
+        }
+    }
 }
 
 impl Default for CanvasView {
@@ -83,7 +119,8 @@ impl Default for CanvasView {
             fitted: None,
             fit_requested: false,
             enlarging_fit: false,
-            graph: None,
+            drawn: None,
+            open: BTreeSet::new(),
         }
     }
 }
@@ -92,7 +129,28 @@ impl Default for CanvasView {
 fn node_size(kind: NodeKind) -> Vec2 {
     match kind {
         NodeKind::Rule => vec2(124.0, 38.0),
+        // The ellipse leaves less room for text at its ends.
+        NodeKind::Topic => vec2(182.0, 66.0),
         _ => vec2(162.0, 62.0),
+    }
+}
+
+/// An opened state machine: its width (at most [`node_size`] plus the gap the layout leaves
+/// between layers, `LAYER_GAP` − 162), the height of one state's row and of the space under
+/// the rows, world units.
+const OPEN_WIDTH: f32 = 250.0;
+const STATE_ROW: f32 = 20.0;
+const OPEN_FOOT: f32 = 8.0;
+
+/// Text width kept clear at each end of a node by its shape (the topic's megaphone, the
+/// pipe's rounded ends), world units.
+fn shape_margin(kind: NodeKind) -> f32 {
+    match kind {
+        NodeKind::Topic => 30.0,
+        NodeKind::Pipe => 22.0,
+        // The open/close toggle sits at the right.
+        NodeKind::StateMachine => 26.0,
+        _ => 6.0,
     }
 }
 
@@ -147,19 +205,51 @@ impl CanvasView {
         self.fit_requested = true;
     }
 
-    fn graph(&mut self, input: &CanvasInput<'_>) -> &Graph {
-        if self
-            .graph
-            .as_ref()
-            .is_none_or(|(rev, _)| *rev != input.revision)
-        {
-            self.graph = Some((input.revision, Graph::build(input.scenario)));
+    /// Is the state machine `id` shown opened, its states listed?
+    #[must_use]
+    pub fn is_open(&self, id: &str) -> bool {
+        self.open.contains(id)
+    }
+
+    /// Opens the state machine `id` to show its states, or closes it.
+    pub fn toggle_open(&mut self, id: &str) {
+        if !self.open.remove(id) {
+            self.open.insert(id.to_owned());
         }
-        // Just filled above.
-        &self
-            .graph
-            .get_or_insert_with(|| (input.revision, Graph::default()))
-            .1
+    }
+
+    /// The graph and what is drawn inside nodes, rebuilt only when the revision changes.
+    fn drawn(&mut self, input: &CanvasInput<'_>) -> Arc<Drawn> {
+        match &self.drawn {
+            Some((rev, d)) if *rev == input.revision => Arc::clone(d),
+            _ => {
+                let d = Arc::new(Drawn::build(input.scenario));
+                self.drawn = Some((input.revision, Arc::clone(&d)));
+                d
+            }
+        }
+    }
+
+    /// Where node `i` is drawn on screen: its size about its centre, or, for an opened state
+    /// machine, the list of its states hanging from where its top was.
+    fn node_rect(&self, drawn: &Drawn, i: usize, centre: Pos2) -> Rect {
+        let node = &drawn.graph.nodes[i];
+        let size = node_size(node.kind);
+        let closed = Rect::from_center_size(centre, size * self.zoom);
+        if node.kind != NodeKind::StateMachine || !self.is_open(&node.id) {
+            return closed;
+        }
+        let rows = match drawn.states.get(&node.id) {
+            Some(Ok(rows)) => rows.len().max(1),
+            _ => 2,
+        };
+        // Wider about the same centre (the layout's gaps between layers take the extra width),
+        // and longer downwards from the same top.
+        let height = size.y + rows as f32 * STATE_ROW + OPEN_FOOT;
+        Rect::from_min_size(
+            pos2(centre.x - OPEN_WIDTH / 2.0 * self.zoom, closed.top()),
+            vec2(OPEN_WIDTH, height) * self.zoom,
+        )
     }
 
     fn to_screen(&self, rect: Rect, world: [f32; 2]) -> Pos2 {
@@ -195,13 +285,14 @@ impl CanvasView {
         let (rect, background) =
             ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
         background.widget_info(|| WidgetInfo::labeled(Role::Canvas, true, "Flow canvas"));
-        let graph = self.graph(input).clone();
+        let drawn = self.drawn(input);
+        let graph = &drawn.graph;
         if self.fitted != Some(input.document) || self.fit_requested {
-            self.fit(rect, input.scenario, &graph);
+            self.fit(rect, input.scenario, graph);
             self.fitted = Some(input.document);
             self.fit_requested = false;
         }
-        self.pan_and_zoom(ui, rect, &background, input, &graph);
+        self.pan_and_zoom(ui, rect, &background, input, graph);
         if background.clicked() {
             events.push(CanvasEvent::Select(None));
         }
@@ -224,21 +315,27 @@ impl CanvasView {
         let centres: Vec<Pos2> = (0..graph.nodes.len())
             .map(|i| self.to_screen(rect, graph.position(input.scenario, i)))
             .collect();
+        let rects: Vec<Rect> = (0..graph.nodes.len())
+            .map(|i| self.node_rect(&drawn, i, centres[i]))
+            .collect();
         let time_s = ui.input(|i| i.time);
         for e in &graph.edges {
             self.draw_edge(
                 &painter,
-                &graph,
-                &centres,
+                graph,
+                (&centres, &rects),
                 *e,
                 input.live,
                 input.playing,
                 time_s,
             );
         }
-        for (i, node) in graph.nodes.iter().enumerate() {
-            let size = node_size(node.kind) * self.zoom;
-            let node_rect = Rect::from_center_size(centres[i], size);
+        // Opened state machines last: drawn over their neighbours, and first to take the mouse.
+        let mut order: Vec<usize> = (0..graph.nodes.len()).collect();
+        order.sort_by_key(|&i| rects[i].size() != node_size(graph.nodes[i].kind) * self.zoom);
+        for i in order {
+            let node = &graph.nodes[i];
+            let node_rect = rects[i];
             let id = ui.scope_id().with(("canvas-node", &node.id));
             let response = ui.interact(node_rect.intersect(rect), id, Sense::click_and_drag());
             let selected = input.selected == Some(node.id.as_str());
@@ -248,8 +345,18 @@ impl CanvasView {
                 .live
                 .and_then(|l| l.get(&node.id).or_else(|| rule_live(l, node)));
             self.draw_node(
-                ui, &painter, node_rect, input, i, &graph, live, selected, &response,
+                ui, &painter, node_rect, input, i, graph, live, selected, &response,
             );
+            if node.kind == NodeKind::StateMachine {
+                self.machine_parts(ui, &painter, rect, node_rect, &node.id, &drawn, input);
+                if response.double_clicked() {
+                    self.toggle_open(&node.id);
+                }
+            }
+            let assumed = drawn.assumptions.get(&node.id);
+            if let Some(list) = assumed {
+                self.assumption_badge(ui, &painter, rect, node_rect, &node.id, list);
+            }
             if let Some(label) = input.journey.and_then(|j| j.get(&node.id)) {
                 let journey = Color32::from_rgb(255, 170, 40);
                 painter.rect_stroke(
@@ -277,7 +384,11 @@ impl CanvasView {
                     pos: [x + d.x, y + d.y],
                 });
             }
-            response.on_hover_text(hover_text(node.kind, &node.id, live));
+            let mut hover = hover_text(node.kind, &node.id, live);
+            if let Some(list) = assumed {
+                hover.push_str(&assumptions_text(list));
+            }
+            response.on_hover_text(hover);
         }
         if let Some(live) = input.live.filter(|l| l.at_cursor) {
             painter.text(
@@ -332,16 +443,16 @@ impl CanvasView {
         &self,
         painter: &egui::Painter,
         graph: &Graph,
-        centres: &[Pos2],
+        (centres, rects): (&[Pos2], &[Rect]),
         e: super::graph::GraphEdge,
         live: Option<&LiveView>,
         playing: bool,
         time_s: f64,
     ) {
         let z = self.zoom;
-        let (from, to) = (&graph.nodes[e.from], &graph.nodes[e.to]);
-        let start = centres[e.from] + vec2(node_size(from.kind).x / 2.0 * z, 0.0);
-        let end = centres[e.to] - vec2(node_size(to.kind).x / 2.0 * z, 0.0);
+        // Edges meet a node at the height of its centre (an opened machine's header).
+        let start = pos2(rects[e.from].right(), centres[e.from].y);
+        let end = pos2(rects[e.to].left(), centres[e.to].y);
         let backwards = end.x < start.x + 20.0 * z;
         let bend = ((end.x - start.x).abs() * 0.5).max(60.0 * z);
         let (c1, c2) = if backwards {
@@ -423,34 +534,29 @@ impl CanvasView {
             Some(h) if h != Health::Ok || input.live.is_some() => health_color(h),
             _ => Color32::from_gray(110),
         };
-        let radius = if node.kind == NodeKind::Rule {
-            18.0 * z
-        } else {
-            8.0 * z
-        };
         let fill = if response.hovered() {
             fill_of(node.kind).gamma_multiply(1.25)
         } else {
             fill_of(node.kind)
         };
-        painter.rect(
-            rect,
-            radius,
-            fill,
-            Stroke::new(2.0 * z.max(0.6), border),
-            StrokeKind::Inside,
-        );
+        let stroke = Stroke::new(2.0 * z.max(0.6), border);
+        let radius = paint_body(painter, node.kind, rect, fill, stroke, z);
         if selected {
-            painter.rect_stroke(
-                rect.expand(4.0 * z.max(0.6)),
-                radius + 4.0,
-                Stroke::new(2.5, ui.visuals().selection.stroke.color),
-                StrokeKind::Outside,
-            );
+            let highlight = Stroke::new(2.5, ui.visuals().selection.stroke.color);
+            let around = rect.expand(4.0 * z.max(0.6));
+            if node.kind == NodeKind::Topic {
+                painter.add(Shape::ellipse_stroke(
+                    around.center(),
+                    around.size() / 2.0,
+                    highlight,
+                ));
+            } else {
+                painter.rect_stroke(around, radius + 4.0, highlight, StrokeKind::Outside);
+            }
         }
         let text = Color32::from_gray(235);
         let weak = Color32::from_gray(185);
-        let inner = rect.width() - 12.0 * z;
+        let inner = rect.width() - 2.0 * shape_margin(node.kind) * z;
         let line = |row: f32, s: String, size: f32, color: Color32| {
             let mut job = LayoutJob::simple_singleline(s, FontId::proportional(size * z), color);
             job.wrap = egui::text::TextWrapping::truncate_at_width(inner.max(10.0));
@@ -508,6 +614,299 @@ impl CanvasView {
             );
         }
     }
+
+    /// A state machine's open/close toggle and, when opened, its states with their counts.
+    #[allow(clippy::too_many_arguments)] // one drawing routine with its context spelled out
+    fn machine_parts(
+        &mut self,
+        ui: &Ui,
+        painter: &egui::Painter,
+        clip: Rect,
+        rect: Rect,
+        id: &str,
+        drawn: &Drawn,
+        input: &CanvasInput<'_>,
+    ) {
+        let z = self.zoom;
+        let open = self.is_open(id);
+        let toggle = Rect::from_min_size(
+            rect.right_top() + vec2(-24.0 * z.max(0.6), 6.0 * z),
+            Vec2::splat(18.0 * z.max(0.6)),
+        );
+        let label = if open {
+            format!("Hide the states of {id}")
+        } else {
+            format!("Show the states of {id}")
+        };
+        let response = ui.interact(
+            toggle.intersect(clip),
+            ui.scope_id().with(("canvas-machine-toggle", id)),
+            Sense::click(),
+        );
+        response.widget_info(|| WidgetInfo::labeled(Role::Button, true, &label));
+        painter.text(
+            toggle.center(),
+            Align2::CENTER_CENTER,
+            if open { "▾" } else { "▸" },
+            FontId::proportional(15.0 * z.max(0.7)),
+            if response.hovered() {
+                Color32::WHITE
+            } else {
+                Color32::from_gray(200)
+            },
+        );
+        if response.on_hover_text(label).clicked() {
+            self.toggle_open(id);
+        }
+        if !open {
+            return;
+        }
+        let top = rect.top() + node_size(NodeKind::StateMachine).y * z;
+        painter.line_segment(
+            [
+                pos2(rect.left() + 8.0 * z, top - 2.0 * z),
+                pos2(rect.right() - 8.0 * z, top - 2.0 * z),
+            ],
+            Stroke::new(1.0, Color32::from_white_alpha(60)),
+        );
+        let figures = input
+            .results
+            .and_then(|r| r.nodes.get(id))
+            .and_then(|n| n.state_machine.as_ref());
+        let rows = match drawn.states.get(id) {
+            Some(Ok(rows)) => rows,
+            Some(Err(e)) => {
+                let mut job = LayoutJob::simple(
+                    format!("definition: {e}"),
+                    FontId::proportional(11.0 * z),
+                    ui.visuals().error_fg_color,
+                    rect.width() - 16.0 * z,
+                );
+                job.wrap.max_rows = 2;
+                painter.galley(
+                    pos2(rect.left() + 8.0 * z, top + 2.0 * z),
+                    painter.layout_job(job),
+                    Color32::WHITE,
+                );
+                return;
+            }
+            None => return,
+        };
+        let font = FontId::proportional(11.5 * z);
+        for (k, row) in rows.iter().enumerate() {
+            let y = top + k as f32 * STATE_ROW * z;
+            let row_rect = Rect::from_min_max(
+                pos2(rect.left() + 6.0 * z, y),
+                pos2(rect.right() - 6.0 * z, y + STATE_ROW * z),
+            );
+            let counts = figures.and_then(|f| f.states.iter().find(|s| s.state == row.name));
+            let (entries, failures, retries) =
+                counts.map_or((0, 0, 0), |c| (c.entries, c.failures, c.retries));
+            let x = row_rect.left() + (4.0 + row.depth as f32 * 12.0) * z;
+            let mid = row_rect.center().y;
+            painter.circle_filled(pos2(x + 3.0 * z, mid), 3.5 * z, state_color(row.kind));
+            let start = if row.start { "▶ " } else { "" };
+            let name = format!("{start}{}", row.label);
+            let mut job = LayoutJob::default();
+            job.append(
+                &name,
+                0.0,
+                egui::TextFormat::simple(font.clone(), Color32::from_gray(235)),
+            );
+            job.append(
+                row.kind,
+                6.0 * z,
+                egui::TextFormat::simple(FontId::proportional(10.0 * z), Color32::from_gray(160)),
+            );
+            job.wrap = egui::text::TextWrapping::truncate_at_width(
+                (row_rect.right() - x - 96.0 * z).max(10.0),
+            );
+            let galley = painter.layout_job(job);
+            painter.galley(
+                pos2(x + 10.0 * z, mid - galley.size().y / 2.0),
+                galley,
+                Color32::WHITE,
+            );
+            let fail_color = if failures > 0 {
+                Color32::from_rgb(250, 120, 100)
+            } else {
+                Color32::from_gray(150)
+            };
+            painter.text(
+                pos2(row_rect.right() - 4.0 * z, mid),
+                Align2::RIGHT_CENTER,
+                format!("fail {}", compact(failures as f64)),
+                font.clone(),
+                fail_color,
+            );
+            painter.text(
+                pos2(row_rect.right() - 50.0 * z, mid),
+                Align2::RIGHT_CENTER,
+                format!("in {}", compact(entries as f64)),
+                font.clone(),
+                Color32::from_gray(215),
+            );
+            let described = format!(
+                "state {} ({}): {entries} entries, {failures} failures, {retries} retries",
+                row.name, row.kind
+            );
+            let response = ui.interact(
+                row_rect.intersect(clip),
+                ui.scope_id().with(("canvas-machine-state", id, &row.name)),
+                Sense::hover(),
+            );
+            response.widget_info(|| WidgetInfo::labeled(Role::Label, true, &described));
+            response.on_hover_text(format!(
+                "{described}\n(entries and failures since the warm-up; a retry is not an entry)"
+            ));
+        }
+    }
+
+    /// A badge on a node an import made assumptions about, listing them on hover.
+    fn assumption_badge(
+        &self,
+        ui: &Ui,
+        painter: &egui::Painter,
+        clip: Rect,
+        rect: Rect,
+        id: &str,
+        list: &[String],
+    ) {
+        let z = self.zoom.max(0.7);
+        let text = format!("! {} assumed", list.len());
+        let galley = painter.layout_no_wrap(
+            text,
+            FontId::proportional(11.5 * z),
+            Color32::from_rgb(30, 20, 0),
+        );
+        let badge = Rect::from_min_size(
+            rect.left_top() + vec2(0.0, -galley.size().y - 6.0 * z),
+            galley.size() + vec2(10.0 * z, 4.0 * z),
+        );
+        painter.rect_filled(badge, 6.0 * z, Color32::from_rgb(250, 190, 70));
+        painter.galley(
+            badge.min + vec2(5.0 * z, 2.0 * z),
+            galley,
+            Color32::from_rgb(30, 20, 0),
+        );
+        let label = format!("assumptions about {id}: {}", list.join("; "));
+        let response = ui.interact(
+            badge.intersect(clip),
+            ui.scope_id().with(("canvas-assumptions", id)),
+            Sense::hover(),
+        );
+        response.widget_info(|| WidgetInfo::labeled(Role::Label, true, &label));
+        response.on_hover_text(format!("{id}{}", assumptions_text(list)));
+    }
+}
+
+/// Paints a node's body in its kind's shape and returns the corner radius used for the
+/// selection outline.
+fn paint_body(
+    painter: &egui::Painter,
+    kind: NodeKind,
+    rect: Rect,
+    fill: Color32,
+    stroke: Stroke,
+    z: f32,
+) -> f32 {
+    let mark = Color32::from_white_alpha(90);
+    let thin = Stroke::new(1.5 * z.max(0.6), mark);
+    match kind {
+        NodeKind::Topic => {
+            // An ellipse, and a megaphone at its left end sending out waves.
+            painter.add(Shape::ellipse_filled(
+                rect.center(),
+                rect.size() / 2.0,
+                fill,
+            ));
+            painter.add(Shape::ellipse_stroke(
+                rect.center(),
+                rect.size() / 2.0 - Vec2::splat(stroke.width / 2.0),
+                stroke,
+            ));
+            let c = rect.left_center() + vec2(17.0 * z, 0.0);
+            let (h, w) = (5.0 * z, 9.0 * z);
+            painter.add(Shape::convex_polygon(
+                vec![
+                    c + vec2(-w / 2.0, -h / 2.0),
+                    c + vec2(w / 2.0, -h * 1.3),
+                    c + vec2(w / 2.0, h * 1.3),
+                    c + vec2(-w / 2.0, h / 2.0),
+                ],
+                mark,
+                Stroke::NONE,
+            ));
+            for k in 1..=2 {
+                let r = (w / 2.0) + 3.5 * z * k as f32;
+                let arc: Vec<Pos2> = (-3..=3)
+                    .map(|a| {
+                        let t = a as f32 * 0.22;
+                        c + vec2(t.cos(), t.sin()) * r
+                    })
+                    .collect();
+                painter.add(Shape::line(arc, thin));
+            }
+            rect.height() / 2.0
+        }
+        NodeKind::Pipe => {
+            // A capsule with a flange near each end.
+            let r = rect.height() / 2.0;
+            painter.rect(rect, r, fill, stroke, StrokeKind::Inside);
+            for x in [rect.left() + r * 0.75, rect.right() - r * 0.75] {
+                painter.line_segment(
+                    [
+                        pos2(x, rect.top() + 4.0 * z),
+                        pos2(x, rect.bottom() - 4.0 * z),
+                    ],
+                    thin,
+                );
+            }
+            r
+        }
+        NodeKind::StateMachine => {
+            // A double frame, the outline of a workflow.
+            let r = 12.0 * z;
+            painter.rect(rect, r, fill, stroke, StrokeKind::Inside);
+            painter.rect_stroke(
+                rect.shrink(4.0 * z),
+                (r - 4.0 * z).max(0.0),
+                Stroke::new(1.0 * z.max(0.6), mark),
+                StrokeKind::Inside,
+            );
+            r
+        }
+        _ => {
+            let r = if kind == NodeKind::Rule { 18.0 } else { 8.0 } * z;
+            painter.rect(rect, r, fill, stroke, StrokeKind::Inside);
+            r
+        }
+    }
+}
+
+/// Colour of an ASL state type's marker.
+fn state_color(kind: &str) -> Color32 {
+    match kind {
+        "Task" => Color32::from_rgb(110, 170, 240),
+        "Choice" => Color32::from_rgb(240, 200, 80),
+        "Parallel" | "Map" => Color32::from_rgb(190, 140, 240),
+        "Succeed" => Color32::from_rgb(90, 200, 120),
+        "Fail" => Color32::from_rgb(240, 90, 80),
+        _ => Color32::from_gray(170),
+    }
+}
+
+/// A node's assumptions as the lines of a tooltip.
+fn assumptions_text(list: &[String]) -> String {
+    let mut s = format!(
+        "\n\nAssumed on import ({}), set first:",
+        crate::report::plural(list.len(), "number")
+    );
+    for a in list {
+        s.push_str("\n• ");
+        s.push_str(a);
+    }
+    s
 }
 
 /// A rule has no figures of its own; it shows its bus's health.

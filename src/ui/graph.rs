@@ -9,9 +9,17 @@
 //! a source (cycles made by `emits` back into a bus are broken at their back edge), then orders
 //! each layer by the mean position of its predecessors to cut crossings. Positions saved in the
 //! scenario's `layout` win over the automatic ones.
+//!
+//! Two readings the canvas draws inside nodes live here too: a state machine's states
+//! ([`state_rows`], named as the engine's figures name them) and the assumptions an import
+//! listed for each component ([`assumptions_by_component`], read from the description the
+//! importer wrote, so they survive a save and reopen).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
+use serde_json::Value;
+
+use crate::model::asl::{Definition, StateKind};
 use crate::model::topology::{EdgeKind as Link, End, Topology};
 use crate::model::{Kind, Scenario};
 
@@ -340,6 +348,94 @@ impl Graph {
     }
 }
 
+/// One state of a state machine, as an opened machine lists it on the canvas.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateRow {
+    /// Its name in the run's figures: `Fan/0/Ship` inside a Parallel's first branch, `Map/Ship`
+    /// inside a Map's iterator (the engine's `StateResult::state`).
+    pub name: String,
+    /// Its own name (the key in `States`).
+    pub label: String,
+    /// 0 for the machine's states, one more per enclosing Parallel or Map.
+    pub depth: usize,
+    /// The ASL `Type`.
+    pub kind: &'static str,
+    /// Is it its (sub-)machine's `StartAt`?
+    pub start: bool,
+}
+
+/// The states of an ASL definition in the order written, each Parallel's branches and each
+/// Map's iterator listed under it.
+///
+/// # Errors
+/// The first problem of a definition that does not parse.
+pub fn state_rows(definition: &Value) -> Result<Vec<StateRow>, String> {
+    fn walk(def: &Definition, prefix: &str, depth: usize, out: &mut Vec<StateRow>) {
+        for (i, s) in def.states.iter().enumerate() {
+            out.push(StateRow {
+                name: format!("{prefix}{}", s.name),
+                label: s.name.clone(),
+                depth,
+                kind: s.kind.type_name(),
+                start: i == def.start,
+            });
+            match &s.kind {
+                StateKind::Parallel { branches } => {
+                    for (b, branch) in branches.iter().enumerate() {
+                        walk(branch, &format!("{prefix}{}/{b}/", s.name), depth + 1, out);
+                    }
+                }
+                StateKind::Map { iterator, .. } => {
+                    walk(iterator, &format!("{prefix}{}/", s.name), depth + 1, out);
+                }
+                _ => {}
+            }
+        }
+    }
+    let def = Definition::parse(definition).map_err(|errs| {
+        errs.first().map_or_else(
+            || "invalid definition".to_owned(),
+            |e| {
+                if e.path.is_empty() {
+                    e.message.clone()
+                } else {
+                    format!("{}: {}", e.path, e.message)
+                }
+            },
+        )
+    })?;
+    let mut out = Vec::new();
+    walk(&def, "", 0, &mut out);
+    Ok(out)
+}
+
+/// The assumptions an import made, by the component (or rule) they concern: the items
+/// ``- `id`: text`` of the **Assumptions** list `eventflow import` writes into a scenario's
+/// description (`import::mapping`'s `finish`). Assumptions about no one component are left out.
+#[must_use]
+pub fn assumptions_by_component(description: &str) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut lines = description
+        .lines()
+        .skip_while(|l| l.trim() != "**Assumptions**");
+    if lines.next().is_none() {
+        return out;
+    }
+    for line in lines.map(str::trim).skip_while(|l| l.is_empty()) {
+        let Some(item) = line.strip_prefix("- ") else {
+            break;
+        };
+        if let Some(rest) = item.strip_prefix('`')
+            && let Some((id, text)) = rest.split_once("`: ")
+        {
+            out.entry(id.to_owned())
+                .or_default()
+                .push(text.trim().to_owned());
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,5 +483,48 @@ mod tests {
         }
         s.layout.insert("q".into(), [5.0, 6.0]);
         assert_eq!(g.position(&s, g.find("q").unwrap()), [5.0, 6.0]);
+    }
+
+    #[test]
+    fn state_rows_nest_branches_under_their_state_with_the_engines_names() {
+        let def = serde_json::json!({ "StartAt": "Fan", "States": {
+            "Fan": { "Type": "Parallel", "Next": "Done", "Branches": [
+                { "StartAt": "Ship", "States": { "Ship": { "Type": "Pass", "End": true } } },
+                { "StartAt": "Bill", "States": { "Bill": { "Type": "Pass", "End": true } } } ] },
+            "Done": { "Type": "Succeed" } } });
+        let rows = state_rows(&def).unwrap();
+        let names: Vec<(&str, usize, &str, bool)> = rows
+            .iter()
+            .map(|r| (r.name.as_str(), r.depth, r.kind, r.start))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("Fan", 0, "Parallel", true),
+                ("Fan/0/Ship", 1, "Pass", true),
+                ("Fan/1/Bill", 1, "Pass", true),
+                ("Done", 0, "Succeed", false),
+            ]
+        );
+        assert!(state_rows(&serde_json::json!({ "States": {} })).is_err());
+    }
+
+    #[test]
+    fn assumptions_are_read_per_component_from_the_import_description() {
+        let d = "Imported from `t.yaml` by `eventflow import`.\n\n**Assumptions**\n\n\
+                 - `Orders`: rate 1/s assumed\n- `Orders`: service time 100ms assumed\n\
+                 - a parameter had no default\n- `Queue`: visibility 30s\n\nMore text\n- `Not`: this";
+        let a = assumptions_by_component(d);
+        assert_eq!(
+            a.get("Orders").map(Vec::len),
+            Some(2),
+            "both of Orders' assumptions: {a:?}"
+        );
+        assert_eq!(a["Queue"], ["visibility 30s"]);
+        assert!(
+            !a.contains_key("Not"),
+            "the list ends at its first non-item"
+        );
+        assert!(assumptions_by_component("no list here").is_empty());
     }
 }

@@ -9,8 +9,10 @@
 //! With nothing selected it edits the scenario itself (name, description, duration, warm-up).
 //!
 //! This file owns the inspector's state and its row helpers (text, JSON, number, check and
-//! choice rows, each with its draft and error); `inspector/forms.rs` lays out one form per selection and
-//! `inspector/figures.rs` the selected node's figures.
+//! choice rows, each with its draft and error); `inspector/forms.rs` lays out one form per selection
+//! (`inspector/flow_forms.rs` those of topics, pipes and state machines,
+//! `inspector/consumer_v2.rs` a consumer's version-2 settings) and `inspector/figures.rs` the
+//! selected node's figures.
 
 use std::collections::BTreeMap;
 
@@ -24,7 +26,9 @@ use crate::sim::Results;
 
 use super::live::LiveView;
 
+mod consumer_v2;
 mod figures;
+mod flow_forms;
 mod forms;
 
 /// What the app should do after the inspector was shown.
@@ -91,6 +95,75 @@ fn parse_opt_u64(t: &str) -> Result<Option<u64>, String> {
         .map_err(|_| format!("\"{t}\" is not a whole number ≥ 0"))
 }
 
+/// An optional whole number inside an AWS range.
+fn parse_opt_in<N>(t: &str, range: &std::ops::RangeInclusive<N>) -> Result<Option<N>, String>
+where
+    N: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let t = t.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let n: N = t.replace('_', "").parse().map_err(|_| {
+        format!(
+            "\"{t}\" is not a whole number from {} to {}",
+            range.start(),
+            range.end()
+        )
+    })?;
+    if range.contains(&n) {
+        Ok(Some(n))
+    } else {
+        Err(format!(
+            "must be from {} to {}, found {n}",
+            range.start(),
+            range.end()
+        ))
+    }
+}
+
+/// An optional duration inside an AWS range.
+fn parse_opt_duration_in(
+    t: &str,
+    range: &std::ops::RangeInclusive<Duration>,
+) -> Result<Option<Duration>, String> {
+    match parse_opt_duration(t)? {
+        Some(d) if !range.contains(&d) => Err(format!(
+            "must be from {} to {}, found {d}",
+            range.start(),
+            range.end()
+        )),
+        d => Ok(d),
+    }
+}
+
+/// An optional number that `ok` accepts (`what` says what it must be).
+fn parse_opt_f64(t: &str, what: &str, ok: impl Fn(f64) -> bool) -> Result<Option<f64>, String> {
+    let t = t.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    match t.parse::<f64>() {
+        Ok(x) if x.is_finite() && ok(x) => Ok(Some(x)),
+        _ => Err(format!("\"{t}\" is not {what}")),
+    }
+}
+
+/// Pattern-language errors as one line: `path: message; …`.
+fn joined(errors: &[crate::pattern::PatternError]) -> String {
+    errors
+        .iter()
+        .map(|e| {
+            if e.path.is_empty() {
+                e.message.clone()
+            } else {
+                format!("{}: {}", e.path, e.message)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn parse_opt_text(t: &str) -> Result<Option<String>, String> {
     let t = t.trim();
     Ok((!t.is_empty()).then(|| t.to_owned()))
@@ -143,7 +216,7 @@ impl Inspector {
                 match input.selected {
                     None => self.scenario_form(ui, draft),
                     Some(id) => match draft.kind_of(id) {
-                        Some(kind) => self.component_form(ui, draft, id, kind, input),
+                        Some(kind) => self.component_form(ui, draft, id, kind),
                         None if json_path_of(draft, id).is_some() => self.rule_form(ui, draft, id),
                         None => {
                             ui.label(format!("\"{id}\" is no longer in the scenario."));
@@ -156,6 +229,16 @@ impl Inspector {
                 self.field_errors_footer(ui);
                 if let Some(id) = input.selected {
                     self.problems_of(ui, draft, id, input.problems);
+                    // A component's figures come after what is wrong with it, so a message
+                    // is seen beside the fields it is about.
+                    let id = match &self.outcome.select {
+                        Some(Some(new)) => new.as_str(),
+                        _ => id,
+                    };
+                    if draft.kind_of(id).is_some() {
+                        ui.separator();
+                        figures::figures(ui, id, input);
+                    }
                 }
             });
         std::mem::take(&mut self.outcome)
@@ -260,8 +343,25 @@ impl Inspector {
         current: &Value,
         check: impl Fn(&Value) -> Result<(), String>,
     ) -> Option<Value> {
+        self.json_text(ui, label, key, (Some(current), false), 3, check)
+            .map(|v| v.unwrap_or(Value::Null))
+    }
+
+    /// A multi-line JSON field `rows` high; with `optional`, empty text is none: `Some(new
+    /// value)` when it changed to text that parses and passes `check`.
+    fn json_text(
+        &mut self,
+        ui: &mut Ui,
+        label: &str,
+        key: &str,
+        (current, optional): (Option<&Value>, bool),
+        rows: usize,
+        check: impl Fn(&Value) -> Result<(), String>,
+    ) -> Option<Option<Value>> {
         let label_response = ui.label(RichText::new(label).strong());
-        let pretty = serde_json::to_string_pretty(current).unwrap_or_default();
+        let pretty = current
+            .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
+            .unwrap_or_default();
         let widget_id = ui.make_persistent_id(("inspector-json", key));
         let focused = ui.memory(|m| m.has_focus(widget_id));
         let draft = self
@@ -271,20 +371,37 @@ impl Inspector {
         if !focused && !self.errors.contains_key(key) && *draft != pretty {
             draft.clone_from(&pretty);
         }
-        let response = ui
-            .add(
-                TextEdit::multiline(draft)
-                    .id(widget_id)
-                    .code_editor()
-                    .desired_rows(3)
-                    .desired_width(f32::INFINITY),
-            )
-            .labelled_by(label_response.id);
+        let bad = self
+            .errors
+            .contains_key(key)
+            .then_some(ui.visuals().error_fg_color);
+        let editor = TextEdit::multiline(draft)
+            .id(widget_id)
+            .code_editor()
+            .text_color_opt(bad)
+            .desired_rows(rows)
+            .desired_width(f32::INFINITY);
+        // A long document (a state machine's definition) scrolls in its own box, so the
+        // fields after it stay in reach.
+        let response = if rows > 3 {
+            egui::ScrollArea::vertical()
+                .id_salt(("inspector-json-scroll", key))
+                .max_height(rows as f32 * 18.0)
+                .show(ui, |ui| ui.add(editor))
+                .inner
+        } else {
+            ui.add(editor)
+        }
+        .labelled_by(label_response.id);
         let mut out = None;
         if response.changed() {
-            let parsed = serde_json::from_str::<Value>(draft)
-                .map_err(|e| format!("not valid JSON: {e}"))
-                .and_then(|v| check(&v).map(|()| v));
+            let parsed = if optional && draft.trim().is_empty() {
+                Ok(None)
+            } else {
+                serde_json::from_str::<Value>(draft)
+                    .map_err(|e| format!("not valid JSON: {e}"))
+                    .and_then(|v| check(&v).map(|()| Some(v)))
+            };
             match parsed {
                 Ok(v) => {
                     self.errors.remove(key);

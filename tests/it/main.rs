@@ -19,3 +19,5 @@ mod shard;
 mod support;
 #[cfg(feature = "gui")]
 mod ui;
+#[cfg(feature = "gui")]
+mod ui_flow;

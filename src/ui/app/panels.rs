@@ -310,6 +310,7 @@ impl EventflowApp {
             playing: self.playing(),
             breakers: &self.breaker_badges,
             journey: journey.as_ref(),
+            results: self.snapshot.as_ref().and_then(|s| s.results.as_ref()),
         };
         self.canvas_rect = Some(ui.max_rect());
         let events = self.canvas.show(ui, &input);

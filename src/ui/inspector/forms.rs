@@ -5,11 +5,12 @@
 use eframe::egui::{self, RichText, TextEdit, Ui};
 use serde_json::Value;
 
-use super::figures::figures;
+use super::consumer_v2::Destinations;
 use super::{
-    Inspector, InspectorInput, opt_to_text, parse_duration, parse_opt_duration, parse_opt_text,
+    Inspector, opt_to_text, parse_duration, parse_opt_duration, parse_opt_text,
     parse_opt_time_limit, parse_opt_u64,
 };
+use crate::model::defaults::SourceKind;
 use crate::model::{
     Arrivals, CircuitBreaker, Duration, Kind, QueueType, RetryPolicy, Scenario, WhenFull, defaults,
     topology,
@@ -77,14 +78,7 @@ impl Inspector {
         }
     }
 
-    pub(super) fn component_form(
-        &mut self,
-        ui: &mut Ui,
-        s: &mut Scenario,
-        id: &str,
-        kind: Kind,
-        input: &InspectorInput<'_>,
-    ) {
+    pub(super) fn component_form(&mut self, ui: &mut Ui, s: &mut Scenario, id: &str, kind: Kind) {
         ui.horizontal(|ui| {
             ui.heading(format!("{} · {id}", kind.as_str()));
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -125,14 +119,10 @@ impl Inspector {
             Kind::Queue => self.queue_form(ui, s, id, &queues),
             Kind::Stream => self.stream_form(ui, s, id),
             Kind::Consumer => self.consumer_form(ui, s, id, &sources, &sinks),
-            // Topics, pipes and state machines are edited in the scenario file for now; the
-            // inspector shows their figures.
-            Kind::Topic | Kind::Pipe | Kind::StateMachine => {
-                ui.label("Edit this component's settings in the scenario file.");
-            }
+            Kind::Topic => self.topic_form(ui, s, id),
+            Kind::Pipe => self.pipe_form(ui, s, id),
+            Kind::StateMachine => self.state_machine_form(ui, s, id),
         }
-        ui.separator();
-        figures(ui, id, input);
     }
 
     pub(super) fn producer_form(
@@ -595,6 +585,17 @@ impl Inspector {
         else {
             return;
         };
+        let ids_of = |kinds: &[Kind]| -> Vec<String> {
+            s.components()
+                .into_iter()
+                .filter(|(i, k)| kinds.contains(k) && *i != id)
+                .map(|(i, _)| i.to_owned())
+                .collect()
+        };
+        let destinations = Destinations {
+            queues: ids_of(&[Kind::Queue]),
+            async_targets: ids_of(&[Kind::Queue, Kind::Bus, Kind::Consumer]),
+        };
         let Some(c) = s.consumers.iter_mut().find(|c| c.id == id) else {
             return;
         };
@@ -618,12 +619,17 @@ impl Inspector {
                     1..=100_000,
                     0.2,
                 );
-                let mut batch = c.batch_size_in_force(source);
-                let before = batch;
-                self.drag_row(ui, "Batch size", "batch_size", &mut batch, 1..=10_000, 0.2);
-                if batch != before {
-                    c.batch_size = Some(batch);
+                // A batch is what an event source mapping reads; an invoked consumer gets one
+                // event per invocation.
+                if source != SourceKind::Invoked {
+                    let mut batch = c.batch_size_in_force(source);
+                    let before = batch;
+                    self.drag_row(ui, "Batch size", "batch_size", &mut batch, 1..=10_000, 0.2);
+                    if batch != before {
+                        c.batch_size = Some(batch);
+                    }
                 }
+                self.consumer_v2_rows(ui, c, source, &destinations);
                 ui.label(RichText::new("Service time").strong());
                 ui.end_row();
                 self.distribution_rows(ui, "service_time", &mut c.service_time);
@@ -709,6 +715,7 @@ impl Inspector {
                     self.changed("order_key");
                 }
             });
+        self.consumer_v2_json(ui, c);
         let emits = serde_json::to_value(&c.emits).unwrap_or(Value::Null);
         let sinks = sinks.to_vec();
         if let Some(v) = self.json_field(ui, "Emits", "emits", &emits, |v| {

@@ -22,6 +22,10 @@
 //! [`Worker::synchronous`] runs the same [`Core`] on the caller's thread, advancing only when
 //! [`Worker::poll`] is called: tests drive the app frame by frame without a background thread.
 //! Nothing here knows about egui; the UI passes a `notify` callback that requests a repaint.
+//!
+//! [`jobs`] runs the app's replications, comparisons and sweeps on a thread of their own.
+
+pub mod jobs;
 
 use std::collections::VecDeque;
 use std::thread::JoinHandle;

@@ -10,7 +10,9 @@
 use serde_json::{Map, Value};
 
 use super::figures::{Samples, difference, estimate_json, name};
-use super::replicate::{run_jobs, seeds};
+use std::sync::atomic::AtomicBool;
+
+use super::replicate::{run_jobs_cancellable, seeds};
 use super::stats::Estimate;
 use crate::model::Scenario;
 use crate::sim::RunOptions;
@@ -100,17 +102,37 @@ pub fn compare(
     opts: &RunOptions,
     replications: u32,
 ) -> Result<Comparison, String> {
+    let never = AtomicBool::new(false);
+    compare_cancellable(a, b, opts, replications, &|| {}, &never)
+        .and_then(|c| c.ok_or_else(|| "cancelled".to_owned()))
+}
+
+/// [`compare`] with `done` called after each of the 2N runs and a `cancelled` flag that stops
+/// it (`Ok(None)`), for the app's dialog: the same runs, paired by the same code.
+///
+/// # Errors
+/// As [`compare`].
+pub fn compare_cancellable(
+    a: &Scenario,
+    b: &Scenario,
+    opts: &RunOptions,
+    replications: u32,
+    done: &(dyn Fn() + Sync),
+    cancelled: &AtomicBool,
+) -> Result<Option<Comparison>, String> {
     if replications == 0 {
         return Err("replications must be at least 1".into());
     }
     let seeds = seeds(opts.seed.unwrap_or(a.seed), replications);
     let mut jobs: Vec<(&Scenario, u64)> = seeds.iter().map(|s| (a, *s)).collect();
     jobs.extend(seeds.iter().map(|s| (b, *s)));
-    let mut runs = run_jobs(&jobs, opts, &|| {})?;
+    let Some(mut runs) = run_jobs_cancellable(&jobs, opts, done, cancelled)? else {
+        return Ok(None);
+    };
     let runs_b = runs.split_off(seeds.len());
     let sa = Samples::from_runs(&runs);
     let sb = Samples::from_runs(&runs_b);
-    Ok(Comparison {
+    Ok(Some(Comparison {
         a: a.name.clone(),
         b: b.name.clone(),
         seeds,
@@ -118,7 +140,7 @@ pub fn compare(
         stops: (sa.stops.iter().map(|s| format!("A {s}")))
             .chain(sb.stops.iter().map(|s| format!("B {s}")))
             .collect(),
-    })
+    }))
 }
 
 /// The rows for every figure of A, then those only B has.

@@ -12,6 +12,8 @@
 //! be split over machines ([`super::shard`]): each part keeps its runs' raw figures, and
 //! [`Replicated::from_runs`] aggregates them in replicate order either way.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 
@@ -72,15 +74,41 @@ pub fn run_jobs(
     opts: &RunOptions,
     done: &(dyn Fn() + Sync),
 ) -> Result<Vec<Value>, String> {
-    let results: Vec<Result<Value, String>> = jobs
+    let never = AtomicBool::new(false);
+    run_jobs_cancellable(jobs, opts, done, &never).map(Option::unwrap_or_default)
+}
+
+/// [`run_jobs`] that the caller can stop: a job not yet started when `cancelled` is set is
+/// skipped, and the call returns `Ok(None)` (the app's Cancel button). Runs that finish are
+/// the same runs [`run_jobs`] does, so an uncancelled call gives its figures exactly.
+///
+/// # Errors
+/// As [`run_jobs`].
+pub fn run_jobs_cancellable(
+    jobs: &[(&Scenario, u64)],
+    opts: &RunOptions,
+    done: &(dyn Fn() + Sync),
+    cancelled: &AtomicBool,
+) -> Result<Option<Vec<Value>>, String> {
+    let results: Vec<Option<Result<Value, String>>> = jobs
         .par_iter()
         .map(|(scenario, seed)| {
+            if cancelled.load(Ordering::Relaxed) {
+                return None;
+            }
             let r = run_one(scenario, opts, *seed);
             done();
-            r
+            Some(r)
         })
         .collect();
-    results.into_iter().collect()
+    if cancelled.load(Ordering::Relaxed) || results.iter().any(Option::is_none) {
+        return Ok(None);
+    }
+    results
+        .into_iter()
+        .flatten()
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 /// The summary of N replications.
@@ -161,20 +189,39 @@ pub fn replicate(
     opts: &RunOptions,
     replications: u32,
 ) -> Result<Replicated, String> {
+    let never = AtomicBool::new(false);
+    replicate_cancellable(scenario, opts, replications, &|| {}, &never)
+        .and_then(|r| r.ok_or_else(|| "cancelled".to_owned()))
+}
+
+/// [`replicate`] with `done` called after each run and a `cancelled` flag that stops it
+/// (`Ok(None)`), for the app's dialog: the same runs, summarised by the same code.
+///
+/// # Errors
+/// As [`replicate`].
+pub fn replicate_cancellable(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    replications: u32,
+    done: &(dyn Fn() + Sync),
+    cancelled: &AtomicBool,
+) -> Result<Option<Replicated>, String> {
     if replications == 0 {
         return Err("replications must be at least 1".into());
     }
     let seeds = seeds(opts.seed.unwrap_or(scenario.seed), replications);
     let jobs: Vec<(&Scenario, u64)> = seeds.iter().map(|s| (scenario, *s)).collect();
-    let runs = run_jobs(&jobs, opts, &|| {})?;
+    let Some(runs) = run_jobs_cancellable(&jobs, opts, done, cancelled)? else {
+        return Ok(None);
+    };
     let (duration_s, warmup_s) = run_length_s(scenario, opts);
-    Ok(Replicated::from_runs(
+    Ok(Some(Replicated::from_runs(
         scenario.name.clone(),
         seeds,
         duration_s,
         warmup_s,
         &runs,
-    ))
+    )))
 }
 
 /// The run length and warm-up, in seconds, that `opts` gives `scenario` (as the replicated

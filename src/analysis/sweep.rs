@@ -20,7 +20,9 @@
 use serde_json::{Map, Value};
 
 use super::figures::{Samples, estimate_json, run_figures};
-use super::replicate::{run_jobs, seeds};
+use std::sync::atomic::AtomicBool;
+
+use super::replicate::{run_jobs_cancellable, seeds};
 use super::report::analyze;
 use super::stats::Estimate;
 use crate::model::{Duration, Scenario};
@@ -581,6 +583,7 @@ pub fn sweep(
     figures: &[String],
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Sweep, String> {
+    let never = AtomicBool::new(false);
     sweep_in_batches(
         base,
         paths,
@@ -590,8 +593,40 @@ pub fn sweep(
         figures,
         progress,
         BATCH_RUNS,
+        &never,
     )
+    .and_then(|r| r.ok_or_else(|| "cancelled".to_owned()))
     .map(|(s, _)| s)
+}
+
+/// [`sweep`] with a `cancelled` flag that stops it between runs (`Ok(None)`), for the app's
+/// dialog: the same runs, summarised by the same code.
+///
+/// # Errors
+/// As [`sweep`].
+#[allow(clippy::too_many_arguments, reason = "the sweep's inputs, each needed")]
+pub fn sweep_cancellable(
+    base: &Scenario,
+    paths: Vec<String>,
+    variants: &[Variant],
+    opts: &RunOptions,
+    replications: u32,
+    figures: &[String],
+    progress: &(dyn Fn(usize, usize) + Sync),
+    cancelled: &AtomicBool,
+) -> Result<Option<Sweep>, String> {
+    sweep_in_batches(
+        base,
+        paths,
+        variants,
+        opts,
+        replications,
+        figures,
+        progress,
+        BATCH_RUNS,
+        cancelled,
+    )
+    .map(|r| r.map(|(s, _)| s))
 }
 
 /// [`sweep`] with batches of about `batch_runs` runs; also returns the most runs' figures held
@@ -606,7 +641,8 @@ fn sweep_in_batches(
     figures: &[String],
     progress: &(dyn Fn(usize, usize) + Sync),
     batch_runs: usize,
-) -> Result<(Sweep, usize), String> {
+    cancelled: &AtomicBool,
+) -> Result<Option<(Sweep, usize)>, String> {
     if replications == 0 {
         return Err("replications must be at least 1".into());
     }
@@ -621,13 +657,15 @@ fn sweep_in_batches(
     let mut out = Sweep::new(base.name.clone(), paths, seeds.clone(), figures);
     let mut held = 0;
     for batch in variants.chunks((batch_runs / per).max(1)) {
-        let runs = run_jobs(&jobs(batch, &seeds), opts, &tick)?;
+        let Some(runs) = run_jobs_cancellable(&jobs(batch, &seeds), opts, &tick, cancelled)? else {
+            return Ok(None);
+        };
         held = held.max(runs.len());
         for (v, runs) in batch.iter().zip(runs.chunks(per)) {
             out.push_variant(v.assignments.clone(), runs);
         }
     }
-    Ok((out, held))
+    Ok(Some((out, held)))
 }
 
 /// The runs of a sweep, in grid order: variant-major, so run `v × R + r` is variant `v` under
@@ -643,6 +681,7 @@ pub fn jobs<'a>(variants: &'a [Variant], seeds: &[u64]) -> Vec<(&'a Scenario, u6
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::replicate::run_jobs;
     use serde_json::json;
 
     fn base() -> Value {
@@ -776,12 +815,34 @@ mod tests {
         let opts = RunOptions::default();
         let paths = vec!["consumers.inventory.concurrency".to_owned()];
         // 6 variants × 3 replications in batches of about 6 runs: two variants at a time.
-        let (streamed, held) =
-            sweep_in_batches(&s, paths.clone(), &grid, &opts, 3, &figures, &|_, _| {}, 6).unwrap();
+        let (streamed, held) = sweep_in_batches(
+            &s,
+            paths.clone(),
+            &grid,
+            &opts,
+            3,
+            &figures,
+            &|_, _| {},
+            6,
+            &AtomicBool::new(false),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(held, 6, "at most one batch of runs held, not all 18");
         // A batch smaller than one variant's replications still holds whole variants.
-        let (one, held) =
-            sweep_in_batches(&s, paths.clone(), &grid, &opts, 3, &figures, &|_, _| {}, 1).unwrap();
+        let (one, held) = sweep_in_batches(
+            &s,
+            paths.clone(),
+            &grid,
+            &opts,
+            3,
+            &figures,
+            &|_, _| {},
+            1,
+            &AtomicBool::new(false),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(held, 3);
         // Everything at once (as `merge` of shards' parts sums) gives the same sweep.
         let seeds = seeds(s.seed, 3);

@@ -856,6 +856,17 @@ pub enum TimelineAction {
         /// Window end.
         to: Duration,
     },
+    /// Change a consumer's concurrency from this time on (an operator raising or lowering a
+    /// function's reserved concurrency, or a service's worker count, mid-run): on disk
+    /// `{ "at": "2m", "set": "payments", "concurrency": 20 }`. Extra slots start taking work at
+    /// once; when it drops, busy slots beyond the new value finish what they hold and then
+    /// take no more.
+    SetConcurrency {
+        /// The consumer (one reading a queue, or invoked directly).
+        consumer: String,
+        /// Its concurrency from `at` on.
+        concurrency: u32,
+    },
 }
 
 impl schemars::JsonSchema for TimelineEntry {
@@ -884,11 +895,42 @@ struct TimelineRepr {
     /// A redrive's pace: messages per second (at most 500; default 500).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rate: Option<f64>,
+    /// The consumer whose `concurrency` changes at `at` (with `concurrency`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    set: Option<String>,
+    /// The consumer's concurrency from `at` on (with `set`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    concurrency: Option<u32>,
 }
 
 impl TryFrom<TimelineRepr> for TimelineEntry {
     type Error = String;
     fn try_from(r: TimelineRepr) -> Result<Self, String> {
+        if let Some(consumer) = r.set {
+            if r.redrive.is_some() || r.replay.is_some() {
+                return Err("an entry is one of `redrive`, `replay` or `set`, not several".into());
+            }
+            if r.from.is_some() || r.to.is_some() || r.rate.is_some() {
+                return Err("a `set` entry takes only `at`, `set` and `concurrency`".into());
+            }
+            let Some(concurrency) = r.concurrency else {
+                return Err(format!(
+                    "a `set` entry needs `concurrency`: the slots \"{consumer}\" has from `at` on"
+                ));
+            };
+            return Ok(TimelineEntry {
+                at: r.at,
+                action: TimelineAction::SetConcurrency {
+                    consumer,
+                    concurrency,
+                },
+            });
+        }
+        if r.concurrency.is_some() {
+            return Err(
+                "`concurrency` belongs to a `set` entry: name the consumer in `set`".into(),
+            );
+        }
         let action =
             match (r.redrive, r.replay) {
                 (Some(dlq), None) => {
@@ -927,7 +969,9 @@ impl TryFrom<TimelineRepr> for TimelineEntry {
                 (Some(_), Some(_)) => {
                     return Err("an entry is either a `redrive` or a `replay`, not both".into());
                 }
-                (None, None) => return Err("a timeline entry needs `redrive` or `replay`".into()),
+                (None, None) => {
+                    return Err("a timeline entry needs `redrive`, `replay` or `set`".into());
+                }
             };
         Ok(TimelineEntry { at: r.at, action })
     }
@@ -943,6 +987,8 @@ impl From<TimelineEntry> for TimelineRepr {
                 from: None,
                 to: Some(Value::String(to)),
                 rate,
+                set: None,
+                concurrency: None,
             },
             TimelineAction::Replay { bus, from, to } => TimelineRepr {
                 at: e.at,
@@ -951,6 +997,21 @@ impl From<TimelineEntry> for TimelineRepr {
                 from: Some(from),
                 to: Some(Value::String(to.to_string())),
                 rate: None,
+                set: None,
+                concurrency: None,
+            },
+            TimelineAction::SetConcurrency {
+                consumer,
+                concurrency,
+            } => TimelineRepr {
+                at: e.at,
+                redrive: None,
+                replay: None,
+                from: None,
+                to: None,
+                rate: None,
+                set: Some(consumer),
+                concurrency: Some(concurrency),
             },
         }
     }
@@ -1131,5 +1192,32 @@ mod tests {
             serde_json::from_str(&serde_json::to_string(&entries).unwrap()).unwrap();
         assert_eq!(entries, again);
         assert!(serde_json::from_str::<TimelineEntry>(r#"{ "at": "1m" }"#).is_err());
+    }
+
+    #[test]
+    fn a_concurrency_change_reads_and_writes_as_documented() {
+        let text = r#"{ "at": "2m", "set": "payments", "concurrency": 20 }"#;
+        let e: TimelineEntry = serde_json::from_str(text).unwrap();
+        assert_eq!(e.at, Duration::from_secs(120));
+        assert_eq!(
+            e.action,
+            TimelineAction::SetConcurrency {
+                consumer: "payments".into(),
+                concurrency: 20
+            }
+        );
+        let written = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            written,
+            serde_json::json!({ "at": "2m", "set": "payments", "concurrency": 20 })
+        );
+        for bad in [
+            r#"{ "at": "2m", "set": "payments" }"#,
+            r#"{ "at": "2m", "concurrency": 3 }"#,
+            r#"{ "at": "2m", "set": "p", "concurrency": 3, "redrive": "d" }"#,
+            r#"{ "at": "2m", "set": "p", "concurrency": 3, "rate": 1 }"#,
+        ] {
+            assert!(serde_json::from_str::<TimelineEntry>(bad).is_err(), "{bad}");
+        }
     }
 }

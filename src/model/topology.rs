@@ -411,6 +411,9 @@ impl Topology {
                 TimelineAction::Replay { bus, .. } => {
                     t.reference(Site::ReplayBus { entry: i }, bus);
                 }
+                TimelineAction::SetConcurrency { consumer, .. } => {
+                    t.reference(Site::SetConsumer { entry: i }, consumer);
+                }
             }
         }
 

@@ -1130,7 +1130,8 @@ impl Validator<'_> {
         }
     }
 
-    /// Timeline entries: redrive queues, replayed bus and its archive, replay window.
+    /// Timeline entries: redrive queues, replayed bus and its archive, replay window, the
+    /// consumer and value of a concurrency change.
     fn timeline(&mut self) {
         let s = self.s;
         for (i, t) in s.timeline.iter().enumerate() {
@@ -1185,6 +1186,33 @@ impl Validator<'_> {
                         self.err(
                             format!("{base}.from"),
                             "a replay can only replay the past".into(),
+                        );
+                    }
+                }
+                TimelineAction::SetConcurrency {
+                    consumer,
+                    concurrency,
+                } => {
+                    self.count(
+                        format!("{base}.concurrency"),
+                        "concurrency",
+                        *concurrency,
+                        &defaults::CONCURRENCY_RANGE,
+                    );
+                    let reads_stream =
+                        s.consumers
+                            .iter()
+                            .find(|c| &c.id == consumer)
+                            .is_some_and(|c| {
+                                c.from
+                                    .as_deref()
+                                    .is_some_and(|f| s.streams.iter().any(|x| x.id == f))
+                            });
+                    if self.reference(Site::SetConsumer { entry: i }).is_some() && reads_stream {
+                        self.err_hint(
+                            format!("{base}.set"),
+                            format!("\"{consumer}\" reads a stream: its concurrency is one instance per shard and cannot change mid-run"),
+                            Some("change a consumer that reads a queue or is invoked directly".into()),
                         );
                     }
                 }

@@ -84,6 +84,19 @@ pub(crate) struct Slot {
     timed_out: bool,
     /// Stream partition being served, or `u32::MAX`.
     lane: u32,
+    /// Serving a batch (a concurrency change must not free it).
+    busy: bool,
+}
+
+impl Slot {
+    fn new(batch: usize) -> Slot {
+        Slot {
+            msgs: Vec::with_capacity(batch.min(64)),
+            timed_out: false,
+            lane: u32::MAX,
+            busy: false,
+        }
+    }
 }
 
 /// A function's asynchronous invocation queue (Lambda's own queue in front of the function).
@@ -113,6 +126,9 @@ pub(crate) struct Ramp {
     pub(crate) limit: u32,
     /// The most it may reach (the function's concurrency, `max_concurrency`, 1,000).
     pub(crate) cap: u32,
+    /// The cap without the function's concurrency (`max_concurrency`, 1,000), for a
+    /// concurrency change mid-run.
+    ceiling: u32,
     /// A ramp tick is scheduled.
     pub(crate) armed: bool,
 }
@@ -212,24 +228,21 @@ impl ConsumerRt {
             SourceKind::Queue { fifo: false }
                 if is_function && c.scaling_in_force() == Scaling::Aws =>
             {
-                let cap = concurrency
-                    .min(c.max_concurrency.unwrap_or(u32::MAX))
+                let ceiling = c
+                    .max_concurrency
+                    .unwrap_or(u32::MAX)
                     .min(defaults::SQS_POLLERS_MAX);
+                let cap = concurrency.min(ceiling);
                 Some(Ramp {
                     limit: defaults::SQS_POLLERS_START.min(cap),
                     cap,
+                    ceiling,
                     armed: false,
                 })
             }
             _ => None,
         };
-        let slots = (0..concurrency)
-            .map(|_| Slot {
-                msgs: Vec::with_capacity(batch.min(64)),
-                timed_out: false,
-                lane: u32::MAX,
-            })
-            .collect();
+        let slots = (0..concurrency).map(|_| Slot::new(batch)).collect();
         Ok(ConsumerRt {
             node,
             source,
@@ -709,6 +722,7 @@ impl Engine {
         s.msgs.clear();
         s.msgs.extend_from_slice(msgs);
         s.lane = lane;
+        s.busy = true;
         cr.busy += 1;
         cr.in_service += msgs.len() as u64;
         let per_message = (cr.per_message as f64) * msgs.len() as f64;
@@ -991,8 +1005,12 @@ impl Engine {
         s.msgs = msgs;
         s.msgs.clear();
         s.lane = u32::MAX;
+        s.busy = false;
         cr.busy -= 1;
-        cr.free_slots.push(slot);
+        // A slot beyond a lowered concurrency finishes its batch and takes no more.
+        if slot.index() < cr.concurrency as usize {
+            cr.free_slots.push(slot);
+        }
         let busy = u64::from(cr.busy);
         self.stats[cn].busy.set(now, busy);
         self.series.level(cn.index(), Level::Busy, now, busy);
@@ -1008,6 +1026,43 @@ impl Engine {
         for (owner, failure) in task_results {
             self.sm_task_done(owner, failure);
         }
+    }
+
+    /// A `set` timeline entry: consumer `c` has `n` slots from now on. Extra slots take work
+    /// at once; busy slots beyond `n` finish the batch they hold and are not freed again.
+    pub(crate) fn set_concurrency(&mut self, c: ConsumerId, n: u32) {
+        let now = self.now;
+        let warmup = self.warmup;
+        let cr = &mut self.consumers[c];
+        let (old, n) = (cr.concurrency, n.max(1));
+        cr.concurrency = n;
+        while cr.slots.len() < n as usize {
+            cr.slots.push(Slot::new(cr.batch));
+        }
+        // The idle slots below `n`, lowest taken first (as at build time).
+        cr.free_slots = (0..n as usize)
+            .rev()
+            .filter(|&i| !cr.slots[i].busy)
+            .map(SlotId::from_index)
+            .collect();
+        cr.instance_cursor.resize(n as usize, 0);
+        if let Some(r) = cr.ramp.as_mut() {
+            r.cap = n.min(r.ceiling);
+            r.limit = r.limit.min(r.cap);
+        }
+        let st = &mut self.stats[cr.node];
+        let slots = st.slots.get_or_insert_with(|| {
+            let mut a = crate::metrics::TimeAverage::new(warmup);
+            a.set(0, u64::from(old));
+            a
+        });
+        slots.set(now, u64::from(n));
+        self.wake_consumer(c);
+    }
+
+    /// The consumer with this id, for timeline actions.
+    pub(crate) fn consumer_by_id(&self, id: &str) -> Option<ConsumerId> {
+        self.consumers.position(|c| self.stats[c.node].id == id)
     }
 
     /// After a slot frees or a fault/breaker changes: look for more work.

@@ -1,5 +1,6 @@
 //! Faults and the timeline: fault windows (outage, slowdown, errors) switched on and off on a
-//! component, and timeline actions at an instant (DLQ redrive, archive replay).
+//! component, and timeline actions at an instant (DLQ redrive, archive replay, a consumer's
+//! concurrency changed).
 
 use std::sync::Arc;
 
@@ -102,6 +103,14 @@ impl Engine {
     pub(crate) fn timeline_action(&mut self, i: TimelineId) {
         let action = self.timeline[i].action.clone();
         match action {
+            TimelineAction::SetConcurrency {
+                consumer,
+                concurrency,
+            } => {
+                if let Some(c) = self.consumer_by_id(&consumer) {
+                    self.set_concurrency(c, concurrency);
+                }
+            }
             TimelineAction::Redrive { dlq, .. } => {
                 // A message move task moves the messages there when it starts, at its pace.
                 if let Some(from) = self.queue_by_id(&dlq) {
@@ -200,5 +209,84 @@ impl Engine {
             );
         }
         self.route(b, Arc::new(v), event_no, now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sim::{Results, RunOptions, run};
+
+    /// Two a second, evenly spaced, into a queue served in exactly one second per message by
+    /// `c` slots; a `set` entry changes the slots at `at`.
+    fn served(c: u32, at: &str, to: u32) -> Results {
+        let text = format!(
+            r#"{{ "name": "t", "duration": "60s",
+                "producers": [ {{ "id": "p", "to": "q", "rate": 2, "arrivals": "uniform" }} ],
+                "queues": [ {{ "id": "q" }} ],
+                "consumers": [ {{ "id": "c", "from": "q", "concurrency": {c},
+                                 "service_time": {{ "constant": "1s" }} }} ],
+                "timeline": [ {{ "at": "{at}", "set": "c", "concurrency": {to} }} ] }}"#
+        );
+        let s = crate::scenario::parse(&text, "t.json").unwrap().scenario;
+        run(&s, &RunOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn more_slots_start_taking_work_at_once() {
+        // 1 slot for 30 s: 1 a second served, 30 waiting at 30 s. Then 4 slots: the backlog
+        // drains at 4 − 2 = 2 a second (gone by 45 s), and everything that arrives is served.
+        let r = served(1, "30s", 4);
+        let c = r.nodes.get("c").unwrap();
+        let q = r.nodes.get("q").unwrap();
+        assert!(
+            q.queue_depth.max >= 28,
+            "backlog before the change: {}",
+            q.queue_depth.max
+        );
+        assert!(q.lag.unwrap() <= 1, "drained: {:?}", q.lag);
+        assert!(c.completed >= 117, "served {} of 120", c.completed);
+        // Busy: 1 slot to 30 s, 4 to 45 s, then 2 (two a second × one second); slots 1 then 4.
+        let busy = (30.0 * 1.0 + 15.0 * 4.0 + 15.0 * 2.0) / 60.0;
+        let slots = (30.0 * 1.0 + 30.0 * 4.0) / 60.0;
+        assert!(
+            (c.utilization - busy / slots).abs() < 0.03,
+            "utilization {} vs {}",
+            c.utilization,
+            busy / slots
+        );
+    }
+
+    #[test]
+    fn fewer_slots_finish_their_work_and_take_no_more() {
+        // 4 slots for 10 s keep up with 2 a second; from 10 s 1 slot serves 1 a second: 50
+        // more by 60 s, and the backlog grows by 1 a second.
+        let r = served(4, "10s", 1);
+        let c = r.nodes.get("c").unwrap();
+        let q = r.nodes.get("q").unwrap();
+        let expected = 20.0 + 50.0;
+        assert!(
+            (c.completed as f64 - expected).abs() <= 2.0,
+            "completed {} vs {expected}",
+            c.completed
+        );
+        let lag = q.lag.unwrap() as f64;
+        assert!((lag - 50.0).abs() <= 2.0, "backlog {lag} vs 50");
+    }
+
+    #[test]
+    fn an_unchanged_value_changes_nothing() {
+        let a = served(3, "20s", 3);
+        let b = {
+            let text = r#"{ "name": "t", "duration": "60s",
+                "producers": [ { "id": "p", "to": "q", "rate": 2, "arrivals": "uniform" } ],
+                "queues": [ { "id": "q" } ],
+                "consumers": [ { "id": "c", "from": "q", "concurrency": 3,
+                                 "service_time": { "constant": "1s" } } ] }"#;
+            let s = crate::scenario::parse(text, "t.json").unwrap().scenario;
+            run(&s, &RunOptions::default()).unwrap()
+        };
+        let (ca, cb) = (a.nodes.get("c").unwrap(), b.nodes.get("c").unwrap());
+        assert_eq!(ca.completed, cb.completed);
+        assert!((ca.utilization - cb.utilization).abs() < 1e-9);
     }
 }

@@ -100,7 +100,8 @@ pub struct NodeResult {
     pub mean_time_in_system_s: f64,
     /// λ × W, to set beside L.
     pub littles_law_lambda_w: f64,
-    /// Busy slot-time / (concurrency × window).
+    /// Busy slot-time / (slots × window); the slots averaged over time when a `set` timeline
+    /// entry changes them mid-run.
     pub utilization: f64,
     /// Arrival → service start.
     pub wait_s: LatencySummary,
@@ -340,8 +341,12 @@ pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bo
             0.0
         };
         let lambda = per_s(st.arrived);
-        let utilization = if st.kind == Kind::Consumer && st.concurrency > 0 && window_ns > 0 {
-            st.busy.mean(now) / f64::from(st.concurrency)
+        let slots = st
+            .slots
+            .as_ref()
+            .map_or(f64::from(st.concurrency), |a| a.mean(now));
+        let utilization = if st.kind == Kind::Consumer && slots > 0.0 && window_ns > 0 {
+            st.busy.mean(now) / slots
         } else {
             0.0
         };

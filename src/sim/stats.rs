@@ -135,6 +135,9 @@ pub struct NodeStats {
     pub(crate) in_system: TimeAverage,
     pub(crate) waiting: TimeAverage,
     pub(crate) busy: TimeAverage,
+    /// Slots over time, once a `set` timeline entry changed the concurrency (utilization is
+    /// busy slots over the slots there were).
+    pub(crate) slots: Option<TimeAverage>,
     pub(crate) sojourn_ns: u128,
     pub(crate) departures: u64,
     pub(crate) wait: Latency,
@@ -178,6 +181,7 @@ impl NodeStats {
             in_system: TimeAverage::new(warmup),
             waiting: TimeAverage::new(warmup),
             busy: TimeAverage::new(warmup),
+            slots: None,
             sojourn_ns: 0,
             departures: 0,
             wait: Latency::new(),

@@ -135,6 +135,8 @@ pub enum Action {
     Break(super::breaks::Break, String),
     /// Run ▸ Restore everything: end every break at the current time.
     RestoreAll,
+    /// Run ▸ Replications… / Compare… / Sweep…: the analysis window on that tab.
+    Analysis(super::analysis::Tab),
     /// Fit the canvas to the window.
     FitCanvas,
     /// Forget dragged positions.
@@ -228,6 +230,9 @@ pub struct EventflowApp {
     speed: usize,
     /// Restart the run at this time (`ctx` seconds) with the edited scenario.
     restart_at: Option<f64>,
+    /// The simulated time live edits are written at until the restart carries them out (so
+    /// the keystrokes of one edit land at one time).
+    live_edit_at: Option<crate::model::Duration>,
     live: Option<LiveView>,
     live_key: (u64, Option<u64>, u64),
     breaker_counts: BTreeMap<String, u64>,
@@ -238,6 +243,8 @@ pub struct EventflowApp {
     journeys: super::journeys::JourneysView,
     plots: PlotsView,
     tester: PatternTester,
+    /// Run ▸ Replications, compare and sweep.
+    analysis: super::analysis::AnalysisView,
     cursor_s: Option<f64>,
     panels: Panels,
     right_tab: RightTab,
@@ -265,6 +272,9 @@ pub struct EventflowApp {
     title: String,
     actions: Vec<Action>,
     frame_ms: f32,
+    /// `EVENTFLOW_FRAME_LOG=FILE`: frame CPU and the time of each part of the UI, written there
+    /// every 120 frames (for measuring; off by default).
+    frame_log: Option<super::frame_log::FrameLog>,
     /// Unsaved work written every 30 s, and what a crashed session left to recover.
     autosave: super::autosave::Autosave,
     recovery: Option<super::autosave::Recovery>,
@@ -324,6 +334,7 @@ impl EventflowApp {
                 .filter(|s| *s < SPEEDS.len())
                 .unwrap_or(DEFAULT_SPEED),
             restart_at: None,
+            live_edit_at: None,
             live: None,
             live_key: (u64::MAX, None, u64::MAX),
             breaker_counts: BTreeMap::new(),
@@ -333,6 +344,7 @@ impl EventflowApp {
             journeys: super::journeys::JourneysView::new(options.synchronous),
             plots: PlotsView::default(),
             tester: PatternTester::default(),
+            analysis: super::analysis::AnalysisView::default(),
             cursor_s: None,
             panels: persisted.panels,
             right_tab: RightTab::Inspector,
@@ -353,6 +365,7 @@ impl EventflowApp {
             title: String::new(),
             actions: Vec::new(),
             frame_ms: 0.0,
+            frame_log: super::frame_log::FrameLog::from_env(),
         };
         let opened = match &options.file {
             Some(path) => app.open_path(path),
@@ -415,6 +428,12 @@ impl EventflowApp {
     #[must_use]
     pub fn plots(&self) -> &PlotsView {
         &self.plots
+    }
+
+    /// The replications, compare and sweep window's state.
+    #[must_use]
+    pub fn analysis(&self) -> &super::analysis::AnalysisView {
+        &self.analysis
     }
 
     /// The latest snapshot of the current run.
@@ -707,6 +726,65 @@ impl EventflowApp {
             .map(|s| s.now_ns)
     }
 
+    /// Run ▸ Replications, compare and sweep: the window, and a file to compare with when it
+    /// asks for one.
+    fn analysis_window(&mut self, ctx: &egui::Context) {
+        // Offered as B only when it differs and is a scenario (not the empty one of File ▸ New).
+        let saved = (self.analysis.open
+            && !(self.doc.saved.consumers.is_empty() && self.doc.saved.producers.is_empty())
+            && self.doc.saved != self.doc.scenario)
+            .then_some(&self.doc.saved);
+        let input = super::analysis::AnalysisInput {
+            scenario: &self.doc.scenario,
+            saved,
+            seed: self.seed,
+            blocked: self.blocked(),
+        };
+        if let Some(super::analysis::AnalysisRequest::PickCompareFile) =
+            self.analysis.show(ctx, &input)
+        {
+            let dir = self.doc.path.as_deref().and_then(Path::parent);
+            if let Some(path) = self.picker.pick_open(dir) {
+                self.analysis.set_compare_file(path);
+            } else if let Some(why) = self.picker.unavailable() {
+                self.message = Some((format!("{why} Type the file's path instead."), true));
+            }
+        }
+    }
+
+    /// The simulated time an inspector edit takes effect at, while a run is in progress.
+    pub(super) fn live_edit_time(&self) -> Option<crate::model::Duration> {
+        self.live_edit_at
+            .or_else(|| self.resumable_time().map(super::breaks::at_ms))
+    }
+
+    /// An inspector edit during a run: a changed concurrency or rate becomes a `timeline` /
+    /// `schedule` entry at `at` (the file's own value stays), said in the status line.
+    pub(super) fn as_live_entries(
+        &mut self,
+        edited: Scenario,
+        at: crate::model::Duration,
+    ) -> Scenario {
+        let view = super::live_edit::in_force(&self.doc.scenario, at);
+        let (file, written) = super::live_edit::as_entries(&self.doc.scenario, &view, edited, at);
+        if written > 0 {
+            self.live_edit_at = Some(at);
+            self.message = Some((
+                format!(
+                    "Changed from t = {} on: {} in the scenario's timeline / schedule (the file's own value stays)",
+                    crate::plots::data::format_seconds(at.as_secs_f64()),
+                    if written == 1 {
+                        "1 entry".to_owned()
+                    } else {
+                        format!("{written} entries")
+                    }
+                ),
+                false,
+            ));
+        }
+        file
+    }
+
     /// After [`Self::reset_run`]: advances the new run to `now_ns`, then plays on if `play`.
     pub(super) fn fast_forward(&mut self, now_ns: u64, play: bool) {
         if self.blocked().is_some() {
@@ -789,6 +867,7 @@ impl eframe::App for EventflowApp {
             && ctx.input(|i| i.time) >= at
         {
             self.restart_at = None;
+            self.live_edit_at = None;
             let playing = self.playing();
             // An edit during a run keeps the run where it was: rebuilt from t = 0 with the edit
             // (deterministic) and fast-forwarded to the current time.
@@ -823,7 +902,12 @@ impl eframe::App for EventflowApp {
         if let Some(cpu) = frame.info().cpu_usage {
             // A moving average over about a second of frames.
             self.frame_ms += (cpu * 1000.0 - self.frame_ms) * 0.05;
+            let playing = self.playing();
+            if let Some(log) = &mut self.frame_log {
+                log.frame(cpu * 1000.0, playing);
+            }
         }
+        let mut clock = super::frame_log::Sections::start(self.frame_log.is_some());
         let ctx = ui.ctx().clone();
         let breakable: Vec<String> = self
             .doc
@@ -868,6 +952,7 @@ impl eframe::App for EventflowApp {
         egui::Panel::top("menu-bar").show(ui, |ui| {
             chosen = menu::menu_bar(ui, &input, &mut self.panels);
         });
+        clock.lap("menu");
         self.actions.extend(chosen);
         self.plot_menu.1 = plot_menu;
         let toolbar_input = ToolbarInput {
@@ -882,6 +967,7 @@ impl eframe::App for EventflowApp {
         });
         self.actions.extend(chosen);
         egui::Panel::bottom("status-bar").show(ui, |ui| self.status_bar(ui));
+        clock.lap("bars");
         if self.panels.plots {
             // Presentation mode has a panel of its own (its size remembered apart): the canvas
             // gets 60 % of the window, the one plot the rest.
@@ -896,19 +982,23 @@ impl eframe::App for EventflowApp {
                 .size_range(120.0..=800.0)
                 .show(ui, |ui| self.plots_panel(ui));
         }
+        clock.lap("plots");
         if self.panels.notes {
             egui::Panel::left("notes")
                 .resizable(true)
                 .default_size(280.0)
                 .show(ui, |ui| self.notes_panel(ui));
         }
+        clock.lap("notes");
         if self.panels.inspector {
             egui::Panel::right("inspector")
                 .resizable(true)
                 .default_size(390.0)
                 .show(ui, |ui| self.right_panel(ui));
         }
+        clock.lap("inspector");
         egui::CentralPanel::default().show(ui, |ui| self.canvas_panel(ui));
+        clock.lap("canvas");
 
         problems::load_failure_window(&ctx, &mut self.load_failure);
         if let Some(recover) = super::autosave::recovery_window(&ctx, self.recovery.as_ref()) {
@@ -926,6 +1016,7 @@ impl eframe::App for EventflowApp {
                 .show(&ctx, &mut self.panels.tester, &self.doc.scenario);
         }
         self.confirm_window(&ctx);
+        self.analysis_window(&ctx);
         if let Some(dialog) = &mut self.file_dialog
             && let Some(answer) = dialog.show(&ctx)
         {
@@ -952,6 +1043,10 @@ impl eframe::App for EventflowApp {
             self.perform(action);
         }
         self.update_title(&ctx);
+        clock.lap("windows");
+        if let Some(log) = &mut self.frame_log {
+            log.sections(&clock);
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

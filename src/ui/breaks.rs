@@ -44,12 +44,12 @@ impl Break {
 }
 
 /// Rounds a simulated time down to the millisecond, so the file reads well.
-fn at_ms(now_ns: u64) -> Duration {
+pub(super) fn at_ms(now_ns: u64) -> Duration {
     Duration(now_ns / 1_000_000 * 1_000_000)
 }
 
 /// The rate `p` runs at just before `at` (its base rate or the last schedule entry before).
-fn rate_at(p: &crate::model::Producer, at: Duration) -> f64 {
+pub(super) fn rate_at(p: &crate::model::Producer, at: Duration) -> f64 {
     p.schedule
         .iter()
         .filter(|c| c.at <= at)

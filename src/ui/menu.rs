@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use eframe::egui::{self, Button, Key, KeyboardShortcut, Modifiers, Ui};
 
+use super::analysis::Tab;
 use super::app::{Action, Panels};
 use super::breaks::Break;
 use super::examples::Listed;
@@ -188,6 +189,16 @@ pub fn menu_bar(ui: &mut Ui, input: &MenuInput<'_>, panels: &mut Panels) -> Opti
             });
             if item(ui, "Restore everything", None, input.running) {
                 pick(Action::RestoreAll);
+            }
+            ui.separator();
+            for (label, tab) in [
+                ("Replications…", Tab::Replications),
+                ("Compare…", Tab::Compare),
+                ("Sweep…", Tab::Sweep),
+            ] {
+                if item(ui, label, None, true) {
+                    pick(Action::Analysis(tab));
+                }
             }
         });
         ui.menu_button("View", |ui| {

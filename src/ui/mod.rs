@@ -20,6 +20,7 @@
 //! snapshot), [`problems`] (load errors and validation), [`examples`] (bundled scenarios);
 //! part B's views: [`plots`], [`notes`], [`tester`], [`capacity`].
 
+pub mod analysis;
 pub mod app;
 pub mod autosave;
 pub mod breaks;
@@ -29,10 +30,12 @@ pub mod edit;
 pub mod examples;
 pub mod export;
 pub mod file_dialog;
+pub mod frame_log;
 pub mod graph;
 pub mod inspector;
 pub mod journeys;
 pub mod live;
+pub mod live_edit;
 pub mod menu;
 pub mod notes;
 pub mod plots;

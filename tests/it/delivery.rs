@@ -564,3 +564,38 @@ proptest! {
         prop_assert_eq!(strip(&a), strip(&b));
     }
 }
+
+/// A `set` entry is checked like the consumer's own `concurrency`: a known consumer, a value in
+/// range, and not a stream consumer (one instance per shard).
+#[test]
+fn a_concurrency_change_names_a_consumer_and_a_value_in_range() {
+    use crate::support::{eventflow, scenario_file, stderr, stdout};
+    let bad = r#"{ "name": "t", "duration": "60s",
+        "producers": [ { "id": "p", "to": "q", "rate": 2 } ],
+        "queues": [ { "id": "q" } ],
+        "streams": [ { "id": "s", "partitions": 2 } ],
+        "consumers": [ { "id": "c", "from": "q", "service_time": { "constant": "1s" } },
+                       { "id": "r", "from": "s", "service_time": { "constant": "1s" } } ],
+        "timeline": [ { "at": "10s", "set": "nobody", "concurrency": 2 },
+                      { "at": "10s", "set": "c", "concurrency": 0 },
+                      { "at": "10s", "set": "r", "concurrency": 2 } ] }"#;
+    let (_dir, path) = scenario_file(bad);
+    let o = eventflow(&["check", path.to_str().unwrap()], "");
+    let text = format!("{}{}", stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "{text}");
+    assert!(text.contains("timeline[0].set"), "{text}");
+    assert!(text.contains("timeline[1].concurrency"), "{text}");
+    assert!(
+        text.contains("timeline[2].set") && text.contains("reads a stream"),
+        "{text}"
+    );
+    let good = r#"{ "name": "t", "duration": "60s",
+        "producers": [ { "id": "p", "to": "q", "rate": 2 } ],
+        "queues": [ { "id": "q" } ],
+        "consumers": [ { "id": "c", "from": "q", "service_time": { "constant": "1s" } } ],
+        "timeline": [ { "at": "10s", "set": "c", "concurrency": 5 },
+                      { "at": "20s", "set": "c", "concurrency": 1 } ] }"#;
+    let (_dir, path) = scenario_file(good);
+    let o = eventflow(&["check", path.to_str().unwrap()], "");
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}

@@ -863,3 +863,275 @@ impl egui::DroppedFile for DroppedPath {
         std::fs::read(&self.0).map_err(|e| e.to_string())
     }
 }
+
+/// Change it while it runs: raising a consumer's concurrency in the inspector mid-run keeps the
+/// run where it was and writes a `set` entry at that time (the file's own value stays); the
+/// finished run's figures are byte for byte those of a fresh run of the saved file, through the
+/// library and through `eventflow run --json`.
+#[test]
+fn an_inspector_edit_mid_run_takes_effect_from_now_and_the_saved_file_replays_it() {
+    use egui_kittest::kittest::NodeT;
+    use eventflow::model::TimelineAction;
+    let dir = tempfile::tempdir().unwrap();
+    let picker = ScriptedPicker::default();
+    let mut h = harness(&picker);
+    h.run_steps(2);
+    h.state_mut()
+        .perform(Action::OpenExample("order-fanout.json".into()));
+    h.state_mut()
+        .perform(Action::Select(Some("payment".into())));
+    h.state_mut()
+        .perform(Action::SetSpeed(eventflow::ui::toolbar::SPEEDS.len() - 2));
+    h.state_mut().perform(Action::Play);
+    run_until(&mut h, "a minute of simulated time", |app| {
+        app.snapshot().is_some_and(|s| s.now_ns > 60_000_000_000)
+    });
+    h.state_mut().perform(Action::Pause);
+    h.run_steps(2);
+    let paused_at = h.state().snapshot().unwrap().now_ns;
+    let index = h
+        .state()
+        .scenario()
+        .consumers
+        .iter()
+        .position(|c| c.id == "payment")
+        .unwrap();
+    let own = h.state().scenario().consumers[index].concurrency;
+
+    h.get_by_label("Concurrency")
+        .set_value_accesskit(f64::from(own + 6));
+    h.run_steps(2);
+    let s = h.state().scenario().clone();
+    assert_eq!(
+        s.consumers[index].concurrency, own,
+        "the file's value stays"
+    );
+    let entry = s.timeline.last().expect("a timeline entry was written");
+    assert_eq!(
+        entry.action,
+        TimelineAction::SetConcurrency {
+            consumer: "payment".into(),
+            concurrency: own + 6
+        }
+    );
+    assert_eq!(entry.at.as_nanos(), paused_at / 1_000_000 * 1_000_000);
+    // The form shows the value in force now.
+    assert_eq!(
+        h.get_by_label("Concurrency")
+            .accesskit_node()
+            .numeric_value(),
+        Some(f64::from(own + 6))
+    );
+
+    // The run is rebuilt with the entry and carried back to where it was, not to t = 0.
+    for _ in 0..60 {
+        h.step();
+    }
+    let s_now = h.state().snapshot().unwrap().now_ns;
+    assert_eq!(s_now, paused_at, "fast-forwarded to the same time");
+
+    h.state_mut()
+        .perform(Action::SetSpeed(eventflow::ui::toolbar::SPEEDS.len() - 1));
+    h.state_mut().perform(Action::Play);
+    run_until(&mut h, "the run to finish", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.state == RunState::Finished)
+    });
+    let figures = |r: &eventflow::sim::Results| {
+        let mut r = r.clone();
+        r.engine.wall_seconds = 0.0;
+        r.series = None;
+        eventflow::report::json(&r)
+    };
+    let live = figures(h.state().snapshot().unwrap().results.as_ref().unwrap());
+
+    let saved = dir.path().join("edited.json");
+    h.state_mut().perform(Action::SaveTo(saved.clone()));
+    let loaded = eventflow::scenario::load(&saved).unwrap().scenario;
+    let replay = eventflow::sim::run(
+        &loaded,
+        &eventflow::sim::RunOptions {
+            seed: Some(loaded.seed),
+            ..eventflow::sim::RunOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(live, figures(&replay));
+
+    let o = crate::support::eventflow(&["run", saved.to_str().unwrap(), "--json"], "");
+    assert_eq!(o.status.code(), Some(0), "{}", crate::support::stderr(&o));
+    let cli: serde_json::Value = serde_json::from_str(&crate::support::stdout(&o)).unwrap();
+    let app: serde_json::Value = serde_json::from_str(&live).unwrap();
+    assert_eq!(
+        serde_json::to_string_pretty(&cli["nodes"]).unwrap(),
+        serde_json::to_string_pretty(&app["nodes"]).unwrap()
+    );
+}
+
+/// Steps the app until the analysis window's job has ended (it runs on its own thread).
+fn wait_for_analysis(h: &mut Harness<'_, EventflowApp>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_mins(5);
+    h.run_steps(2);
+    while h.state().analysis().is_running() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the analysis did not end"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.step();
+    }
+    h.run_steps(3);
+}
+
+/// Run ▸ Replications… / Compare… / Sweep…: each works off the UI thread with a progress bar,
+/// and gives exactly what `eventflow run --replications`, `eventflow compare` and
+/// `eventflow sweep` print as JSON for the same file, seed and replications.
+#[test]
+fn replications_compare_and_sweep_in_the_app_match_the_cli() {
+    use crate::support::{eventflow, stderr, stdout};
+    let dir = tempfile::tempdir().unwrap();
+    let picker = ScriptedPicker::default();
+    let mut h = harness(&picker);
+    h.run_steps(2);
+    h.state_mut()
+        .perform(Action::OpenExample("order-fanout.json".into()));
+    let a = dir.path().join("a.json");
+    h.state_mut().perform(Action::SaveTo(a.clone()));
+    let seed = h.state().scenario().seed.to_string();
+    let cli = |args: &[&str]| {
+        let o = eventflow(args, "");
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o).trim_end().to_owned()
+    };
+
+    // Replications, from the menu.
+    h.get_by_label("Run").click();
+    h.run_steps(2);
+    h.get_by_label("Replications…").click();
+    h.run_steps(3);
+    h.get_by_label("Replications N").set_value_accesskit(3.0);
+    h.run_steps(2);
+    h.get_by_label("Run 3 replications").click_accesskit();
+    h.run_steps(1);
+    assert!(
+        h.state().analysis().is_running() || h.state().analysis().replicated().is_some(),
+        "the job started without blocking the frame"
+    );
+    wait_for_analysis(&mut h);
+    let r = h.state().analysis().replicated().expect("replications ran");
+    assert_eq!(
+        serde_json::to_string_pretty(&r.to_json()).unwrap(),
+        cli(&[
+            "run",
+            a.to_str().unwrap(),
+            "--replications",
+            "3",
+            "--seed",
+            &seed,
+            "--json"
+        ])
+    );
+    assert!(
+        h.query_by_label_contains("± 95 %").is_some(),
+        "the table is shown"
+    );
+
+    // Compare with another file: payment with two more workers.
+    let mut more = h.state().scenario().clone();
+    let c = more
+        .consumers
+        .iter_mut()
+        .find(|c| c.id == "payment")
+        .unwrap();
+    c.concurrency += 2;
+    let b = dir.path().join("b.json");
+    eventflow::scenario::save(&b, &more).unwrap();
+    h.get_by_label("Compare").click_accesskit();
+    h.run_steps(2);
+    h.get_by_label("a file").click_accesskit();
+    h.run_steps(2);
+    h.get_by_label("B file")
+        .set_text_value_accesskit(b.to_str().unwrap());
+    h.run_steps(2);
+    h.get_by_label("Compare over 3 replications")
+        .click_accesskit();
+    wait_for_analysis(&mut h);
+    let cmp = h
+        .state()
+        .analysis()
+        .comparison()
+        .expect("the comparison ran");
+    assert_eq!(
+        serde_json::to_string_pretty(&cmp.to_json()).unwrap(),
+        cli(&[
+            "compare",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--replications",
+            "3",
+            "--seed",
+            &seed,
+            "--json"
+        ])
+    );
+    assert!(
+        h.query_by_label_contains("A solid, B dashed").is_some(),
+        "the overlaid plot is shown"
+    );
+
+    // Sweep payment's concurrency.
+    h.get_by_label("Sweep").click_accesskit();
+    h.run_steps(2);
+    h.get_by_label("Field")
+        .set_text_value_accesskit("consumers.payment.concurrency");
+    h.get_by_label("Values").set_text_value_accesskit("2,4,8");
+    h.get_by_label("Figure")
+        .set_text_value_accesskit("nodes.payment.wait_s.mean");
+    h.run_steps(2);
+    h.get_by_label("Sweep over 3 replications per value")
+        .click_accesskit();
+    wait_for_analysis(&mut h);
+    let sw = h.state().analysis().sweep().expect("the sweep ran");
+    assert_eq!(sw.variants.len(), 3);
+    assert_eq!(
+        serde_json::to_string_pretty(&sw.to_json(&sw.figures)).unwrap(),
+        cli(&[
+            "sweep",
+            a.to_str().unwrap(),
+            "--set",
+            "consumers.payment.concurrency=2,4,8",
+            "--replications",
+            "3",
+            "--seed",
+            &seed,
+            "--figure",
+            "nodes.payment.wait_s.mean",
+            "--json"
+        ])
+    );
+    // More workers, less waiting: the swept figure falls as the value grows.
+    let mean = |v: usize| sw.estimate(v, "nodes.payment.wait_s.mean").unwrap().mean;
+    assert!(mean(0) >= mean(2), "{} vs {}", mean(0), mean(2));
+}
+
+/// Cancel stops a long job: the window says so and keeps no result.
+#[test]
+fn a_long_analysis_can_be_cancelled() {
+    let picker = ScriptedPicker::default();
+    let mut h = harness(&picker);
+    h.run_steps(2);
+    h.state_mut()
+        .perform(Action::OpenExample("order-fanout.json".into()));
+    h.state_mut()
+        .perform(Action::Analysis(eventflow::ui::analysis::Tab::Replications));
+    h.run_steps(2);
+    h.get_by_label("Replications N").set_value_accesskit(1000.0);
+    h.run_steps(2);
+    h.get_by_label("Run 1000 replications").click_accesskit();
+    h.run_steps(2);
+    assert!(h.state().analysis().is_running());
+    h.get_by_label("Cancel").click_accesskit();
+    wait_for_analysis(&mut h);
+    assert_eq!(h.state().analysis().error(), Some("Cancelled."));
+    assert!(h.state().analysis().replicated().is_none());
+}

@@ -68,6 +68,11 @@ pub enum Site {
         /// Timeline entry index.
         entry: usize,
     },
+    /// `timeline[entry].set`: the consumer whose concurrency a `set` entry changes.
+    SetConsumer {
+        /// Timeline entry index.
+        entry: usize,
+    },
     /// `topics[topic].subscriptions[sub].to`: a subscriber.
     SubscriptionTo {
         /// Topic index.
@@ -163,6 +168,7 @@ impl Site {
             Site::RedriveFrom { entry } => format!("timeline[{entry}].redrive"),
             Site::RedriveTo { entry } => format!("timeline[{entry}].to"),
             Site::ReplayBus { entry } => format!("timeline[{entry}].replay"),
+            Site::SetConsumer { entry } => format!("timeline[{entry}].set"),
             Site::SubscriptionTo { topic, sub } => {
                 format!("topics[{topic}].subscriptions[{sub}].to")
             }
@@ -193,7 +199,7 @@ impl Site {
             Site::FaultTarget { .. } => FAULTABLE,
             Site::ReplayBus { .. } => BUS,
             Site::SubscriptionTo { .. } => SUBSCRIBERS,
-            Site::PipeEnrichment { .. } => CONSUMER,
+            Site::PipeEnrichment { .. } | Site::SetConsumer { .. } => CONSUMER,
             Site::PipeTarget { .. } => PIPE_TARGETS,
         }
     }
@@ -215,6 +221,7 @@ impl Site {
             | Site::PipeDeadLetter { .. } => "a queue",
             Site::ConsumerFrom { .. } | Site::PipeSource { .. } => "a queue or stream",
             Site::ReplayBus { .. } => "a bus",
+            Site::SetConsumer { .. } => "a consumer",
             Site::SubscriptionTo { .. } => "a queue, consumer or bus",
             Site::PipeEnrichment { .. } => "a consumer (function or service)",
             Site::PipeTarget { .. } => "a bus, queue, stream, topic, consumer or state machine",
@@ -235,6 +242,7 @@ impl Site {
             Site::RedriveFrom { .. } => "redrive source",
             Site::RedriveTo { .. } => "redrive destination",
             Site::ReplayBus { .. } => "replayed bus",
+            Site::SetConsumer { .. } => "consumer whose concurrency changes",
             Site::SubscriptionTo { .. } => "subscriber",
             Site::SubscriptionDeadLetter { .. } => "subscription dead-letter queue",
             Site::PipeSource { .. } => "pipe source",
@@ -267,15 +275,19 @@ impl Site {
             Site::FaultTarget { fault } => &s.faults.get(fault)?.target,
             Site::RedriveFrom { entry } => match &s.timeline.get(entry)?.action {
                 TimelineAction::Redrive { dlq, .. } => dlq,
-                TimelineAction::Replay { .. } => return None,
+                _ => return None,
             },
             Site::RedriveTo { entry } => match &s.timeline.get(entry)?.action {
                 TimelineAction::Redrive { to, .. } => to,
-                TimelineAction::Replay { .. } => return None,
+                _ => return None,
             },
             Site::ReplayBus { entry } => match &s.timeline.get(entry)?.action {
                 TimelineAction::Replay { bus, .. } => bus,
-                TimelineAction::Redrive { .. } => return None,
+                _ => return None,
+            },
+            Site::SetConsumer { entry } => match &s.timeline.get(entry)?.action {
+                TimelineAction::SetConcurrency { consumer, .. } => consumer,
+                _ => return None,
             },
             Site::SubscriptionTo { topic, sub } => &s.topics.get(topic)?.subscriptions.get(sub)?.to,
             Site::SubscriptionDeadLetter { topic, sub } => s
@@ -323,15 +335,19 @@ impl Site {
             Site::FaultTarget { fault } => &mut s.faults.get_mut(fault)?.target,
             Site::RedriveFrom { entry } => match &mut s.timeline.get_mut(entry)?.action {
                 TimelineAction::Redrive { dlq, .. } => dlq,
-                TimelineAction::Replay { .. } => return None,
+                _ => return None,
             },
             Site::RedriveTo { entry } => match &mut s.timeline.get_mut(entry)?.action {
                 TimelineAction::Redrive { to, .. } => to,
-                TimelineAction::Replay { .. } => return None,
+                _ => return None,
             },
             Site::ReplayBus { entry } => match &mut s.timeline.get_mut(entry)?.action {
                 TimelineAction::Replay { bus, .. } => bus,
-                TimelineAction::Redrive { .. } => return None,
+                _ => return None,
+            },
+            Site::SetConsumer { entry } => match &mut s.timeline.get_mut(entry)?.action {
+                TimelineAction::SetConcurrency { consumer, .. } => consumer,
+                _ => return None,
             },
             Site::SubscriptionTo { topic, sub } => {
                 &mut s.topics.get_mut(topic)?.subscriptions.get_mut(sub)?.to

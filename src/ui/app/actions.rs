@@ -117,6 +117,7 @@ impl EventflowApp {
                 }
             }
             Action::TogglePresentation => self.set_presentation(!self.panels.presentation),
+            Action::Analysis(tab) => self.analysis.open_on(tab),
             Action::Export(e) => self.ask_export(e),
             Action::ExportTo(e, path) => self.export_to(e, &path),
             Action::SaveTo(path) => {

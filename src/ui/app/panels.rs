@@ -126,7 +126,13 @@ impl EventflowApp {
         ui.separator();
         match self.right_tab {
             RightTab::Inspector => {
-                let mut draft = self.doc.scenario.clone();
+                // During a run the form shows the values in force now (a concurrency or rate
+                // changed mid-run), and an edit of them becomes an entry at that time.
+                let live_at = self.live_edit_time();
+                let mut draft = match live_at {
+                    Some(at) => crate::ui::live_edit::in_force(&self.doc.scenario, at),
+                    None => self.doc.scenario.clone(),
+                };
                 let input = InspectorInput {
                     selected: self.selected.as_deref(),
                     problems: &self.doc.problems,
@@ -141,6 +147,10 @@ impl EventflowApp {
                         "rename".to_owned()
                     } else {
                         format!("{key_owner}/{key}")
+                    };
+                    let draft = match live_at {
+                        Some(at) => self.as_live_entries(draft, at),
+                        None => draft,
                     };
                     self.commit(draft, &key);
                 }

@@ -6,7 +6,7 @@
 //! while the execution runs and completes when the execution ends, whatever the ending
 //! (succeeded, failed, timed out) — an execution is never lost. A Task's call to a function or
 //! service is not an owed delivery: it is an unowed message marked with its caller
-//! ([`super::message::Msg::task_of`]) that takes one of the consumer's slots, draws the
+//! ([`super::message::Msg::call_of`]) that takes one of the consumer's slots, draws the
 //! consumer's service time and failures, and on its end reports back here instead of settling
 //! (see [`Engine::done`]). Step Functions invokes a Lambda function synchronously
 //! (`RequestResponse`), so a Task that finds no free slot fails at once with
@@ -703,7 +703,7 @@ impl Engine {
             return Err((name.into(), "no free slot (throttled)".into()));
         }
         let mut msg = Msg::new(payload, event_no, origin_at, self.now, measuring, cause);
-        msg.task_of = Some((t, token));
+        msg.call_of = Some(super::message::Caller::Task { thread: t, token });
         let m = self.msgs.alloc(msg);
         self.msgs.set_owed(m, false);
         if measuring {

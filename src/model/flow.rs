@@ -154,6 +154,13 @@ pub struct Pipe {
     pub enrichment: Option<String>,
     /// A bus, queue, stream, topic, function/service or state machine id.
     pub target: String,
+    /// A bus target: the `source` of the events the pipe puts on it (default `Pipe <id>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_source: Option<String>,
+    /// A bus target: the `detail-type` of the events the pipe puts on it (default
+    /// `Event from aws:sqs`, `aws:kinesis`, `aws:dynamodb` or `aws:kafka`, after the source).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail_type: Option<String>,
     /// How a function target is called: `sync` (default) or `async`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invocation: Option<Invocation>,

@@ -212,6 +212,17 @@ impl Validator<'_> {
                     &defaults::PARALLELIZATION_FACTOR_RANGE,
                 );
             }
+            for (field, set) in [
+                ("event_source", p.event_source.is_some()),
+                ("detail_type", p.detail_type.is_some()),
+            ] {
+                if set && target.is_some_and(|c| c.kind != Kind::Bus) {
+                    self.err(
+                        format!("{path}.{field}"),
+                        format!("{field} applies to a bus target (the events the pipe puts on it)"),
+                    );
+                }
+            }
             if p.invocation.is_some() && target.is_some_and(|c| c.kind != Kind::Consumer) {
                 self.err(
                     format!("{path}.invocation"),

@@ -437,7 +437,19 @@ fn compile_pipe(
         .as_deref()
         .map(|d| ids.queue(d).map(Dest::Queue))
         .transpose()?;
-    let pipe = PipeRt::new(enrichment, target, rt.concurrency);
+    // A bus target gets events, not bare records: the pipe's `source` and `detail-type`
+    // (EventBridgeEventBusParameters) around each record.
+    let bus_envelope = (ids.topology.kind_of(&p.target) == Some(Kind::Bus)).then(|| {
+        (
+            p.event_source
+                .clone()
+                .unwrap_or_else(|| format!("Pipe {}", p.id)),
+            p.detail_type
+                .clone()
+                .unwrap_or_else(|| format!("Event from {}", pipe_source_name(kind))),
+        )
+    });
+    let pipe = PipeRt::new(enrichment, target, bus_envelope, rt.concurrency);
     // Its completions end a chain only when nothing goes on from the target.
     rt.emits_on_success =
         pipe.forwards() || matches!(target, PipeTarget::Call(t) if consumers[t].emits_on_success);
@@ -445,6 +457,18 @@ fn compile_pipe(
     rt.reads_payload = true;
     rt.pipe = Some(Box::new(pipe));
     Ok(rt)
+}
+
+/// The event source name in a pipe's default `detail-type` (`Event from aws:sqs` …).
+fn pipe_source_name(kind: crate::model::defaults::SourceKind) -> &'static str {
+    use crate::model::StreamType;
+    use crate::model::defaults::SourceKind;
+    match kind {
+        SourceKind::Stream(StreamType::Kinesis) => "aws:kinesis",
+        SourceKind::Stream(StreamType::Dynamodb) => "aws:dynamodb",
+        SourceKind::Stream(StreamType::Kafka) => "aws:kafka",
+        SourceKind::Queue { .. } | SourceKind::Invoked => "aws:sqs",
+    }
 }
 
 /// Decides, per queue, which key its consumers check ordering on (hashed into each message on

@@ -33,6 +33,7 @@
 use std::sync::Arc;
 
 use super::engine::{Dest, Engine};
+use super::envelope::fill_envelope;
 use super::ids::{ConsumerId, Id, SlotId};
 use super::message::{Caller, Msg};
 use super::stats::Tally;
@@ -77,6 +78,9 @@ struct PipeSlot {
 pub(crate) struct PipeRt {
     enrichment: Option<ConsumerId>,
     target: PipeTarget,
+    /// A bus target: the `source` and `detail-type` of the events put on it, each event's
+    /// record becoming their `detail`.
+    bus_envelope: Option<(String, String)>,
     slots: Vec<PipeSlot>,
     /// Enrichment invocations (one per batch) and those that failed or were throttled.
     pub(crate) enrich_calls: u64,
@@ -90,10 +94,16 @@ pub(crate) struct PipeRt {
 
 impl PipeRt {
     /// A pipe whose mapping has `slots` concurrent batches.
-    pub(crate) fn new(enrichment: Option<ConsumerId>, target: PipeTarget, slots: u32) -> Self {
+    pub(crate) fn new(
+        enrichment: Option<ConsumerId>,
+        target: PipeTarget,
+        bus_envelope: Option<(String, String)>,
+        slots: u32,
+    ) -> Self {
         PipeRt {
             enrichment,
             target,
+            bus_envelope,
             slots: vec![
                 PipeSlot {
                     stage: Stage::Start,
@@ -323,17 +333,32 @@ impl Engine {
     }
 
     /// Hands each event of the batch in `slot` of pipe `c` to `dest` as a new delivery;
-    /// returns how many were handed on.
+    /// returns how many were handed on. A bus receives each record as the `detail` of an
+    /// event of the pipe's `source` and `detail-type` (the one allocation per event here, as
+    /// an `emits` event's).
     fn pipe_forward(&mut self, c: ConsumerId, slot: SlotId, dest: Dest) -> u64 {
         let si = slot.index();
         let n = self.consumers[c].slots[si].msgs.len();
         let mut sent = 0;
         for i in 0..n {
             let m = self.consumers[c].slots[si].msgs[i];
-            let (payload, event_no, origin_at) = {
+            let (mut payload, event_no, origin_at) = {
                 let msg = &self.msgs[m];
                 (Arc::clone(&msg.payload), msg.event_no, msg.origin_at)
             };
+            if let Some((source, detail_type)) = self.consumers[c]
+                .pipe
+                .as_deref()
+                .and_then(|p| p.bus_envelope.as_ref())
+            {
+                let mut v = serde_json::json!({
+                    "source": source,
+                    "detail-type": detail_type,
+                    "detail": payload.as_ref(),
+                });
+                fill_envelope(&mut v, self.seed, event_no, self.now);
+                payload = Arc::new(v);
+            }
             self.cause = self.msg_cause(m);
             self.send(dest, payload, event_no, origin_at, None);
             sent += 1;

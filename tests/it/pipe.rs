@@ -191,7 +191,8 @@ fn a_stream_pipe_bisects_a_failing_batch() {
 fn every_target_kind_receives_what_the_pipe_delivered() {
     const AFTER: &str = r#", { "id": "after" }"#;
     let targets = [
-        ("bus", AFTER, r#", "buses": [ { "id": "t", "rules": [ { "id": "all", "pattern": { "source": ["shop"] }, "targets": [ { "to": "after" } ] } ] } ]"#),
+        // A bus receives events of source `Pipe <id>`, detail-type `Event from aws:sqs`.
+        ("bus", AFTER, r#", "buses": [ { "id": "t", "rules": [ { "id": "all", "pattern": { "source": ["Pipe pp"], "detail-type": ["Event from aws:sqs"], "detail": { "source": ["shop"] } }, "targets": [ { "to": "after" } ] } ] } ]"#),
         ("queue", r#", { "id": "t" }"#, ""),
         ("stream", "", r#", "streams": [ { "id": "t", "partitions": 2 } ]"#),
         ("topic", AFTER, r#", "topics": [ { "id": "t", "subscriptions": [ { "to": "after" } ] } ]"#),

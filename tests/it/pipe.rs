@@ -87,9 +87,15 @@ fn enrichment_adds_its_service_time_to_end_to_end_latency() {
     balanced(&without);
     // Constant times and idle slots: the enrichment's 200 ms is the whole difference.
     let d = with.end_to_end.latency_s.mean_s - without.end_to_end.latency_s.mean_s;
-    assert!((d - 0.2).abs() < 0.005, "enrichment added {d:.4}s, not 0.200s");
+    assert!(
+        (d - 0.2).abs() < 0.005,
+        "enrichment added {d:.4}s, not 0.200s"
+    );
     let p = with.nodes.get("pp").unwrap().pipe.clone().unwrap();
-    assert_eq!(p.enrichment_calls, p.batches, "one enrichment call per batch");
+    assert_eq!(
+        p.enrichment_calls, p.batches,
+        "one enrichment call per batch"
+    );
     assert_eq!(p.enrichment_failures, 0);
     let e = with.nodes.get("enrich").unwrap();
     assert_eq!(e.arrived, p.batches, "batch size 1: one event per call");
@@ -155,7 +161,10 @@ fn conservation_balances_through_a_stream_sourced_pipe_with_retries_and_its_dead
     let finished = p.delivered + p.dead_lettered;
     assert!(finished + 200 > p.read - p.filtered, "{p:?}");
     binomial_close(p.dead_lettered, finished, 0.25, 4.0);
-    assert_eq!(p.target_calls, p.batches, "a sync function target: a call per batch");
+    assert_eq!(
+        p.target_calls, p.batches,
+        "a sync function target: a call per batch"
+    );
     binomial_close(p.target_failures, p.target_calls, 0.5, 4.0);
     assert_eq!(p.delivered, p.target_calls - p.target_failures);
     // The discarded batches reach the DLQ as one record each (batch size 1).
@@ -183,7 +192,10 @@ fn a_stream_pipe_bisects_a_failing_batch() {
     // Splitting isolates each poison record: only batches of one poison record are discarded,
     // so at most a few healthy records share their fate.
     let p = n.pipe.clone().unwrap();
-    assert!(p.dead_lettered > 0 && p.dead_lettered < p.read / 10, "{p:?}");
+    assert!(
+        p.dead_lettered > 0 && p.dead_lettered < p.read / 10,
+        "{p:?}"
+    );
 }
 
 /// Each target kind: what the pipe delivered arrives there.
@@ -192,13 +204,37 @@ fn every_target_kind_receives_what_the_pipe_delivered() {
     const AFTER: &str = r#", { "id": "after" }"#;
     let targets = [
         // A bus receives events of source `Pipe <id>`, detail-type `Event from aws:sqs`.
-        ("bus", AFTER, r#", "buses": [ { "id": "t", "rules": [ { "id": "all", "pattern": { "source": ["Pipe pp"], "detail-type": ["Event from aws:sqs"], "detail": { "source": ["shop"] } }, "targets": [ { "to": "after" } ] } ] } ]"#),
+        (
+            "bus",
+            AFTER,
+            r#", "buses": [ { "id": "t", "rules": [ { "id": "all", "pattern": { "source": ["Pipe pp"], "detail-type": ["Event from aws:sqs"], "detail": { "source": ["shop"] } }, "targets": [ { "to": "after" } ] } ] } ]"#,
+        ),
         ("queue", r#", { "id": "t" }"#, ""),
-        ("stream", "", r#", "streams": [ { "id": "t", "partitions": 2 } ]"#),
-        ("topic", AFTER, r#", "topics": [ { "id": "t", "subscriptions": [ { "to": "after" } ] } ]"#),
-        ("function, sync", "", r#", "consumers": [ { "id": "t", "service_time": { "constant": "5ms" }, "concurrency": 20 } ]"#),
-        ("service", "", r#", "consumers": [ { "id": "t", "kind": "service", "service_time": { "constant": "5ms" }, "concurrency": 20 } ]"#),
-        ("state machine", "", r#", "state_machines": [ { "id": "t", "definition": { "StartAt": "Done", "States": { "Done": { "Type": "Succeed" } } } } ]"#),
+        (
+            "stream",
+            "",
+            r#", "streams": [ { "id": "t", "partitions": 2 } ]"#,
+        ),
+        (
+            "topic",
+            AFTER,
+            r#", "topics": [ { "id": "t", "subscriptions": [ { "to": "after" } ] } ]"#,
+        ),
+        (
+            "function, sync",
+            "",
+            r#", "consumers": [ { "id": "t", "service_time": { "constant": "5ms" }, "concurrency": 20 } ]"#,
+        ),
+        (
+            "service",
+            "",
+            r#", "consumers": [ { "id": "t", "kind": "service", "service_time": { "constant": "5ms" }, "concurrency": 20 } ]"#,
+        ),
+        (
+            "state machine",
+            "",
+            r#", "state_machines": [ { "id": "t", "definition": { "StartAt": "Done", "States": { "Done": { "Type": "Succeed" } } } } ]"#,
+        ),
     ];
     for (what, queues, section) in targets {
         let text = format!(
@@ -250,7 +286,10 @@ fn an_async_function_target_is_handed_each_event_and_a_state_machine_starts_exec
     assert!(sm.started + 10 >= produced, "{} of {produced}", sm.started);
     // Fire-and-forget: the pipe does not wait for the 30 ms Task.
     assert_eq!(sm_pipe.target_calls, 0);
-    assert_eq!(r.nodes.get("task").unwrap().arrived, sm.succeeded + sm.running);
+    assert_eq!(
+        r.nodes.get("task").unwrap().arrived,
+        sm.succeeded + sm.running
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ use super::envelope::{fill_envelope, hash_value, path_of};
 use super::faults::FaultState;
 use super::ids::{ConsumerId, Id, MsgId, NodeId, QueueId, SlotId, StreamId};
 use super::ledger::Outcome;
-use super::message::Caller;
+use super::message::{Caller, Msg};
 use super::rng::Stream;
 use super::stats::{Reason, Tally};
 use super::template::{Template, lookup};
@@ -656,6 +656,33 @@ impl Engine {
         buf.push(m);
         self.start_batch(c, &buf, u32::MAX);
         self.batch_buf = buf;
+    }
+
+    /// A synchronous call to consumer `callee` for `caller` (a state machine Task, a pipe): an
+    /// unowed message carrying `payload` of the event `of`, counted as the callee's arrival and
+    /// first attempt; the caller starts it ([`Engine::start_batch`]).
+    pub(crate) fn call_msg(
+        &mut self,
+        callee: ConsumerId,
+        payload: Arc<serde_json::Value>,
+        of: MsgId,
+        caller: Caller,
+    ) -> MsgId {
+        let measuring = self.measuring();
+        let cn = self.consumers[callee].node;
+        let cause = self.msg_cause(of);
+        let (event_no, origin_at) = (self.msgs[of].event_no, self.msgs[of].origin_at);
+        let mut msg = Msg::new(payload, event_no, origin_at, self.now, measuring, cause);
+        msg.call_of = Some(caller);
+        let m = self.msgs.alloc(msg);
+        self.msgs.set_owed(m, false);
+        if measuring {
+            self.stats[cn].attempts += 1;
+            self.stats[cn].first_attempts += 1;
+        }
+        self.tally(cn, Tally::Arrived, measuring);
+        self.consumer_held(callee, 1);
+        m
     }
 
     /// A consumer's system (direct or stream): the messages it has not finished.

@@ -35,7 +35,7 @@ use std::sync::Arc;
 use super::engine::{Dest, Engine};
 use super::envelope::fill_envelope;
 use super::ids::{ConsumerId, Id, SlotId};
-use super::message::{Caller, Msg};
+use super::message::Caller;
 use super::stats::Tally;
 use crate::model::defaults::SourceKind;
 use crate::model::{Consumer, ConsumerKind, Distribution, Duration, Pipe};
@@ -168,55 +168,38 @@ impl Engine {
             let (stage, failure) = match ps.stage {
                 Stage::Start => match enrichment {
                     None => (Stage::Delivering, None),
-                    Some(e) => {
-                        self.pipe_count(c, measuring, |p| p.enrich_calls += 1);
-                        match self.pipe_call(c, slot, e) {
-                            Ok(n) => {
-                                self.pipe_set(c, si, Stage::Enriching, n, None);
-                                return false;
-                            }
-                            Err(why) => {
-                                self.pipe_count(c, measuring, |p| p.enrich_failures += 1);
-                                (Stage::Decided, Some(why))
-                            }
-                        }
-                    }
+                    Some(e) => match self.pipe_stage_call(c, slot, e, Stage::Enriching) {
+                        Some(decided) => decided,
+                        None => return false,
+                    },
                 },
-                Stage::Enriching => {
-                    if ps.failure.is_some() {
-                        self.pipe_count(c, measuring, |p| p.enrich_failures += 1);
-                        (Stage::Decided, ps.failure)
-                    } else {
-                        (Stage::Delivering, None)
-                    }
+                Stage::Enriching if ps.failure.is_some() => {
+                    self.pipe_count(c, measuring, |p| p.enrich_failures += 1);
+                    (Stage::Decided, ps.failure)
                 }
+                Stage::Enriching => (Stage::Delivering, None),
                 Stage::Delivering => match target {
                     PipeTarget::Forward(dest) => {
                         let n = self.pipe_forward(c, slot, dest);
                         self.pipe_count(c, measuring, |p| p.delivered += n);
                         (Stage::Decided, None)
                     }
-                    PipeTarget::Call(t) => {
-                        self.pipe_count(c, measuring, |p| p.target_calls += 1);
-                        match self.pipe_call(c, slot, t) {
-                            Ok(n) => {
-                                self.pipe_set(c, si, Stage::Targeting, n, None);
-                                return false;
-                            }
-                            Err(why) => {
-                                self.pipe_count(c, measuring, |p| p.target_failures += 1);
-                                (Stage::Decided, Some(why))
-                            }
-                        }
-                    }
+                    PipeTarget::Call(t) => match self.pipe_stage_call(c, slot, t, Stage::Targeting)
+                    {
+                        Some(decided) => decided,
+                        None => return false,
+                    },
                 },
                 Stage::Targeting => {
-                    if ps.failure.is_some() {
-                        self.pipe_count(c, measuring, |p| p.target_failures += 1);
-                    } else {
-                        let n = self.consumers[c].slots[si].msgs.len() as u64;
-                        self.pipe_count(c, measuring, |p| p.delivered += n);
-                    }
+                    let n = self.consumers[c].slots[si].msgs.len() as u64;
+                    let failed = ps.failure.is_some();
+                    self.pipe_count(c, measuring, |p| {
+                        if failed {
+                            p.target_failures += 1;
+                        } else {
+                            p.delivered += n;
+                        }
+                    });
                     (Stage::Decided, ps.failure)
                 }
                 Stage::Decided => {
@@ -226,6 +209,42 @@ impl Engine {
                 }
             };
             self.pipe_set(c, si, stage, 0, failure);
+        }
+    }
+
+    /// Starts the call of stage `waiting` (the enrichment's or the target's): `None` while it
+    /// is answered, or the batch's outcome when no call could start (refused, throttled).
+    fn pipe_stage_call(
+        &mut self,
+        c: ConsumerId,
+        slot: SlotId,
+        callee: ConsumerId,
+        waiting: Stage,
+    ) -> Option<(Stage, Option<&'static str>)> {
+        let measuring = self.measuring();
+        let enriching = waiting == Stage::Enriching;
+        self.pipe_count(c, measuring, |p| {
+            if enriching {
+                p.enrich_calls += 1;
+            } else {
+                p.target_calls += 1;
+            }
+        });
+        match self.pipe_call(c, slot, callee) {
+            Ok(n) => {
+                self.pipe_set(c, slot.index(), waiting, n, None);
+                None
+            }
+            Err(why) => {
+                self.pipe_count(c, measuring, |p| {
+                    if enriching {
+                        p.enrich_failures += 1;
+                    } else {
+                        p.target_failures += 1;
+                    }
+                });
+                Some((Stage::Decided, Some(why)))
+            }
         }
     }
 
@@ -260,7 +279,6 @@ impl Engine {
         slot: SlotId,
         callee: ConsumerId,
     ) -> Result<u32, &'static str> {
-        let now = self.now;
         let measuring = self.measuring();
         let cn = self.consumers[callee].node;
         let si = slot.index();
@@ -280,25 +298,8 @@ impl Engine {
         buf.clear();
         for i in 0..n {
             let m = self.consumers[c].slots[si].msgs[i];
-            let cause = self.msg_cause(m);
-            let src = &self.msgs[m];
-            let mut msg = Msg::new(
-                Arc::clone(&src.payload),
-                src.event_no,
-                src.origin_at,
-                now,
-                measuring,
-                cause,
-            );
-            msg.call_of = Some(Caller::Pipe { pipe: c, slot });
-            let call = self.msgs.alloc(msg);
-            self.msgs.set_owed(call, false);
-            if measuring {
-                self.stats[cn].attempts += 1;
-                self.stats[cn].first_attempts += 1;
-            }
-            self.tally(cn, Tally::Arrived, measuring);
-            self.consumer_held(callee, 1);
+            let payload = Arc::clone(&self.msgs[m].payload);
+            let call = self.call_msg(callee, payload, m, Caller::Pipe { pipe: c, slot });
             buf.push(call);
         }
         self.start_batch(callee, &buf, u32::MAX);

@@ -2,32 +2,7 @@
 //! time in end-to-end latency, conservation through queue- and stream-sourced pipes, an SQS
 //! source's redrive policy, every target kind, and state machine targets.
 
-use eventflow::sim::{Results, RunOptions, run};
-
-use crate::support::{eventflow, scenario_file, stderr, stdout};
-
-fn results(text: &str) -> Results {
-    run(&crate::support::scenario(text), &RunOptions::default()).unwrap()
-}
-
-fn balanced(r: &Results) {
-    let c = r.conservation;
-    assert_eq!(
-        c.deliveries,
-        c.completed + c.dead_lettered + c.rejected + c.expired + c.dropped + c.in_flight,
-        "{c:?}"
-    );
-}
-
-/// |x − n·p| within `sigmas` binomial standard deviations.
-fn binomial_close(x: u64, n: u64, p: f64, sigmas: f64) {
-    let mean = n as f64 * p;
-    let sd = (n as f64 * p * (1.0 - p)).sqrt();
-    assert!(
-        (x as f64 - mean).abs() <= sigmas * sd,
-        "{x} of {n}, expected {mean:.1} ± {sd:.1}"
-    );
-}
+use crate::support::{balanced, binomial_close, eventflow, results, scenario_file, stderr, stdout};
 
 /// A producer of orders, 30% `NEW`, into `source`; a pipe from it with `pipe_extra` fields.
 fn orders(source_section: &str, pipe: &str, rest: &str) -> String {

@@ -503,10 +503,10 @@ impl Scenario {
 
 /// Batches a pipe reading a queue has in flight at once when the file sets no `concurrency`.
 /// A pipe reading a stream reads each shard (times its parallelization factor) with one batch
-/// at once, in order, as an event source mapping does: "EventBridge Pipes maintains the order of
+/// at once, in order, as an event source mapping does: "`EventBridge` Pipes maintains the order of
 /// records from the data stream"
-/// (<https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-kinesis.html>). "EventBridge
-/// reads messages in batches and invokes your pipe once for each batch … By default, EventBridge
+/// (<https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-kinesis.html>). "`EventBridge`
+/// reads messages in batches and invokes your pipe once for each batch … By default, `EventBridge`
 /// polls up to 10 messages in your queue simultaneously"
 /// (<https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-sqs.html>): the batch size
 /// defaults are [`SQS_BATCH_SIZE`] and [`STREAM_BATCH_SIZE`], as for a mapping.

@@ -1048,8 +1048,7 @@ impl Engine {
             self.streams[stream].groups[group as usize].1[lane as usize].busy = false;
         }
         self.wake_consumer(c);
-        for i in 0..call_results.len() {
-            let (owner, failure) = call_results[i];
+        for &(owner, failure) in &call_results {
             match owner {
                 Caller::Task { thread, token } => self.sm_task_done((thread, token), failure),
                 Caller::Pipe { pipe, slot } => self.pipe_call_done(pipe, slot, failure),

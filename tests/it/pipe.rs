@@ -81,19 +81,17 @@ fn enrichment_adds_its_service_time_to_end_to_end_latency() {
 fn conservation_balances_through_an_sqs_sourced_pipe_with_failures_and_its_dlq() {
     // The enrichment fails 30% of calls; the queue's redrive policy moves a message that keeps
     // failing to its DLQ after max_receives (the pipe has no DLQ of its own for SQS).
-    let text = format!(
-        r#"{{ "format": "eventflow/2", "name": "pipe-dlq", "duration": "20m", "seed": 5,
-  "producers": [ {{ "id": "p", "to": "src", "rate": 5 }} ],
-  "queues": [ {{ "id": "src", "visibility_timeout": "1s", "dead_letter": "dlq", "max_receives": 3 }},
-              {{ "id": "dlq" }}, {{ "id": "out" }} ],
+    let text = r#"{ "format": "eventflow/2", "name": "pipe-dlq", "duration": "20m", "seed": 5,
+  "producers": [ { "id": "p", "to": "src", "rate": 5 } ],
+  "queues": [ { "id": "src", "visibility_timeout": "1s", "dead_letter": "dlq", "max_receives": 3 },
+              { "id": "dlq" }, { "id": "out" } ],
   "consumers": [
-    {{ "id": "enrich", "kind": "service", "concurrency": 50, "failure_rate": 0.3,
-       "service_time": {{ "constant": "50ms" }} }},
-    {{ "id": "sink", "from": "out", "concurrency": 10, "service_time": {{ "constant": "10ms" }} }} ],
-  "pipes": [ {{ "id": "pp", "source": "src", "batch_size": 1, "concurrency": 20,
-               "enrichment": "enrich", "target": "out" }} ] }}"#
-    );
-    let r = results(&text);
+    { "id": "enrich", "kind": "service", "concurrency": 50, "failure_rate": 0.3,
+       "service_time": { "constant": "50ms" } },
+    { "id": "sink", "from": "out", "concurrency": 10, "service_time": { "constant": "10ms" } } ],
+  "pipes": [ { "id": "pp", "source": "src", "batch_size": 1, "concurrency": 20,
+               "enrichment": "enrich", "target": "out" } ] }"#;
+    let r = results(text);
     balanced(&r);
     let p = r.nodes.get("pp").unwrap().pipe.clone().unwrap();
     // A message reaches the DLQ when all max_receives = 3 receives failed: p³ of them.

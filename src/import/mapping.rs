@@ -1594,6 +1594,15 @@ fn pipe(b: &mut Built, t: &Template, r: &Resource) {
     {
         m.insert("invocation".into(), "async".into());
     }
+    // A bus target: the events' `source` and `detail-type` (the simulator's defaults are
+    // AWS's, `Pipe <name>` and `Event from aws:…`).
+    if let Some(bp) = tp.get("EventBridgeEventBusParameters") {
+        for (key, field) in [("Source", "event_source"), ("DetailType", "detail_type")] {
+            if let Some(v) = bp.get(key).and_then(Value::as_str) {
+                m.insert(field.into(), Value::String(v.to_owned()));
+            }
+        }
+    }
     if tp.get("InputTemplate").is_some() {
         b.assume(
             Some(&r.id),

@@ -49,19 +49,36 @@ pub fn add_entry_points(b: &mut Built) {
                 }
             }
             Kind::Queue | Kind::Stream if !written(b, &id) && !b.dead_letters.contains(&id) => {
-                let filter = reader_filter(b, &id);
-                let event =
-                    filter.map_or_else(plain_event, |f| synthesize(&f).unwrap_or_else(plain_event));
                 let words = if c.kind == Kind::Queue {
                     "queue"
                 } else {
                     "stream"
                 };
-                new.push((
-                    format!("{id}.traffic"),
-                    producer(&id, event),
-                    format!("messages from outside the template into {words} `{id}`"),
-                ));
+                // Each reader that filters gets traffic its filter passes (two pipes reading
+                // one stream for INSERT and MODIFY records both see events).
+                let filters = reader_filters(b, &id);
+                if filters.is_empty() {
+                    new.push((
+                        format!("{id}.traffic"),
+                        producer(&id, plain_event()),
+                        format!("messages from outside the template into {words} `{id}`"),
+                    ));
+                }
+                for (i, (reader, f)) in filters.into_iter().enumerate() {
+                    let event = synthesize(&f).unwrap_or_else(plain_event);
+                    let name = if i == 0 {
+                        format!("{id}.traffic")
+                    } else {
+                        format!("{id}.traffic.{reader}")
+                    };
+                    new.push((
+                        name,
+                        producer(&id, event),
+                        format!(
+                            "messages from outside the template into {words} `{id}`, made to pass the filter of `{reader}`"
+                        ),
+                    ));
+                }
             }
             Kind::Topic if !written(b, &id) => {
                 let subs = c
@@ -152,23 +169,31 @@ fn plain_event() -> Value {
     json!({ "source": IMPORT_SOURCE, "detail-type": "Imported", "detail": { "id": { "$seq": "E-" } } })
 }
 
-/// The first filter of a consumer or pipe that reads `id`.
-fn reader_filter(b: &Built, id: &str) -> Option<Value> {
-    b.comps.iter().find_map(|c| {
+/// The first filter of each consumer or pipe that reads `id` (with the reader's id), each
+/// distinct filter once, in template order.
+fn reader_filters(b: &Built, id: &str) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = Vec::new();
+    for c in &b.comps {
         let reads = match c.kind {
             Kind::Consumer => c.body.get("from"),
             Kind::Pipe => c.body.get("source"),
             _ => None,
         };
         if reads.and_then(Value::as_str) != Some(id) {
-            return None;
+            continue;
         }
-        c.body
+        if let Some(f) = c
+            .body
             .get("filter")
             .and_then(Value::as_array)
             .and_then(|f| f.first())
-            .cloned()
-    })
+            && !out.iter().any(|(_, g)| g == f)
+        {
+            let reader = c.body["id"].as_str().unwrap_or_default().to_owned();
+            out.push((reader, f.clone()));
+        }
+    }
+    out
 }
 
 fn merge(into: &mut Value, from: Value) {

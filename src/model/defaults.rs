@@ -501,6 +501,38 @@ impl Scenario {
     }
 }
 
+/// Batches a pipe reading a queue has in flight at once when the file sets no `concurrency`.
+/// A pipe reading a stream reads each shard (times its parallelization factor) with one batch
+/// at once, in order, as an event source mapping does: "`EventBridge` Pipes maintains the order of
+/// records from the data stream"
+/// (<https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-kinesis.html>). "`EventBridge`
+/// reads messages in batches and invokes your pipe once for each batch … By default, `EventBridge`
+/// polls up to 10 messages in your queue simultaneously"
+/// (<https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-sqs.html>): the batch size
+/// defaults are [`SQS_BATCH_SIZE`] and [`STREAM_BATCH_SIZE`], as for a mapping.
+pub const PIPE_QUEUE_CONCURRENCY: u32 = 1;
+
+impl super::Pipe {
+    /// Records per batch in force: the file's, else a mapping's default for the source.
+    #[must_use]
+    pub fn batch_size_in_force(&self, source: SourceKind) -> u32 {
+        self.batch_size.unwrap_or(match source {
+            SourceKind::Stream(_) => STREAM_BATCH_SIZE,
+            _ => SQS_BATCH_SIZE,
+        })
+    }
+
+    /// Batches in flight at once: the file's, else [`PIPE_QUEUE_CONCURRENCY`] for a queue and
+    /// one per stream lane (`lanes`: shards × parallelization factor) for a stream.
+    #[must_use]
+    pub fn concurrency_in_force(&self, source: SourceKind, lanes: u32) -> u32 {
+        self.concurrency.unwrap_or(match source {
+            SourceKind::Stream(_) => lanes.max(1),
+            _ => PIPE_QUEUE_CONCURRENCY,
+        })
+    }
+}
+
 impl Consumer {
     /// The kind in force (a function unless the file says otherwise).
     #[must_use]

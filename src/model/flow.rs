@@ -154,6 +154,13 @@ pub struct Pipe {
     pub enrichment: Option<String>,
     /// A bus, queue, stream, topic, function/service or state machine id.
     pub target: String,
+    /// A bus target: the `source` of the events the pipe puts on it (default `Pipe <id>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_source: Option<String>,
+    /// A bus target: the `detail-type` of the events the pipe puts on it (default
+    /// `Event from aws:sqs`, `aws:kinesis`, `aws:dynamodb` or `aws:kafka`, after the source).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail_type: Option<String>,
     /// How a function target is called: `sync` (default) or `async`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invocation: Option<Invocation>,
@@ -163,6 +170,24 @@ pub struct Pipe {
     /// Retries of a failing batch (stream sources; -1 = until the record expires).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_retry_attempts: Option<i64>,
+    /// Stream sources: discard a failing batch whose oldest record is older than this (60s to
+    /// 7d; absent = unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_record_age: Option<Duration>,
+    /// Stream sources: split a failing batch in two and retry each half
+    /// (`OnPartialBatchItemFailure: AUTOMATIC_BISECT`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub bisect_on_error: bool,
+    /// Kinesis and `DynamoDB` sources: batches per shard at once, keeping order per key
+    /// (1 to 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 10))]
+    pub parallelization_factor: Option<u32>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Standard or express, for state machines.

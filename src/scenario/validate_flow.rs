@@ -98,10 +98,28 @@ impl Validator<'_> {
         for (pi, p) in s.pipes.iter().enumerate() {
             let path = format!("pipes[{pi}]");
             let source = self.reference(Site::PipeSource { pipe: pi });
-            if p.enrichment.is_some() {
-                self.reference(Site::PipeEnrichment { pipe: pi });
-            }
+            let enrichment = p
+                .enrichment
+                .as_ref()
+                .and_then(|_| self.reference(Site::PipeEnrichment { pipe: pi }));
             let target = self.reference(Site::PipeTarget { pipe: pi });
+            // A pipe calls its enrichment and a consumer target itself: one that reads a queue
+            // or stream (a mapping) cannot be called.
+            for (field, c) in [("enrichment", enrichment), ("target", target)] {
+                if let Some(c) = c
+                    && c.kind == Kind::Consumer
+                    && let Some(consumer) = s.consumers.get(c.index)
+                    && let Some(from) = &consumer.from
+                {
+                    self.err(
+                        format!("{path}.{field}"),
+                        format!(
+                            "\"{}\" reads \"{from}\" (an event source mapping); a pipe calls a function or service that is invoked, without `from`",
+                            consumer.id
+                        ),
+                    );
+                }
+            }
             if p.dead_letter.is_some()
                 && let Some(q) = self.reference(Site::PipeDeadLetter { pipe: pi })
                 && s.queues
@@ -157,6 +175,53 @@ impl Validator<'_> {
                     n,
                     &(-1..=10_000),
                 );
+            }
+            // A queue source retries by its visibility timeout and dead-letters by its own
+            // redrive policy; these are a stream source's settings (as for a mapping).
+            // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-error-troubleshooting.html
+            if source.is_some_and(|c| c.kind == Kind::Queue) {
+                let stream_only: [(&str, bool); 5] = [
+                    ("bisect_on_error", p.bisect_on_error),
+                    ("max_retry_attempts", p.max_retry_attempts.is_some()),
+                    ("max_record_age", p.max_record_age.is_some()),
+                    ("parallelization_factor", p.parallelization_factor.is_some()),
+                    ("dead_letter", p.dead_letter.is_some()),
+                ];
+                for (field, _) in stream_only.iter().filter(|x| x.1) {
+                    self.err(
+                        format!("{path}.{field}"),
+                        format!(
+                            "{field} applies to a pipe reading a stream; a queue source retries after its visibility timeout and dead-letters by the queue's own dead_letter"
+                        ),
+                    );
+                }
+            }
+            if let Some(a) = p.max_record_age {
+                self.duration_in(
+                    format!("{path}.max_record_age"),
+                    "max_record_age",
+                    a,
+                    &defaults::STREAM_MAX_RECORD_AGE_RANGE,
+                );
+            }
+            if let Some(n) = p.parallelization_factor {
+                self.count(
+                    format!("{path}.parallelization_factor"),
+                    "parallelization_factor",
+                    n,
+                    &defaults::PARALLELIZATION_FACTOR_RANGE,
+                );
+            }
+            for (field, set) in [
+                ("event_source", p.event_source.is_some()),
+                ("detail_type", p.detail_type.is_some()),
+            ] {
+                if set && target.is_some_and(|c| c.kind != Kind::Bus) {
+                    self.err(
+                        format!("{path}.{field}"),
+                        format!("{field} applies to a bus target (the events the pipe puts on it)"),
+                    );
+                }
             }
             if p.invocation.is_some() && target.is_some_and(|c| c.kind != Kind::Consumer) {
                 self.err(

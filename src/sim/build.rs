@@ -82,10 +82,6 @@ impl Engine {
     /// # Errors
     /// A message when the scenario cannot be compiled (it should have been validated first).
     pub fn new(s: &Scenario, seed: u64, series_buckets: u32) -> Result<Self, String> {
-        // Checked by `eventflow check` and the engine alike until each kind runs.
-        if !s.pipes.is_empty() {
-            return Err("this build validates `pipes` but does not simulate them yet".to_owned());
-        }
         let warmup = s.warmup.0;
         let end = s.duration.0;
         let topology = Topology::new(s);
@@ -203,6 +199,17 @@ impl Engine {
             }
             rt.stream_on_failure = c.on_failure.as_deref().map(|d| ids.dest(d)).transpose()?;
             consumers.push(rt);
+        }
+        for p in &s.pipes {
+            consumers.push(compile_pipe(
+                p,
+                s,
+                &ids,
+                &mut queues,
+                &mut streams,
+                &consumers,
+                seed,
+            )?);
         }
         let mut machines = Table::with_capacity(s.state_machines.len());
         for m in &s.state_machines {
@@ -322,6 +329,7 @@ impl Engine {
             matched: Vec::new(),
             batch_buf: Vec::new(),
             returned_buf: Vec::new(),
+            call_results: Vec::new(),
             fail_buf: Vec::new(),
             batch_groups: Vec::new(),
             blocked_groups: Vec::new(),
@@ -359,6 +367,132 @@ impl Engine {
                 .schedule(t.at.0, Ev::Timeline(Id::from_index(i)));
         }
         Ok(engine)
+    }
+}
+
+/// Compiles pipe `p` into the event source mapping that reads its source, with its enrichment
+/// and target attached (see `sim::pipe`); it takes the next consumer id.
+fn compile_pipe(
+    p: &crate::model::Pipe,
+    s: &Scenario,
+    ids: &Ids<'_>,
+    queues: &mut Table<QueueId, QueueRt>,
+    streams: &mut Table<super::ids::StreamId, StreamRt>,
+    consumers: &Table<super::ids::ConsumerId, ConsumerRt>,
+    seed: u64,
+) -> Result<ConsumerRt, String> {
+    use super::pipe::{PipeRt, PipeTarget, mapping_of};
+    use crate::model::defaults::SourceKind;
+    let me = Id::from_index(consumers.len());
+    let node = ids.node(&p.id)?;
+    let invoked = |id: &str| -> Result<super::ids::ConsumerId, String> {
+        let c = ids
+            .topology
+            .require(id, &[Kind::Consumer])
+            .map_err(|e| format!("pipe {}: {e}", p.id))?;
+        if s.consumers.get(c.index).is_some_and(|x| x.from.is_some()) {
+            return Err(format!(
+                "pipe {}: \"{id}\" reads a queue or stream; a pipe calls a function or service that is invoked",
+                p.id
+            ));
+        }
+        Ok(Id::from_index(c.index))
+    };
+    let enrichment = p.enrichment.as_deref().map(invoked).transpose()?;
+    let target = match ids.dest(&p.target)? {
+        Dest::Consumer(_) => {
+            let t = invoked(&p.target)?;
+            let function =
+                s.consumers[t.index()].kind_in_force() == crate::model::ConsumerKind::Function;
+            if function && p.invocation == Some(crate::model::Invocation::Async) {
+                PipeTarget::Forward(Dest::Consumer(t))
+            } else {
+                PipeTarget::Call(t)
+            }
+        }
+        d => PipeTarget::Forward(d),
+    };
+    let (source, key, kind, lanes) = match ids.dest(&p.source)? {
+        Dest::Queue(q) => {
+            let fifo = queues[q].fifo;
+            (
+                Source::Queue(q),
+                queues[q].group_path.clone(),
+                SourceKind::Queue { fifo },
+                1,
+            )
+        }
+        Dest::Stream(si) => {
+            let kind = s.streams.get(si.index()).map_or(
+                crate::model::StreamType::Kafka,
+                crate::model::Stream::kind_in_force,
+            );
+            let lanes = streams[si].partitions * p.parallelization_factor.unwrap_or(1).max(1);
+            (
+                Source::Stream {
+                    stream: si,
+                    group: 0,
+                },
+                streams[si].key_path.clone(),
+                SourceKind::Stream(kind),
+                lanes,
+            )
+        }
+        _ => return Err(format!("pipe {} reads neither a queue nor a stream", p.id)),
+    };
+    let mapping = mapping_of(p, kind, lanes);
+    let source = match source {
+        Source::Queue(q) => {
+            queues[q].consumers.push(me);
+            source
+        }
+        Source::Stream { stream, .. } => Source::Stream {
+            stream,
+            group: streams[stream].add_group(
+                me,
+                mapping.parallelization_factor.unwrap_or(1),
+                mapping.batch_size_in_force(kind),
+            ),
+        },
+        Source::Direct => source,
+    };
+    let mut rt = ConsumerRt::compile(&mapping, kind, node, source, Vec::new(), key, seed)?;
+    rt.stream_on_failure = p
+        .dead_letter
+        .as_deref()
+        .map(|d| ids.queue(d).map(Dest::Queue))
+        .transpose()?;
+    // A bus target gets events, not bare records: the pipe's `source` and `detail-type`
+    // (EventBridgeEventBusParameters) around each record.
+    let bus_envelope = (ids.topology.kind_of(&p.target) == Some(Kind::Bus)).then(|| {
+        (
+            p.event_source
+                .clone()
+                .unwrap_or_else(|| format!("Pipe {}", p.id)),
+            p.detail_type
+                .clone()
+                .unwrap_or_else(|| format!("Event from {}", pipe_source_name(kind))),
+        )
+    });
+    let pipe = PipeRt::new(enrichment, target, bus_envelope, rt.concurrency);
+    // Its completions end a chain only when nothing goes on from the target.
+    rt.emits_on_success =
+        pipe.forwards() || matches!(target, PipeTarget::Call(t) if consumers[t].emits_on_success);
+    // It hands each event on (or to its enrichment), so the payload waits with it.
+    rt.reads_payload = true;
+    rt.pipe = Some(Box::new(pipe));
+    Ok(rt)
+}
+
+/// The event source name in a pipe's default `detail-type` (`Event from aws:sqs` …).
+fn pipe_source_name(kind: crate::model::defaults::SourceKind) -> &'static str {
+    use crate::model::StreamType;
+    use crate::model::defaults::SourceKind;
+    match kind {
+        SourceKind::Stream(StreamType::Kinesis) => "aws:kinesis",
+        SourceKind::Stream(StreamType::Dynamodb) => "aws:dynamodb",
+        SourceKind::Stream(StreamType::Kafka) => "aws:kafka",
+        SourceKind::Queue { .. } | SourceKind::Invoked => "aws:sqs",
     }
 }
 

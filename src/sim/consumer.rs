@@ -13,6 +13,7 @@ use super::envelope::{fill_envelope, hash_value, path_of};
 use super::faults::FaultState;
 use super::ids::{ConsumerId, Id, MsgId, NodeId, QueueId, SlotId, StreamId};
 use super::ledger::Outcome;
+use super::message::{Caller, Msg};
 use super::rng::Stream;
 use super::stats::{Reason, Tally};
 use super::template::{Template, lookup};
@@ -81,7 +82,9 @@ impl EmitRt {
 /// One concurrent batch.
 pub(crate) struct Slot {
     pub(crate) msgs: Vec<MsgId>,
-    timed_out: bool,
+    /// Why every message of the batch fails regardless of its own draw: it timed out, or (a
+    /// pipe) its enrichment or target call failed.
+    pub(crate) forced: Option<&'static str>,
     /// Stream partition being served, or `u32::MAX`.
     lane: u32,
     /// Serving a batch (a concurrency change must not free it).
@@ -92,7 +95,7 @@ impl Slot {
     fn new(batch: usize) -> Slot {
         Slot {
             msgs: Vec::with_capacity(batch.min(64)),
-            timed_out: false,
+            forced: None,
             lane: u32::MAX,
             busy: false,
         }
@@ -173,7 +176,11 @@ pub(crate) struct ConsumerRt {
     consecutive_failures: u32,
     pub(crate) emits: Vec<EmitRt>,
     handles_failures: bool,
-    emits_on_success: bool,
+    /// Its completions are not the end of a chain (it emits on success, or it is a pipe that
+    /// forwards): end-to-end latency is recorded further on.
+    pub(crate) emits_on_success: bool,
+    /// A pipe: this mapping reads the pipe's source; the rest of the pipe is here.
+    pub(crate) pipe: Option<Box<super::pipe::PipeRt>>,
     /// The key ordering is checked on (its own `order_key`, or its source's key).
     pub(crate) order_key: Option<Vec<String>>,
     /// Checks ordering on the payload itself, not the hash taken on arrival (a queue whose
@@ -301,6 +308,7 @@ impl ConsumerRt {
             order_from_payload: false,
             handles_failures: emits.iter().any(|e| e.on == EmitOn::Failure),
             emits_on_success: emits.iter().any(|e| e.on == EmitOn::Success),
+            pipe: None,
             emits,
             order_key: c.order_key.as_deref().map(path_of).or(source_key),
             last_order: HashMap::new(),
@@ -665,6 +673,33 @@ impl Engine {
         self.batch_buf = buf;
     }
 
+    /// A synchronous call to consumer `callee` for `caller` (a state machine Task, a pipe): an
+    /// unowed message carrying `payload` of the event `of`, counted as the callee's arrival and
+    /// first attempt; the caller starts it ([`Engine::start_batch`]).
+    pub(crate) fn call_msg(
+        &mut self,
+        callee: ConsumerId,
+        payload: Arc<serde_json::Value>,
+        of: MsgId,
+        caller: Caller,
+    ) -> MsgId {
+        let measuring = self.measuring();
+        let cn = self.consumers[callee].node;
+        let cause = self.msg_cause(of);
+        let (event_no, origin_at) = (self.msgs[of].event_no, self.msgs[of].origin_at);
+        let mut msg = Msg::new(payload, event_no, origin_at, self.now, measuring, cause);
+        msg.call_of = Some(caller);
+        let m = self.msgs.alloc(msg);
+        self.msgs.set_owed(m, false);
+        if measuring {
+            self.stats[cn].attempts += 1;
+            self.stats[cn].first_attempts += 1;
+        }
+        self.tally(cn, Tally::Arrived, measuring);
+        self.consumer_held(callee, 1);
+        m
+    }
+
     /// A consumer's system (direct or stream): the messages it has not finished.
     pub(crate) fn consumer_held(&mut self, c: ConsumerId, delta: i64) {
         let now = self.now;
@@ -737,12 +772,12 @@ impl Engine {
             st.batch_messages += msgs.len() as u64;
         }
         let mut dt = service.round().max(0.0) as Nanos;
-        cr.slots[slot.index()].timed_out = false;
+        cr.slots[slot.index()].forced = None;
         if let Some(limit) = cr.timeout
             && dt > limit
         {
             dt = limit;
-            cr.slots[slot.index()].timed_out = true;
+            cr.slots[slot.index()].forced = Some("timed out");
         }
         let busy = u64::from(cr.busy);
         let source = cr.source;
@@ -765,10 +800,15 @@ impl Engine {
 
     /// Does this message fail in consumer `c` now, and why? Draws from the failure stream in
     /// the order the checks are written (timeouts and `fail_when` first, which draw nothing).
-    fn fails(&mut self, c: ConsumerId, m: MsgId, timed_out: bool) -> Option<&'static str> {
+    fn fails(
+        &mut self,
+        c: ConsumerId,
+        m: MsgId,
+        forced: Option<&'static str>,
+    ) -> Option<&'static str> {
         let cr = &mut self.consumers[c];
-        if timed_out {
-            Some("timed out")
+        if forced.is_some() {
+            forced
         } else if cr
             .fail_when
             .as_ref()
@@ -787,13 +827,13 @@ impl Engine {
     /// Would this batch's invocation fail as a whole (some message fails)? Draws each
     /// message's failure in order, as [`Engine::done`] would, and keeps the verdicts in
     /// `fail_buf` for it.
-    fn batch_fails(&mut self, c: ConsumerId, msgs: &[MsgId], timed_out: bool) -> bool {
+    fn batch_fails(&mut self, c: ConsumerId, msgs: &[MsgId], forced: Option<&'static str>) -> bool {
         let mut verdicts = std::mem::take(&mut self.fail_buf);
         verdicts.clear();
         for &m in msgs {
             let is_dup = self.msgs.twin_processed(m);
             let failure = if !is_dup || !self.consumers[c].idempotent {
-                self.fails(c, m, timed_out)
+                self.fails(c, m, forced)
             } else {
                 None
             };
@@ -806,12 +846,16 @@ impl Engine {
 
     /// A batch finishes.
     pub(crate) fn done(&mut self, c: ConsumerId, slot: SlotId) {
+        // A pipe's batch ends only when its enrichment and target have answered.
+        if self.consumers[c].pipe.is_some() && !self.pipe_advance(c, slot) {
+            return;
+        }
         let now = self.now;
         let cn = self.consumers[c].node;
         let measuring = self.measuring();
         let s = &mut self.consumers[c].slots[slot.index()];
         let msgs = std::mem::take(&mut s.msgs);
-        let (lane, timed_out) = (s.lane, s.timed_out);
+        let (lane, forced) = (s.lane, s.forced);
         let source = self.consumers[c].source;
         let mut any_failed = false;
         let mut any_ok = false;
@@ -846,7 +890,7 @@ impl Engine {
         let whole_batch_failed = matches!(source, Source::Queue(_) | Source::Stream { .. })
             && !self.consumers[c].report_item_failures
             && !self.consumers[c].handles_failures
-            && self.batch_fails(c, &msgs, timed_out);
+            && self.batch_fails(c, &msgs, forced);
         if whole_batch_failed {
             any_failed = true;
             if measuring && msgs.len() > 1 {
@@ -878,16 +922,17 @@ impl Engine {
             }
             blocked = is_stream;
         }
-        let mut task_results = Vec::new();
+        let mut call_results = std::mem::take(&mut self.call_results);
+        call_results.clear();
         for &m in msgs.iter().filter(|_| !whole_batch_failed) {
             if blocked || (fifo && blocked_groups.contains(&self.msgs[m].lane)) {
                 returned.push(m);
                 continue;
             }
-            if let Some(owner) = self.msgs[m].task_of {
-                // A state machine Task's call: it reports to its execution, which decides
-                // (Retry, Catch); it owes no delivery of its own.
-                let failure = self.fails(c, m, timed_out);
+            if let Some(owner) = self.msgs[m].call_of {
+                // A state machine Task's or a pipe's call: it reports to its caller, which
+                // decides (Retry, Catch; the pipe's source rules); it owes no delivery of its own.
+                let failure = self.fails(c, m, forced);
                 if failure.is_some() {
                     any_failed = true;
                     self.tally(cn, Tally::Failed, measuring);
@@ -906,13 +951,13 @@ impl Engine {
                 }
                 self.consumer_held(c, -1);
                 self.msgs.free(m);
-                task_results.push((owner, failure));
+                call_results.push((owner, failure));
                 continue;
             }
             // Idempotent consumers skip a duplicate whose twin was already processed.
             let is_dup = self.msgs.twin_processed(m);
             let failure = if !is_dup || !self.consumers[c].idempotent {
-                self.fails(c, m, timed_out)
+                self.fails(c, m, forced)
             } else {
                 None
             };
@@ -1023,9 +1068,14 @@ impl Engine {
             self.streams[stream].groups[group as usize].1[lane as usize].busy = false;
         }
         self.wake_consumer(c);
-        for (owner, failure) in task_results {
-            self.sm_task_done(owner, failure);
+        for &(owner, failure) in &call_results {
+            match owner {
+                Caller::Task { thread, token } => self.sm_task_done((thread, token), failure),
+                Caller::Pipe { pipe, slot } => self.pipe_call_done(pipe, slot, failure),
+            }
         }
+        call_results.clear();
+        self.call_results = call_results;
     }
 
     /// A `set` timeline entry: consumer `c` has `n` slots from now on. Extra slots take work

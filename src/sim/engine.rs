@@ -105,6 +105,9 @@ pub struct Engine {
     pub(crate) matched: Vec<usize>,
     pub(crate) batch_buf: Vec<MsgId>,
     pub(crate) returned_buf: Vec<MsgId>,
+    /// Ends of synchronous calls (state machine Tasks, pipes) found by the batch being
+    /// finished, reported to their callers after it.
+    pub(crate) call_results: Vec<(super::message::Caller, Option<&'static str>)>,
     /// Per-message failure verdicts of the batch being finished.
     pub(crate) fail_buf: Vec<Option<&'static str>>,
     /// The FIFO groups of the batch being finished, and those a failure holds.

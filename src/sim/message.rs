@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::clock::Nanos;
-use super::ids::{DupId, Id, MsgId, ProducerId, TargetId};
+use super::ids::{ConsumerId, DupId, Id, MsgId, ProducerId, SlotId, TargetId};
 use super::journey::Cause;
 
 /// One message copy in the system.
@@ -54,9 +54,18 @@ pub(crate) struct Msg {
     pub(crate) root: u64,
     /// Its current hop in a traced journey, or `journey::NO_HOP`.
     pub(crate) hop: u32,
-    /// A state machine Task's call (thread, token): its end reports back to the execution
-    /// instead of settling (such a call is never an owed delivery).
-    pub(crate) task_of: Option<(u32, u32)>,
+    /// A synchronous call made by a state machine Task or a pipe: its end reports back to the
+    /// caller instead of settling (such a call is never an owed delivery).
+    pub(crate) call_of: Option<Caller>,
+}
+
+/// Who waits for a synchronous call's end (see [`Msg::call_of`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Caller {
+    /// A state machine Task: its thread and the thread's token when it called.
+    Task { thread: u32, token: u32 },
+    /// A pipe's enrichment or target call for the batch in `slot` of the pipe's mapping.
+    Pipe { pipe: ConsumerId, slot: SlotId },
 }
 
 impl Msg {
@@ -88,7 +97,7 @@ impl Msg {
             order_hash: None,
             root: cause.root,
             hop: cause.hop,
-            task_of: None,
+            call_of: None,
         }
     }
 

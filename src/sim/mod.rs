@@ -42,6 +42,7 @@ mod ids;
 pub mod journey;
 mod ledger;
 mod message;
+mod pipe;
 mod producer;
 mod queue;
 mod reads;

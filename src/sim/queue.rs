@@ -478,6 +478,9 @@ impl Engine {
         let taken = buf.len();
         let node = self.queues[q].node;
         let cn = self.consumers[c].node;
+        // A pipe counts the events it reads (once each), filtered or not, as its arrivals; a
+        // sole reader's are counted as they reach the queue.
+        let pipe = self.consumers[c].pipe.is_some() && self.queues[q].sole_consumer() != Some(c);
         for i in 0..buf.len() {
             let m = buf[i];
             if now.saturating_sub(self.msgs[m].first_attempt_at) >= retention {
@@ -499,6 +502,9 @@ impl Engine {
                 .as_ref()
                 .is_some_and(|f| !f.iter().any(|p| p.matches(&self.msgs[m].payload)))
             {
+                if pipe && self.msgs[m].receives == 0 {
+                    self.tally_now(cn, Tally::Arrived);
+                }
                 self.queues[q].visible -= 1;
                 self.leave_queue(q, m);
                 if self.measuring() {
@@ -513,6 +519,9 @@ impl Engine {
                 self.settle(m, Outcome::Completed);
                 self.msgs.free(m);
             } else {
+                if pipe && self.msgs[m].receives == 0 {
+                    self.tally_now(cn, Tally::Arrived);
+                }
                 buf[kept] = m;
                 kept += 1;
             }

@@ -148,6 +148,37 @@ pub struct NodeResult {
     /// A state machine's executions (started after the warm-up).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state_machine: Option<MachineFigures>,
+    /// A pipe's figures (its source side is in `mapping`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pipe: Option<PipeFigures>,
+}
+
+/// A pipe's figures over the measured window: what it read, kept out, enriched and delivered.
+/// `read = filtered + delivered + failed-for-good + in flight`, where a batch retried by the
+/// source's rules counts once per attempt in `failed`.
+#[derive(Clone, Debug, Serialize)]
+pub struct PipeFigures {
+    /// Events read from the source (each once).
+    pub read: u64,
+    /// Events its filter kept out (completed unprocessed).
+    pub filtered: u64,
+    /// Batches read (the source's mapping figures are in `mapping`).
+    pub batches: u64,
+    /// Enrichment invocations (one per batch) and those that failed or were throttled.
+    pub enrichment_calls: u64,
+    /// See `enrichment_calls`.
+    pub enrichment_failures: u64,
+    /// Synchronous target invocations (a function invoked `sync`, a service), one per batch.
+    pub target_calls: u64,
+    /// Synchronous target invocations that failed or were throttled.
+    pub target_failures: u64,
+    /// Events handed to the target successfully.
+    pub delivered: u64,
+    /// Event attempts that failed (a failed batch counts each of its events).
+    pub failed: u64,
+    /// Events sent to a dead-letter queue (a queue source's own, a stream pipe's
+    /// `dead_letter`); those dropped without one are in `dead_letter_reasons`.
+    pub dead_lettered: u64,
 }
 
 /// A state machine's executions over the measured window.
@@ -412,6 +443,18 @@ pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bo
                 } else {
                     Vec::new()
                 },
+                pipe: rt.and_then(|c| c.pipe.as_deref()).map(|p| PipeFigures {
+                    read: st.arrived,
+                    filtered: st.filtered,
+                    batches: st.batches,
+                    enrichment_calls: p.enrich_calls,
+                    enrichment_failures: p.enrich_failures,
+                    target_calls: p.target_calls,
+                    target_failures: p.target_failures,
+                    delivered: p.delivered,
+                    failed: st.failed,
+                    dead_lettered: st.dead_lettered,
+                }),
                 state_machine: e
                     .machines
                     .iter()

@@ -6,7 +6,7 @@
 //! while the execution runs and completes when the execution ends, whatever the ending
 //! (succeeded, failed, timed out) — an execution is never lost. A Task's call to a function or
 //! service is not an owed delivery: it is an unowed message marked with its caller
-//! ([`super::message::Msg::task_of`]) that takes one of the consumer's slots, draws the
+//! ([`super::message::Msg::call_of`]) that takes one of the consumer's slots, draws the
 //! consumer's service time and failures, and on its end reports back here instead of settling
 //! (see [`Engine::done`]). Step Functions invokes a Lambda function synchronously
 //! (`RequestResponse`), so a Task that finds no free slot fails at once with
@@ -37,7 +37,6 @@ use super::clock::{Ev, Nanos};
 use super::engine::Engine;
 use super::ids::{ConsumerId, Id, MachineId, MsgId, NodeId};
 use super::ledger::Outcome;
-use super::message::Msg;
 use super::rng::Stream;
 use super::stats::Tally;
 use crate::metrics::Latency;
@@ -681,8 +680,6 @@ impl Engine {
     fn sm_call(&mut self, t: u32, token: u32, c: ConsumerId, input: Value) -> Result<(), Failure> {
         let exec = self.sm.threads[t as usize].exec;
         let trigger = self.sm.execs[exec as usize].trigger;
-        let (event_no, origin_at) = (self.msgs[trigger].event_no, self.msgs[trigger].origin_at);
-        let cause = self.msg_cause(trigger);
         let measuring = self.measuring();
         let cn = self.consumers[c].node;
         let payload = Arc::new(input);
@@ -702,16 +699,12 @@ impl Engine {
             };
             return Err((name.into(), "no free slot (throttled)".into()));
         }
-        let mut msg = Msg::new(payload, event_no, origin_at, self.now, measuring, cause);
-        msg.task_of = Some((t, token));
-        let m = self.msgs.alloc(msg);
-        self.msgs.set_owed(m, false);
-        if measuring {
-            self.stats[cn].attempts += 1;
-            self.stats[cn].first_attempts += 1;
-        }
-        self.tally(cn, Tally::Arrived, measuring);
-        self.consumer_held(c, 1);
+        let m = self.call_msg(
+            c,
+            payload,
+            trigger,
+            super::message::Caller::Task { thread: t, token },
+        );
         let mut buf = std::mem::take(&mut self.batch_buf);
         buf.clear();
         buf.push(m);

@@ -225,6 +225,25 @@ impl Engine {
             self.trace_msg_open(m, node, None);
             let cn = self.consumers[c].node;
             self.tally(cn, Tally::Arrived, measuring);
+            // The mapping's (or pipe's) filter: a record matching none of its patterns is
+            // read and deleted unprocessed, as a queue's is at its receive.
+            if self.consumers[c]
+                .filter
+                .as_ref()
+                .is_some_and(|f| !f.iter().any(|p| p.matches(&payload)))
+            {
+                if measuring {
+                    self.stats[cn].filtered += 1;
+                }
+                self.trace_end(
+                    m,
+                    "filtered",
+                    Some("matches none of the mapping's filter".to_owned()),
+                );
+                self.settle(m, Outcome::Completed);
+                self.msgs.free(m);
+                continue;
+            }
             self.streams[s].groups[g].1[lane as usize]
                 .waiting
                 .push_back(m);

@@ -336,6 +336,7 @@ mod tests {
             mapping: None,
             subscriptions: vec![],
             state_machine: None,
+            pipe: None,
         }
     }
 

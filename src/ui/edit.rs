@@ -117,8 +117,13 @@ pub fn add_component(s: &mut Scenario, kind: Kind) -> String {
                 enrichment: None,
                 target,
                 invocation: None,
+                event_source: None,
+                detail_type: None,
                 dead_letter: None,
                 max_retry_attempts: None,
+                max_record_age: None,
+                bisect_on_error: false,
+                parallelization_factor: None,
             });
         }
         Kind::StateMachine => s.state_machines.push(crate::model::StateMachine {

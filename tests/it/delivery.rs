@@ -6,30 +6,7 @@
 use eventflow::sim::{Results, RunOptions, Simulation, run};
 use proptest::prelude::*;
 
-use crate::support::scenario;
-
-fn results(text: &str) -> Results {
-    run(&scenario(text), &RunOptions::default()).unwrap()
-}
-
-fn balanced(r: &Results) {
-    let c = r.conservation;
-    assert_eq!(
-        c.deliveries,
-        c.completed + c.dead_lettered + c.rejected + c.expired + c.dropped + c.in_flight,
-        "{c:?}"
-    );
-}
-
-/// |x − expected| within `sigmas` binomial standard deviations of n trials at probability p.
-fn binomial_close(x: u64, n: u64, p: f64, sigmas: f64) {
-    let mean = n as f64 * p;
-    let sd = (n as f64 * p * (1.0 - p)).sqrt();
-    assert!(
-        (x as f64 - mean).abs() <= sigmas * sd,
-        "{x} of {n}, expected {mean:.1} ± {sd:.1}"
-    );
-}
+use crate::support::{balanced, binomial_close, results, scenario};
 
 #[test]
 fn target_retries_dead_letter_a_fraction_p_to_the_r_plus_1() {

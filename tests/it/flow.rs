@@ -175,30 +175,7 @@ fn lints_for_topics_pipes_and_states() {
 
 // ── Topics at run time ───────────────────────────────────────────────────────────────────
 
-use eventflow::sim::{Results, RunOptions, run};
-
-fn results(text: &str) -> Results {
-    run(&crate::support::scenario(text), &RunOptions::default()).unwrap()
-}
-
-fn balanced(r: &Results) {
-    let c = r.conservation;
-    assert_eq!(
-        c.deliveries,
-        c.completed + c.dead_lettered + c.rejected + c.expired + c.dropped + c.in_flight,
-        "{c:?}"
-    );
-}
-
-/// |x − n·p| within `sigmas` binomial standard deviations.
-fn binomial_close(x: u64, n: u64, p: f64, sigmas: f64) {
-    let mean = n as f64 * p;
-    let sd = (n as f64 * p * (1.0 - p)).sqrt();
-    assert!(
-        (x as f64 - mean).abs() <= sigmas * sd,
-        "{x} of {n}, expected {mean:.1} ± {sd:.1}"
-    );
-}
+use crate::support::{balanced, binomial_close, results};
 
 const FAN_OUT: &str = r#"{ "name": "fan-out", "duration": "10m", "seed": 7,
   "producers": [ { "id": "p", "to": "t", "rate": 20,

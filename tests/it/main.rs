@@ -12,6 +12,7 @@ mod golden;
 mod import;
 mod journey;
 mod pattern;
+mod pipe;
 mod reliability;
 mod saga;
 mod scenarios;

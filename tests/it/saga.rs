@@ -2,11 +2,9 @@
 //! independent failures and AWS's backoff, Choice against the generator's distribution, Map's
 //! `MaxConcurrency` against timing, and the conservation balance through executions.
 
-use eventflow::sim::{MachineFigures, Results, RunOptions, run};
+use eventflow::sim::{MachineFigures, Results};
 
-fn results(text: &str) -> Results {
-    run(&crate::support::scenario(text), &RunOptions::default()).unwrap()
-}
+use crate::support::{balanced, binomial_close, results};
 
 fn machine<'r>(r: &'r Results, id: &str) -> &'r MachineFigures {
     let n = r.nodes.get(id).expect("machine node");
@@ -17,25 +15,6 @@ fn machine<'r>(r: &'r Results, id: &str) -> &'r MachineFigures {
 fn state(m: &MachineFigures, name: &str) -> (u64, u64, u64) {
     let s = m.states.iter().find(|s| s.state == name).expect("state");
     (s.entries, s.failures, s.retries)
-}
-
-fn balanced(r: &Results) {
-    let c = r.conservation;
-    assert_eq!(
-        c.deliveries,
-        c.completed + c.dead_lettered + c.rejected + c.expired + c.dropped + c.in_flight,
-        "{c:?}"
-    );
-}
-
-/// |x − n·p| within `sigmas` binomial standard deviations.
-fn binomial_close(x: u64, n: u64, p: f64, sigmas: f64) {
-    let mean = n as f64 * p;
-    let sd = (n as f64 * p * (1.0 - p)).sqrt();
-    assert!(
-        (x as f64 - mean).abs() <= sigmas * sd,
-        "{x} of {n}, expected {mean:.1} ± {sd:.1}"
-    );
 }
 
 /// The contract's order saga: Reserve fails with p = 0.3, is retried 3 times (AWS defaults:

@@ -46,6 +46,31 @@ pub fn scenario(text: &str) -> eventflow::model::Scenario {
     }
 }
 
+/// Runs scenario text through the library with default options.
+pub fn results(text: &str) -> eventflow::sim::Results {
+    eventflow::sim::run(&scenario(text), &eventflow::sim::RunOptions::default()).unwrap()
+}
+
+/// Asserts the conservation balance: every owed delivery ended once or is still in flight.
+pub fn balanced(r: &eventflow::sim::Results) {
+    let c = r.conservation;
+    assert_eq!(
+        c.deliveries,
+        c.completed + c.dead_lettered + c.rejected + c.expired + c.dropped + c.in_flight,
+        "{c:?}"
+    );
+}
+
+/// |x − n·p| within `sigmas` binomial standard deviations of n trials at probability p.
+pub fn binomial_close(x: u64, n: u64, p: f64, sigmas: f64) {
+    let mean = n as f64 * p;
+    let sd = (n as f64 * p * (1.0 - p)).sqrt();
+    assert!(
+        (x as f64 - mean).abs() <= sigmas * sd,
+        "{x} of {n}, expected {mean:.1} ± {sd:.1}"
+    );
+}
+
 /// An M/M/c-style scenario: Poisson arrivals at `lambda` for about `customers` arrivals after
 /// the warm-up, `c` servers, the given service time JSON. Arrivals continue to the end, so the
 /// whole measured window is steady state.

@@ -976,7 +976,12 @@ impl Validator<'_> {
                 || s.consumers
                     .iter()
                     .flat_map(|x| &x.emits)
-                    .any(|e| e.to == c.id);
+                    .any(|e| e.to == c.id)
+                // An SNS subscription invokes a function asynchronously, as a rule target does.
+                || s.topics
+                    .iter()
+                    .flat_map(|t| &t.subscriptions)
+                    .any(|sub| sub.to == c.id);
             if !function {
                 self.err(
                     format!("{base}.async"),
@@ -990,7 +995,7 @@ impl Validator<'_> {
             } else if !targeted {
                 self.warn(
                     format!("{base}.async"),
-                    "no rule target or `emits` invokes this function, so its `async` settings never apply".into(),
+                    "no rule target, topic subscription or `emits` invokes this function, so its `async` settings never apply".into(),
                 );
             }
             if let Some(r) = a.retries {

@@ -70,7 +70,7 @@ impl Validator<'_> {
             Some(c) => {
                 self.err(
                     site.path(),
-                    format!("\"{id}\" is a {}, but this must be {what}", c.kind.as_str()),
+                    format!("\"{id}\" is a {}, but this must be {what}", c.kind.noun()),
                 );
                 None
             }
@@ -780,11 +780,12 @@ impl Validator<'_> {
                 self.err_hint(path, format!("no component has id \"{id}\""), hint);
             }
             Some(k) if !kinds.contains(&k) => {
-                let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+                let names: Vec<&str> = kinds.iter().map(|k| k.noun()).collect();
                 self.err(
                     path,
                     format!(
-                        "\"{id}\" is a {k}, but this must be a {}",
+                        "\"{id}\" is a {}, but this must be a {}",
+                        k.noun(),
                         names.join(" or ")
                     ),
                 );

@@ -59,7 +59,10 @@ pub fn plural(n: usize, noun: &str) -> String {
     let n64 = u64::try_from(n).unwrap_or(u64::MAX);
     if n == 1 {
         format!("1 {noun}")
-    } else if ["s", "x", "z", "ch", "sh"].iter().any(|e| noun.ends_with(e)) {
+    } else if ["s", "x", "z", "ch", "sh"]
+        .iter()
+        .any(|e| noun.ends_with(e))
+    {
         format!("{} {noun}es", count(n64))
     } else {
         format!("{} {noun}s", count(n64))

@@ -48,7 +48,11 @@ pub fn inventory(s: &crate::model::Scenario) -> String {
         (s.producers.len(), plural(s.producers.len(), "producer")),
         (
             s.buses.len(),
-            format!("{} ({})", plural(s.buses.len(), "bus"), plural(rules, "rule")),
+            format!(
+                "{} ({})",
+                plural(s.buses.len(), "bus"),
+                plural(rules, "rule")
+            ),
         ),
         (s.queues.len(), plural(s.queues.len(), "queue")),
         (s.streams.len(), plural(s.streams.len(), "stream")),

@@ -901,11 +901,20 @@ mod tests {
         }
         let f = r.nodes.get("f").unwrap();
         let svc = r.nodes.get("svc").unwrap();
-        assert!(f.arrived > svc.arrived + svc.arrived / 4, "retries are calls: {} vs {}", f.arrived, svc.arrived);
+        assert!(
+            f.arrived > svc.arrived + svc.arrived / 4,
+            "retries are calls: {} vs {}",
+            f.arrived,
+            svc.arrived
+        );
         // `g` is invoked asynchronously by the rule as well: Lambda's queue, with a note on
         // the Task's calls.
         let g = cap.get("g").unwrap();
         assert_eq!(g.source, Source::Async);
-        assert!(g.notes.iter().any(|n| n.contains("also called by state machine Tasks")));
+        assert!(
+            g.notes
+                .iter()
+                .any(|n| n.contains("also called by state machine Tasks"))
+        );
     }
 }

@@ -930,7 +930,10 @@ impl Engine {
             self.sm_goto(t, d.machine.by_name[&c.next], input);
             return;
         }
-        self.trace_hop_note(call, format!("{}; no Catch covers it: the state fails", f.0));
+        self.trace_hop_note(
+            call,
+            format!("{}; no Catch covers it: the state fails", f.0),
+        );
         self.sm_thread_end(t, Err(f));
     }
 

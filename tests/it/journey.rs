@@ -334,10 +334,16 @@ fn a_state_machines_journey_shows_each_task_call_its_retries_and_the_catch() {
     assert_eq!(machine.len(), 1);
     let mh = machine[0];
     assert_eq!(mh.outcome, "failed");
-    assert!(mh.reason.as_deref().unwrap().contains("compensated"), "{mh:?}");
+    assert!(
+        mh.reason.as_deref().unwrap().contains("compensated"),
+        "{mh:?}"
+    );
     // 10 ms + 20 ms + 1 s + 20 ms + 30 ms: the machine's hop lasts the execution.
     let exec_s = 0.01 + 0.02 + 1.0 + 0.02 + 0.03;
-    assert!((mh.ended_s.unwrap() - mh.arrived_s - exec_s).abs() < 1e-9, "{mh:?}");
+    assert!(
+        (mh.ended_s.unwrap() - mh.arrived_s - exec_s).abs() < 1e-9,
+        "{mh:?}"
+    );
     assert!((j.latency_s.unwrap() - exec_s).abs() < 1e-9);
     assert!((j.critical_path_s() - exec_s).abs() < 1e-9);
     let machine_index = j.hops.iter().position(|h| h.node == "m").unwrap();
@@ -360,16 +366,28 @@ fn a_state_machines_journey_shows_each_task_call_its_retries_and_the_catch() {
         ]
     );
     for h in &calls {
-        assert_eq!(h.parent, Some(machine_index), "calls hang under the machine");
+        assert_eq!(
+            h.parent,
+            Some(machine_index),
+            "calls hang under the machine"
+        );
     }
     let first = calls[1].reason.as_deref().unwrap();
-    assert!(first.contains("Retry 1 of 1: next attempt after 1.000s"), "{first}");
+    assert!(
+        first.contains("Retry 1 of 1: next attempt after 1.000s"),
+        "{first}"
+    );
     let second = calls[2].reason.as_deref().unwrap();
     assert!(second.contains("caught by Catch → Release"), "{second}");
     // The retry's wait shows as the gap between the two calls.
     assert!((calls[2].arrived_s - calls[1].ended_s.unwrap() - 1.0).abs() < 1e-9);
     // --where failed finds it; tracing changes no figure.
-    assert_eq!(trace(text, Select::Where(Condition::Failed), 5).journeys.len(), 1);
+    assert_eq!(
+        trace(text, Select::Where(Condition::Failed), 5)
+            .journeys
+            .len(),
+        1
+    );
     let plain = sim::run(&scenario(text), &RunOptions::default()).unwrap();
     assert_eq!(
         serde_json::to_value(&plain.nodes).unwrap(),

@@ -975,7 +975,10 @@ fn the_orchestrated_saga_retries_p_into_p_to_the_fourth_compensations_and_pays_f
     let file = "saga-orchestration.json";
     let s = load(file);
     let r = full_run(file);
-    assert_eq!(r.conservation.in_flight, 0, "every execution ends in the run");
+    assert_eq!(
+        r.conservation.in_flight, 0,
+        "every execution ends in the run"
+    );
     let orders = node(&r, "checkout").completed;
     let m = machine(&r, "order-saga");
     assert_eq!(m.started, orders);
@@ -1079,7 +1082,10 @@ fn without_retries_the_orchestrated_saga_compensates_and_costs_exactly_what_the_
 #[test]
 fn a_bus_latency_costs_the_choreography_three_hops_and_the_orchestration_one() {
     let hop_s = 0.1;
-    for (file, hops) in [("saga-choreography.json", 3.0), ("saga-orchestration.json", 1.0)] {
+    for (file, hops) in [
+        ("saga-choreography.json", 3.0),
+        ("saga-orchestration.json", 1.0),
+    ] {
         let base = full_run(file);
         let slow = variant(file, |v| {
             v["buses"][0]["latency"] = serde_json::json!({ "constant": "100ms" });
@@ -1132,7 +1138,10 @@ fn sns_filter_policies_and_eventbridge_rules_give_each_subscriber_the_generators
     assert_eq!(orders, node(&eb, "checkout").completed, "the same orders");
     for (what, r) in [("SNS", &sns), ("EventBridge", &eb)] {
         assert_eq!(r.conservation.in_flight, 0, "{what}: everything settles");
-        assert_eq!(r.conservation.unmatched, 0, "{what}: audit takes everything");
+        assert_eq!(
+            r.conservation.unmatched, 0,
+            "{what}: audit takes everything"
+        );
         assert_eq!(node(r, "audit").completed, orders, "{what}: audit");
         let (eu, global) = (
             node(r, "eu-fulfilment").completed,

@@ -28,6 +28,14 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../scenarios/content-routing.json"),
     ),
     (
+        "fanout-eventbridge-rules.json",
+        include_str!("../scenarios/fanout-eventbridge-rules.json"),
+    ),
+    (
+        "fanout-sns-filters.json",
+        include_str!("../scenarios/fanout-sns-filters.json"),
+    ),
+    (
         "feedback-loop-fixed.json",
         include_str!("../scenarios/feedback-loop-fixed.json"),
     ),
@@ -80,8 +88,16 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../scenarios/retry-storm.json"),
     ),
     (
+        "saga-choreography.json",
+        include_str!("../scenarios/saga-choreography.json"),
+    ),
+    (
         "saga-compensation.json",
         include_str!("../scenarios/saga-compensation.json"),
+    ),
+    (
+        "saga-orchestration.json",
+        include_str!("../scenarios/saga-orchestration.json"),
     ),
 ];
 

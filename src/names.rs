@@ -1,5 +1,5 @@
-//! Words for messages that every module may use: "did you mean" hints over names, and the JSON
-//! type of a value in words.
+//! Words for messages that every module may use: "did you mean" hints over names, the JSON
+//! type of a value in words, counts with thousands separators and plurals (`1 rule`, `2 rules`).
 //!
 //! This module sits at the bottom of the dependency order (it imports nothing from the crate),
 //! so the scenario loader, the pattern parser, the engine's template compiler and the analysis
@@ -50,6 +50,37 @@ pub fn json_type(v: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
+}
+
+/// `n` and a noun, singular for one: `1 handler`, `15 handlers`, `1,200 problems`, `2 buses`,
+/// `0 state machines`. Nouns ending in a hiss (`bus`, `box`, `batch`) take `-es`.
+#[must_use]
+pub fn plural(n: usize, noun: &str) -> String {
+    let n64 = u64::try_from(n).unwrap_or(u64::MAX);
+    if n == 1 {
+        format!("1 {noun}")
+    } else if ["s", "x", "z", "ch", "sh"]
+        .iter()
+        .any(|e| noun.ends_with(e))
+    {
+        format!("{} {noun}es", count(n64))
+    } else {
+        format!("{} {noun}s", count(n64))
+    }
+}
+
+/// A count with thousands separators.
+#[must_use]
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
 }
 
 #[cfg(test)]

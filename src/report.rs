@@ -35,29 +35,52 @@ pub fn human_secs(s: f64) -> String {
     }
 }
 
-/// `n` and a noun, singular for one: `1 handler`, `15 handlers`, `1,200 problems`.
-#[must_use]
-pub fn plural(n: usize, noun: &str) -> String {
-    let n64 = u64::try_from(n).unwrap_or(u64::MAX);
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{} {noun}s", count(n64))
-    }
-}
+pub use crate::names::{count, plural};
 
-/// A count with thousands separators.
+/// What a scenario holds, for `check`'s summary line: each kind it has, in file order, with a
+/// bus's rules and a topic's subscriptions: `1 producer, 1 bus (4 rules), 1 queue, 4 consumers,
+/// 1 state machine`. Kinds the scenario does not use are left out.
 #[must_use]
-pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
+pub fn inventory(s: &crate::model::Scenario) -> String {
+    let rules: usize = s.buses.iter().map(|b| b.rules.len()).sum();
+    let subscriptions: usize = s.topics.iter().map(|t| t.subscriptions.len()).sum();
+    let parts = [
+        (s.producers.len(), plural(s.producers.len(), "producer")),
+        (
+            s.buses.len(),
+            format!(
+                "{} ({})",
+                plural(s.buses.len(), "bus"),
+                plural(rules, "rule")
+            ),
+        ),
+        (s.queues.len(), plural(s.queues.len(), "queue")),
+        (s.streams.len(), plural(s.streams.len(), "stream")),
+        (s.consumers.len(), plural(s.consumers.len(), "consumer")),
+        (
+            s.topics.len(),
+            format!(
+                "{} ({})",
+                plural(s.topics.len(), "topic"),
+                plural(subscriptions, "subscription")
+            ),
+        ),
+        (s.pipes.len(), plural(s.pipes.len(), "pipe")),
+        (
+            s.state_machines.len(),
+            plural(s.state_machines.len(), "state machine"),
+        ),
+    ];
+    let present: Vec<String> = parts
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(_, text)| text)
+        .collect();
+    if present.is_empty() {
+        "no components".to_owned()
+    } else {
+        present.join(", ")
     }
-    out
 }
 
 /// The summary table `eventflow run` prints.
@@ -791,6 +814,36 @@ fn csv_field(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plurals_are_singular_for_one_and_hissing_nouns_take_es() {
+        assert_eq!(plural(1, "producer"), "1 producer");
+        assert_eq!(plural(0, "producer"), "0 producers");
+        assert_eq!(plural(1, "bus"), "1 bus");
+        assert_eq!(plural(2, "bus"), "2 buses");
+        assert_eq!(plural(3, "batch"), "3 batches");
+        assert_eq!(plural(1_200, "state machine"), "1,200 state machines");
+    }
+
+    #[test]
+    fn the_inventory_counts_every_kind_present_and_only_those() {
+        let s: crate::model::Scenario = serde_json::from_str(
+            r#"{ "name": "x", "duration": "1m",
+                 "producers": [ { "id": "p", "to": "t", "rate": 1 } ],
+                 "queues": [ { "id": "q1" }, { "id": "q2" } ],
+                 "consumers": [ { "id": "c", "from": "q1", "service_time": { "constant": "1ms" } } ],
+                 "topics": [ { "id": "t", "subscriptions": [ { "to": "q1" }, { "to": "q2" } ] } ],
+                 "state_machines": [ { "id": "m", "definition": { "StartAt": "S", "States": { "S": { "Type": "Succeed" } } } } ] }"#,
+        )
+        .unwrap();
+        assert_eq!(
+            inventory(&s),
+            "1 producer, 2 queues, 1 consumer, 1 topic (2 subscriptions), 1 state machine"
+        );
+        let empty: crate::model::Scenario =
+            serde_json::from_str(r#"{ "name": "x", "duration": "1m" }"#).unwrap();
+        assert_eq!(inventory(&empty), "no components");
+    }
 
     #[test]
     fn human_units() {

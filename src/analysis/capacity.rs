@@ -11,6 +11,9 @@
 //! | stream | e = min(`concurrency`, `partitions`) | each instance an M/M/1 (or Kingman/Allen–Cunneen with c = 1) fed λ/e |
 //! | function invoked asynchronously | `concurrency` | M/M/c (Erlang C): Lambda's own queue is the waiting line |
 //! | service called by a rule target | `concurrency` | Erlang B: the probability a call is throttled (HTTP 429) |
+//! | function or service called only by state machine Tasks | `concurrency` | Erlang B: Step Functions calls synchronously, so a call that finds every slot busy fails the Task at once |
+//!
+//! λ is always the measured arrivals, so a Task's retries count as the calls they are.
 //!
 //! Arrivals are taken as Poisson (ca² = 1): filtering and merging Poisson streams keeps them
 //! Poisson, and it is what the producers' default `arrivals` gives. A prediction is labelled
@@ -57,6 +60,19 @@ pub enum Source {
     /// A function invoked asynchronously (by rule targets, topics or `emits`): Lambda's own
     /// queue is its waiting line (M/M/c).
     Async,
+    /// Called only by state machine Tasks. Step Functions invokes a function synchronously
+    /// (`RequestResponse`) and calls a service synchronously, so, like [`Source::Direct`],
+    /// there is no waiting line: a call that finds every slot busy fails the Task at once, and
+    /// only the Task's `Retry` tries again.
+    Task,
+}
+
+impl Source {
+    /// A loss system (Erlang B): calls that find every slot busy are refused, not queued.
+    #[must_use]
+    pub fn is_loss(self) -> bool {
+        matches!(self, Source::Direct | Source::Task)
+    }
 }
 
 /// What the run measured, to set beside [`Prediction`].
@@ -332,7 +348,7 @@ pub fn hottest_key_share(scenario: &Scenario, stream: &str) -> Option<f64> {
 fn approximation_reasons(scenario: &Scenario, c: &Consumer, source: Source) -> Vec<String> {
     let mut notes = Vec::new();
     // Erlang B is insensitive to the service distribution: only the queueing models care.
-    if source != Source::Direct && !matches!(c.service_time, Distribution::Exponential { .. }) {
+    if !source.is_loss() && !matches!(c.service_time, Distribution::Exponential { .. }) {
         notes.push(format!(
             "service time is not exponential (cs² = {:.2}): Allen–Cunneen approximation",
             c.service_time.scv()
@@ -482,6 +498,8 @@ struct Lookup<'a> {
     series: BTreeMap<&'a str, usize>,
     /// Each stream's partitions.
     partitions: BTreeMap<&'a str, u32>,
+    /// Per consumer (by index): (called by a state machine Task, invoked any other way).
+    callers: Vec<(bool, bool)>,
 }
 
 impl<'a> Lookup<'a> {
@@ -508,7 +526,18 @@ impl<'a> Lookup<'a> {
                 .iter()
                 .map(|s| (s.id.as_str(), s.partitions))
                 .collect(),
+            callers: callers(scenario),
         }
+    }
+
+    /// Whether consumer `index` is called by state machine Tasks and nothing else.
+    fn task_only(&self, index: usize) -> bool {
+        self.callers.get(index) == Some(&(true, false))
+    }
+
+    /// Whether consumer `index` is called by a state machine Task among other callers.
+    fn task_and_more(&self, index: usize) -> bool {
+        self.callers.get(index) == Some(&(true, true))
     }
 
     fn series_node(&self, id: &str) -> Option<usize> {
@@ -516,10 +545,33 @@ impl<'a> Lookup<'a> {
     }
 }
 
+/// Per consumer (by index): whether a state machine Task calls it, and whether anything else
+/// sends it work (a rule target, a subscription, `emits`, a pipe, a producer).
+fn callers(scenario: &Scenario) -> Vec<(bool, bool)> {
+    use crate::model::topology::{EdgeKind, End, Topology};
+    let topology = Topology::new(scenario);
+    let mut out = vec![(false, false); scenario.consumers.len()];
+    for e in topology.edges() {
+        let End::Component(to) = e.to else { continue };
+        if to.kind != crate::model::Kind::Consumer || e.kind == EdgeKind::Read {
+            continue;
+        }
+        if let Some(slot) = out.get_mut(to.index) {
+            if e.kind == EdgeKind::Task {
+                slot.0 = true;
+            } else {
+                slot.1 = true;
+            }
+        }
+    }
+    out
+}
+
 fn consumer_capacity(
     scenario: &Scenario,
     results: &Results,
     look: &Lookup<'_>,
+    index: usize,
     c: &Consumer,
     n: &NodeResult,
 ) -> ConsumerCapacity {
@@ -530,6 +582,7 @@ fn consumer_capacity(
     let (source, from) = match &c.from {
         Some(id) if partitions.is_some() => (Source::Stream, Some(id)),
         Some(id) => (Source::Queue, Some(id)),
+        None if look.task_only(index) => (Source::Task, None),
         None if c.kind_in_force() == crate::model::ConsumerKind::Function => (Source::Async, None),
         None => (Source::Direct, None),
     };
@@ -554,7 +607,7 @@ fn consumer_capacity(
     let mut note_err = |what: &str, e: &dyn std::fmt::Display| notes.push(format!("{what}: {e}"));
 
     let predicted = match source {
-        Source::Direct => None,
+        Source::Direct | Source::Task => None,
         Source::Queue | Source::Async => predict(lambda, mu, servers, &c.service_time)
             .map_err(|e| note_err("prediction", &e))
             .ok(),
@@ -572,7 +625,8 @@ fn consumer_capacity(
                 })
         }
     };
-    let throttle_probability = (source == Source::Direct)
+    let throttle_probability = source
+        .is_loss()
         .then(|| erlang_b(concurrency, lambda / mu).ok())
         .flatten();
     match source {
@@ -582,6 +636,10 @@ fn consumer_capacity(
         ),
         Source::Async => notes.push(
             "invoked asynchronously: Lambda's own queue is the waiting line (M/M/c, Erlang C), not a loss system"
+                .into(),
+        ),
+        Source::Task => notes.push(
+            "called synchronously by state machine Tasks: no waiting line; a call that finds every slot busy fails the Task at once and only its Retry tries again (Erlang B; λ counts the retries)"
                 .into(),
         ),
         Source::Queue
@@ -595,6 +653,13 @@ fn consumer_capacity(
             );
         }
         _ => {}
+    }
+
+    if look.task_and_more(index) {
+        notes.push(
+            "also called by state machine Tasks: those calls do not queue; one that finds every slot busy fails its Task at once"
+                .into(),
+        );
     }
 
     let growth = |rate: f64| backlog_growth_per_s(rate, mu, servers).ok();
@@ -620,7 +685,7 @@ fn consumer_capacity(
     };
     let drain_time_end_s = backlog_end.and_then(drain);
     // A direct consumer has no waiting line to back up.
-    let backlog_peak = if source == Source::Direct {
+    let backlog_peak = if source.is_loss() {
         0
     } else {
         n.queue_depth.max
@@ -716,11 +781,12 @@ pub fn capacity(scenario: &Scenario, results: &Results) -> IdMap<ConsumerCapacit
         scenario
             .consumers
             .iter()
-            .filter_map(|c| {
+            .enumerate()
+            .filter_map(|(i, c)| {
                 let n = *look.nodes.get(c.id.as_str())?;
                 Some((
                     c.id.clone(),
-                    consumer_capacity(scenario, results, &look, c, n),
+                    consumer_capacity(scenario, results, &look, i, c, n),
                 ))
             })
             .collect(),
@@ -783,5 +849,72 @@ mod tests {
         };
         assert!(tail(e) <= 0.01);
         assert!(tail(e - 1) > 0.01 || e == 10);
+    }
+
+    #[test]
+    fn a_consumer_only_a_task_calls_is_a_loss_system_at_its_measured_calls() {
+        // `f` (a function) and `svc` (a service) are called only by the machine's Tasks; `g` is
+        // also a rule target. Step Functions calls synchronously: no Lambda queue, Erlang B.
+        let s = scenario(json!({
+            "format": "eventflow/2", "name": "t", "duration": "2m", "seed": 3,
+            "producers": [ { "id": "p", "to": "b", "rate": 20, "event": { "source": "x", "detail": {} } } ],
+            "buses": [ { "id": "b", "rules": [ { "id": "r", "pattern": { "source": ["x"] },
+                         "targets": [ { "to": "m" }, { "to": "g" } ] } ] } ],
+            "consumers": [
+                { "id": "f", "concurrency": 4, "service_time": { "constant": "100ms" }, "failure_rate": 0.5 },
+                { "id": "svc", "kind": "service", "concurrency": 4, "service_time": { "constant": "100ms" } },
+                { "id": "g", "concurrency": 4, "service_time": { "constant": "10ms" },
+                  "async": { "on_failure": "b" } } ],
+            "state_machines": [ { "id": "m", "definition": { "StartAt": "F", "States": {
+                "F": { "Type": "Task", "Resource": "f", "Next": "S",
+                       "Retry": [ { "ErrorEquals": ["States.ALL"], "MaxAttempts": 1, "IntervalSeconds": 1 } ],
+                       "Catch": [ { "ErrorEquals": ["States.ALL"], "Next": "S" } ] },
+                "S": { "Type": "Task", "Resource": "svc", "Next": "G",
+                       "Catch": [ { "ErrorEquals": ["States.ALL"], "Next": "G" } ] },
+                "G": { "Type": "Task", "Resource": "g", "End": true,
+                       "Catch": [ { "ErrorEquals": ["States.ALL"], "Next": "Done" } ] },
+                "Done": { "Type": "Succeed" } } } } ]
+        }));
+        let r = crate::sim::run(&s, &crate::sim::RunOptions::default()).unwrap();
+        let cap = capacity(&s, &r);
+        for id in ["f", "svc"] {
+            let c = cap.get(id).unwrap();
+            assert_eq!(c.source, Source::Task, "{id}");
+            assert!(c.predicted.is_none(), "{id}: no waiting line to predict");
+            assert!(
+                c.notes.iter().any(|n| n.contains("state machine Tasks")),
+                "{id}: {:?}",
+                c.notes
+            );
+            assert!(
+                !c.notes
+                    .iter()
+                    .any(|n| n.contains("rule target") || n.contains("asynchronously")),
+                "{id}: {:?}",
+                c.notes
+            );
+            // λ is the measured calls: for `f`, a retry is a call, so about 1.5 per execution.
+            let n = r.nodes.get(id).unwrap();
+            assert!((c.lambda - n.arrival_rate).abs() < 1e-12);
+            let b = erlang_b(4, c.lambda / 10.0).unwrap();
+            assert!((c.throttle_probability.unwrap() - b).abs() < 1e-12, "{id}");
+        }
+        let f = r.nodes.get("f").unwrap();
+        let svc = r.nodes.get("svc").unwrap();
+        assert!(
+            f.arrived > svc.arrived + svc.arrived / 4,
+            "retries are calls: {} vs {}",
+            f.arrived,
+            svc.arrived
+        );
+        // `g` is invoked asynchronously by the rule as well: Lambda's queue, with a note on
+        // the Task's calls.
+        let g = cap.get("g").unwrap();
+        assert_eq!(g.source, Source::Async);
+        assert!(
+            g.notes
+                .iter()
+                .any(|n| n.contains("also called by state machine Tasks"))
+        );
     }
 }

@@ -392,15 +392,10 @@ fn check(file: &Path) -> ExitCode {
         Ok(l) => {
             let s = &l.scenario;
             println!(
-                "{}: ok — \"{}\": {} producers, {} buses ({} rules), {} queues, {} streams, {} consumers",
+                "{}: ok — \"{}\": {}",
                 file.display(),
                 s.name,
-                s.producers.len(),
-                s.buses.len(),
-                s.buses.iter().map(|b| b.rules.len()).sum::<usize>(),
-                s.queues.len(),
-                s.streams.len(),
-                s.consumers.len()
+                report::inventory(s)
             );
             for w in &l.warnings {
                 println!("  {w}");

@@ -139,10 +139,10 @@ pub fn journey_text(n: usize, j: &Journey) -> String {
         Some(l) => {
             let _ = writeln!(
                 out,
-                "; end to end {} (critical path {} over {} hops)",
+                "; end to end {} (critical path {} over {})",
                 secs(l),
                 secs(j.critical_path_s()),
-                j.critical_path.len()
+                crate::names::plural(j.critical_path.len(), "hop")
             );
         }
         None => {

@@ -55,11 +55,11 @@ impl Report {
     pub fn text(&self) -> String {
         let modelled = self.entries.iter().filter(|e| e.became.is_some()).count();
         let mut out = format!(
-            "import {}: {} resources read, {modelled} modelled, {} not modelled, {} assumptions\n",
+            "import {}: {} read, {modelled} modelled, {} not modelled, {}\n",
             self.template,
-            self.entries.len(),
+            crate::names::plural(self.entries.len(), "resource"),
             self.entries.len() - modelled,
-            self.assumptions.len()
+            crate::names::plural(self.assumptions.len(), "assumption")
         );
         if modelled > 0 {
             out.push_str("\nModelled:\n");

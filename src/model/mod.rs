@@ -1055,6 +1055,15 @@ impl Kind {
         }
     }
 
+    /// The kind in prose (`state machine`, not the contract's `state_machine`), for messages.
+    #[must_use]
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::StateMachine => "state machine",
+            k => k.as_str(),
+        }
+    }
+
     /// The kind named by its lower-case name (`"queue"`), as results and figures write it.
     #[must_use]
     pub fn parse(name: &str) -> Option<Kind> {

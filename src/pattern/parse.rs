@@ -614,8 +614,9 @@ fn parse_numeric(arg: &Value, path: &str, errs: &mut Vec<PatternError>) -> Optio
             errs,
             path.to_owned(),
             format!(
-                "numeric takes one comparison [op, number] or a range [lower-op, number, upper-op, number]; got {} elements",
-                items.len()
+                "numeric takes one comparison [op, number] or a range [lower-op, number, upper-op, number]; got {} element{}",
+                items.len(),
+                if items.len() == 1 { "" } else { "s" }
             ),
         );
     }

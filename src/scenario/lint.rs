@@ -176,9 +176,9 @@ pub(super) fn lint_with(s: &Scenario, topology: &Topology) -> Vec<Problem> {
                     out.push(Problem::warning(
                         format!("consumers[{i}].concurrency"),
                         format!(
-                            "{} instances read a stream of {} partitions: {} sit idle",
+                            "{} instances read a stream of {}: {} sit idle",
                             c.concurrency,
-                            st.partitions,
+                            crate::names::plural(st.partitions as usize, "partition"),
                             c.concurrency - st.partitions
                         ),
                     ));

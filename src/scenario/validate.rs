@@ -70,7 +70,7 @@ impl Validator<'_> {
             Some(c) => {
                 self.err(
                     site.path(),
-                    format!("\"{id}\" is a {}, but this must be {what}", c.kind.as_str()),
+                    format!("\"{id}\" is a {}, but this must be {what}", c.kind.noun()),
                 );
                 None
             }
@@ -780,11 +780,12 @@ impl Validator<'_> {
                 self.err_hint(path, format!("no component has id \"{id}\""), hint);
             }
             Some(k) if !kinds.contains(&k) => {
-                let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+                let names: Vec<&str> = kinds.iter().map(|k| k.noun()).collect();
                 self.err(
                     path,
                     format!(
-                        "\"{id}\" is a {k}, but this must be a {}",
+                        "\"{id}\" is a {}, but this must be a {}",
+                        k.noun(),
                         names.join(" or ")
                     ),
                 );
@@ -976,7 +977,12 @@ impl Validator<'_> {
                 || s.consumers
                     .iter()
                     .flat_map(|x| &x.emits)
-                    .any(|e| e.to == c.id);
+                    .any(|e| e.to == c.id)
+                // An SNS subscription invokes a function asynchronously, as a rule target does.
+                || s.topics
+                    .iter()
+                    .flat_map(|t| &t.subscriptions)
+                    .any(|sub| sub.to == c.id);
             if !function {
                 self.err(
                     format!("{base}.async"),
@@ -990,7 +996,7 @@ impl Validator<'_> {
             } else if !targeted {
                 self.warn(
                     format!("{base}.async"),
-                    "no rule target or `emits` invokes this function, so its `async` settings never apply".into(),
+                    "no rule target, topic subscription or `emits` invokes this function, so its `async` settings never apply".into(),
                 );
             }
             if let Some(r) = a.retries {

@@ -275,7 +275,8 @@ impl Validator<'_> {
                     let hint = did_you_mean(&resource, s.consumers.iter().map(|c| c.id.as_str()));
                     let what = match self.topology.kind_of(&resource) {
                         Some(k) => format!(
-                            "\"{resource}\" is a {k}, but a Task calls a consumer (function or service)"
+                            "\"{resource}\" is a {}, but a Task calls a consumer (function or service)",
+                            k.noun()
                         ),
                         None => format!("no consumer (function or service) has id \"{resource}\""),
                     };

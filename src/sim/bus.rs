@@ -206,7 +206,14 @@ impl Engine {
             self.trace_end_hop(cause, "unmatched", None);
         } else {
             let rules = matched.len();
-            self.trace_end_hop(cause, "routed", Some(format!("{rules} rule(s) matched")));
+            self.trace_end_hop(
+                cause,
+                "routed",
+                Some(format!(
+                    "{} matched",
+                    crate::names::plural(rules as usize, "rule")
+                )),
+            );
         }
         for &rule in &matched {
             for ti in 0..self.buses[b].rule_targets[rule].len() {

@@ -949,6 +949,10 @@ impl Engine {
                     self.series.latency(cn.index(), now, lat);
                     self.stats[cn].depart_waited(lat, waited);
                 }
+                if failure.is_some() {
+                    self.trace_note(m, super::journey::Condition::Failed);
+                }
+                self.trace_task_end(m, failure);
                 self.consumer_held(c, -1);
                 self.msgs.free(m);
                 call_results.push((owner, failure));

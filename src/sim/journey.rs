@@ -86,7 +86,8 @@ pub struct Hop {
     pub node: String,
     /// Component kind.
     pub kind: Kind,
-    /// The rule that sent it here, when a rule did.
+    /// The rule that sent it here, when a rule did, or the state machine Task that called it
+    /// (`Task Charge`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
     /// The consumer that received it from a queue or stream.
@@ -102,12 +103,13 @@ pub struct Hop {
     pub ended_s: Option<f64>,
     /// What happened: produced, routed, unmatched, rejected, delivered, retried, throttled,
     /// received, completed, failed, `dead_lettered`, dropped, deduplicated, duplicate,
-    /// `skipped_duplicate`, expired, `in_flight`.
+    /// `skipped_duplicate`, expired, `in_flight`; a state machine's execution: succeeded,
+    /// failed, `timed_out`.
     pub outcome: &'static str,
     /// Why, where there is a reason (retries exhausted, `max_receives`, a delay …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// Delivery attempt (rule targets) or receive (queues, streams), from 1.
+    /// Delivery attempt (rule targets), receive (queues, streams) or a Task's call, from 1.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt: Option<u32>,
 }
@@ -388,6 +390,19 @@ impl Engine {
         self.msgs[m].hop = hop;
     }
 
+    /// Message `m` is at `node` now: unless its current hop is already there (a rule's
+    /// delivery opens one), it gets a hop there (a producer or `emits` sending straight to it).
+    pub(crate) fn trace_arrive(&mut self, m: MsgId, node: NodeId) {
+        if self.tracer.is_none() {
+            return;
+        }
+        let here = self.stats[node].id.clone();
+        if self.hop_mut(m).is_some_and(|h| h.node != here) {
+            self.trace_msg_open(m, node, None);
+            self.trace_start(m, None, None);
+        }
+    }
+
     fn hop_mut(&mut self, m: MsgId) -> Option<&mut Hop> {
         let msg = &self.msgs[m];
         if msg.hop == NO_HOP {
@@ -427,6 +442,46 @@ impl Engine {
             h.ended_s = Some(now);
             h.outcome = outcome;
             h.reason = reason;
+        }
+    }
+
+    /// State machine Task call `m` ended (failed with `failure`, or completed). A note already
+    /// on the hop (a Task timeout's Retry or Catch, decided before the late result) is kept.
+    pub(crate) fn trace_task_end(&mut self, m: MsgId, failure: Option<&str>) {
+        if self.tracer.is_none() {
+            return;
+        }
+        let now = self.now as f64 / 1e9;
+        if let Some(h) = self.hop_mut(m) {
+            h.ended_s = Some(now);
+            h.outcome = if failure.is_some() {
+                "failed"
+            } else {
+                "completed"
+            };
+            h.reason = match (failure, h.reason.take()) {
+                (Some(f), Some(r)) => Some(format!("{f}; {r}")),
+                (Some(f), None) => Some(f.to_owned()),
+                (None, r) => r,
+            };
+        }
+    }
+
+    /// Appends `note` to the reason of hop `at` (a Task call's Retry or Catch).
+    pub(crate) fn trace_hop_note(&mut self, at: Cause, note: String) {
+        if at.hop == NO_HOP {
+            return;
+        }
+        if let Some(h) = self
+            .tracer
+            .as_deref_mut()
+            .and_then(|t| t.recording(at.root))
+            .and_then(|r| r.journey.hops.get_mut(at.hop as usize))
+        {
+            h.reason = Some(match h.reason.take() {
+                Some(r) => format!("{r}; {note}"),
+                None => note,
+            });
         }
     }
 

@@ -259,6 +259,9 @@ struct Thread {
     /// (parent thread, index among its children).
     parent: Option<(u32, usize)>,
     join: Option<Join>,
+    /// The journey hop of the current Task's latest call (traced runs only), where its Retry
+    /// or Catch is noted.
+    call_hop: u32,
 }
 
 struct Exec {
@@ -317,6 +320,7 @@ impl SmRuntime {
             reentry: false,
             parent,
             join: None,
+            call_hop: super::journey::NO_HOP,
         };
         if let Some(i) = self.free_threads.pop() {
             let token = self.threads[i as usize].token.wrapping_add(1);
@@ -378,6 +382,7 @@ impl Engine {
         self.msgs[m].target = None;
         self.msgs[m].arrived_at = now;
         self.msgs[m].measured = measured;
+        self.trace_arrive(m, node);
         self.tally(node, Tally::Arrived, measured);
         if measured {
             self.machines[mi].started += 1;
@@ -680,11 +685,23 @@ impl Engine {
     fn sm_call(&mut self, t: u32, token: u32, c: ConsumerId, input: Value) -> Result<(), Failure> {
         let exec = self.sm.threads[t as usize].exec;
         let trigger = self.sm.execs[exec as usize].trigger;
+        let mut cause = self.msg_cause(trigger);
         let measuring = self.measuring();
         let cn = self.consumers[c].node;
+        // A traced execution shows each call as a hop of its own under the machine's: which
+        // state called which consumer, and its attempt.
+        let attempt = 1 + self.sm.threads[t as usize].retries.iter().sum::<u32>();
+        if self.tracer.is_some() {
+            let mi = self.machine_of(t);
+            let th = &self.sm.threads[t as usize];
+            let via = format!("Task {}", self.machines[mi].defs[th.def].names[th.state]);
+            cause.hop = self.trace_open(cause, cn, Some(&via));
+            self.sm.threads[t as usize].call_hop = cause.hop;
+        }
         let payload = Arc::new(input);
         if self.consumers[c].refuses(&payload) {
             self.tally(cn, Tally::Failed, measuring);
+            self.trace_end_hop(cause, "failed", Some("reject_when matched: a 4xx".into()));
             return Err((
                 "States.TaskFailed".into(),
                 "reject_when matched: a 4xx".into(),
@@ -697,6 +714,7 @@ impl Engine {
             } else {
                 "States.TaskFailed"
             };
+            self.trace_end_hop(cause, "throttled", Some(format!("{name}: no free slot")));
             return Err((name.into(), "no free slot (throttled)".into()));
         }
         let m = self.call_msg(
@@ -705,6 +723,9 @@ impl Engine {
             trigger,
             super::message::Caller::Task { thread: t, token },
         );
+        // The call is a hop of its own under the machine's (when traced).
+        self.msgs[m].hop = cause.hop;
+        self.trace_start(m, Some(attempt), None);
         let mut buf = std::mem::take(&mut self.batch_buf);
         buf.clear();
         buf.push(m);
@@ -836,6 +857,24 @@ impl Engine {
         let d = &defs[di];
         let state = &d.machine.states[si];
         let measuring = self.measuring();
+        // The call this error came from, if it was a traced Task call: its hop hears the
+        // decision.
+        let call = if matches!(state.kind, StateKind::Task { .. }) {
+            std::mem::replace(
+                &mut self.sm.threads[t as usize].call_hop,
+                super::journey::NO_HOP,
+            )
+        } else {
+            super::journey::NO_HOP
+        };
+        let exec_root = {
+            let exec = self.sm.threads[t as usize].exec;
+            self.msgs[self.sm.execs[exec as usize].trigger].root
+        };
+        let call = super::journey::Cause {
+            root: exec_root,
+            hop: call,
+        };
         if let Some(r) = state
             .retry
             .iter()
@@ -858,6 +897,15 @@ impl Engine {
                 if measuring {
                     self.machines[mi].states[di][si].retries += 1;
                 }
+                self.trace_hop_note(
+                    call,
+                    format!(
+                        "{}; Retry {} of {}: next attempt after {delay:.3}s",
+                        f.0,
+                        k + 1,
+                        retrier.max_attempts
+                    ),
+                );
                 self.sm_sleep(t, Phase::RetryWait, secs(delay));
                 return;
             }
@@ -866,6 +914,7 @@ impl Engine {
             self.machines[mi].states[di][si].failures += 1;
         }
         if let Some(c) = state.catch.iter().find(|c| covers(&c.error_equals, &f.0)) {
+            self.trace_hop_note(call, format!("{}; caught by Catch → {}", f.0, c.next));
             let exec = self.sm.threads[t as usize].exec;
             self.sm.execs[exec as usize].compensated = true;
             let err = json!({ "Error": f.0, "Cause": f.1 });
@@ -877,6 +926,10 @@ impl Engine {
             self.sm_goto(t, d.machine.by_name[&c.next], input);
             return;
         }
+        self.trace_hop_note(
+            call,
+            format!("{}; no Catch covers it: the state fails", f.0),
+        );
         self.sm_thread_end(t, Err(f));
     }
 
@@ -948,6 +1001,17 @@ impl Engine {
             Tally::Failed
         };
         self.tally(node, tally, measured);
+        // The triggering delivery ends with its execution, whatever the ending; a journey's
+        // machine hop lasts as long.
+        self.trace_end(
+            m,
+            match end {
+                End::Succeeded => "succeeded",
+                End::Failed => "failed",
+                End::TimedOut => "timed_out",
+            },
+            compensated.then(|| "compensated: a Catch ran".to_owned()),
+        );
         // The triggering delivery ends with its execution, whatever the ending.
         if self.msgs[m].owed() {
             if self.msgs[m].measured {

@@ -128,7 +128,12 @@ pub fn recovery_window(ctx: &egui::Context, recovery: Option<&Recovery>) -> Opti
             let when = r
                 .saved_at
                 .and_then(|t| t.elapsed().ok())
-                .map(|d| format!(" {} minutes ago", d.as_secs() / 60))
+                .map(|d| {
+                    format!(
+                        " {} ago",
+                        crate::names::plural((d.as_secs() / 60) as usize, "minute")
+                    )
+                })
                 .unwrap_or_default();
             ui.label(format!(
                 "eventflow ended without saving \"{}\". It was autosaved{when}.",

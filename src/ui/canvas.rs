@@ -957,7 +957,11 @@ fn detail(s: &Scenario, kind: NodeKind, id: &str) -> String {
             .iter()
             .find(|x| x.id == id)
             .map_or_else(String::new, |x| {
-                format!("stream · {} partitions", x.partitions)
+                format!(
+                    "stream · {} partition{}",
+                    x.partitions,
+                    plural(x.partitions as usize)
+                )
             }),
         NodeKind::Consumer => {
             s.consumers

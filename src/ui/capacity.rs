@@ -47,6 +47,7 @@ fn show_consumer(ui: &mut Ui, index: usize, f: &ConsumerCapacity) {
         (Source::Queue, Some(from)) => format!("Reads queue {from}"),
         (Source::Stream, Some(from)) => format!("Consumer group on stream {from}"),
         (Source::Async, _) => "Invoked asynchronously (Lambda's own queue)".to_owned(),
+        (Source::Task, _) => "Called synchronously by state machine Tasks".to_owned(),
         (Source::Direct, _) | (_, None) => "Called synchronously by a rule target".to_owned(),
     };
     ui.weak(source);

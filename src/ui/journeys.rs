@@ -312,10 +312,10 @@ impl JourneysView {
                         |l| format!("{} end to end", crate::report::human_secs(l)),
                     );
                     let text = format!(
-                        "#{} at {} — {} hops, {end}",
+                        "#{} at {} — {}, {end}",
                         j.root,
                         crate::report::human_secs(j.produced_at_s),
-                        j.hops.len()
+                        crate::names::plural(j.hops.len(), "hop")
                     );
                     if ui.selectable_label(self.chosen == Some(i), text).clicked() {
                         pick = Some(i);

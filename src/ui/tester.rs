@@ -303,9 +303,9 @@ fn show_evaluation(ui: &mut Ui, evaluation: &Evaluation) {
                     .count();
                 ui.label(
                     RichText::new(format!(
-                        "Bus {}: {matched} of {} rules match",
+                        "Bus {}: {matched} of {} match",
                         bus.bus,
-                        bus.rules.len()
+                        crate::names::plural(bus.rules.len(), "rule")
                     ))
                     .strong(),
                 );

@@ -309,3 +309,88 @@ fn bad_trace_requests_are_clear_and_exit_2() {
     assert_eq!(journeys.len(), 1);
     assert!(journeys[0]["hops"].as_array().is_some_and(|h| h.len() >= 6));
 }
+
+#[test]
+fn a_state_machines_journey_shows_each_task_call_its_retries_and_the_catch() {
+    // Charge always fails: one retry after 1 s, then the Catch runs Release; the execution
+    // ends in Fail, compensated.
+    let text = r#"{ "format": "eventflow/2", "name": "sfn", "duration": "1m", "seed": 2,
+      "producers": [ { "id": "p", "to": "m", "rate": 1, "limit": 1, "event": { "detail": {} } } ],
+      "consumers": [
+        { "id": "reserve", "kind": "service", "concurrency": 5, "service_time": { "constant": "10ms" } },
+        { "id": "charge", "kind": "service", "concurrency": 5, "service_time": { "constant": "20ms" }, "failure_rate": 1.0 },
+        { "id": "release", "kind": "service", "concurrency": 5, "service_time": { "constant": "30ms" } } ],
+      "state_machines": [ { "id": "m", "definition": { "StartAt": "Reserve", "States": {
+        "Reserve": { "Type": "Task", "Resource": "reserve", "Next": "Charge" },
+        "Charge": { "Type": "Task", "Resource": "charge", "Next": "Done",
+                    "Retry": [ { "ErrorEquals": ["States.ALL"], "MaxAttempts": 1 } ],
+                    "Catch": [ { "ErrorEquals": ["States.ALL"], "Next": "Release" } ] },
+        "Release": { "Type": "Task", "Resource": "release", "Next": "Failed" },
+        "Failed": { "Type": "Fail" },
+        "Done": { "Type": "Succeed" } } } } ] }"#;
+    let t = trace(text, Select::Sample, 1);
+    let j = only(&t);
+    let machine: Vec<&Hop> = hops_at(j, "m");
+    assert_eq!(machine.len(), 1);
+    let mh = machine[0];
+    assert_eq!(mh.outcome, "failed");
+    assert!(
+        mh.reason.as_deref().unwrap().contains("compensated"),
+        "{mh:?}"
+    );
+    // 10 ms + 20 ms + 1 s + 20 ms + 30 ms: the machine's hop lasts the execution.
+    let exec_s = 0.01 + 0.02 + 1.0 + 0.02 + 0.03;
+    assert!(
+        (mh.ended_s.unwrap() - mh.arrived_s - exec_s).abs() < 1e-9,
+        "{mh:?}"
+    );
+    assert!((j.latency_s.unwrap() - exec_s).abs() < 1e-9);
+    assert!((j.critical_path_s() - exec_s).abs() < 1e-9);
+    let machine_index = j.hops.iter().position(|h| h.node == "m").unwrap();
+    let calls: Vec<&Hop> = j
+        .hops
+        .iter()
+        .filter(|h| h.kind.as_str() == "consumer")
+        .collect();
+    let seen: Vec<(&str, Option<&str>, Option<u32>, &str)> = calls
+        .iter()
+        .map(|h| (h.node.as_str(), h.via.as_deref(), h.attempt, h.outcome))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("reserve", Some("Task Reserve"), Some(1), "completed"),
+            ("charge", Some("Task Charge"), Some(1), "failed"),
+            ("charge", Some("Task Charge"), Some(2), "failed"),
+            ("release", Some("Task Release"), Some(1), "completed"),
+        ]
+    );
+    for h in &calls {
+        assert_eq!(
+            h.parent,
+            Some(machine_index),
+            "calls hang under the machine"
+        );
+    }
+    let first = calls[1].reason.as_deref().unwrap();
+    assert!(
+        first.contains("Retry 1 of 1: next attempt after 1.000s"),
+        "{first}"
+    );
+    let second = calls[2].reason.as_deref().unwrap();
+    assert!(second.contains("caught by Catch → Release"), "{second}");
+    // The retry's wait shows as the gap between the two calls.
+    assert!((calls[2].arrived_s - calls[1].ended_s.unwrap() - 1.0).abs() < 1e-9);
+    // --where failed finds it; tracing changes no figure.
+    assert_eq!(
+        trace(text, Select::Where(Condition::Failed), 5)
+            .journeys
+            .len(),
+        1
+    );
+    let plain = sim::run(&scenario(text), &RunOptions::default()).unwrap();
+    assert_eq!(
+        serde_json::to_value(&plain.nodes).unwrap(),
+        serde_json::to_value(&t.results.nodes).unwrap()
+    );
+}

@@ -895,3 +895,315 @@ fn fifteen_handlers_run_at_two_thirds_utilization_as_erlang_c_and_the_recommenda
         "the analysis recommends 15 handlers"
     );
 }
+
+// ----- 13. choreography versus orchestration --------------------------------------------------------
+
+fn consumer<'a>(s: &'a Scenario, id: &str) -> &'a eventflow::model::Consumer {
+    s.consumers
+        .iter()
+        .find(|c| c.id == id)
+        .unwrap_or_else(|| panic!("no consumer {id}"))
+}
+
+/// A consumer's mean service time, seconds.
+fn service_s(s: &Scenario, id: &str) -> f64 {
+    consumer(s, id).service_time.mean_ns() / SEC
+}
+
+/// The run of bundled `file` after `edit` changes its JSON: a lesson's "Try this".
+fn variant(file: &str, edit: impl FnOnce(&mut serde_json::Value)) -> Results {
+    let text = std::fs::read_to_string(scenarios_dir().join(file)).expect("readable");
+    let mut v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    edit(&mut v);
+    let s = match eventflow::scenario::parse(&v.to_string(), file) {
+        Ok(l) => l.scenario,
+        Err(e) => panic!("{file} edited: {e}"),
+    };
+    eventflow::sim::run(&s, &RunOptions::default()).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+fn machine<'a>(r: &'a Results, id: &str) -> &'a eventflow::sim::MachineFigures {
+    node(r, id)
+        .state_machine
+        .as_ref()
+        .unwrap_or_else(|| panic!("{id} has no state-machine figures"))
+}
+
+fn state_figures(m: &eventflow::sim::MachineFigures, name: &str) -> (u64, u64, u64) {
+    let s = m
+        .states
+        .iter()
+        .find(|s| s.state == name)
+        .unwrap_or_else(|| panic!("no state {name}"));
+    (s.entries, s.failures, s.retries)
+}
+
+#[test]
+fn the_choreographed_saga_compensates_one_payment_failure_in_p_at_the_sum_of_its_service_times() {
+    let file = "saga-choreography.json";
+    let s = load(file);
+    let r = full_run(file);
+    assert_eq!(r.conservation.in_flight, 0, "every saga ends in the run");
+    assert_eq!(r.conservation.dead_lettered + r.conservation.dropped, 0);
+    let orders = node(&r, "checkout").completed;
+    assert!(orders > 15_000, "{orders}");
+    let payment = node(&r, "payment");
+    let (shipped, released) = (
+        node(&r, "shipping").completed,
+        node(&r, "inventory-release").completed,
+    );
+    // A handled failure is not retried: one payment attempt per order, one compensation per
+    // failed attempt, and every order ends shipped or released.
+    assert_eq!(payment.arrived, orders);
+    assert_eq!(released, payment.failed);
+    assert_eq!(shipped + released, orders);
+    let p = consumer(&s, "payment").failure_rate;
+    assert_proportion("compensated orders", released, orders, p);
+    // No hop latency and no waiting for a slot: an order's time is its path's service times.
+    let e2e = &r.end_to_end.latency_s;
+    assert_eq!(e2e.count, orders, "each order ends once");
+    let expected = service_s(&s, "inventory")
+        + service_s(&s, "payment")
+        + (shipped as f64 * service_s(&s, "shipping")
+            + released as f64 * service_s(&s, "inventory-release"))
+            / orders as f64;
+    assert_within("mean end-to-end time", e2e.mean_s, expected, 0.01);
+}
+
+#[test]
+fn the_orchestrated_saga_retries_p_into_p_to_the_fourth_compensations_and_pays_for_it_in_waits() {
+    let file = "saga-orchestration.json";
+    let s = load(file);
+    let r = full_run(file);
+    assert_eq!(
+        r.conservation.in_flight, 0,
+        "every execution ends in the run"
+    );
+    let orders = node(&r, "checkout").completed;
+    let m = machine(&r, "order-saga");
+    assert_eq!(m.started, orders);
+    assert_eq!((m.running, m.timed_out), (0, 0));
+    assert_eq!(m.succeeded + m.failed, orders);
+
+    let p = consumer(&s, "payment").failure_rate;
+    let retry = &s.state_machines[0].definition["States"]["Charge"]["Retry"][0];
+    let max_attempts = retry["MaxAttempts"].as_u64().unwrap() as i32;
+    let interval_s = retry["IntervalSeconds"].as_f64().unwrap();
+    let backoff = retry["BackoffRate"].as_f64().unwrap();
+    assert_eq!(max_attempts, 3);
+
+    // Compensated only when the first attempt and all three retries fail: p⁴.
+    let (entries, failures, retries) = state_figures(m, "Charge");
+    assert_eq!(entries, orders);
+    assert_proportion(
+        "compensated executions",
+        m.compensated,
+        orders,
+        p.powi(max_attempts + 1),
+    );
+    assert_eq!(failures, m.compensated);
+    assert_eq!(state_figures(m, "Release").0, m.compensated);
+    assert_eq!(state_figures(m, "PaymentFailed").0, m.compensated);
+    assert_eq!(m.failed, m.compensated, "only a compensated saga fails");
+    assert_eq!(state_figures(m, "Ship").0, orders - m.compensated);
+
+    // Retries per order: k with probability p^k (1 − p) below the limit, p³ at it.
+    let dist: Vec<(f64, f64)> = (0..=max_attempts)
+        .map(|k| {
+            let pk = p.powi(k);
+            (
+                f64::from(k),
+                if k < max_attempts { pk * (1.0 - p) } else { pk },
+            )
+        })
+        .collect();
+    let mean: f64 = dist.iter().map(|(k, q)| k * q).sum();
+    let var: f64 = dist.iter().map(|(k, q)| k * k * q).sum::<f64>() - mean * mean;
+    let per_order = retries as f64 / orders as f64;
+    let se = (var / orders as f64).sqrt();
+    assert!(
+        (per_order - mean).abs() <= 4.0 * se,
+        "retries per order {per_order:.4}, theory {mean:.4} ± {:.4}",
+        4.0 * se
+    );
+    // The payment service sees every attempt; its failed counter is attempts, not sagas.
+    let payment = node(&r, "payment");
+    assert_eq!(payment.arrived, entries + retries);
+    assert_eq!(payment.failed, failures + retries);
+    assert!(payment.failed > 100 * m.compensated);
+
+    // Latency: the services' times (payment once per attempt) plus the retries' waits,
+    // IntervalSeconds × BackoffRate^(j−1) before retry j, reached with probability p^j.
+    let wait_s: f64 = (1..=max_attempts)
+        .map(|j| p.powi(j) * interval_s * backoff.powi(j - 1))
+        .sum();
+    assert!((wait_s - (0.2 + 2.0 * 0.04 + 4.0 * 0.008)).abs() < 1e-12);
+    let shipped = state_figures(m, "Ship").0 as f64;
+    let expected = service_s(&s, "inventory")
+        + service_s(&s, "payment") * (1.0 + per_order)
+        + (shipped * service_s(&s, "shipping")
+            + m.compensated as f64 * service_s(&s, "inventory-release"))
+            / orders as f64
+        + wait_s;
+    assert_within(
+        "mean execution time",
+        m.execution_time_s.mean_s,
+        expected,
+        0.03,
+    );
+    assert!((r.end_to_end.latency_s.mean_s - m.execution_time_s.mean_s).abs() < 1e-9);
+    // Against the choreography: the orchestrated saga is slower by the waits and the calls.
+    let c = full_run("saga-choreography.json");
+    assert!(r.end_to_end.latency_s.mean_s > c.end_to_end.latency_s.mean_s + wait_s * 0.9);
+}
+
+#[test]
+fn without_retries_the_orchestrated_saga_compensates_and_costs_exactly_what_the_choreography_does()
+{
+    let o = variant("saga-orchestration.json", |v| {
+        v["state_machines"][0]["definition"]["States"]["Charge"]["Retry"][0]["MaxAttempts"] =
+            serde_json::json!(0);
+    });
+    let c = full_run("saga-choreography.json");
+    // The same seed and component ids draw the same orders and the same payment failures.
+    assert_eq!(
+        machine(&o, "order-saga").compensated,
+        node(&c, "inventory-release").completed
+    );
+    assert_eq!(node(&o, "payment").failed, node(&c, "payment").failed);
+    assert!(
+        (o.end_to_end.latency_s.mean_s - c.end_to_end.latency_s.mean_s).abs() < 1e-9,
+        "{} vs {}",
+        o.end_to_end.latency_s.mean_s,
+        c.end_to_end.latency_s.mean_s
+    );
+}
+
+#[test]
+fn a_bus_latency_costs_the_choreography_three_hops_and_the_orchestration_one() {
+    let hop_s = 0.1;
+    for (file, hops) in [
+        ("saga-choreography.json", 3.0),
+        ("saga-orchestration.json", 1.0),
+    ] {
+        let base = full_run(file);
+        let slow = variant(file, |v| {
+            v["buses"][0]["latency"] = serde_json::json!({ "constant": "100ms" });
+        });
+        let grown = slow.end_to_end.latency_s.mean_s - base.end_to_end.latency_s.mean_s;
+        assert!(
+            (grown - hops * hop_s).abs() < 1e-6,
+            "{file}: end to end grew by {grown} s, want {hops} hops of {hop_s} s"
+        );
+    }
+}
+
+// ----- 14. SNS filter policies versus EventBridge rules ---------------------------------------------
+
+const SNS_FILE: &str = "fanout-sns-filters.json";
+const EB_FILE: &str = "fanout-eventbridge-rules.json";
+
+/// Copies of the orders `fraud-check` was given: served, or dead-lettered after the retries.
+fn fraud_copies(r: &Results) -> u64 {
+    node(r, "fraud-check").completed + node(r, "fraud-dlq").arrived
+}
+
+#[test]
+fn sns_filter_policies_and_eventbridge_rules_give_each_subscriber_the_generators_share() {
+    let sns_s = load(SNS_FILE);
+    let eb_s = load(EB_FILE);
+    let (sns, eb) = (full_run(SNS_FILE), full_run(EB_FILE));
+    // The generator: market as SNS attribute (14) or in detail (14b), the same weights; amount
+    // uniform on [lo, hi]; fraud-check takes amount ≥ 800.
+    let sns_event = &sns_s.producers[0].event;
+    let eb_event = &eb_s.producers[0].event;
+    assert_eq!(
+        sns_event["attributes"]["market"],
+        eb_event["detail"]["market"]
+    );
+    assert_eq!(
+        sns_event["detail"]["totalAmount"],
+        eb_event["detail"]["totalAmount"]
+    );
+    let p_eu = sns_event["attributes"]["market"]["$choice"]["EU"]
+        .as_f64()
+        .unwrap();
+    let bounds = &sns_event["detail"]["totalAmount"]["$uniform"];
+    let (lo, hi) = (bounds[0].as_f64().unwrap(), bounds[1].as_f64().unwrap());
+    let p_high = (hi - 800.0) / (hi - lo);
+    let p_fail = consumer(&sns_s, "fraud-check").failure_rate;
+    assert_eq!(p_fail, consumer(&eb_s, "fraud-check").failure_rate);
+
+    let orders = node(&sns, "checkout").completed;
+    assert_eq!(orders, node(&eb, "checkout").completed, "the same orders");
+    for (what, r) in [("SNS", &sns), ("EventBridge", &eb)] {
+        assert_eq!(r.conservation.in_flight, 0, "{what}: everything settles");
+        assert_eq!(
+            r.conservation.unmatched, 0,
+            "{what}: audit takes everything"
+        );
+        assert_eq!(node(r, "audit").completed, orders, "{what}: audit");
+        let (eu, global) = (
+            node(r, "eu-fulfilment").completed,
+            node(r, "global-fulfilment").completed,
+        );
+        assert_eq!(eu + global, orders, "{what}: no gap, no overlap");
+        assert_proportion(&format!("{what}: EU share"), eu, orders, p_eu);
+        let fraud = fraud_copies(r);
+        assert_proportion(&format!("{what}: high-value share"), fraud, orders, p_high);
+        // Three retries after the first attempt: a copy is dead-lettered in p⁴.
+        assert_proportion(
+            &format!("{what}: dead-lettered copies"),
+            node(r, "fraud-dlq").arrived,
+            fraud,
+            p_fail.powi(4),
+        );
+    }
+    // The same orders meet the same conditions: every subscriber's count is identical.
+    for id in ["audit", "eu-fulfilment", "global-fulfilment"] {
+        assert_eq!(node(&sns, id).completed, node(&eb, id).completed, "{id}");
+    }
+    assert_eq!(fraud_copies(&sns), fraud_copies(&eb));
+}
+
+#[test]
+fn sns_retries_an_http_endpoint_20_s_apart_where_eventbridge_backs_off_from_1_s_with_jitter() {
+    let s = load(SNS_FILE);
+    let (sns, eb) = (full_run(SNS_FILE), full_run(EB_FILE));
+    let p = consumer(&s, "fraud-check").failure_rate;
+    // SNS's default HTTP/S delivery policy: 3 retries, 20 s apart. A copy served at the fourth
+    // attempt (p³(1 − p) of them, some dozens) waited 60 s; none waited longer.
+    let max_sns = sns.end_to_end.latency_s.max_s;
+    assert!((60.0..65.0).contains(&max_sns), "{max_sns}");
+    // EventBridge's jittered backoff from 1 s doubling: at most 1 + 2 + 4 s of waits.
+    let max_eb = eb.end_to_end.latency_s.max_s;
+    assert!(max_eb < 12.0, "{max_eb}");
+    // The means: SNS's waits are exact (20 s per retry of a copy that was served); the
+    // EventBridge waits average 0.5, 1 and 2 s, so a served copy waits on average
+    // (1 − p)(0.5 p + 1.5 p² + 3.5 p³) / (1 − p⁴).
+    let retried = node(&sns, "orders-topic").retried;
+    let served_retries = retried - 3 * node(&sns, "fraud-dlq").arrived;
+    let sns_wait_total = 20.0 * served_retries as f64;
+    let eb_served = node(&eb, "fraud-check").completed as f64;
+    let eb_wait = (1.0 - p) * (0.5 * p + 1.5 * p * p + 3.5 * p.powi(3)) / (1.0 - p.powi(4));
+    // (Each served copy ends a chain once; the dead-lettered copies record no end.)
+    let n_sns = sns.end_to_end.latency_s.count as f64;
+    let n_eb = eb.end_to_end.latency_s.count as f64;
+    assert_eq!(n_sns as u64, sns.conservation.completed);
+    let expected = sns_wait_total / n_sns - eb_served * eb_wait / n_eb;
+    let diff = sns.end_to_end.latency_s.mean_s - eb.end_to_end.latency_s.mean_s;
+    assert_within("SNS minus EventBridge mean latency", diff, expected, 0.03);
+}
+
+#[test]
+fn an_sns_policy_sees_only_its_scope() {
+    // 14's "Try this": market travels as an attribute, so a body-scoped policy never sees it.
+    let r = variant(SNS_FILE, |v| {
+        v["topics"][0]["subscriptions"][1]["filter_scope"] = serde_json::json!("body");
+    });
+    assert_eq!(node(&r, "eu-fulfilment").arrived, 0);
+    assert_eq!(
+        node(&r, "global-fulfilment").completed,
+        node(&full_run(SNS_FILE), "global-fulfilment").completed
+    );
+}

@@ -51,12 +51,11 @@ impl Fields {
             return;
         };
         let first = first.as_ref();
-        let i = match self.children.iter().position(|(k, _)| k == first) {
-            Some(i) => i,
-            None => {
-                self.children.push((first.to_owned(), Fields::default()));
-                self.children.len() - 1
-            }
+        let i = if let Some(i) = self.children.iter().position(|(k, _)| k == first) {
+            i
+        } else {
+            self.children.push((first.to_owned(), Fields::default()));
+            self.children.len() - 1
         };
         self.children[i].1.add(rest);
     }
@@ -121,7 +120,7 @@ impl Reads {
             f.add(&dotted(k));
         }
         for t in emit_templates {
-            for path in t.from_paths() {
+            for path in t.trigger_paths() {
                 f.add(path);
             }
         }
@@ -178,8 +177,7 @@ mod tests {
 
     fn scenario(v: &Value) -> Scenario {
         crate::scenario::parse(&v.to_string(), "t.json")
-            .map(|l| l.scenario)
-            .unwrap_or_else(|e| panic!("{e}"))
+            .map_or_else(|e| panic!("{e}"), |l| l.scenario)
     }
 
     fn paths(f: &Fields, prefix: &str, out: &mut Vec<String>) {

@@ -436,7 +436,7 @@ pub fn lookup<'a>(event: &'a Value, path: &[String]) -> Option<&'a Value> {
 
 impl Template {
     /// The trigger paths its `$from` generators read.
-    pub(crate) fn from_paths(&self) -> Vec<&[String]> {
+    pub(crate) fn trigger_paths(&self) -> Vec<&[String]> {
         fn walk<'a>(n: &'a Node, out: &mut Vec<&'a [String]>) {
             match n {
                 Node::Literal(_) => {}

@@ -39,6 +39,10 @@ const FIT_MAX_ZOOM: f32 = 1.3;
 pub struct CanvasInput<'a> {
     /// The scenario drawn.
     pub scenario: &'a Scenario,
+    /// The scenario as in force at the run's current time, where live edits (timeline `set`
+    /// entries, producer schedules) change a consumer's concurrency or a producer's rate: the
+    /// node labels show those.
+    pub in_force: Option<&'a Scenario>,
     /// Changes with every edit; the graph is rebuilt only when it changes.
     pub revision: u64,
     /// Changes when another document is opened; the view is fitted again then.
@@ -575,13 +579,22 @@ impl CanvasView {
         if z >= 0.45 {
             line(
                 25.0,
-                detail(input.scenario, node.kind, &node.id),
+                detail(
+                    input.in_force.unwrap_or(input.scenario),
+                    node.kind,
+                    &node.id,
+                ),
                 11.5,
                 weak,
             );
         }
         if let Some(l) = live.filter(|_| z >= 0.45) {
-            let figures = live_line(input.scenario, node.kind, &node.id, l);
+            let figures = live_line(
+                input.in_force.unwrap_or(input.scenario),
+                node.kind,
+                &node.id,
+                l,
+            );
             line(
                 42.0,
                 figures,
@@ -1132,6 +1145,43 @@ fn draw_grid(painter: &egui::Painter, rect: Rect, offset: Vec2, zoom: f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_live_edit_shows_on_the_node_from_its_time_on() {
+        let text = crate::examples::find("order-fanout.json")
+            .expect("bundled")
+            .text;
+        let mut s = crate::scenario::parse(text, "order-fanout.json")
+            .expect("the bundled example loads")
+            .scenario;
+        let own = s
+            .consumers
+            .iter()
+            .find(|c| c.id == "payment")
+            .unwrap()
+            .concurrency;
+        s.timeline.push(crate::model::TimelineEntry {
+            at: crate::model::Duration::from_secs(60),
+            action: crate::model::TimelineAction::SetConcurrency {
+                consumer: "payment".into(),
+                concurrency: own + 6,
+            },
+        });
+        let label = |t: u64| {
+            let view = super::super::live_edit::in_force(&s, crate::model::Duration::from_secs(t));
+            detail(&view, NodeKind::Consumer, "payment")
+        };
+        assert!(
+            label(59).starts_with(&format!("consumer · ×{own} ·")),
+            "{}",
+            label(59)
+        );
+        assert!(
+            label(61).starts_with(&format!("consumer · ×{} ·", own + 6)),
+            "{}",
+            label(61)
+        );
+    }
 
     #[test]
     fn compact_figures_stay_short() {

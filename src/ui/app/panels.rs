@@ -301,8 +301,27 @@ impl EventflowApp {
         } else {
             None
         };
+        // Labels show what the run is doing: a live edit's concurrency or rate from its time on.
+        let live_edited = self.doc.scenario.timeline.iter().any(|t| {
+            matches!(
+                t.action,
+                crate::model::TimelineAction::SetConcurrency { .. }
+            )
+        }) || self
+            .doc
+            .scenario
+            .producers
+            .iter()
+            .any(|p| !p.schedule.is_empty());
+        let in_force = self.snapshot.as_ref().filter(|_| live_edited).map(|snap| {
+            super::super::live_edit::in_force(
+                &self.doc.scenario,
+                crate::model::Duration(snap.now_ns),
+            )
+        });
         let input = CanvasInput {
             scenario: &self.doc.scenario,
+            in_force: in_force.as_ref(),
             revision: self.doc.revision,
             document: self.doc.id,
             live: self.live.as_ref(),

@@ -284,6 +284,24 @@ impl Inspector {
     // ----- field widgets ---------------------------------------------------------------------
 
     /// A one-line text field applied when it parses; returns the parsed value on a change.
+    /// A [`Self::text_row`] editing an optional field (empty text is `None`): a parsed change
+    /// is written to `field` and recorded as an edit of `key`.
+    fn opt_row<T: ToString>(
+        &mut self,
+        ui: &mut Ui,
+        label: &str,
+        key: &str,
+        field: &mut Option<T>,
+        hint: &str,
+        parse: impl FnMut(&str) -> Result<Option<T>, String>,
+    ) {
+        let current = opt_to_text(field.as_ref());
+        if let Some(v) = self.text_row(ui, label, key, &current, hint, parse) {
+            *field = v;
+            self.changed(key);
+        }
+    }
+
     fn text_row<T>(
         &mut self,
         ui: &mut Ui,

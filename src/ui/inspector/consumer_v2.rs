@@ -6,7 +6,7 @@
 
 use eframe::egui::Ui;
 
-use super::{Inspector, joined, opt_to_text, parse_opt_duration_in, parse_opt_f64, parse_opt_in};
+use super::{Inspector, joined, parse_opt_duration_in, parse_opt_f64, parse_opt_in};
 use crate::model::defaults::{self, SourceKind};
 use crate::model::{AsyncInvoke, Consumer, ConsumerKind, Duration, Scaling};
 use crate::pattern::Pattern;
@@ -55,18 +55,14 @@ impl Inspector {
                     &mut c.report_batch_item_failures,
                     "Only the failed messages of a batch are retried (ReportBatchItemFailures)",
                 );
-                let m = opt_to_text(c.max_concurrency.as_ref());
-                if let Some(v) = self.text_row(
+                self.opt_row(
                     ui,
                     "Max concurrency",
                     "max_concurrency",
-                    &m,
+                    &mut c.max_concurrency,
                     &format!("none (pollers up to {})", defaults::SQS_POLLERS_MAX),
                     |t| parse_opt_in(t, &defaults::SQS_MAX_CONCURRENCY_RANGE),
-                ) {
-                    c.max_concurrency = v;
-                    self.changed("max_concurrency");
-                }
+                );
                 self.enum_combo_row(
                     ui,
                     "Poller scaling",
@@ -95,18 +91,14 @@ impl Inspector {
             self.async_rows(ui, c, ids);
         }
         if kind == ConsumerKind::Service {
-            let r = opt_to_text(c.rate_limit.as_ref());
-            if let Some(v) = self.text_row(
+            self.opt_row(
                 ui,
                 "Rate limit (calls/s)",
                 "rate_limit",
-                &r,
+                &mut c.rate_limit,
                 "unlimited",
                 |t| parse_opt_f64(t, "a rate above 0", |x| x > 0.0),
-            ) {
-                c.rate_limit = v;
-                self.changed("rate_limit");
-            }
+            );
         }
     }
 
@@ -129,18 +121,15 @@ impl Inspector {
     }
 
     fn batch_window_row(&mut self, ui: &mut Ui, c: &mut Consumer, source: SourceKind) {
-        let w = opt_to_text(c.batch_window.as_ref());
-        if let Some(v) = self.text_row(
+        let hint = c.batch_window_in_force(source).to_string();
+        self.opt_row(
             ui,
             "Batch window",
             "batch_window",
-            &w,
-            &c.batch_window_in_force(source).to_string(),
+            &mut c.batch_window,
+            &hint,
             |t| parse_opt_duration_in(t, &(Duration::ZERO..=defaults::BATCH_WINDOW_MAX)),
-        ) {
-            c.batch_window = v;
-            self.changed("batch_window");
-        }
+        );
     }
 
     fn stream_rows(&mut self, ui: &mut Ui, c: &mut Consumer, ids: &Destinations) {
@@ -151,42 +140,30 @@ impl Inspector {
             &mut c.bisect_on_error,
             "Split a failing batch in two and retry each half (BisectBatchOnFunctionError)",
         );
-        let r = opt_to_text(c.max_retry_attempts.as_ref());
-        if let Some(v) = self.text_row(
+        self.opt_row(
             ui,
             "Max retry attempts",
             "max_retry_attempts",
-            &r,
+            &mut c.max_retry_attempts,
             "-1 (until the record expires)",
             |t| parse_opt_in(t, &defaults::STREAM_MAX_RETRY_ATTEMPTS),
-        ) {
-            c.max_retry_attempts = v;
-            self.changed("max_retry_attempts");
-        }
-        let a = opt_to_text(c.max_record_age.as_ref());
-        if let Some(v) = self.text_row(
+        );
+        self.opt_row(
             ui,
             "Max record age",
             "max_record_age",
-            &a,
+            &mut c.max_record_age,
             "the stream's retention",
             |t| parse_opt_duration_in(t, &defaults::STREAM_MAX_RECORD_AGE_RANGE),
-        ) {
-            c.max_record_age = v;
-            self.changed("max_record_age");
-        }
-        let p = opt_to_text(c.parallelization_factor.as_ref());
-        if let Some(v) = self.text_row(
+        );
+        self.opt_row(
             ui,
             "Parallelization factor",
             "parallelization_factor",
-            &p,
+            &mut c.parallelization_factor,
             "1 (batches per shard at once)",
             |t| parse_opt_in(t, &defaults::PARALLELIZATION_FACTOR_RANGE),
-        ) {
-            c.parallelization_factor = v;
-            self.changed("parallelization_factor");
-        }
+        );
         self.id_combo_row(
             ui,
             "On failure (queue)",
@@ -199,30 +176,22 @@ impl Inspector {
 
     fn async_rows(&mut self, ui: &mut Ui, c: &mut Consumer, ids: &Destinations) {
         let mut a = c.async_invoke.clone().unwrap_or_default();
-        let r = opt_to_text(a.retries.as_ref());
-        if let Some(v) = self.text_row(
+        self.opt_row(
             ui,
             "Async retries",
             "async.retries",
-            &r,
+            &mut a.retries,
             &defaults::LAMBDA_ASYNC_RETRIES.to_string(),
             |t| parse_opt_in(t, &defaults::LAMBDA_ASYNC_RETRIES_RANGE),
-        ) {
-            a.retries = v;
-            self.changed("async.retries");
-        }
-        let m = opt_to_text(a.max_age.as_ref());
-        if let Some(v) = self.text_row(
+        );
+        self.opt_row(
             ui,
             "Async max event age",
             "async.max_age",
-            &m,
+            &mut a.max_age,
             &defaults::hours(defaults::LAMBDA_ASYNC_MAX_AGE),
             |t| parse_opt_duration_in(t, &defaults::LAMBDA_ASYNC_MAX_AGE_RANGE),
-        ) {
-            a.max_age = v;
-            self.changed("async.max_age");
-        }
+        );
         self.id_combo_row(
             ui,
             "On failure",

@@ -11,8 +11,7 @@ use eframe::egui::{self, RichText, Ui};
 use serde_json::Value;
 
 use super::{
-    Inspector, joined, opt_to_text, parse_opt_duration_in, parse_opt_f64, parse_opt_in,
-    parse_opt_text,
+    Inspector, joined, parse_opt_duration_in, parse_opt_f64, parse_opt_in, parse_opt_text,
 };
 use crate::model::asl::Definition;
 use crate::model::{
@@ -206,35 +205,35 @@ impl Inspector {
                 } else {
                     defaults::SQS_BATCH_SIZE
                 };
-                let b = opt_to_text(p.batch_size.as_ref());
-                if let Some(v) = self.text_row(
+                self.opt_row(
                     ui,
                     "Batch size",
                     "batch_size",
-                    &b,
+                    &mut p.batch_size,
                     &default_batch.to_string(),
                     |t| parse_opt_in(t, &defaults::BATCH_SIZE_RANGE),
-                ) {
-                    p.batch_size = v;
-                    self.changed("batch_size");
-                }
-                let w = opt_to_text(p.batch_window.as_ref());
-                if let Some(v) = self.text_row(ui, "Batch window", "batch_window", &w, "0s", |t| {
-                    parse_opt_duration_in(
-                        t,
-                        &(crate::model::Duration(0)..=defaults::BATCH_WINDOW_MAX),
-                    )
-                }) {
-                    p.batch_window = v;
-                    self.changed("batch_window");
-                }
-                let c = opt_to_text(p.concurrency.as_ref());
-                if let Some(v) = self.text_row(ui, "Batches at once", "concurrency", &c, "1", |t| {
-                    parse_opt_in(t, &(1..=1_000))
-                }) {
-                    p.concurrency = v;
-                    self.changed("concurrency");
-                }
+                );
+                self.opt_row(
+                    ui,
+                    "Batch window",
+                    "batch_window",
+                    &mut p.batch_window,
+                    "0s",
+                    |t| {
+                        parse_opt_duration_in(
+                            t,
+                            &(crate::model::Duration(0)..=defaults::BATCH_WINDOW_MAX),
+                        )
+                    },
+                );
+                self.opt_row(
+                    ui,
+                    "Batches at once",
+                    "concurrency",
+                    &mut p.concurrency,
+                    "1",
+                    |t| parse_opt_in(t, &(1..=1_000)),
+                );
                 self.id_combo_row(
                     ui,
                     "Enrichment",
@@ -268,18 +267,14 @@ impl Inspector {
                     Some("none"),
                 );
                 if stream_source {
-                    let r = opt_to_text(p.max_retry_attempts.as_ref());
-                    if let Some(v) = self.text_row(
+                    self.opt_row(
                         ui,
                         "Max retry attempts",
                         "max_retry_attempts",
-                        &r,
+                        &mut p.max_retry_attempts,
                         "-1 (until the record expires)",
                         |t| parse_opt_in(t, &defaults::STREAM_MAX_RETRY_ATTEMPTS),
-                    ) {
-                        p.max_retry_attempts = v;
-                        self.changed("max_retry_attempts");
-                    }
+                    );
                 }
             });
         let filter = Value::Array(p.filter.clone());
@@ -330,20 +325,16 @@ impl Inspector {
                     ],
                 );
                 if m.kind == StateMachineType::Express {
-                    let d = opt_to_text(m.duplicate_rate.as_ref());
-                    if let Some(v) = self.text_row(
+                    self.opt_row(
                         ui,
                         "Duplicate starts",
                         "duplicate_rate",
-                        &d,
+                        &mut m.duplicate_rate,
                         "0 (fraction of starts run twice)",
                         |t| {
                             parse_opt_f64(t, "a fraction from 0 to 1", |x| (0.0..=1.0).contains(&x))
                         },
-                    ) {
-                        m.duplicate_rate = v;
-                        self.changed("duplicate_rate");
-                    }
+                    );
                 } else if m.duplicate_rate.is_some() {
                     // A standard machine starts each execution exactly once.
                     m.duplicate_rate = None;

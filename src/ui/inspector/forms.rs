@@ -160,18 +160,14 @@ impl Inspector {
                         (Arrivals::Uniform, "uniform"),
                     ],
                 );
-                let limit = opt_to_text(p.limit.as_ref());
-                if let Some(v) = self.text_row(
+                self.opt_row(
                     ui,
                     "Limit (events)",
                     "limit",
-                    &limit,
+                    &mut p.limit,
                     "unlimited",
                     parse_opt_u64,
-                ) {
-                    p.limit = v;
-                    self.changed("limit");
-                }
+                );
             });
         let schedule = serde_json::to_value(&p.schedule).unwrap_or(Value::Null);
         if let Some(v) =
@@ -463,18 +459,14 @@ impl Inspector {
                     &mut q.when_full,
                     &[(WhenFull::Reject, "reject"), (WhenFull::Block, "block")],
                 );
-                let vt = opt_to_text(q.visibility_timeout.as_ref());
-                if let Some(v) = self.text_row(
+                self.opt_row(
                     ui,
                     "Visibility timeout",
                     "visibility_timeout",
-                    &vt,
+                    &mut q.visibility_timeout,
                     &defaults::SQS_VISIBILITY_TIMEOUT.to_string(),
                     parse_opt_duration,
-                ) {
-                    q.visibility_timeout = v;
-                    self.changed("visibility_timeout");
-                }
+                );
                 let mr = opt_to_text(q.max_receives.as_ref());
                 if let Some(v) =
                     self.text_row(ui, "Max receives", "max_receives", &mr, "no redrive", |t| {
@@ -515,18 +507,14 @@ impl Inspector {
                         q.group_by = v;
                         self.changed("group_by");
                     }
-                    let dw = opt_to_text(q.dedup_window.as_ref());
-                    if let Some(v) = self.text_row(
+                    self.opt_row(
                         ui,
                         "Dedup window",
                         "dedup_window",
-                        &dw,
+                        &mut q.dedup_window,
                         &defaults::SQS_DEDUP_WINDOW.to_string(),
                         parse_opt_duration,
-                    ) {
-                        q.dedup_window = v;
-                        self.changed("dedup_window");
-                    }
+                    );
                 }
             });
     }
@@ -554,18 +542,14 @@ impl Inspector {
                     x.key = v;
                     self.changed("key");
                 }
-                let r = opt_to_text(x.retention.as_ref());
-                if let Some(v) = self.text_row(
+                self.opt_row(
                     ui,
                     "Retention",
                     "retention",
-                    &r,
+                    &mut x.retention,
                     &defaults::hours(defaults::STREAM_RETENTION),
                     parse_opt_duration,
-                ) {
-                    x.retention = v;
-                    self.changed("retention");
-                }
+                );
             });
     }
 

@@ -109,7 +109,7 @@ pub fn table(r: &Results) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "{:<22} {:<9} {:>10} {:>10} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>6}",
+        "{:<22} {:<13} {:>10} {:>10} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>6}",
         "node",
         "kind",
         "arrived",
@@ -156,7 +156,7 @@ pub fn table(r: &Results) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<22} {:<9} {:>10} {:>10} {:>9.2} {:>9.2} {:>8} {:>9} {:>9} {:>9} {:>9} {:>6}",
+            "{:<22} {:<13} {:>10} {:>10} {:>9.2} {:>9.2} {:>8} {:>9} {:>9} {:>9} {:>9} {:>6}",
             name,
             n.kind,
             count(n.arrived),
@@ -203,6 +203,9 @@ pub fn table(r: &Results) -> String {
         if !extras.is_empty() {
             let _ = writeln!(out, "{:<22}   └ {}", "", extras.join(", "));
         }
+        if let Some(m) = &n.state_machine {
+            machine_lines(&mut out, m);
+        }
     }
     let e = &r.end_to_end.latency_s;
     let _ = writeln!(out);
@@ -230,6 +233,50 @@ pub fn table(r: &Results) -> String {
         count(c.in_flight)
     );
     out
+}
+
+/// A state machine's executions and, per state, its entries, retries and failures (nested
+/// states as `Parallel/branch/State`), under its row of the table.
+fn machine_lines(out: &mut String, m: &crate::sim::MachineFigures) {
+    let t = &m.execution_time_s;
+    let mut ends = vec![
+        format!("started {}", count(m.started)),
+        format!("succeeded {}", count(m.succeeded)),
+    ];
+    for (label, v) in [
+        ("failed", m.failed),
+        ("timed out", m.timed_out),
+        ("compensated", m.compensated),
+        ("running", m.running),
+    ] {
+        if v > 0 {
+            ends.push(format!("{label} {}", count(v)));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{:<22}   └ executions: {}; time p50 {}, p99 {}",
+        "",
+        ends.join(", "),
+        human_secs(t.p50_s),
+        human_secs(t.p99_s)
+    );
+    let width = m
+        .states
+        .iter()
+        .map(|s| s.state.chars().count())
+        .max()
+        .unwrap_or(0);
+    for st in &m.states {
+        let mut line = format!("entered {:>9}", count(st.entries));
+        if st.retries > 0 {
+            line.push_str(&format!(", retried {}", count(st.retries)));
+        }
+        if st.failures > 0 {
+            line.push_str(&format!(", failed {}", count(st.failures)));
+        }
+        let _ = writeln!(out, "{:<22}     {:<width$}  {line}", "", st.state);
+    }
 }
 
 /// The results object as pretty JSON.

@@ -424,3 +424,49 @@ fn run_plots_refuses_replications_and_an_unwritable_directory() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("--plots"), "{}", stderr(&o));
 }
+
+#[test]
+fn the_run_table_lists_a_state_machines_executions_and_states() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/saga-orchestration.json"
+    );
+    let o = eventflow(&["run", path], "");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    let o = eventflow(&["run", path, "--json"], "");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let m = &v["nodes"]["order-saga"]["state_machine"];
+    let grouped = |n: u64| {
+        let s = n.to_string();
+        let mut out = String::new();
+        for (i, ch) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(ch);
+        }
+        out
+    };
+    let started = grouped(m["started"].as_u64().unwrap());
+    assert!(
+        text.contains(&format!("executions: started {started},")),
+        "{text}"
+    );
+    let states = m["states"].as_array().unwrap();
+    assert!(!states.is_empty());
+    for st in states {
+        let name = st["state"].as_str().unwrap();
+        let entries = grouped(st["entries"].as_u64().unwrap());
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no line for state {name}:\n{text}"));
+        assert!(
+            line.contains("entered") && line.contains(&entries),
+            "{line}"
+        );
+        let retries = st["retries"].as_u64().unwrap();
+        assert_eq!(line.contains("retried"), retries > 0, "{line}");
+    }
+}

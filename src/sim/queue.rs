@@ -32,6 +32,16 @@ pub(crate) struct Group {
     pub(crate) waiting: VecDeque<MsgId>,
     pub(crate) in_flight: bool,
     pub(crate) queued_ready: bool,
+    /// The hash of its group key (its entry in the queue's index).
+    key: u64,
+}
+
+impl Group {
+    /// Nothing waits in it, nothing of it is in flight or queued to be received: it can be
+    /// forgotten, as SQS keeps no state for a group without messages.
+    fn idle(&self) -> bool {
+        self.waiting.is_empty() && !self.in_flight && !self.queued_ready
+    }
 }
 
 /// A queue at run time.
@@ -54,6 +64,9 @@ pub(crate) struct QueueRt {
     /// FIFO: message groups, their index by key hash, and the groups ready to be received.
     pub(crate) groups: Vec<Group>,
     group_index: HashMap<u64, u32>,
+    /// Slots of `groups` whose group went idle, for the next new key: a run through millions
+    /// of distinct group keys (an order id) holds only the groups with messages.
+    free_groups: Vec<u32>,
     pub(crate) ready: VecDeque<u32>,
     /// Messages held: visible, in flight and invisible (capacity counts them all).
     pub(crate) held: u64,
@@ -98,6 +111,7 @@ impl QueueRt {
             waiting: VecDeque::new(),
             groups: Vec::new(),
             group_index: HashMap::new(),
+            free_groups: Vec::new(),
             ready: VecDeque::new(),
             held: 0,
             visible: 0,
@@ -111,6 +125,16 @@ impl QueueRt {
             keep_payload: true,
             rng: Stream::new(seed, &q.id, "duplicates"),
             outage: 0,
+        }
+    }
+
+    /// Frees FIFO group `g` for a new key if it is idle (once: a freed group is no longer in
+    /// the index under its key).
+    fn forget_if_idle(&mut self, g: u32) {
+        let group = &self.groups[g as usize];
+        if group.idle() && self.group_index.get(&group.key) == Some(&g) {
+            self.group_index.remove(&group.key);
+            self.free_groups.push(g);
         }
     }
 
@@ -255,11 +279,20 @@ impl Engine {
                 Some(path) => lookup(&msg.payload, path).map_or(0, hash_value),
                 None => 0,
             };
-            let next = qr.groups.len() as u32;
-            let g = *qr.group_index.entry(key).or_insert(next);
-            if g == next {
-                qr.groups.push(Group::default());
-            }
+            let g = match qr.group_index.get(&key) {
+                Some(&g) => g,
+                None => {
+                    let g = if let Some(g) = qr.free_groups.pop() {
+                        g
+                    } else {
+                        qr.groups.push(Group::default());
+                        qr.groups.len() as u32 - 1
+                    };
+                    qr.groups[g as usize].key = key;
+                    qr.group_index.insert(key, g);
+                    g
+                }
+            };
             msg.lane = g;
             qr.groups[g as usize].waiting.push_back(m);
             self.mark_group_ready(q, g);
@@ -278,13 +311,16 @@ impl Engine {
         }
     }
 
-    /// Queues a FIFO group for receiving if it has messages and none in flight.
+    /// Queues a FIFO group for receiving if it has messages and none in flight; forgets it if
+    /// it has neither.
     pub(crate) fn mark_group_ready(&mut self, q: QueueId, g: u32) {
         let qr = &mut self.queues[q];
         let group = &mut qr.groups[g as usize];
         if !group.in_flight && !group.queued_ready && !group.waiting.is_empty() {
             group.queued_ready = true;
             qr.ready.push_back(g);
+        } else {
+            qr.forget_if_idle(g);
         }
     }
 
@@ -438,6 +474,7 @@ impl Engine {
                 let group = &mut qr.groups[g as usize];
                 group.queued_ready = false;
                 if group.in_flight || group.waiting.is_empty() {
+                    qr.forget_if_idle(g);
                     continue;
                 }
                 while buf.len() < batch {
@@ -723,6 +760,9 @@ impl Engine {
             }
             let groups = &fq.groups;
             fq.ready.retain(|g| groups[*g as usize].queued_ready);
+            for g in 0..fq.groups.len() as u32 {
+                fq.forget_if_idle(g);
+            }
         } else {
             let n = fq.waiting.len().min(limit);
             moved.extend(fq.waiting.drain(..n));
@@ -793,5 +833,45 @@ impl Engine {
     /// The queue with this id, for timeline actions.
     pub(crate) fn queue_by_id(&self, id: &str) -> Option<QueueId> {
         self.queues.position(|q| self.stats[q.node].id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sim::ids::Id;
+    use crate::sim::{RunOptions, Simulation};
+
+    /// A FIFO queue grouped by a key that never repeats (an order id) holds only the groups
+    /// that have messages: idle groups are forgotten and their slots reused, so the run's
+    /// memory follows the backlog, not the number of keys ever seen.
+    #[test]
+    fn idle_fifo_groups_are_forgotten_and_their_slots_reused() {
+        let text = r#"{ "format": "eventflow/2", "name": "groups", "seed": 1, "duration": "200s",
+            "producers": [ { "id": "p", "to": "q", "rate": 50,
+                             "event": { "detail": { "order": { "$seq": "o-" } } } } ],
+            "queues": [ { "id": "q", "type": "fifo", "group_by": "detail.order" } ],
+            "consumers": [ { "id": "c", "from": "q", "concurrency": 4,
+                             "service_time": { "exponential": { "mean": "20ms" } } } ] }"#;
+        let s =
+            crate::scenario::parse(text, "t.json").map_or_else(|e| panic!("{e}"), |l| l.scenario);
+        let mut sim = Simulation::new(&s, &RunOptions::default()).unwrap();
+        sim.run_to_end();
+        let r = sim.results();
+        let produced = r.conservation.produced;
+        assert!(produced > 9_000, "{produced}");
+        let q = &sim.engine.queues[super::QueueId::from_index(0)];
+        // ρ = 50 × 0.02 / 4 = 0.25: a handful of groups at a time, never thousands.
+        assert!(
+            q.groups.len() < 100,
+            "{} groups for {produced} keys",
+            q.groups.len()
+        );
+        let live = q.groups.iter().filter(|g| !g.idle()).count();
+        assert_eq!(q.group_index.len(), live);
+        assert_eq!(q.groups.len(), live + q.free_groups.len());
+        assert_eq!(
+            r.conservation.completed + r.conservation.in_flight,
+            produced
+        );
     }
 }

@@ -168,6 +168,7 @@ impl SeriesRecorder {
     }
 
     /// Adds `n` events of `counter` at `t_ns`.
+    #[inline]
     pub fn count(&mut self, node: usize, counter: Counter, t_ns: u64, n: u64) {
         let i = self.bucket_cached(t_ns);
         let slot = (node * Counter::ALL.len() + counter as usize) * self.buckets + i;
@@ -178,37 +179,42 @@ impl SeriesRecorder {
     /// The level of `level` at `node` becomes `new_level` at `t_ns`. Levels start at 0 at time
     /// 0. Cost is O(1) plus one step per bucket boundary crossed since the previous change, so
     /// O(1) amortized over a run.
+    #[inline]
     pub fn level(&mut self, node: usize, level: Level, t_ns: u64, new_level: u64) {
         let index = node * Level::ALL.len() + level as usize;
-        let state = self.levels[index];
-        if state.level == new_level && self.touched[node] & Metric::from(level).bit() != 0 {
+        let bit = Metric::from(level).bit();
+        let state = &mut self.levels[index];
+        if state.level == new_level && self.touched[node] & bit != 0 {
             // Unchanged: the span is accumulated when the level next changes.
             return;
         }
         debug_assert!(t_ns >= state.since_ns, "time went backwards for a level");
         let t = t_ns.max(state.since_ns);
-        let same_bucket = t < state.bucket_end_ns;
-        if same_bucket {
+        if t < state.bucket_end_ns {
+            // The common case: a change within the bucket of the previous one.
             if state.level != 0 {
                 self.areas[index * self.buckets + state.bucket] +=
                     u128::from(state.level) * u128::from(t - state.since_ns);
             }
+            state.level = new_level;
+            state.since_ns = t;
         } else {
-            self.accumulate(index, state.since_ns, t, state.level);
+            self.level_in_new_bucket(index, t, new_level);
         }
-        let (bucket, bucket_end_ns) = if same_bucket {
-            (state.bucket, state.bucket_end_ns)
-        } else {
-            let b = self.bucket(t);
-            (b, self.bucket_end(b))
-        };
+        self.touched[node] |= bit;
+    }
+
+    /// [`Self::level`] when the change is past the bucket of the previous one.
+    fn level_in_new_bucket(&mut self, index: usize, t: u64, new_level: u64) {
+        let state = self.levels[index];
+        self.accumulate(index, state.since_ns, t, state.level);
+        let bucket = self.bucket(t);
         self.levels[index] = LevelState {
             level: new_level,
             since_ns: t,
             bucket,
-            bucket_end_ns,
+            bucket_end_ns: self.bucket_end(bucket),
         };
-        self.touched[node] |= Metric::from(level).bit();
     }
 
     /// The level changes by `delta` at `t_ns` (saturating at 0; going below is a caller bug and
@@ -246,7 +252,8 @@ impl SeriesRecorder {
         if value.is_nan() {
             return;
         }
-        let slot = (node * Sampled::ALL.len() + metric as usize) * self.buckets + self.bucket(t_ns);
+        let slot =
+            (node * Sampled::ALL.len() + metric as usize) * self.buckets + self.bucket_cached(t_ns);
         let current = &mut self.maxima[slot];
         if current.is_nan() || value > *current {
             *current = value;

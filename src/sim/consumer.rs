@@ -6,7 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use super::clock::{Ev, Nanos};
+use super::clock::{Ev, Nanos, round_nanos};
 use super::dist::Dist;
 use super::engine::{Dest, Engine, STREAM_RETRY_DELAY};
 use super::envelope::{fill_envelope, hash_value, path_of};
@@ -771,7 +771,7 @@ impl Engine {
             st.batches += 1;
             st.batch_messages += msgs.len() as u64;
         }
-        let mut dt = service.round().max(0.0) as Nanos;
+        let mut dt = round_nanos(service);
         cr.slots[slot.index()].forced = None;
         if let Some(limit) = cr.timeout
             && dt > limit

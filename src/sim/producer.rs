@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::clock::{Ev, Nanos, SEC};
+use super::clock::{Ev, Nanos, SEC, round_nanos};
 use super::dist::Bucket;
 use super::engine::{Dest, Engine};
 use super::envelope::fill_envelope;
@@ -114,7 +114,7 @@ impl Engine {
             Arrivals::Poisson => pr.rng_arrivals.exponential(SEC / rate),
             Arrivals::Uniform => SEC / rate,
         };
-        let at = from.saturating_add(gap.round().max(1.0) as Nanos);
+        let at = from.saturating_add(round_nanos(gap).max(1));
         // A rate change before the next arrival restarts the clock at the new rate (memoryless
         // for Poisson; for even spacing it makes the new rate take effect at once).
         pr.armed = true;

@@ -3,9 +3,8 @@
 //! into for plots and CSV ([`SeriesData`], see [`super::series`] for the metrics and their
 //! meaning), with cheap partial snapshots for a run in progress.
 
-use hdrhistogram::Histogram;
-
-use super::latency::{MAX_TRACKABLE_NS, new_histogram};
+use super::histogram::Hdr;
+use super::latency::MAX_TRACKABLE_NS;
 use super::series::{
     Counter, LATENCY_QUANTILES, Level, Metric, MetricKind, NS_PER_S, SERIES_LATENCY_DIGITS,
     Sampled, Series, SeriesData,
@@ -27,7 +26,7 @@ struct LevelState {
 #[derive(Debug, Clone, Default)]
 struct LiveLatency {
     /// Created at the node's first latency, so nodes without latencies cost nothing.
-    histogram: Option<Histogram<u64>>,
+    histogram: Option<Hdr>,
     bucket: usize,
     count: u64,
     max_ns: u64,
@@ -292,8 +291,8 @@ impl SeriesRecorder {
             live.bucket_end_ns = bucket_end_ns;
         }
         live.histogram
-            .get_or_insert_with(|| new_histogram(MAX_TRACKABLE_NS, SERIES_LATENCY_DIGITS))
-            .saturating_record(latency_ns);
+            .get_or_insert_with(|| Hdr::new(MAX_TRACKABLE_NS, SERIES_LATENCY_DIGITS))
+            .record(latency_ns);
         live.count += 1;
         live.max_ns = live.max_ns.max(latency_ns);
         live.sum_ns += u128::from(latency_ns);
@@ -312,7 +311,7 @@ impl SeriesRecorder {
             .live
             .iter()
             .filter_map(|l| l.histogram.as_ref())
-            .map(|h| h.distinct_values() * size_of::<u64>())
+            .map(|h| h.counters() * size_of::<u64>())
             .sum();
         self.nodes.capacity() * size_of::<String>()
             + self.nodes.iter().map(String::capacity).sum::<usize>()

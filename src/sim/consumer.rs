@@ -798,6 +798,17 @@ impl Engine {
         }
     }
 
+    /// Can [`Engine::fails`] say anything but "no" now? When not, it would draw nothing either
+    /// (a zero rate draws nothing), so callers may skip it.
+    #[inline]
+    fn may_fail(&self, c: ConsumerId, forced: Option<&'static str>) -> bool {
+        let cr = &self.consumers[c];
+        forced.is_some()
+            || cr.fail_when.is_some()
+            || cr.failure_rate > 0.0
+            || cr.faults.error_rate > 0.0
+    }
+
     /// Does this message fail in consumer `c` now, and why? Draws from the failure stream in
     /// the order the checks are written (timeouts and `fail_when` first, which draw nothing).
     fn fails(
@@ -887,7 +898,9 @@ impl Engine {
         // visibility timeout, its receive count grown). A handler that catches its failures
         // (emits on failure) acknowledges the batch.
         let is_stream = matches!(source, Source::Stream { .. });
-        let whole_batch_failed = matches!(source, Source::Queue(_) | Source::Stream { .. })
+        let may_fail = self.may_fail(c, forced);
+        let whole_batch_failed = may_fail
+            && matches!(source, Source::Queue(_) | Source::Stream { .. })
             && !self.consumers[c].report_item_failures
             && !self.consumers[c].handles_failures
             && self.batch_fails(c, &msgs, forced);
@@ -960,7 +973,7 @@ impl Engine {
             }
             // Idempotent consumers skip a duplicate whose twin was already processed.
             let is_dup = self.msgs.twin_processed(m);
-            let failure = if !is_dup || !self.consumers[c].idempotent {
+            let failure = if may_fail && (!is_dup || !self.consumers[c].idempotent) {
                 self.fails(c, m, forced)
             } else {
                 None
@@ -1014,7 +1027,9 @@ impl Engine {
                     "completed",
                     is_dup.then(|| "processed twice (not idempotent)".to_owned()),
                 );
-                self.fire_emits(c, m, EmitOn::Success);
+                if !self.consumers[c].emits.is_empty() {
+                    self.fire_emits(c, m, EmitOn::Success);
+                }
                 if let Some(d) = self.consumers[c]
                     .asynchronous
                     .as_deref()
@@ -1063,7 +1078,9 @@ impl Engine {
         let busy = u64::from(cr.busy);
         self.stats[cn].busy.set(now, busy);
         self.series.level(cn.index(), Level::Busy, now, busy);
-        self.breaker_after(c, any_failed, any_ok);
+        if self.consumers[c].breaker_cfg.is_some() {
+            self.breaker_after(c, any_failed, any_ok);
+        }
         // A stream lane frees up unless a failure blocks its partition until the retry.
         if let Source::Stream { stream, group } = source
             && lane != u32::MAX

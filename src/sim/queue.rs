@@ -22,6 +22,19 @@ use crate::model::{Queue, QueueType, WhenFull};
 /// best-effort ordering); 1 would make standard queues strictly FIFO.
 const ORDERING_WINDOW: usize = 4;
 
+/// `draw % window` for a receive's pick among the oldest visible messages, with the divisor a
+/// constant for each window up to [`ORDERING_WINDOW`] (a multiply, not a 64-bit division).
+#[inline]
+fn pick_below(draw: u64, window: usize) -> usize {
+    let r = match window {
+        2 => draw % 2,
+        3 => draw % 3,
+        4 => draw % 4,
+        w => draw % w as u64,
+    };
+    r as usize
+}
+
 /// How often an SQS event source mapping reconsiders its poller count: every second, adding
 /// a sixtieth of the per-minute step each time (5 per second for AWS's 300 a minute).
 const RAMP_TICK: Nanos = 1_000_000_000;
@@ -266,7 +279,9 @@ impl Engine {
         } else {
             qr.waiting.push_back(m);
         }
-        if !keep_payload {
+        // (An unread producer's messages carry the released payload already: no reference
+        // count to move.)
+        if !keep_payload && !Arc::ptr_eq(&self.msgs[m].payload, &self.released) {
             self.msgs[m].payload = Arc::clone(&self.released);
         }
         self.queues[q].visible += 1;
@@ -458,7 +473,7 @@ impl Engine {
                     break;
                 }
                 let pick = if window > 1 {
-                    (qr.rng.next_u64() % window as u64) as usize
+                    pick_below(qr.rng.next_u64(), window)
                 } else {
                     0
                 };
@@ -793,5 +808,19 @@ impl Engine {
     /// The queue with this id, for timeline actions.
     pub(crate) fn queue_by_id(&self, id: &str) -> Option<QueueId> {
         self.queues.position(|q| self.stats[q.node].id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pick_below_is_the_remainder() {
+        let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+        for _ in 0..10_000 {
+            x = crate::sim::rng::mix64(x);
+            for w in 1..=9 {
+                assert_eq!(super::pick_below(x, w), (x % w as u64) as usize);
+            }
+        }
     }
 }

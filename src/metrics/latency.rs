@@ -77,7 +77,7 @@ impl Latency {
 
     /// Records one latency in nanoseconds. Values above [`MAX_TRACKABLE_NS`] saturate in the
     /// histogram but count exactly in the mean and max.
-    #[inline]
+    #[inline(always)]
     pub fn record(&mut self, ns: u64) {
         self.histogram
             .get_or_insert_with(|| Box::new(Hdr::new(MAX_TRACKABLE_NS, SIGNIFICANT_DIGITS)))

@@ -878,12 +878,17 @@ impl Engine {
         let fifo = matches!(source, Source::Queue(q) if self.queues[q].fifo);
         let ordered = fifo || matches!(source, Source::Stream { .. });
         let mut blocked = false;
-        let mut blocked_groups = std::mem::take(&mut self.blocked_groups);
-        blocked_groups.clear();
+        // Only FIFO batches hold groups, and only ordered sources return messages behind a
+        // failure: other batches leave the engine's buffers where they are (and their
+        // stand-ins, `Vec::new()`, allocate nothing).
+        let mut blocked_groups = Vec::new();
         // The batch's groups, read now: processed messages are freed below.
-        let mut batch_groups = std::mem::take(&mut self.batch_groups);
-        batch_groups.clear();
+        let mut batch_groups = Vec::new();
         if fifo {
+            blocked_groups = std::mem::take(&mut self.blocked_groups);
+            blocked_groups.clear();
+            batch_groups = std::mem::take(&mut self.batch_groups);
+            batch_groups.clear();
             for &m in &msgs {
                 let g = self.msgs[m].lane;
                 if !batch_groups.contains(&g) {
@@ -891,8 +896,11 @@ impl Engine {
                 }
             }
         }
-        let mut returned = std::mem::take(&mut self.returned_buf);
-        returned.clear();
+        let mut returned = Vec::new();
+        if ordered {
+            returned = std::mem::take(&mut self.returned_buf);
+            returned.clear();
+        }
         // SQS without ReportBatchItemFailures: one failed message fails the invocation, and
         // the whole batch returns to the queue (each message visible again after its
         // visibility timeout, its receive count grown). A handler that catches its failures
@@ -1052,7 +1060,9 @@ impl Engine {
             self.stream_batch_settled(c, stream, group, lane, blocked, 1 + returned.len());
         }
         self.return_to_lane(source, lane, fifo, &returned);
-        self.returned_buf = returned;
+        if ordered {
+            self.returned_buf = returned;
+        }
         // Every group of the batch that no failure holds may be received again.
         if let Source::Queue(q) = source {
             for &g in batch_groups.iter().filter(|g| !blocked_groups.contains(g)) {
@@ -1060,8 +1070,10 @@ impl Engine {
                 self.mark_group_ready(q, g);
             }
         }
-        self.blocked_groups = blocked_groups;
-        self.batch_groups = batch_groups;
+        if fifo {
+            self.blocked_groups = blocked_groups;
+            self.batch_groups = batch_groups;
+        }
         // Slot release.
         let cr = &mut self.consumers[c];
         cr.in_service -= msgs.len() as u64;

@@ -441,10 +441,15 @@ impl Engine {
         let batch = self.consumers[c].batch;
         let mut buf = std::mem::take(&mut self.batch_buf);
         buf.clear();
-        let mut fifo_groups = std::mem::take(&mut self.receive_groups);
-        fifo_groups.clear();
+        let fifo = self.queues[q].fifo;
+        // (A standard queue leaves the engine's group buffer where it is.)
+        let mut fifo_groups = Vec::new();
+        if fifo {
+            fifo_groups = std::mem::take(&mut self.receive_groups);
+            fifo_groups.clear();
+        }
         let qr = &mut self.queues[q];
-        if qr.fifo {
+        if fifo {
             // A batch may hold several message groups, in order within each (AWS); a group
             // with a message in flight gets nothing more until it is settled.
             while buf.len() < batch
@@ -544,13 +549,15 @@ impl Engine {
         buf.truncate(kept);
         // A group none of whose taken messages is left (expired, moved to the DLQ, filtered)
         // may be received again.
-        for &g in &fifo_groups {
-            if !buf.iter().any(|m| self.msgs[*m].lane == g) {
-                self.queues[q].groups[g as usize].in_flight = false;
-                self.mark_group_ready(q, g);
+        if fifo {
+            for &g in &fifo_groups {
+                if !buf.iter().any(|m| self.msgs[*m].lane == g) {
+                    self.queues[q].groups[g as usize].in_flight = false;
+                    self.mark_group_ready(q, g);
+                }
             }
+            self.receive_groups = fifo_groups;
         }
-        self.receive_groups = fifo_groups;
         if buf.is_empty() {
             self.batch_buf = buf;
             // Progress only if expired messages were removed (then try again).

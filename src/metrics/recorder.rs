@@ -31,6 +31,7 @@ struct LiveLatency {
     count: u64,
     max_ns: u64,
     sum_ns: u128,
+    bucket_start_ns: u64,
     bucket_end_ns: u64,
 }
 
@@ -263,7 +264,27 @@ impl SeriesRecorder {
     /// Records a latency of `latency_ns` completed at `t_ns`. Latencies must be reported in
     /// time order per node (as a discrete-event engine does); one earlier than the node's
     /// current bucket is counted in the current bucket.
+    #[inline]
     pub fn latency(&mut self, node: usize, t_ns: u64, latency_ns: u64) {
+        let live = &mut self.live[node];
+        if live.count > 0
+            && t_ns < live.bucket_end_ns
+            && t_ns >= live.bucket_start_ns
+            && let Some(h) = live.histogram.as_mut()
+        {
+            // The common case, another latency in the current bucket (whose first one made
+            // the histogram and marked the metrics touched).
+            h.record(latency_ns);
+            live.count += 1;
+            live.max_ns = live.max_ns.max(latency_ns);
+            live.sum_ns += u128::from(latency_ns);
+            return;
+        }
+        self.latency_in_new_bucket(node, t_ns, latency_ns);
+    }
+
+    /// [`Self::latency`] for the first latency of a bucket (or one outside the current one).
+    fn latency_in_new_bucket(&mut self, node: usize, t_ns: u64, latency_ns: u64) {
         let live = &self.live[node];
         // The common case, another latency in the current bucket, needs no division.
         let i = if live.count > 0
@@ -288,6 +309,7 @@ impl SeriesRecorder {
         }
         if live.count == 0 {
             live.bucket = i;
+            live.bucket_start_ns = self.bucket_ns * i as u64;
             live.bucket_end_ns = bucket_end_ns;
         }
         live.histogram

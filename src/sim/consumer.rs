@@ -943,8 +943,9 @@ impl Engine {
             }
             blocked = is_stream;
         }
-        let mut call_results = std::mem::take(&mut self.call_results);
-        call_results.clear();
+        // Taken from the engine at the batch's first synchronous call (most batches have none).
+        let mut call_results = Vec::new();
+        let mut took_call_results = false;
         for &m in msgs.iter().filter(|_| !whole_batch_failed) {
             if blocked || (fifo && blocked_groups.contains(&self.msgs[m].lane)) {
                 returned.push(m);
@@ -976,6 +977,11 @@ impl Engine {
                 self.trace_task_end(m, failure);
                 self.consumer_held(c, -1);
                 self.msgs.free(m);
+                if !took_call_results {
+                    took_call_results = true;
+                    call_results = std::mem::take(&mut self.call_results);
+                    call_results.clear();
+                }
                 call_results.push((owner, failure));
                 continue;
             }
@@ -1107,8 +1113,10 @@ impl Engine {
                 Caller::Pipe { pipe, slot } => self.pipe_call_done(pipe, slot, failure),
             }
         }
-        call_results.clear();
-        self.call_results = call_results;
+        if took_call_results {
+            call_results.clear();
+            self.call_results = call_results;
+        }
     }
 
     /// A `set` timeline entry: consumer `c` has `n` slots from now on. Extra slots take work

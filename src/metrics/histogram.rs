@@ -234,7 +234,9 @@ mod tests {
     #[test]
     fn reset_and_add_match_recording_again() {
         let mut x = 77_u64;
-        let values: Vec<u64> = (0..5_000).map(|_| xorshift(&mut x) % 10_000_000_000).collect();
+        let values: Vec<u64> = (0..5_000)
+            .map(|_| xorshift(&mut x) % 10_000_000_000)
+            .collect();
         let mut a = Hdr::new(crate::metrics::MAX_TRACKABLE_NS, 3);
         let mut b = a.clone();
         let mut all = a.clone();
@@ -249,7 +251,10 @@ mod tests {
         a.reset();
         assert_eq!(a.len(), 0);
         assert_eq!(a.value_at_quantile(0.5), 0);
-        assert!(a.counts.iter().all(|&c| c == 0), "reset clears every counter");
+        assert!(
+            a.counts.iter().all(|&c| c == 0),
+            "reset clears every counter"
+        );
         a.record(3);
         assert_eq!(a.value_at_quantile(0.5), 3);
     }

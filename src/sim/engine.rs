@@ -253,6 +253,30 @@ impl Engine {
         }
     }
 
+    /// [`Engine::send`] to a queue of producer `p`'s shared payload (its static event, or the
+    /// released one): the same copy, made without touching the payload's reference count.
+    pub(crate) fn send_shared_to_queue(
+        &mut self,
+        q: QueueId,
+        p: ProducerId,
+        event_no: u64,
+        origin_at: Nanos,
+    ) -> bool {
+        self.cons.deliveries += 1;
+        let measured = self.measuring();
+        let shared = self.producers[p]
+            .static_payload
+            .as_ref()
+            .unwrap_or(&self.released);
+        let m = self
+            .msgs
+            .alloc_shared(shared, event_no, origin_at, self.now, measured, self.cause);
+        self.msgs[m].blocked_producer = Some(p);
+        let node = self.queues[q].node;
+        self.trace_msg_open(m, node, None);
+        self.enqueue(q, m)
+    }
+
     /// A new owed delivery of an event, created now (counted in the balance).
     fn owed_copy(&mut self, payload: Arc<Value>, event_no: u64, origin_at: Nanos) -> MsgId {
         self.cons.deliveries += 1;

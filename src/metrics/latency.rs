@@ -1,7 +1,8 @@
 //! Latency recorder: exact mean and max, percentiles from an HDR histogram, fixed memory.
 
-use hdrhistogram::Histogram;
 use serde::Serialize;
+
+use super::histogram::Hdr;
 
 /// Nanoseconds per second, for converting recorded values to the seconds the results report.
 const NS_PER_S: f64 = 1e9;
@@ -25,7 +26,7 @@ const SIGNIFICANT_DIGITS: u8 = 3;
 pub struct Latency {
     /// Made on the first value: a node that records nothing costs no histogram (a scenario of
     /// 10,000 idle consumers held 14 GB of empty histograms).
-    histogram: Option<Box<Histogram<u64>>>,
+    histogram: Option<Box<Hdr>>,
     count: u64,
     sum_ns: u128,
     max_ns: u64,
@@ -76,10 +77,11 @@ impl Latency {
 
     /// Records one latency in nanoseconds. Values above [`MAX_TRACKABLE_NS`] saturate in the
     /// histogram but count exactly in the mean and max.
+    #[inline(always)]
     pub fn record(&mut self, ns: u64) {
         self.histogram
-            .get_or_insert_with(|| Box::new(new_histogram(MAX_TRACKABLE_NS, SIGNIFICANT_DIGITS)))
-            .saturating_record(ns);
+            .get_or_insert_with(|| Box::new(Hdr::new(MAX_TRACKABLE_NS, SIGNIFICANT_DIGITS)))
+            .record(ns);
         self.count += 1;
         self.sum_ns += u128::from(ns);
         self.max_ns = self.max_ns.max(ns);
@@ -88,10 +90,9 @@ impl Latency {
     /// Adds everything another recorder saw (e.g. per-replication or per-thread recorders).
     pub fn merge(&mut self, other: &Latency) {
         if let Some(theirs) = &other.histogram {
-            let ours = self.histogram.get_or_insert_with(|| {
-                Box::new(new_histogram(MAX_TRACKABLE_NS, SIGNIFICANT_DIGITS))
-            });
-            add_histogram(ours, theirs);
+            self.histogram
+                .get_or_insert_with(|| Box::new(Hdr::new(MAX_TRACKABLE_NS, SIGNIFICANT_DIGITS)))
+                .add(theirs);
         }
         self.count += other.count;
         self.sum_ns += other.sum_ns;
@@ -155,23 +156,6 @@ impl Latency {
             p95_s: s(self.quantile_ns(0.95)),
             p99_s: s(self.quantile_ns(0.99)),
             max_s: s(self.max_ns),
-        }
-    }
-}
-
-/// A fixed-range histogram (1 ns … `max_ns`) that never resizes.
-pub(crate) fn new_histogram(max_ns: u64, significant_digits: u8) -> Histogram<u64> {
-    // Constant, valid bounds (low 1, high ≥ 2, digits ≤ 5): creation cannot fail.
-    Histogram::new_with_bounds(1, max_ns, significant_digits)
-        .expect("constant histogram bounds are valid")
-}
-
-/// Adds `source` into `target`. Both come from [`new_histogram`] with the same bounds, so the
-/// library's add cannot fail; the fallback re-records bucket by bucket rather than losing data.
-pub(crate) fn add_histogram(target: &mut Histogram<u64>, source: &Histogram<u64>) {
-    if target.add(source).is_err() {
-        for bucket in source.iter_recorded() {
-            target.saturating_record_n(bucket.value_iterated_to(), bucket.count_at_value());
         }
     }
 }

@@ -14,8 +14,9 @@
 //! - [`SeriesRecorder`]: per-node time series in fixed buckets for plots and CSV
 //!   ([`SeriesData`]), with cheap partial snapshots for a run in progress.
 //!
-//! Files: `latency.rs`, `time_average.rs`, `series.rs` (the metrics, [`SeriesData`] and its
-//! CSV form), `recorder.rs` ([`SeriesRecorder`]).
+//! Files: `histogram.rs` (the HDR histogram latencies are counted in), `latency.rs`,
+//! `time_average.rs`, `series.rs` (the metrics, [`SeriesData`] and its CSV form), `recorder.rs`
+//! ([`SeriesRecorder`]).
 //!
 //! ```text
 //!   engine ──count/level/latency(t_ns)──► SeriesRecorder ──snapshot(now)──► GUI plots
@@ -24,6 +25,7 @@
 //!      └──set(t_ns, n)─► TimeAverage ──mean(end)──► mean_number_in_system, utilization
 //! ```
 
+mod histogram;
 mod latency;
 mod recorder;
 mod series;

@@ -3,9 +3,8 @@
 //! into for plots and CSV ([`SeriesData`], see [`super::series`] for the metrics and their
 //! meaning), with cheap partial snapshots for a run in progress.
 
-use hdrhistogram::Histogram;
-
-use super::latency::{MAX_TRACKABLE_NS, new_histogram};
+use super::histogram::Hdr;
+use super::latency::MAX_TRACKABLE_NS;
 use super::series::{
     Counter, LATENCY_QUANTILES, Level, Metric, MetricKind, NS_PER_S, SERIES_LATENCY_DIGITS,
     Sampled, Series, SeriesData,
@@ -27,11 +26,12 @@ struct LevelState {
 #[derive(Debug, Clone, Default)]
 struct LiveLatency {
     /// Created at the node's first latency, so nodes without latencies cost nothing.
-    histogram: Option<Histogram<u64>>,
+    histogram: Option<Hdr>,
     bucket: usize,
     count: u64,
     max_ns: u64,
     sum_ns: u128,
+    bucket_start_ns: u64,
     bucket_end_ns: u64,
 }
 
@@ -168,6 +168,7 @@ impl SeriesRecorder {
     }
 
     /// Adds `n` events of `counter` at `t_ns`.
+    #[inline]
     pub fn count(&mut self, node: usize, counter: Counter, t_ns: u64, n: u64) {
         let i = self.bucket_cached(t_ns);
         let slot = (node * Counter::ALL.len() + counter as usize) * self.buckets + i;
@@ -178,37 +179,42 @@ impl SeriesRecorder {
     /// The level of `level` at `node` becomes `new_level` at `t_ns`. Levels start at 0 at time
     /// 0. Cost is O(1) plus one step per bucket boundary crossed since the previous change, so
     /// O(1) amortized over a run.
+    #[inline]
     pub fn level(&mut self, node: usize, level: Level, t_ns: u64, new_level: u64) {
         let index = node * Level::ALL.len() + level as usize;
-        let state = self.levels[index];
-        if state.level == new_level && self.touched[node] & Metric::from(level).bit() != 0 {
+        let bit = Metric::from(level).bit();
+        let state = &mut self.levels[index];
+        if state.level == new_level && self.touched[node] & bit != 0 {
             // Unchanged: the span is accumulated when the level next changes.
             return;
         }
         debug_assert!(t_ns >= state.since_ns, "time went backwards for a level");
         let t = t_ns.max(state.since_ns);
-        let same_bucket = t < state.bucket_end_ns;
-        if same_bucket {
+        if t < state.bucket_end_ns {
+            // The common case: a change within the bucket of the previous one.
             if state.level != 0 {
                 self.areas[index * self.buckets + state.bucket] +=
                     u128::from(state.level) * u128::from(t - state.since_ns);
             }
+            state.level = new_level;
+            state.since_ns = t;
         } else {
-            self.accumulate(index, state.since_ns, t, state.level);
+            self.level_in_new_bucket(index, t, new_level);
         }
-        let (bucket, bucket_end_ns) = if same_bucket {
-            (state.bucket, state.bucket_end_ns)
-        } else {
-            let b = self.bucket(t);
-            (b, self.bucket_end(b))
-        };
+        self.touched[node] |= bit;
+    }
+
+    /// [`Self::level`] when the change is past the bucket of the previous one.
+    fn level_in_new_bucket(&mut self, index: usize, t: u64, new_level: u64) {
+        let state = self.levels[index];
+        self.accumulate(index, state.since_ns, t, state.level);
+        let bucket = self.bucket(t);
         self.levels[index] = LevelState {
             level: new_level,
             since_ns: t,
             bucket,
-            bucket_end_ns,
+            bucket_end_ns: self.bucket_end(bucket),
         };
-        self.touched[node] |= Metric::from(level).bit();
     }
 
     /// The level changes by `delta` at `t_ns` (saturating at 0; going below is a caller bug and
@@ -246,7 +252,8 @@ impl SeriesRecorder {
         if value.is_nan() {
             return;
         }
-        let slot = (node * Sampled::ALL.len() + metric as usize) * self.buckets + self.bucket(t_ns);
+        let slot =
+            (node * Sampled::ALL.len() + metric as usize) * self.buckets + self.bucket_cached(t_ns);
         let current = &mut self.maxima[slot];
         if current.is_nan() || value > *current {
             *current = value;
@@ -257,7 +264,27 @@ impl SeriesRecorder {
     /// Records a latency of `latency_ns` completed at `t_ns`. Latencies must be reported in
     /// time order per node (as a discrete-event engine does); one earlier than the node's
     /// current bucket is counted in the current bucket.
+    #[inline]
     pub fn latency(&mut self, node: usize, t_ns: u64, latency_ns: u64) {
+        let live = &mut self.live[node];
+        if live.count > 0
+            && t_ns < live.bucket_end_ns
+            && t_ns >= live.bucket_start_ns
+            && let Some(h) = live.histogram.as_mut()
+        {
+            // The common case, another latency in the current bucket (whose first one made
+            // the histogram and marked the metrics touched).
+            h.record(latency_ns);
+            live.count += 1;
+            live.max_ns = live.max_ns.max(latency_ns);
+            live.sum_ns += u128::from(latency_ns);
+            return;
+        }
+        self.latency_in_new_bucket(node, t_ns, latency_ns);
+    }
+
+    /// [`Self::latency`] for the first latency of a bucket (or one outside the current one).
+    fn latency_in_new_bucket(&mut self, node: usize, t_ns: u64, latency_ns: u64) {
         let live = &self.live[node];
         // The common case, another latency in the current bucket, needs no division.
         let i = if live.count > 0
@@ -282,11 +309,12 @@ impl SeriesRecorder {
         }
         if live.count == 0 {
             live.bucket = i;
+            live.bucket_start_ns = self.bucket_ns * i as u64;
             live.bucket_end_ns = bucket_end_ns;
         }
         live.histogram
-            .get_or_insert_with(|| new_histogram(MAX_TRACKABLE_NS, SERIES_LATENCY_DIGITS))
-            .saturating_record(latency_ns);
+            .get_or_insert_with(|| Hdr::new(MAX_TRACKABLE_NS, SERIES_LATENCY_DIGITS))
+            .record(latency_ns);
         live.count += 1;
         live.max_ns = live.max_ns.max(latency_ns);
         live.sum_ns += u128::from(latency_ns);
@@ -305,7 +333,7 @@ impl SeriesRecorder {
             .live
             .iter()
             .filter_map(|l| l.histogram.as_ref())
-            .map(|h| h.distinct_values() * size_of::<u64>())
+            .map(|h| h.counters() * size_of::<u64>())
             .sum();
         self.nodes.capacity() * size_of::<String>()
             + self.nodes.iter().map(String::capacity).sum::<usize>()

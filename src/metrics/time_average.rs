@@ -36,6 +36,7 @@ impl TimeAverage {
 
     /// The level changes to `new_level` at time `t_ns`. Times must not go backwards; a time
     /// earlier than the previous change is treated as that change's time.
+    #[inline]
     pub fn set(&mut self, t_ns: u64, new_level: u64) {
         debug_assert!(
             t_ns >= self.accounted_to_ns || t_ns < self.window_start_ns,
@@ -46,6 +47,21 @@ impl TimeAverage {
             // Nothing changes: the span is accounted when the level next changes (or at the end).
             return;
         }
+        if t_ns > self.window_start_ns && t_ns >= self.accounted_to_ns {
+            // The common case, inside the window with time moving on: what `set_general` does
+            // when both of its window tests hold.
+            self.area += u128::from(self.level) * u128::from(t_ns - self.accounted_to_ns);
+            self.accounted_to_ns = t_ns;
+            self.max_seen = self.max_seen.max(self.level).max(new_level);
+            self.level = new_level;
+            return;
+        }
+        self.set_general(t_ns, new_level);
+    }
+
+    /// [`Self::set`] for a change before or at the window start (or a time before the last
+    /// change, treated as that change's time).
+    fn set_general(&mut self, t_ns: u64, new_level: u64) {
         let t = t_ns.max(self.window_start_ns);
         if t > self.accounted_to_ns {
             self.area += u128::from(self.level) * u128::from(t - self.accounted_to_ns);

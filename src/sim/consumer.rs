@@ -6,7 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use super::clock::{Ev, Nanos};
+use super::clock::{Ev, Nanos, round_nanos};
 use super::dist::Dist;
 use super::engine::{Dest, Engine, STREAM_RETRY_DELAY};
 use super::envelope::{fill_envelope, hash_value, path_of};
@@ -784,7 +784,7 @@ impl Engine {
             st.batches += 1;
             st.batch_messages += msgs.len() as u64;
         }
-        let mut dt = service.round().max(0.0) as Nanos;
+        let mut dt = round_nanos(service);
         cr.slots[slot.index()].forced = None;
         if let Some(limit) = cr.timeout
             && dt > limit
@@ -810,6 +810,17 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Can [`Engine::fails`] say anything but "no" now? When not, it would draw nothing either
+    /// (a zero rate draws nothing), so callers may skip it.
+    #[inline]
+    fn may_fail(&self, c: ConsumerId, forced: Option<&'static str>) -> bool {
+        let cr = &self.consumers[c];
+        forced.is_some()
+            || cr.fail_when.is_some()
+            || cr.failure_rate > 0.0
+            || cr.faults.error_rate > 0.0
     }
 
     /// Does this message fail in consumer `c` now, and why? Draws from the failure stream in
@@ -881,12 +892,17 @@ impl Engine {
         let fifo = matches!(source, Source::Queue(q) if self.queues[q].fifo);
         let ordered = fifo || matches!(source, Source::Stream { .. });
         let mut blocked = false;
-        let mut blocked_groups = std::mem::take(&mut self.blocked_groups);
-        blocked_groups.clear();
+        // Only FIFO batches hold groups, and only ordered sources return messages behind a
+        // failure: other batches leave the engine's buffers where they are (and their
+        // stand-ins, `Vec::new()`, allocate nothing).
+        let mut blocked_groups = Vec::new();
         // The batch's groups, read now: processed messages are freed below.
-        let mut batch_groups = std::mem::take(&mut self.batch_groups);
-        batch_groups.clear();
+        let mut batch_groups = Vec::new();
         if fifo {
+            blocked_groups = std::mem::take(&mut self.blocked_groups);
+            blocked_groups.clear();
+            batch_groups = std::mem::take(&mut self.batch_groups);
+            batch_groups.clear();
             for &m in &msgs {
                 let g = self.msgs[m].lane;
                 if !batch_groups.contains(&g) {
@@ -894,14 +910,19 @@ impl Engine {
                 }
             }
         }
-        let mut returned = std::mem::take(&mut self.returned_buf);
-        returned.clear();
+        let mut returned = Vec::new();
+        if ordered {
+            returned = std::mem::take(&mut self.returned_buf);
+            returned.clear();
+        }
         // SQS without ReportBatchItemFailures: one failed message fails the invocation, and
         // the whole batch returns to the queue (each message visible again after its
         // visibility timeout, its receive count grown). A handler that catches its failures
         // (emits on failure) acknowledges the batch.
         let is_stream = matches!(source, Source::Stream { .. });
-        let whole_batch_failed = matches!(source, Source::Queue(_) | Source::Stream { .. })
+        let may_fail = self.may_fail(c, forced);
+        let whole_batch_failed = may_fail
+            && matches!(source, Source::Queue(_) | Source::Stream { .. })
             && !self.consumers[c].report_item_failures
             && !self.consumers[c].handles_failures
             && self.batch_fails(c, &msgs, forced);
@@ -936,8 +957,9 @@ impl Engine {
             }
             blocked = is_stream;
         }
-        let mut call_results = std::mem::take(&mut self.call_results);
-        call_results.clear();
+        // Taken from the engine at the batch's first synchronous call (most batches have none).
+        let mut call_results = Vec::new();
+        let mut took_call_results = false;
         for &m in msgs.iter().filter(|_| !whole_batch_failed) {
             if blocked || (fifo && blocked_groups.contains(&self.msgs[m].lane)) {
                 returned.push(m);
@@ -969,12 +991,17 @@ impl Engine {
                 self.trace_task_end(m, failure);
                 self.consumer_held(c, -1);
                 self.msgs.free(m);
+                if !took_call_results {
+                    took_call_results = true;
+                    call_results = std::mem::take(&mut self.call_results);
+                    call_results.clear();
+                }
                 call_results.push((owner, failure));
                 continue;
             }
             // Idempotent consumers skip a duplicate whose twin was already processed.
             let is_dup = self.msgs.twin_processed(m);
-            let failure = if !is_dup || !self.consumers[c].idempotent {
+            let failure = if may_fail && (!is_dup || !self.consumers[c].idempotent) {
                 self.fails(c, m, forced)
             } else {
                 None
@@ -1028,7 +1055,9 @@ impl Engine {
                     "completed",
                     is_dup.then(|| "processed twice (not idempotent)".to_owned()),
                 );
-                self.fire_emits(c, m, EmitOn::Success);
+                if !self.consumers[c].emits.is_empty() {
+                    self.fire_emits(c, m, EmitOn::Success);
+                }
                 if let Some(d) = self.consumers[c]
                     .asynchronous
                     .as_deref()
@@ -1051,7 +1080,9 @@ impl Engine {
             self.stream_batch_settled(c, stream, group, lane, blocked, 1 + returned.len());
         }
         self.return_to_lane(source, lane, fifo, &returned);
-        self.returned_buf = returned;
+        if ordered {
+            self.returned_buf = returned;
+        }
         // Every group of the batch that no failure holds may be received again.
         if let Source::Queue(q) = source {
             for &g in batch_groups.iter().filter(|g| !blocked_groups.contains(g)) {
@@ -1059,8 +1090,10 @@ impl Engine {
                 self.mark_group_ready(q, g);
             }
         }
-        self.blocked_groups = blocked_groups;
-        self.batch_groups = batch_groups;
+        if fifo {
+            self.blocked_groups = blocked_groups;
+            self.batch_groups = batch_groups;
+        }
         // Slot release.
         let cr = &mut self.consumers[c];
         cr.in_service -= msgs.len() as u64;
@@ -1078,7 +1111,9 @@ impl Engine {
         self.stats[cn].busy.set(now, busy);
         self.series.level(cn.index(), Level::Busy, now, busy);
         self.consumer_waiting(c);
-        self.breaker_after(c, any_failed, any_ok);
+        if self.consumers[c].breaker_cfg.is_some() {
+            self.breaker_after(c, any_failed, any_ok);
+        }
         // A stream lane frees up unless a failure blocks its partition until the retry.
         if let Source::Stream { stream, group } = source
             && lane != u32::MAX
@@ -1093,8 +1128,10 @@ impl Engine {
                 Caller::Pipe { pipe, slot } => self.pipe_call_done(pipe, slot, failure),
             }
         }
-        call_results.clear();
-        self.call_results = call_results;
+        if took_call_results {
+            call_results.clear();
+            self.call_results = call_results;
+        }
     }
 
     /// A `set` timeline entry: consumer `c` has `n` slots from now on. Extra slots take work

@@ -253,6 +253,30 @@ impl Engine {
         }
     }
 
+    /// [`Engine::send`] to a queue of producer `p`'s shared payload (its static event, or the
+    /// released one): the same copy, made without touching the payload's reference count.
+    pub(crate) fn send_shared_to_queue(
+        &mut self,
+        q: QueueId,
+        p: ProducerId,
+        event_no: u64,
+        origin_at: Nanos,
+    ) -> bool {
+        self.cons.deliveries += 1;
+        let measured = self.measuring();
+        let shared = self.producers[p]
+            .static_payload
+            .as_ref()
+            .unwrap_or(&self.released);
+        let m = self
+            .msgs
+            .alloc_shared(shared, event_no, origin_at, self.now, measured, self.cause);
+        self.msgs[m].blocked_producer = Some(p);
+        let node = self.queues[q].node;
+        self.trace_msg_open(m, node, None);
+        self.enqueue(q, m)
+    }
+
     /// A new owed delivery of an event, created now (counted in the balance).
     fn owed_copy(&mut self, payload: Arc<Value>, event_no: u64, origin_at: Nanos) -> MsgId {
         self.cons.deliveries += 1;
@@ -282,10 +306,18 @@ impl Engine {
 
     /// Stops the run once more events were produced than `settings.max_events` allows.
     /// Returns true when the run is stopped.
+    #[inline]
     pub(crate) fn check_loop_guard(&mut self) -> bool {
         if self.cons.produced <= self.max_events || self.stopped.is_some() {
             return self.stopped.is_some();
         }
+        self.loop_guard_tripped()
+    }
+
+    /// [`Engine::check_loop_guard`] once the limit is passed.
+    #[cold]
+    #[inline(never)]
+    fn loop_guard_tripped(&mut self) -> bool {
         let cycle = self.cycle_words();
         self.stopped = Some(Stop {
             at: self.now,
@@ -299,10 +331,24 @@ impl Engine {
 
     /// The guards that bound a run whatever the scenario: memory (messages alive), zero-time
     /// loops (steps at one instant), runaway forwarding (owed copies) and engine steps.
+    #[inline]
     pub(crate) fn check_guards(&mut self, ev: Option<Ev>) {
-        if self.stopped.is_some() {
-            return;
+        // The common case, nothing near a limit, in a few comparisons; the reasons are built
+        // (in the same order of precedence) only when one trips.
+        if self.stopped.is_none()
+            && (self.msgs.live() > self.max_messages
+                || self.steps_this_instant > MAX_STEPS_AT_ONE_INSTANT
+                || self.cons.deliveries > self.max_events.saturating_mul(COPIES_PER_EVENT)
+                || self.events_processed > self.max_events.saturating_mul(STEPS_PER_EVENT))
+        {
+            self.guard_tripped(ev);
         }
+    }
+
+    /// [`Engine::check_guards`] once some limit is passed: stops the run, saying which.
+    #[cold]
+    #[inline(never)]
+    fn guard_tripped(&mut self, ev: Option<Ev>) {
         let live = self.msgs.live();
         let reason = if live > self.max_messages {
             format!(

@@ -271,7 +271,19 @@ fn payload_has(v: &Value, wanted: &str) -> bool {
 
 impl Engine {
     /// A root event is produced at `node`: its cause for the messages it sends.
+    #[inline]
     pub(crate) fn trace_root(&mut self, event_no: u64, node: NodeId, payload: &Value) -> Cause {
+        if self.tracer.is_none() {
+            return Cause {
+                root: event_no,
+                hop: NO_HOP,
+            };
+        }
+        self.trace_root_traced(event_no, node, payload)
+    }
+
+    /// [`Engine::trace_root`] in a traced run.
+    fn trace_root_traced(&mut self, event_no: u64, node: NodeId, payload: &Value) -> Cause {
         let now = self.now;
         let Some(t) = self.tracer.as_deref_mut() else {
             return Cause {
@@ -377,7 +389,15 @@ impl Engine {
     }
 
     /// Opens a hop for message `m` (its next hop, child of its current one).
+    #[inline]
     pub(crate) fn trace_msg_open(&mut self, m: MsgId, node: NodeId, via: Option<&str>) {
+        if self.tracer.is_some() {
+            self.trace_msg_open_traced(m, node, via);
+        }
+    }
+
+    /// [`Engine::trace_msg_open`] in a traced run.
+    fn trace_msg_open_traced(&mut self, m: MsgId, node: NodeId, via: Option<&str>) {
         let msg = &self.msgs[m];
         if msg.hop == NO_HOP || self.tracer.is_none() {
             return;
@@ -419,7 +439,15 @@ impl Engine {
 
     /// Work on message `m` starts now (a delivery attempt, a service start), as attempt or
     /// receive number `attempt`.
+    #[inline]
     pub(crate) fn trace_start(&mut self, m: MsgId, attempt: Option<u32>, by: Option<NodeId>) {
+        if self.tracer.is_some() {
+            self.trace_start_traced(m, attempt, by);
+        }
+    }
+
+    /// [`Engine::trace_start`] in a traced run.
+    fn trace_start_traced(&mut self, m: MsgId, attempt: Option<u32>, by: Option<NodeId>) {
         if self.tracer.is_none() {
             return;
         }
@@ -433,7 +461,15 @@ impl Engine {
     }
 
     /// Message `m` leaves its hop now with `outcome` (and a reason).
+    #[inline]
     pub(crate) fn trace_end(&mut self, m: MsgId, outcome: &'static str, reason: Option<String>) {
+        if self.tracer.is_some() {
+            self.trace_end_traced(m, outcome, reason);
+        }
+    }
+
+    /// [`Engine::trace_end`] in a traced run.
+    fn trace_end_traced(&mut self, m: MsgId, outcome: &'static str, reason: Option<String>) {
         if self.tracer.is_none() {
             return;
         }
@@ -546,7 +582,15 @@ impl Engine {
     }
 
     /// Message `m` completed at the end of its chain (an end-to-end latency).
+    #[inline]
     pub(crate) fn trace_chain_end(&mut self, m: MsgId) {
+        if self.tracer.is_some() {
+            self.trace_chain_end_traced(m);
+        }
+    }
+
+    /// [`Engine::trace_chain_end`] in a traced run.
+    fn trace_chain_end_traced(&mut self, m: MsgId) {
         let Some(t) = self.tracer.as_deref_mut() else {
             return;
         };
@@ -580,6 +624,7 @@ impl Engine {
     }
 
     /// Notes that the journey of message `m`'s root did `what` (pass one of `--where`).
+    #[inline]
     pub(crate) fn trace_note(&mut self, m: MsgId, what: Condition) {
         let root = self.msgs[m].root;
         if let Some(Tracer::Find(f)) = self.tracer.as_deref_mut() {

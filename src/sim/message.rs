@@ -101,6 +101,50 @@ impl Msg {
         }
     }
 
+    /// Makes this (freed) slot the copy [`Msg::new`] would make with the payload it holds
+    /// already. Every field is named, so a field added to `Msg` must be decided here too.
+    fn renew(&mut self, event_no: u64, origin_at: Nanos, now: Nanos, measured: bool, cause: Cause) {
+        let Msg {
+            payload: _,
+            event_no: slot_event_no,
+            origin_at: slot_origin_at,
+            arrived_at,
+            first_attempt_at,
+            target,
+            attempts,
+            receives,
+            lane,
+            dup,
+            owed,
+            measured: slot_measured,
+            visible_since,
+            waited,
+            blocked_producer,
+            order_hash,
+            root,
+            hop,
+            call_of,
+        } = self;
+        *slot_event_no = event_no;
+        *slot_origin_at = origin_at;
+        *arrived_at = now;
+        *first_attempt_at = now;
+        *target = None;
+        *attempts = 0;
+        *receives = 0;
+        *lane = u32::MAX;
+        *dup = None;
+        *owed = true;
+        *slot_measured = measured;
+        *visible_since = now;
+        *waited = 0;
+        *blocked_producer = None;
+        *order_hash = None;
+        *root = cause.root;
+        *hop = cause.hop;
+        *call_of = None;
+    }
+
     /// Is this an owed delivery?
     #[inline]
     pub(crate) fn owed(&self) -> bool {
@@ -160,6 +204,39 @@ impl Messages {
             self.slab.push(msg);
             MsgId::from_index(self.slab.len() - 1)
         }
+    }
+
+    /// Stores a new owed copy (as `alloc(Msg::new(Arc::clone(shared), …))`) whose payload is
+    /// `shared`, an event every copy shares. When the free slot it takes holds `shared`
+    /// already, the slot keeps its reference: no atomic reference-count round trip (a clone
+    /// and the drop of the slot's old copy) per message, which a producer of events nobody
+    /// reads would otherwise pay on every arrival.
+    pub(crate) fn alloc_shared(
+        &mut self,
+        shared: &Arc<Value>,
+        event_no: u64,
+        origin_at: Nanos,
+        now: Nanos,
+        measured: bool,
+        cause: Cause,
+    ) -> MsgId {
+        if let Some(&i) = self.free.last()
+            && Arc::ptr_eq(&self.slab[i.index()].payload, shared)
+        {
+            self.free.pop();
+            self.slab[i.index()].renew(event_no, origin_at, now, measured, cause);
+            self.owed_live += 1;
+            return i;
+        }
+        let msg = Msg::new(
+            Arc::clone(shared),
+            event_no,
+            origin_at,
+            now,
+            measured,
+            cause,
+        );
+        self.alloc(msg)
     }
 
     /// Releases a copy (its payload reference is dropped when the slot is reused: bounded by
@@ -342,5 +419,50 @@ mod tests {
         assert_eq!(again, ids[5]);
         assert_eq!(msgs[again].event_no, 99);
         assert_eq!(msgs[ids[CHUNK + 1]].event_no, CHUNK as u64 + 1);
+    }
+
+    /// A slot renewed in place is the message `Msg::new` makes, whatever the slot held.
+    #[test]
+    fn a_shared_payload_slot_is_renewed_as_new() {
+        let shared = Arc::new(Value::Null);
+        let cause = Cause { root: 7, hop: 3 };
+        let mut msgs = Messages::new();
+        let first = msgs.alloc(Msg::new(Arc::clone(&shared), 1, 2, 3, false, cause));
+        {
+            // Every field away from what `Msg::new` sets.
+            let m = &mut msgs[first];
+            m.first_attempt_at = 99;
+            m.target = Some(TargetId::from_index(4));
+            m.attempts = 5;
+            m.receives = 6;
+            m.lane = 7;
+            m.dup = Some(DupId::from_index(0));
+            m.visible_since = 8;
+            m.waited = 9;
+            m.blocked_producer = Some(ProducerId::from_index(1));
+            m.order_hash = Some(10);
+            m.hop = 11;
+            m.call_of = Some(Caller::Task {
+                thread: 1,
+                token: 2,
+            });
+        }
+        msgs.dups.push(DupPair {
+            processed: false,
+            live: 2,
+        });
+        msgs.free(first);
+        let renewed = msgs.alloc_shared(&shared, 20, 21, 22, true, cause);
+        assert_eq!(renewed, first, "the freed slot is reused");
+        let expected = Msg::new(Arc::clone(&shared), 20, 21, 22, true, cause);
+        assert_eq!(format!("{:?}", msgs[renewed]), format!("{expected:?}"));
+        assert_eq!(msgs.owed_live(), 1);
+        assert_eq!(msgs.count_owed(), 1);
+        // A slot holding another payload gets a fresh copy.
+        msgs.free(renewed);
+        let other = Arc::new(Value::Bool(true));
+        let m = msgs.alloc_shared(&other, 30, 31, 32, false, cause);
+        assert!(Arc::ptr_eq(&msgs[m].payload, &other));
+        assert_eq!(msgs.owed_live(), 1);
     }
 }

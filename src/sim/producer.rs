@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::clock::{Ev, Nanos, SEC};
+use super::clock::{Ev, Nanos, SEC, round_nanos};
 use super::dist::Bucket;
 use super::engine::{Dest, Engine};
 use super::envelope::fill_envelope;
 use super::ids::{NodeId, ProducerId};
+use super::journey::{Cause, NO_HOP};
 use super::rng::Stream;
 use super::stats::Tally;
 use super::template::Template;
@@ -114,7 +115,7 @@ impl Engine {
             Arrivals::Poisson => pr.rng_arrivals.exponential(SEC / rate),
             Arrivals::Uniform => SEC / rate,
         };
-        let at = from.saturating_add(gap.round().max(1.0) as Nanos);
+        let at = from.saturating_add(round_nanos(gap).max(1));
         // A rate change before the next arrival restarts the clock at the new rate (memoryless
         // for Poisson; for even spacing it makes the new rate take effect at once).
         pr.armed = true;
@@ -170,9 +171,34 @@ impl Engine {
             pr.sent
         };
         let event_no = self.next_event_no();
+        // Every copy shares one payload (a static event, or the released one when nothing reads
+        // the events): untraced, it goes to a queue without a reference-count round trip.
+        let untraced = self.tracer.is_none();
+        let shared = self.producers[p].static_payload.is_some()
+            || self.producers[p].payload_unread && untraced;
+        if let Dest::Queue(q) = self.producers[p].dest
+            && shared
+            && untraced
+        {
+            if self.measuring() {
+                self.stats[node].arrived += 1;
+            }
+            self.tally_now(node, Tally::Completed);
+            // What `trace_root` answers in an untraced run.
+            self.cause = Cause {
+                root: event_no,
+                hop: NO_HOP,
+            };
+            let blocked = self.send_shared_to_queue(q, p, event_no, now);
+            if !blocked {
+                self.arm_producer(p, now);
+            }
+            self.check_loop_guard();
+            return;
+        }
         let payload = if let Some(shared) = &self.producers[p].static_payload {
             Arc::clone(shared)
-        } else if self.producers[p].payload_unread && self.tracer.is_none() {
+        } else if self.producers[p].payload_unread && untraced {
             Arc::clone(&self.released)
         } else {
             let reads = self.reads.fields(self.tracer.is_some());

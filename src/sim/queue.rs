@@ -22,6 +22,19 @@ use crate::model::{Queue, QueueType, WhenFull};
 /// best-effort ordering); 1 would make standard queues strictly FIFO.
 const ORDERING_WINDOW: usize = 4;
 
+/// `draw % window` for a receive's pick among the oldest visible messages, with the divisor a
+/// constant for each window up to [`ORDERING_WINDOW`] (a multiply, not a 64-bit division).
+#[inline]
+fn pick_below(draw: u64, window: usize) -> usize {
+    let r = match window {
+        2 => draw % 2,
+        3 => draw % 3,
+        4 => draw % 4,
+        w => draw % w as u64,
+    };
+    r as usize
+}
+
 /// How often an SQS event source mapping reconsiders its poller count: every second, adding
 /// a sixtieth of the per-minute step each time (5 per second for AWS's 300 a minute).
 const RAMP_TICK: Nanos = 1_000_000_000;
@@ -279,19 +292,18 @@ impl Engine {
                 Some(path) => lookup(&msg.payload, path).map_or(0, hash_value),
                 None => 0,
             };
-            let g = match qr.group_index.get(&key) {
-                Some(&g) => g,
-                None => {
-                    let g = if let Some(g) = qr.free_groups.pop() {
-                        g
-                    } else {
-                        qr.groups.push(Group::default());
-                        qr.groups.len() as u32 - 1
-                    };
-                    qr.groups[g as usize].key = key;
-                    qr.group_index.insert(key, g);
+            let g = if let Some(&g) = qr.group_index.get(&key) {
+                g
+            } else {
+                let g = if let Some(g) = qr.free_groups.pop() {
                     g
-                }
+                } else {
+                    qr.groups.push(Group::default());
+                    qr.groups.len() as u32 - 1
+                };
+                qr.groups[g as usize].key = key;
+                qr.group_index.insert(key, g);
+                g
             };
             msg.lane = g;
             qr.groups[g as usize].waiting.push_back(m);
@@ -299,7 +311,9 @@ impl Engine {
         } else {
             qr.waiting.push_back(m);
         }
-        if !keep_payload {
+        // (An unread producer's messages carry the released payload already: no reference
+        // count to move.)
+        if !keep_payload && !Arc::ptr_eq(&self.msgs[m].payload, &self.released) {
             self.msgs[m].payload = Arc::clone(&self.released);
         }
         self.queues[q].visible += 1;
@@ -462,10 +476,15 @@ impl Engine {
         let batch = self.consumers[c].batch;
         let mut buf = std::mem::take(&mut self.batch_buf);
         buf.clear();
-        let mut fifo_groups = std::mem::take(&mut self.receive_groups);
-        fifo_groups.clear();
+        let fifo = self.queues[q].fifo;
+        // (A standard queue leaves the engine's group buffer where it is.)
+        let mut fifo_groups = Vec::new();
+        if fifo {
+            fifo_groups = std::mem::take(&mut self.receive_groups);
+            fifo_groups.clear();
+        }
         let qr = &mut self.queues[q];
-        if qr.fifo {
+        if fifo {
             // A batch may hold several message groups, in order within each (AWS); a group
             // with a message in flight gets nothing more until it is settled.
             while buf.len() < batch
@@ -495,7 +514,7 @@ impl Engine {
                     break;
                 }
                 let pick = if window > 1 {
-                    (qr.rng.next_u64() % window as u64) as usize
+                    pick_below(qr.rng.next_u64(), window)
                 } else {
                     0
                 };
@@ -566,13 +585,15 @@ impl Engine {
         buf.truncate(kept);
         // A group none of whose taken messages is left (expired, moved to the DLQ, filtered)
         // may be received again.
-        for &g in &fifo_groups {
-            if !buf.iter().any(|m| self.msgs[*m].lane == g) {
-                self.queues[q].groups[g as usize].in_flight = false;
-                self.mark_group_ready(q, g);
+        if fifo {
+            for &g in &fifo_groups {
+                if !buf.iter().any(|m| self.msgs[*m].lane == g) {
+                    self.queues[q].groups[g as usize].in_flight = false;
+                    self.mark_group_ready(q, g);
+                }
             }
+            self.receive_groups = fifo_groups;
         }
-        self.receive_groups = fifo_groups;
         if buf.is_empty() {
             self.batch_buf = buf;
             // Progress only if expired messages were removed (then try again).
@@ -873,5 +894,16 @@ mod tests {
             r.conservation.completed + r.conservation.in_flight,
             produced
         );
+    }
+
+    #[test]
+    fn pick_below_is_the_remainder() {
+        let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+        for _ in 0..10_000 {
+            x = crate::sim::rng::mix64(x);
+            for w in 1..=9 {
+                assert_eq!(super::pick_below(x, w), (x % w as u64) as usize);
+            }
+        }
     }
 }

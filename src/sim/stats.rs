@@ -229,7 +229,7 @@ impl Engine {
     }
 
     /// Counts `what` at `node`: in its statistics if `measured`, in the time series always.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn tally(&mut self, node: NodeId, what: Tally, measured: bool) {
         if measured {
             self.stats[node].bump(what);

@@ -288,9 +288,7 @@ impl Messages {
             freed[m.index()] = true;
         }
         self.slab
-            .0
             .iter()
-            .flatten()
             .zip(&freed)
             .filter(|(m, f)| m.owed && !**f)
             .count() as u64
@@ -320,29 +318,38 @@ impl Messages {
     }
 }
 
-/// Chunks of [`CHUNK`] copies each; every chunk but the last is full, and no chunk ever grows
-/// past its first allocation.
+/// Chunks of [`CHUNK`] copies each, every one but the last full. A chunk is a fixed-size array
+/// allocated whole (its unused slots hold a filler copy), so it never grows and indexing into
+/// it needs no bounds check beyond the chunk's own.
 #[derive(Default)]
-struct Chunks(Vec<Vec<Msg>>);
+struct Chunks {
+    chunks: Vec<Box<[Msg; CHUNK]>>,
+    len: usize,
+}
 
 impl Chunks {
     #[inline]
     fn len(&self) -> usize {
-        match self.0.last() {
-            Some(last) => (self.0.len() - 1) * CHUNK + last.len(),
-            None => 0,
-        }
+        self.len
     }
 
     fn push(&mut self, msg: Msg) {
-        match self.0.last_mut() {
-            Some(last) if last.len() < CHUNK => last.push(msg),
-            _ => {
-                let mut chunk = Vec::with_capacity(CHUNK);
-                chunk.push(msg);
-                self.0.push(chunk);
-            }
+        if self.len == self.chunks.len() * CHUNK {
+            let filler = Msg::new(Arc::new(Value::Null), 0, 0, 0, false, Cause::NONE);
+            let chunk: Box<[Msg; CHUNK]> = vec![filler; CHUNK]
+                .into_boxed_slice()
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("a vector of CHUNK copies"));
+            self.chunks.push(chunk);
         }
+        let i = self.len;
+        self.len += 1;
+        self[i] = msg;
+    }
+
+    /// The copies stored, in id order.
+    fn iter(&self) -> impl Iterator<Item = &Msg> {
+        self.chunks.iter().flat_map(|c| c.iter()).take(self.len)
     }
 }
 
@@ -350,14 +357,16 @@ impl Index<usize> for Chunks {
     type Output = Msg;
     #[inline]
     fn index(&self, i: usize) -> &Msg {
-        &self.0[i >> CHUNK_BITS][i & (CHUNK - 1)]
+        debug_assert!(i < self.len, "message {i} of {}", self.len);
+        &self.chunks[i >> CHUNK_BITS][i & (CHUNK - 1)]
     }
 }
 
 impl IndexMut<usize> for Chunks {
     #[inline]
     fn index_mut(&mut self, i: usize) -> &mut Msg {
-        &mut self.0[i >> CHUNK_BITS][i & (CHUNK - 1)]
+        debug_assert!(i < self.len, "message {i} of {}", self.len);
+        &mut self.chunks[i >> CHUNK_BITS][i & (CHUNK - 1)]
     }
 }
 
@@ -409,8 +418,8 @@ mod tests {
         for (i, &m) in ids.iter().enumerate() {
             assert_eq!(msgs[m].event_no, i as u64);
         }
-        // Whole chunks never grow past their first allocation, so no copy ever doubles memory.
-        assert!(msgs.slab.0.iter().all(|c| c.capacity() == CHUNK));
+        // Whole chunks, allocated once each: no copy ever doubles memory.
+        assert_eq!(msgs.slab.chunks.len(), 4);
         msgs.free(ids[CHUNK]);
         msgs.free(ids[5]);
         assert_eq!(msgs.live(), n as u64 - 2);

@@ -505,6 +505,22 @@ fn cost(conds: &[Cond]) -> u8 {
         .unwrap_or(0)
 }
 
+/// Whether a condition holds for most values of its field: `anything-but` excludes a few
+/// values, `exists: false` holds wherever the field is absent. A candidate is usually rejected
+/// by one of its other checks, so those go first.
+fn passes_mostly(c: &Cond) -> bool {
+    matches!(
+        c,
+        Cond::AbStrs(_)
+            | Cond::AbNums(_)
+            | Cond::AbPrefix(_)
+            | Cond::AbSuffix(_)
+            | Cond::AbEqIc(_)
+            | Cond::AbWild(_)
+            | Cond::Exists(false)
+    )
+}
+
 /// A sub-rule (one alternative of one pattern) being built: all its checks must hold.
 struct BuildRule {
     pattern: u32,
@@ -986,7 +1002,9 @@ impl RuleMatcher {
         // Checks in cost order, the proven leaf last (it only runs when its path crosses an
         // array): shallow paths first (a leaf nested deeper is costlier to reach and more
         // likely to sit below an array of objects, which takes the array-consistent
-        // evaluator), then by operator cost. The sort is stable, so ties keep pattern order.
+        // evaluator), then conditions that reject many events before those that reject few
+        // ([`passes_mostly`]), then by operator cost. The sort is stable, so ties keep
+        // pattern order.
         let mut ranges = vec![(0u32, 0u32); rules.len()];
         let mut flat_checks = Vec::new();
         let mut groups = Vec::new();
@@ -1000,7 +1018,12 @@ impl RuleMatcher {
                     Pred::One(c) => std::slice::from_ref(c),
                     Pred::Group { .. } => &[],
                 };
-                (*i as u32 == proven[s], c.groups.len(), cost(conds))
+                (
+                    *i as u32 == proven[s],
+                    c.groups.len(),
+                    conds.iter().all(passes_mostly),
+                    cost(conds),
+                )
             });
             let start = flat_checks.len() as u32;
             for (_, c) in checks {

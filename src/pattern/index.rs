@@ -17,11 +17,16 @@
 //!    the stack), whoever asks for it. Object keys are looked for first at the position they
 //!    had in the previous event (events of one producer share their key order): one compare
 //!    instead of a scan, and never a different result.
-//! 3. **Conditions once per event.** Every distinct (path, leaf) condition of the rule set is
-//!    interned as one predicate; a sub-rule is a list of predicate ids (cheapest operators
-//!    first). A predicate is evaluated at most once per event and its result reused by every
-//!    other candidate naming it, so rules sharing `source`, a `detail-type` or a content filter
-//!    share its cost (string compares, case folding, IP parsing).
+//! 3. **Costly conditions once per event.** Every distinct (path, leaf) condition of the rule
+//!    set is interned as one predicate; a sub-rule is a list of predicate ids (filters that
+//!    reject many events first, then cheapest operators first). A predicate that several
+//!    checks name and that costs more than a few instructions (case folding, wildcards, IP
+//!    blocks, leaves of several entries, array-consistent groups) is evaluated at most once
+//!    per event and its result reused by every other candidate naming it. The rest (exact,
+//!    prefix, numeric, exists, anything-but of values, and any predicate only one check
+//!    names) are evaluated where they are checked: reading a per-event stamp costs about as
+//!    much, and at a thousand rules it is a cache miss. A pattern that cannot be found twice
+//!    in one event skips the "already reported" stamp as well.
 //!
 //! Memory layout is chosen for the candidate loop, which at a thousand rules is bound by cache
 //! misses more than by instructions: each bucket is a contiguous run of entries that carry

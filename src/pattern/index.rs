@@ -17,11 +17,16 @@
 //!    the stack), whoever asks for it. Object keys are looked for first at the position they
 //!    had in the previous event (events of one producer share their key order): one compare
 //!    instead of a scan, and never a different result.
-//! 3. **Conditions once per event.** Every distinct (path, leaf) condition of the rule set is
-//!    interned as one predicate; a sub-rule is a list of predicate ids (cheapest operators
-//!    first). A predicate is evaluated at most once per event and its result reused by every
-//!    other candidate naming it, so rules sharing `source`, a `detail-type` or a content filter
-//!    share its cost (string compares, case folding, IP parsing).
+//! 3. **Costly conditions once per event.** Every distinct (path, leaf) condition of the rule
+//!    set is interned as one predicate; a sub-rule is a list of predicate ids (filters that
+//!    reject many events first, then cheapest operators first). A predicate that several
+//!    checks name and that costs more than a few instructions (case folding, wildcards, IP
+//!    blocks, leaves of several entries, array-consistent groups) is evaluated at most once
+//!    per event and its result reused by every other candidate naming it. The rest (exact,
+//!    prefix, numeric, exists, anything-but of values, and any predicate only one check
+//!    names) are evaluated where they are checked: reading a per-event stamp costs about as
+//!    much, and at a thousand rules it is a cache miss. A pattern that cannot be found twice
+//!    in one event skips the "already reported" stamp as well.
 //!
 //! Memory layout is chosen for the candidate loop, which at a thousand rules is bound by cache
 //! misses more than by instructions: each bucket is a contiguous run of entries that carry
@@ -505,6 +510,22 @@ fn cost(conds: &[Cond]) -> u8 {
         .unwrap_or(0)
 }
 
+/// Whether a condition holds for most values of its field: `anything-but` excludes a few
+/// values, `exists: false` holds wherever the field is absent. A candidate is usually rejected
+/// by one of its other checks, so those go first.
+fn passes_mostly(c: &Cond) -> bool {
+    matches!(
+        c,
+        Cond::AbStrs(_)
+            | Cond::AbNums(_)
+            | Cond::AbPrefix(_)
+            | Cond::AbSuffix(_)
+            | Cond::AbEqIc(_)
+            | Cond::AbWild(_)
+            | Cond::Exists(false)
+    )
+}
+
 /// A sub-rule (one alternative of one pattern) being built: all its checks must hold.
 struct BuildRule {
     pattern: u32,
@@ -630,8 +651,8 @@ struct Entry {
     end: u32,
 }
 
-/// A compiled check: the leaf's path, its [`Pred::Leaf`], and its enclosing groups
-/// `groups[g_start..g_end]` (see [`Check`]).
+/// A compiled check: the leaf's path, its predicate (with the [`UNSTAMPED`] flag), and its
+/// enclosing groups `groups[g_start..g_end]` (see [`Check`]).
 #[derive(Debug, Clone, Copy)]
 struct FlatCheck {
     path: u32,
@@ -643,8 +664,18 @@ struct FlatCheck {
 /// Flag on [`Entry::pattern`] (and on build-time sub-rule ids): the indexed leaf is proven by
 /// the sub-rule being found under its key.
 const PROVEN: u32 = 1 << 31;
-/// The pattern index in [`Entry::pattern`].
-const PATTERN: u32 = !PROVEN;
+/// Flag on [`Entry::pattern`] (and on build-time sub-rule ids): the pattern has this one
+/// sub-rule only, and a single scalar event value finds it under one key at most, so when the
+/// indexed path holds a scalar it cannot be reported twice and needs no "reported" stamp.
+const ONCE: u32 = 1 << 30;
+/// The pattern index in [`Entry::pattern`] (and the sub-rule id in build-time lists).
+const PATTERN: u32 = !(PROVEN | ONCE);
+/// Flag on [`FlatCheck::pred`]: the predicate is evaluated directly, without a per-event
+/// stamp. Stamps pay off for costly conditions that several candidates of one event share;
+/// for a condition no other check names, or one a few instructions decide (exact, prefix,
+/// numeric, exists...), reading the stamp costs more (a cache miss at a thousand rules)
+/// than evaluating again.
+const UNSTAMPED: u32 = 1 << 31;
 
 /// Reusable per-caller working memory for [`RuleMatcher::matching`]. Keep one per thread and
 /// pass it to every call: after the first few events it has grown to its working size and
@@ -770,6 +801,20 @@ impl<'e> Eval<'e, '_, '_> {
         r
     }
 
+    /// [`Eval::eval_leaf`] without reading or writing the predicate's stamp.
+    #[inline]
+    fn eval_unstamped(&mut self, id: u32, slot: Slot<'e>) -> bool {
+        let v = match slot {
+            Slot::One(v) => Some(v),
+            _ => None,
+        };
+        match &self.preds[id as usize] {
+            Pred::One(c) => self.one(c, v),
+            Pred::Leaf { conds } => conds.iter().any(|c| c.matches_field(v)),
+            Pred::Group { .. } => false,
+        }
+    }
+
     /// One condition on a field value: the operators rule sets use most on a single scalar
     /// inline, `cidr` through the parsed-address cache, everything else (and every array)
     /// through [`Cond::matches_field`]. Same results as `matches_field` for every input.
@@ -865,9 +910,13 @@ impl RuleMatcher {
         }
         // Pattern and sub-rule ids leave the top bits for the flags.
         assert!(
-            rules.len() < PROVEN as usize && patterns.len() < PROVEN as usize,
+            rules.len() < ONCE as usize && patterns.len() < ONCE as usize,
             "too many rules"
         );
+        let mut alt_count = vec![0u32; patterns.len()];
+        for r in &rules {
+            alt_count[r.pattern as usize] += 1;
+        }
         let mut indexes: Vec<BuildIndex> = Vec::new();
         let mut unindexed = Vec::new();
         let mut proven = vec![u32::MAX; rules.len()];
@@ -878,9 +927,10 @@ impl RuleMatcher {
                 let d = distinct.get(&r.checks[*i].path).map_or(0, HashSet::len);
                 (d, std::cmp::Reverse(keys.len()), std::cmp::Reverse(*i))
             });
+            let single = alt_count[r.pattern as usize] == 1;
             let sub = si as u32;
             let Some((i, keys)) = best else {
-                unindexed.push(sub);
+                unindexed.push(if single { sub | ONCE } else { sub });
                 continue;
             };
             let pid = r.checks[*i].path;
@@ -895,12 +945,18 @@ impl RuleMatcher {
                 indexes.len() - 1
             };
             // Found through exact keys only (no numeric hash collision), the leaf is proven.
-            let entry = if keys.iter().all(|k| !matches!(k, Key::Num(_))) {
+            let mut entry = if keys.iter().all(|k| !matches!(k, Key::Num(_))) {
                 proven[si] = *i as u32;
                 sub | PROVEN
             } else {
                 sub
             };
+            // Distinct exact keys: a scalar equals one of them at most. (A prefix or an
+            // ignore-case key can hit beside another key of the same leaf.)
+            let exact = |k: &Key| matches!(k, Key::Str(_) | Key::Num(_) | Key::Bool(_) | Key::Null);
+            if single && (keys.len() == 1 || keys.iter().all(exact)) {
+                entry |= ONCE;
+            }
             for k in keys {
                 indexes[idx].add(k.clone(), entry);
             }
@@ -933,7 +989,7 @@ impl RuleMatcher {
         let mut placed = vec![false; rules.len()];
         let lists = indexes.iter().flat_map(BuildIndex::lists);
         for &e in lists.flatten().chain(&unindexed) {
-            let s = (e & !PROVEN) as usize;
+            let s = (e & PATTERN) as usize;
             if !std::mem::replace(&mut placed[s], true) {
                 sub_order.push(s);
             }
@@ -951,7 +1007,9 @@ impl RuleMatcher {
         // Checks in cost order, the proven leaf last (it only runs when its path crosses an
         // array): shallow paths first (a leaf nested deeper is costlier to reach and more
         // likely to sit below an array of objects, which takes the array-consistent
-        // evaluator), then by operator cost. The sort is stable, so ties keep pattern order.
+        // evaluator), then conditions that reject many events before those that reject few
+        // ([`passes_mostly`]), then by operator cost. The sort is stable, so ties keep
+        // pattern order.
         let mut ranges = vec![(0u32, 0u32); rules.len()];
         let mut flat_checks = Vec::new();
         let mut groups = Vec::new();
@@ -965,7 +1023,12 @@ impl RuleMatcher {
                     Pred::One(c) => std::slice::from_ref(c),
                     Pred::Group { .. } => &[],
                 };
-                (*i as u32 == proven[s], c.groups.len(), cost(conds))
+                (
+                    *i as u32 == proven[s],
+                    c.groups.len(),
+                    conds.iter().all(passes_mostly),
+                    cost(conds),
+                )
             });
             let start = flat_checks.len() as u32;
             for (_, c) in checks {
@@ -994,6 +1057,20 @@ impl RuleMatcher {
             })
             .collect();
 
+        let mut uses = vec![0u32; preds.len()];
+        for c in &flat_checks {
+            uses[c.pred as usize] += 1;
+        }
+        for c in &mut flat_checks {
+            let cheap = match &preds[c.pred as usize] {
+                Pred::One(cond) => cost(std::slice::from_ref(cond)) <= 1,
+                _ => false,
+            };
+            if cheap || uses[c.pred as usize] == 1 {
+                c.pred |= UNSTAMPED;
+            }
+        }
+
         // What a bucket lists for each sub-rule: pattern with flags, alternative, checks.
         let entry = |s: usize, flags: u32| {
             let (pattern, alt) = alts[s];
@@ -1009,7 +1086,7 @@ impl RuleMatcher {
         let mut lay_out = |list: &[u32]| {
             let start = entries.len() as u32;
             for &e in list {
-                entries.push(entry((e & !PROVEN) as usize, e & PROVEN));
+                entries.push(entry((e & PATTERN) as usize, e & !PATTERN));
             }
             Bucket {
                 start,
@@ -1020,7 +1097,10 @@ impl RuleMatcher {
             .into_iter()
             .map(|ix| ix.finish(&mut lay_out))
             .collect();
-        let unindexed = unindexed.iter().map(|&s| entry(s as usize, 0)).collect();
+        let unindexed = unindexed
+            .iter()
+            .map(|&s| entry((s & PATTERN) as usize, s & ONCE))
+            .collect();
         RuleMatcher {
             patterns,
             entries,
@@ -1076,11 +1156,12 @@ impl RuleMatcher {
         };
         for ix in &self.indexes {
             let slot = ev.paths.resolve(ix.path_id);
-            // Below an array of objects the indexed leaf is re-checked array-consistently.
-            let keep = if matches!(slot, Slot::One(_)) {
-                u32::MAX
-            } else {
-                !PROVEN
+            // Below an array of objects the indexed leaf is re-checked array-consistently; an
+            // array of values may find one sub-rule under several keys.
+            let keep = match slot {
+                Slot::One(Value::Array(_)) => !ONCE,
+                Slot::One(_) => u32::MAX,
+                _ => !(PROVEN | ONCE),
             };
             let mut add = |b: Bucket| {
                 if b.len > 0 {
@@ -1122,11 +1203,17 @@ impl RuleMatcher {
         out: &mut Vec<usize>,
     ) {
         let pattern = (e.pattern & PATTERN) as usize;
+        let end = e.end - u32::from(e.pattern & PROVEN != 0);
+        if e.pattern & ONCE != 0 {
+            if self.rule_matches(e, end, ev) {
+                out.push(pattern);
+            }
+            return;
+        }
         // Another alternative (or another key) of this pattern already matched: nothing to add.
         if done[pattern] == ev.epoch {
             return;
         }
-        let end = e.end - u32::from(e.pattern & PROVEN != 0);
         if self.rule_matches(e, end, ev) {
             done[pattern] = ev.epoch;
             out.push(pattern);
@@ -1139,14 +1226,17 @@ impl RuleMatcher {
     #[inline]
     fn rule_matches(&self, e: Entry, end: u32, ev: &mut Eval<'_, '_, '_>) -> bool {
         for c in &self.checks[e.start as usize..end as usize] {
+            let unstamped = c.pred & UNSTAMPED != 0;
             // A predicate already evaluated this event was evaluated on this very path, which
             // then did not cross an array: its result stands without resolving the path again.
-            let st = ev.stamps[c.pred as usize];
-            if st >> 1 == ev.epoch {
-                if st & 1 == 0 {
-                    return false;
+            if !unstamped {
+                let st = ev.stamps[c.pred as usize];
+                if st >> 1 == ev.epoch {
+                    if st & 1 == 0 {
+                        return false;
+                    }
+                    continue;
                 }
-                continue;
             }
             let slot = ev.paths.resolve(c.path);
             let ok = match slot {
@@ -1160,6 +1250,7 @@ impl RuleMatcher {
                         return node_matches(&p.alts[e.alt as usize], Some(ev.paths.event));
                     }
                 }
+                _ if unstamped => ev.eval_unstamped(c.pred & !UNSTAMPED, slot),
                 _ => ev.eval_leaf(c.pred, slot),
             };
             if !ok {

@@ -154,3 +154,35 @@ fn str_table_finds_exactly_its_keys() {
     }
     assert!(StrTable::new(Vec::new()).get("a").is_none());
 }
+
+/// A pattern with one sub-rule skips the "reported" stamp only where it cannot be found twice:
+/// a scalar under distinct exact keys. A string hitting both an exact and a prefix key of the
+/// same leaf, or an event array holding several keys (or one key twice), still reports it once.
+#[test]
+fn single_sub_rules_are_reported_once() {
+    let ps = [
+        json!({"source": ["abc", {"prefix": "ab"}]}),
+        json!({"source": ["a", "b"], "n": [{"numeric": [">", 0]}]}),
+        json!({"source": ["a"]}),
+    ];
+    let m = matcher(&ps);
+    assert!(m.entries.iter().any(|e| e.pattern & ONCE != 0));
+    assert!(m.entries.iter().any(|e| e.pattern & ONCE == 0));
+    let compiled: Vec<Pattern> = ps.iter().map(|p| Pattern::parse(p).unwrap()).collect();
+    let mut s = MatchScratch::default();
+    let mut out = Vec::new();
+    for e in [
+        json!({"source": "abc"}),
+        json!({"source": ["abc", "abd"]}),
+        json!({"source": ["a", "b"], "n": 1}),
+        json!({"source": ["a", "a"], "n": 1}),
+        json!({"source": [["a"], "a"]}),
+        json!({"source": "b", "n": 2}),
+    ] {
+        m.matching(&e, &mut s, &mut out);
+        let want: Vec<usize> = (0..compiled.len())
+            .filter(|&k| compiled[k].matches(&e))
+            .collect();
+        assert_eq!(out, want, "{e}");
+    }
+}

@@ -165,8 +165,9 @@ fn or_insert(
     k: &str,
     make: impl FnOnce() -> Value,
 ) {
-    if wanted(reads, k) {
-        o.entry(k).or_insert_with(make);
+    // Looked up first: `entry` would allocate the key's text even where the event has it.
+    if wanted(reads, k) && !o.contains_key(k) {
+        o.insert(k.to_owned(), make());
     }
 }
 

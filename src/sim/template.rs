@@ -599,6 +599,28 @@ fn skip_node(node: &Node, rng: &mut Stream) {
     }
 }
 
+/// `prefix` then `n` in decimal (what `format!("{prefix}{n}")` writes, without its machinery:
+/// this runs for every generated id).
+fn numbered(prefix: &str, n: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut out = String::with_capacity(prefix.len() + digits.len() - i);
+    out.push_str(prefix);
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+    out
+}
+
 fn gen_node(node: &Node, rng: &mut Stream, seq: u64, trigger: Option<&Value>) -> Value {
     match node {
         Node::Literal(v) => v.clone(),
@@ -610,11 +632,11 @@ fn gen_node(node: &Node, rng: &mut Stream, seq: u64, trigger: Option<&Value>) ->
                 .collect(),
         ),
         Node::Gen(g) => match g {
-            Generator::Seq(prefix) => Value::String(format!("{prefix}{seq}")),
+            Generator::Seq(prefix) => Value::String(numbered(prefix, seq)),
             Generator::Key { prefix, cdf } => {
                 let k = pick(cdf, rng.open01()) + 1;
                 match prefix {
-                    Some(p) => Value::String(format!("{p}{k}")),
+                    Some(p) => Value::String(numbered(p, k as u64)),
                     None => Value::from(k as u64),
                 }
             }
@@ -637,6 +659,14 @@ fn gen_node(node: &Node, rng: &mut Stream, seq: u64, trigger: Option<&Value>) ->
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn numbered_ids_are_the_prefix_and_the_decimal_number() {
+        for n in [0, 7, 10, 99, 100, 123_456_789, u64::MAX] {
+            assert_eq!(numbered("ORD-", n), format!("ORD-{n}"));
+        }
+        assert_eq!(numbered("", 42), "42");
+    }
 
     #[test]
     fn the_contract_example_compiles_and_generates() {

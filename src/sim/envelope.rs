@@ -124,6 +124,47 @@ impl TimeText {
     }
 }
 
+/// The envelope fields, in the order [`fill_envelope`] adds those an event lacks, each with
+/// its default (`None`: the engine's own, set on every event: `id` and `time`).
+pub(crate) const ENVELOPE: [(&str, Option<Fallback>); 9] = [
+    ("version", Some(Fallback::Text(ENVELOPE_VERSION))),
+    ("id", None),
+    ("detail-type", Some(Fallback::Text(ENVELOPE_DETAIL_TYPE))),
+    ("source", Some(Fallback::Text(ENVELOPE_SOURCE))),
+    ("account", Some(Fallback::Text(ENVELOPE_ACCOUNT))),
+    ("time", None),
+    ("region", Some(Fallback::Text(ENVELOPE_REGION))),
+    ("resources", Some(Fallback::EmptyArray)),
+    ("detail", Some(Fallback::EmptyObject)),
+];
+
+/// An envelope field's default value.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Fallback {
+    Text(&'static str),
+    EmptyArray,
+    EmptyObject,
+}
+
+impl Fallback {
+    pub(crate) fn value(self) -> Value {
+        match self {
+            Fallback::Text(t) => Value::String(t.to_owned()),
+            Fallback::EmptyArray => Value::Array(Vec::new()),
+            Fallback::EmptyObject => Value::Object(serde_json::Map::new()),
+        }
+    }
+}
+
+/// What stamps one event's envelope: the seed and event number (its `id`), the instant (its
+/// `time`) and the cached time text.
+pub(crate) struct Stamp<'a> {
+    pub(crate) seed: u64,
+    pub(crate) event_no: u64,
+    pub(crate) now: Nanos,
+    pub(crate) times: &'a mut TimeText,
+}
+
 /// Fills the envelope fields the engine owns, as `EventBridge` would: all of them, or those
 /// `reads` names (see `sim::reads`; `None` is the whole event).
 pub(crate) fn fill_envelope(
@@ -154,7 +195,7 @@ pub(crate) fn fill_envelope(
 }
 
 /// Is envelope field `k` read?
-fn wanted(reads: Option<&Fields>, k: &str) -> bool {
+pub(crate) fn wanted(reads: Option<&Fields>, k: &str) -> bool {
     reads.is_none_or(|r| r.all || r.child(k).is_some())
 }
 

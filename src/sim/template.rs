@@ -39,8 +39,10 @@ enum Fill {
     Skip(usize),
     /// The next entry is literal, already in the prototype.
     Keep,
-    /// The next entry is template field `i`, built whole (`None`) or with these fields.
-    Build(usize, Option<Fields>),
+    /// The next entry is template field `i` (an array or a generator), built whole.
+    Build(usize),
+    /// The next entry is template field `i`, an object, built by its own plan.
+    Nested(usize, Box<Plan>),
     /// The next entry is template field `i`, which the envelope's value replaces: its
     /// random draws, then the envelope's value.
     Replace(usize, Stamped),
@@ -75,11 +77,13 @@ impl Stamped {
 impl Plan {
     /// The plan for an object template's `fields` when `reads` are read (`None`: all);
     /// `literal`: the template is one literal, which is built whole whatever is read (as
-    /// [`Template::generate_reading`] does).
-    fn new(fields: &[(String, Node)], reads: Option<&Fields>, literal: bool) -> Plan {
+    /// [`Template::generate_reading`] does); `top`: the event itself (with its envelope), not
+    /// an object inside it.
+    fn new(fields: &[(String, Node)], reads: Option<&Fields>, literal: bool, top: bool) -> Plan {
         let reads = reads.filter(|r| !r.all);
-        let mut proto = Map::with_capacity(fields.len() + ENVELOPE.len());
-        let mut steps = Vec::with_capacity(fields.len() + ENVELOPE.len());
+        let spare = if top { ENVELOPE.len() } else { 0 };
+        let mut proto = Map::with_capacity(fields.len() + spare);
+        let mut steps = Vec::with_capacity(fields.len() + spare);
         for (i, (k, n)) in fields.iter().enumerate() {
             // `None`: not read; `Some(None)`: all of it; `Some(Some(r))`: the fields `r`.
             let read = match reads {
@@ -90,7 +94,7 @@ impl Plan {
                 steps.push(Fill::Skip(i));
                 continue;
             };
-            if let Some(s) = Stamped::of(k) {
+            if let Some(s) = Stamped::of(k).filter(|_| top) {
                 proto.insert(k.clone(), Value::Null);
                 steps.push(Fill::Replace(i, s));
                 continue;
@@ -104,14 +108,19 @@ impl Plan {
                     proto.insert(k.clone(), project(v, r));
                     steps.push(Fill::Keep);
                 }
+                (Node::Object(inner), read) => {
+                    proto.insert(k.clone(), Value::Null);
+                    let plan = Plan::new(inner, read.as_ref(), false, false);
+                    steps.push(Fill::Nested(i, Box::new(plan)));
+                }
                 _ => {
                     proto.insert(k.clone(), Value::Null);
-                    steps.push(Fill::Build(i, read));
+                    steps.push(Fill::Build(i));
                 }
             }
         }
         for (k, fallback) in ENVELOPE {
-            if !wanted(reads, k) || fields.iter().any(|(f, _)| f == k) {
+            if !top || !wanted(reads, k) || fields.iter().any(|(f, _)| f == k) {
                 continue;
             }
             match fallback {
@@ -144,14 +153,18 @@ impl Plan {
                 Fill::Keep => {
                     entries.next();
                 }
-                Fill::Build(i, read) => {
-                    let n = &fields[*i].1;
-                    let v = match (n, read) {
-                        (Node::Object(inner), Some(r)) => {
-                            gen_object_reading(inner, 0, rng, seq, trigger, r)
-                        }
-                        _ => gen_node(n, rng, seq, trigger),
+                Fill::Build(i) => {
+                    let v = gen_node(&fields[*i].1, rng, seq, trigger);
+                    if let Some(slot) = entries.next() {
+                        *slot = v;
+                    }
+                }
+                Fill::Nested(i, plan) => {
+                    let inner = match &fields[*i].1 {
+                        Node::Object(inner) => inner.as_slice(),
+                        _ => &[],
                     };
+                    let v = plan.build(inner, rng, seq, trigger, stamp);
                     if let Some(slot) = entries.next() {
                         *slot = v;
                     }
@@ -336,8 +349,8 @@ impl Template {
             _ => return,
         };
         self.plans = Some(Box::new([
-            Plan::new(fields, None, literal),
-            Plan::new(fields, reads, literal),
+            Plan::new(fields, None, literal, true),
+            Plan::new(fields, reads, literal, true),
         ]));
     }
 
@@ -977,7 +990,8 @@ mod tests {
             // Envelope fields set by the template: `id` and `time` are the engine's, drawn
             // all the same; the others are kept where they are.
             json!({ "id": { "$int": [1, 9] }, "region": "eu-west-1",
-                    "time": { "$uniform": [0, 1] }, "detail": { "x": { "$bool": 0.5 } },
+                    "time": { "$uniform": [0, 1] },
+                    "detail": { "x": { "$bool": 0.5 }, "id": { "$int": [1, 3] } },
                     "version": "7" }),
             json!({ "source": "static", "detail": { "a": 1, "b": [2] } }),
             json!({ "detail-type": "T", "extra": [ { "k": { "$key": { "count": 3 } } } ] }),

@@ -612,7 +612,7 @@ impl Engine {
                         next: 0,
                         active: 0,
                         max,
-                        results: vec![Arc::new(Value::Null); n],
+                        results: std::iter::repeat_n(&self.sm.null, n).cloned().collect(),
                         children: Vec::new(),
                     });
                 }

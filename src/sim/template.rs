@@ -123,15 +123,12 @@ impl Plan {
             if !top || !wanted(reads, k) || fields.iter().any(|(f, _)| f == k) {
                 continue;
             }
-            match fallback {
-                Some(d) => {
-                    proto.insert(k.to_owned(), d.value());
-                    steps.push(Fill::Keep);
-                }
-                None => {
-                    proto.insert(k.to_owned(), Value::Null);
-                    steps.push(Fill::Stamp(Stamped::of(k).unwrap_or(Stamped::Id)));
-                }
+            if let Some(d) = fallback {
+                proto.insert(k.to_owned(), d.value());
+                steps.push(Fill::Keep);
+            } else {
+                proto.insert(k.to_owned(), Value::Null);
+                steps.push(Fill::Stamp(Stamped::of(k).unwrap_or(Stamped::Id)));
             }
         }
         Plan { proto, steps }

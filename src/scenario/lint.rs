@@ -109,25 +109,14 @@ pub(super) fn lint_with(s: &Scenario, topology: &Topology) -> Vec<Problem> {
             for (k, t) in r.targets.iter().enumerate() {
                 // A function target is invoked asynchronously: EventBridge's delivery succeeds
                 // at Lambda's queue, so what matters is the function's `async.on_failure`.
-                let async_fn = s.consumers.iter().position(|c| {
-                    c.id == t.to
-                        && c.from.is_none()
-                        && c.kind_in_force() == crate::model::ConsumerKind::Function
-                });
-                if let Some(ci) = async_fn {
-                    let c = &s.consumers[ci];
-                    if c.async_invoke
-                        .as_ref()
-                        .and_then(|a| a.on_failure.as_ref())
-                        .is_none()
-                        && !warned_async.contains(&ci)
-                    {
-                        warned_async.push(ci);
-                        out.push(
-                            Problem::warning(format!("consumers[{ci}]"), format!("function \"{}\" has no async.on_failure: events that fail all of Lambda's asynchronous tries are dropped", c.id))
-                                .hint(Some("add \"async\": { \"on_failure\": \"<queue id>\" } (a rule target's dead_letter does not see them: EventBridge delivered them to Lambda)".into())),
-                        );
-                    }
+                if let Some(ci) = async_function(s, &t.to) {
+                    out.extend(no_on_failure(
+                        s,
+                        ci,
+                        "a rule target",
+                        "EventBridge",
+                        &mut warned_async,
+                    ));
                     continue;
                 }
                 if t.dead_letter.is_none() && !is_bus(&t.to) {
@@ -136,6 +125,22 @@ pub(super) fn lint_with(s: &Scenario, topology: &Topology) -> Vec<Problem> {
                             .hint(Some("add \"dead_letter\": \"<queue id>\" (an AWS best practice)".into())),
                     );
                 }
+            }
+        }
+    }
+    // SNS invokes a subscribed function asynchronously too: "Amazon SNS invokes your function
+    // asynchronously with an event that contains a message and metadata"
+    // (https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html).
+    for t in &s.topics {
+        for sub in &t.subscriptions {
+            if let Some(ci) = async_function(s, &sub.to) {
+                out.extend(no_on_failure(
+                    s,
+                    ci,
+                    "a subscription",
+                    "SNS",
+                    &mut warned_async,
+                ));
             }
         }
     }
@@ -218,6 +223,48 @@ pub(super) fn lint_with(s: &Scenario, topology: &Topology) -> Vec<Problem> {
         );
     }
     out
+}
+
+/// The consumer `to` names if it is a function invoked by its caller (no `from`): rule targets
+/// and topic subscriptions invoke it asynchronously.
+fn async_function(s: &Scenario, to: &str) -> Option<usize> {
+    s.consumers.iter().position(|c| {
+        c.id == to && c.from.is_none() && c.kind_in_force() == crate::model::ConsumerKind::Function
+    })
+}
+
+/// The warning (once per function) that asynchronous invocations of consumer `ci` which fail
+/// all of Lambda's tries are dropped: the caller (`sender`, through `via`) handed them to
+/// Lambda's queue, so its own dead-letter queue never sees them.
+fn no_on_failure(
+    s: &Scenario,
+    ci: usize,
+    via: &str,
+    sender: &str,
+    warned: &mut Vec<usize>,
+) -> Option<Problem> {
+    let c = &s.consumers[ci];
+    if c.async_invoke
+        .as_ref()
+        .and_then(|a| a.on_failure.as_ref())
+        .is_some()
+        || warned.contains(&ci)
+    {
+        return None;
+    }
+    warned.push(ci);
+    Some(
+        Problem::warning(
+            format!("consumers[{ci}]"),
+            format!(
+                "function \"{}\" has no async.on_failure: events that fail all of Lambda's asynchronous tries are dropped",
+                c.id
+            ),
+        )
+        .hint(Some(format!(
+            "add \"async\": {{ \"on_failure\": \"<queue id>\" }} ({via}'s dead_letter does not see them: {sender} delivered them to Lambda)"
+        ))),
+    )
 }
 
 /// Lints of topics, pipes and state machines: a topic nobody subscribes to, a pipe whose filter
@@ -405,6 +452,39 @@ mod tests {
         assert!(
             w.iter()
                 .any(|x| x.contains("queues[0].group_by") && x.contains("one message group")),
+            "{w:#?}"
+        );
+    }
+
+    #[test]
+    fn a_function_subscribed_to_a_topic_without_on_failure_is_warned_once() {
+        // SNS invokes a subscribed function asynchronously, like an EventBridge target: the
+        // function's async.on_failure is what catches events that fail all of Lambda's tries.
+        let text = r#"{ "format": "eventflow/2", "name": "sns", "duration": "1m",
+            "producers": [ { "id": "p", "to": "t", "rate": 1 } ],
+            "topics": [ { "id": "t", "subscriptions": [ { "to": "f" }, { "to": "g" }, { "to": "f2" } ] } ],
+            "queues": [ { "id": "dlq" } ],
+            "consumers": [
+              { "id": "f", "kind": "function", "service_time": { "constant": "1ms" } },
+              { "id": "f2", "kind": "function", "service_time": { "constant": "1ms" } },
+              { "id": "g", "kind": "function", "service_time": { "constant": "1ms" },
+                "async": { "on_failure": "dlq" } } ] }"#;
+        let w: Vec<String> = parse(text, "t.json")
+            .unwrap()
+            .warnings
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let about = |id: &str| {
+            w.iter()
+                .filter(|x| x.contains(&format!("function \"{id}\" has no async.on_failure")))
+                .count()
+        };
+        assert_eq!(about("f"), 1, "{w:#?}");
+        assert_eq!(about("f2"), 1, "{w:#?}");
+        assert_eq!(about("g"), 0, "{w:#?}");
+        assert!(
+            w.iter().any(|x| x.contains("SNS delivered them to Lambda")),
             "{w:#?}"
         );
     }

@@ -393,13 +393,17 @@ impl Validator<'_> {
                     );
                 }
                 if r.targets.len() > defaults::EVENTBRIDGE_TARGETS_PER_RULE {
-                    self.problems.push(Problem::warning(
+                    // The format contract makes this a meaning error: EventBridge refuses the
+                    // sixth target (PutTargets fails), so no real system routes that way.
+                    self.err(
                         format!("{rbase}.targets"),
                         format!(
-                            "EventBridge allows at most {} targets per rule",
+                            "{} targets, but EventBridge allows at most {} per rule (add a \
+                             second rule with the same pattern for the rest)",
+                            r.targets.len(),
                             defaults::EVENTBRIDGE_TARGETS_PER_RULE
                         ),
-                    ));
+                    );
                 }
                 for (k, t) in r.targets.iter().enumerate() {
                     let tbase = format!("{rbase}.targets[{k}]");

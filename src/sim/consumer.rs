@@ -712,6 +712,19 @@ impl Engine {
         self.series.level(cn.index(), Level::Backlog, now, lvl);
     }
 
+    /// A direct or stream consumer's waiting line after its number in service changed: the
+    /// messages it holds that no slot serves. (A queue's consumer shares the queue's line.)
+    fn consumer_waiting(&mut self, c: ConsumerId) {
+        let cr = &self.consumers[c];
+        if matches!(cr.source, Source::Queue(_)) {
+            return;
+        }
+        let in_service = cr.in_service;
+        let st = &mut self.stats[cr.node];
+        let held = st.in_system.level();
+        st.waiting.set(self.now, held.saturating_sub(in_service));
+    }
+
     /// Starts a batch in a free slot (the last of `free_slots`); `lane` is the stream
     /// partition served, or `u32::MAX`.
     pub(crate) fn start_batch(&mut self, c: ConsumerId, msgs: &[MsgId], lane: u32) {
@@ -783,6 +796,7 @@ impl Engine {
         let source = cr.source;
         self.stats[cn].busy.set(now, busy);
         self.series.level(cn.index(), Level::Busy, now, busy);
+        self.consumer_waiting(c);
         self.events
             .schedule(now + dt, Ev::Done { consumer: c, slot });
         // SQS: a handler slower than the visibility timeout does not keep the message hidden;
@@ -1063,6 +1077,7 @@ impl Engine {
         let busy = u64::from(cr.busy);
         self.stats[cn].busy.set(now, busy);
         self.series.level(cn.index(), Level::Busy, now, busy);
+        self.consumer_waiting(c);
         self.breaker_after(c, any_failed, any_ok);
         // A stream lane frees up unless a failure blocks its partition until the retry.
         if let Source::Stream { stream, group } = source

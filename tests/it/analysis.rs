@@ -68,6 +68,36 @@ fn wq_interval_covers_erlang_c_about_95_percent_of_the_time() {
     );
 }
 
+/// A function a rule invokes asynchronously waits in Lambda's queue: Little's law holds for that
+/// line (Lq = λWq), and a service the rule calls directly has no line at all (Lq = 0: a busy one
+/// throttles). The waiting level used to be left stale when a slot started or freed.
+#[test]
+fn waiting_lines_of_invoked_consumers_follow_littles_law() {
+    let s = scenario(json!({
+        "format": "eventflow/2", "name": "invoked", "seed": 5, "duration": "2000s", "warmup": "20s",
+        "producers": [ { "id": "p", "to": "bus", "rate": 15 } ],
+        "buses": [ { "id": "bus", "rules": [ { "id": "all", "pattern": { "source": [ { "prefix": "" } ] },
+            "targets": [ { "to": "f" }, { "to": "svc" } ] } ] } ],
+        "queues": [ { "id": "dlq" } ],
+        "consumers": [
+            { "id": "f", "kind": "function", "concurrency": 2,
+              "service_time": { "exponential": { "mean": "100ms" } },
+              "async": { "on_failure": "dlq" } },
+            { "id": "svc", "kind": "service", "concurrency": 50,
+              "service_time": { "exponential": { "mean": "100ms" } } } ]
+    }));
+    let results = sim::run(&s, &RunOptions::default()).unwrap();
+    let f = results.nodes.get("f").unwrap();
+    let lambda_wq = f.arrival_rate * f.wait_s.mean_s;
+    // ρ = 15 × 0.1 / 2 = 0.75: a real line forms.
+    assert!(lambda_wq > 0.5, "λWq {lambda_wq}");
+    let gap = (f.queue_depth.mean - lambda_wq).abs() / lambda_wq;
+    assert!(gap < 0.01, "Lq {} vs λWq {lambda_wq}", f.queue_depth.mean);
+    let svc = results.nodes.get("svc").unwrap();
+    assert_eq!(svc.queue_depth.mean, 0.0);
+    assert_eq!(svc.wait_s.mean_s, 0.0);
+}
+
 /// queueing.md: "A simulator whose L and λW disagree by more than a few tenths of a percent on a
 /// long run is mis-measuring." Checked with exponential and log-normal service.
 #[test]

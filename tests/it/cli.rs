@@ -168,6 +168,36 @@ fn check_lists_every_problem_with_paths_and_hints() {
 }
 
 #[test]
+fn a_sixth_rule_target_is_an_error() {
+    // EventBridge: "Each rule can have up to five (5) targets"; the format contract makes more
+    // a meaning error, so `check` fails with the rule's path.
+    let targets: Vec<String> = (0..6).map(|i| format!(r#"{{ "to": "q{i}" }}"#)).collect();
+    let queues: Vec<String> = (0..6).map(|i| format!(r#"{{ "id": "q{i}" }}"#)).collect();
+    let text = format!(
+        r#"{{ "name": "six", "seed": 1, "duration": "10s",
+  "producers": [ {{ "id": "p", "to": "bus", "rate": 1 }} ],
+  "buses": [ {{ "id": "bus", "rules": [ {{ "id": "all", "pattern": {{ "source": [ {{ "prefix": "" }} ] }},
+                                          "targets": [ {} ] }} ] }} ],
+  "queues": [ {} ] }}"#,
+        targets.join(", "),
+        queues.join(", ")
+    );
+    let (_d, path) = scenario_file(&text);
+    let o = eventflow(&["check", path.to_str().unwrap()], "");
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("buses[0].rules[0].targets") && err.contains("at most 5"),
+        "{err}"
+    );
+    // Five is allowed.
+    let five = text.replace(r#", { "to": "q5" }"#, "");
+    let (_d5, path5) = scenario_file(&five);
+    let o = eventflow(&["check", path5.to_str().unwrap()], "");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+#[test]
 fn json_syntax_errors_name_file_line_and_column() {
     let (_d, path) = scenario_file("{\n  \"name\": \"x\",\n  \"duration\": 10s\n}\n");
     let o = eventflow(&["check", path.to_str().unwrap()], "");

@@ -131,7 +131,12 @@ impl Plan {
                 steps.push(Fill::Stamp(Stamped::of(k).unwrap_or(Stamped::Id)));
             }
         }
-        Plan { proto, steps }
+        // Collected again at its exact size: every event is a copy of it, and a copy keeps
+        // the table's size (a backlog of events holds them all).
+        Plan {
+            proto: proto.into_iter().collect(),
+            steps,
+        }
     }
 
     fn build(

@@ -214,6 +214,28 @@ impl FilterPolicy {
             .any(|alt| alt.iter().all(|leaf| leaf_matches(leaf, root, self.scope)))
     }
 
+    /// The event paths the policy reads (for building events with only those fields), or
+    /// `None` when it may look at the whole event: the `attributes` object with the
+    /// `MessageAttributes` scope (`exists: false` asks whether it has any attribute), each
+    /// property's path with the `MessageBody` scope, unless `exists: false` asks whether the
+    /// body has any field.
+    #[must_use]
+    pub fn read_paths(&self) -> Option<Vec<Vec<String>>> {
+        match self.scope {
+            FilterScope::Attributes => Some(vec![vec!["attributes".to_owned()]]),
+            FilterScope::Body => {
+                let leaves = self.alts.iter().flatten();
+                if leaves
+                    .clone()
+                    .any(|l| l.conds.iter().any(|c| matches!(c, Cond::Exists(false))))
+                {
+                    return None;
+                }
+                Some(leaves.map(|l| l.path.clone()).collect())
+            }
+        }
+    }
+
     /// One line per property of each alternative, saying whether the event satisfies it (for
     /// `eventflow pattern test --sns`).
     #[must_use]

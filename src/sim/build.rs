@@ -278,6 +278,13 @@ impl Engine {
                 .iter()
                 .flat_map(|c| c.emits.iter().map(|e| &e.template)),
         );
+        for t in producers.iter_mut().map(|p| &mut p.template).chain(
+            consumers
+                .iter_mut()
+                .flat_map(|c| c.emits.iter_mut().map(|e| &mut e.template)),
+        ) {
+            t.prepare(reads.fields(false));
+        }
 
         let faults = s
             .faults

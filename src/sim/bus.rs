@@ -204,7 +204,7 @@ impl Engine {
         if matched.is_empty() {
             self.cons.unmatched += 1;
             self.trace_end_hop(cause, "unmatched", None);
-        } else {
+        } else if self.tracer.is_some() {
             let rules = matched.len();
             self.trace_end_hop(
                 cause,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::clock::{Ev, Nanos, round_nanos};
 use super::dist::Dist;
 use super::engine::{Dest, Engine, STREAM_RETRY_DELAY};
-use super::envelope::{fill_envelope, hash_value, path_of};
+use super::envelope::{Stamp, fill_envelope, hash_value, path_of};
 use super::faults::FaultState;
 use super::ids::{ConsumerId, Id, MsgId, NodeId, QueueId, SlotId, StreamId};
 use super::ledger::Outcome;
@@ -1424,11 +1424,13 @@ impl Engine {
             let reads = self.reads.fields(self.tracer.is_some());
             let cr = &mut self.consumers[c];
             let t = &cr.emits[i].template;
-            let mut v = match reads {
-                Some(f) => t.generate_reading(&mut cr.rng_emit, seq, Some(&trigger), f),
-                None => t.generate(&mut cr.rng_emit, seq, Some(&trigger)),
+            let mut stamp = Stamp {
+                seed: self.seed,
+                event_no,
+                now,
+                times: &mut self.times,
             };
-            fill_envelope(&mut v, self.seed, event_no, now, &mut self.times, reads);
+            let v = t.event(&mut cr.rng_emit, seq, Some(&trigger), reads, &mut stamp);
             if self.measuring() {
                 self.stats[node].emitted += 1;
             }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::clock::{Ev, Nanos, SEC, round_nanos};
 use super::dist::Bucket;
 use super::engine::{Dest, Engine};
-use super::envelope::fill_envelope;
+use super::envelope::Stamp;
 use super::ids::{NodeId, ProducerId};
 use super::journey::{Cause, NO_HOP};
 use super::rng::Stream;
@@ -203,14 +203,16 @@ impl Engine {
         } else {
             let reads = self.reads.fields(self.tracer.is_some());
             let pr = &mut self.producers[p];
-            let mut v = match reads {
-                Some(f) => pr
-                    .template
-                    .generate_reading(&mut pr.rng_event, seq, None, f),
-                None => pr.template.generate(&mut pr.rng_event, seq, None),
+            let mut stamp = Stamp {
+                seed: self.seed,
+                event_no,
+                now,
+                times: &mut self.times,
             };
-            fill_envelope(&mut v, self.seed, event_no, now, &mut self.times, reads);
-            Arc::new(v)
+            Arc::new(
+                pr.template
+                    .event(&mut pr.rng_event, seq, None, reads, &mut stamp),
+            )
         };
         if self.measuring() {
             self.stats[node].arrived += 1;

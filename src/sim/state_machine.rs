@@ -229,15 +229,15 @@ enum Phase {
 }
 
 struct Join {
-    /// Map items (Parallel: one per branch, unused).
-    items: Vec<Value>,
+    /// Map items (Parallel: the state's input, once per branch).
+    items: Vec<Doc>,
     /// Children started so far.
     next: usize,
     /// Children running.
     active: usize,
     /// At most this many at once.
     max: usize,
-    results: Vec<Value>,
+    results: Vec<Doc>,
     children: Vec<u32>,
 }
 
@@ -251,7 +251,7 @@ struct Thread {
     live: bool,
     phase: Phase,
     /// The state's raw input.
-    input: Value,
+    input: Doc,
     /// Retries per retrier of the current state.
     retries: Vec<u32>,
     /// Re-running the current state after a retry (its entry is not counted again).
@@ -280,7 +280,7 @@ enum Work {
     ChildDone {
         parent: u32,
         index: usize,
-        result: Result<Value, Failure>,
+        result: Result<Doc, Failure>,
     },
 }
 
@@ -293,6 +293,8 @@ pub(crate) struct SmRuntime {
     free_threads: Vec<u32>,
     work: std::collections::VecDeque<Work>,
     draining: bool,
+    /// A shared `null`, left where a document is moved out (so moving one allocates nothing).
+    null: Doc,
 }
 
 fn idx(i: usize) -> u32 {
@@ -305,7 +307,7 @@ impl SmRuntime {
         exec: u32,
         def: usize,
         state: usize,
-        input: Value,
+        input: Doc,
         parent: Option<(u32, usize)>,
     ) -> u32 {
         let t = Thread {
@@ -350,11 +352,24 @@ impl SmRuntime {
     }
 }
 
-fn apply_path(p: Option<&Option<JsonPath>>, v: &Value) -> Value {
+/// A JSON document flowing between states. States pass their input on unchanged more often
+/// than not (no `InputPath`, `ResultPath` or `OutputPath`; a Task's result is its input), so
+/// documents are shared, not copied: only a path that picks a part, or a `ResultPath` that
+/// writes into one, builds a new document.
+type Doc = Arc<Value>;
+
+/// An owned document: moved out when nothing else shares it, else copied.
+fn owned(d: Doc) -> Value {
+    Arc::unwrap_or_clone(d)
+}
+
+/// `InputPath` / `OutputPath` applied to `v`: absent is all of it (shared), `null` an empty
+/// object, a path the part it picks (`null` where nothing is).
+fn apply_path(p: Option<&Option<JsonPath>>, v: &Doc) -> Doc {
     match p {
-        None => v.clone(),
-        Some(None) => json!({}),
-        Some(Some(path)) => path.get(v).cloned().unwrap_or(Value::Null),
+        None => Arc::clone(v),
+        Some(None) => Arc::new(json!({})),
+        Some(Some(path)) => Arc::new(path.get(v).cloned().unwrap_or(Value::Null)),
     }
 }
 
@@ -388,7 +403,7 @@ impl Engine {
             self.machines[mi].started += 1;
             self.machines[mi].running += 1;
         }
-        let input = (*self.msgs[m].payload).clone();
+        let input = Arc::clone(&self.msgs[m].payload);
         let start = self.machines[mi].defs[0].machine.start;
         let e = Exec {
             machine: mi,
@@ -487,11 +502,13 @@ impl Engine {
                 }
             }
         }
-        let raw = self.sm.threads[t as usize].input.clone();
-        let eff = apply_path(state.input_path.as_ref(), &raw);
+        let eff = apply_path(
+            state.input_path.as_ref(),
+            &self.sm.threads[t as usize].input,
+        );
         match &state.kind {
             StateKind::Pass { result } => {
-                let r = result.clone().unwrap_or(eff);
+                let r = result.as_ref().map_or(eff, |r| Arc::new(r.clone()));
                 self.sm_state_done(t, r);
             }
             StateKind::Choice { choices, default } => {
@@ -564,7 +581,7 @@ impl Engine {
                         ..
                     } => {
                         let items = match items_path {
-                            None => Some(&eff),
+                            None => Some(&*eff),
                             Some(p) => p.get(&eff),
                         };
                         let Some(Value::Array(items)) = items else {
@@ -582,7 +599,7 @@ impl Engine {
                         } else {
                             *max_concurrency as usize
                         };
-                        (items.clone(), max)
+                        (items.iter().cloned().map(Arc::new).collect(), max)
                     }
                     _ => (vec![eff; d.children[si].len()], usize::MAX),
                 };
@@ -595,14 +612,14 @@ impl Engine {
                         next: 0,
                         active: 0,
                         max,
-                        results: vec![Value::Null; n],
+                        results: std::iter::repeat_n(&self.sm.null, n).cloned().collect(),
                         children: Vec::new(),
                     });
                 }
                 if n == 0 {
                     self.sm.threads[t as usize].join = None;
                     self.sm.threads[t as usize].phase = Phase::Ready;
-                    self.sm_state_done(t, Value::Array(Vec::new()));
+                    self.sm_state_done(t, Arc::new(Value::Array(Vec::new())));
                 } else {
                     self.sm_fill(t, &defs);
                 }
@@ -627,7 +644,7 @@ impl Engine {
             let index = j.next;
             j.next += 1;
             j.active += 1;
-            let input = std::mem::take(&mut j.items[index]);
+            let input = std::mem::replace(&mut j.items[index], Arc::clone(&self.sm.null));
             let child_def = if kids.len() > 1 { kids[index] } else { kids[0] };
             let start = defs[child_def].machine.start;
             let c = self
@@ -640,7 +657,7 @@ impl Engine {
         }
     }
 
-    fn sm_child_done(&mut self, parent: u32, index: usize, result: Result<Value, Failure>) {
+    fn sm_child_done(&mut self, parent: u32, index: usize, result: Result<Doc, Failure>) {
         if !self.exec_live(parent) || self.sm.threads[parent as usize].phase != Phase::Join {
             return;
         }
@@ -660,7 +677,8 @@ impl Engine {
                         .take()
                         .expect("checked above");
                     self.sm.threads[parent as usize].phase = Phase::Ready;
-                    self.sm_state_done(parent, Value::Array(j.results));
+                    let results = j.results.into_iter().map(owned).collect();
+                    self.sm_state_done(parent, Arc::new(Value::Array(results)));
                     self.sm.work.push_back(Work::Run(parent));
                 } else {
                     let mi = self.machine_of(parent);
@@ -682,7 +700,7 @@ impl Engine {
     }
 
     /// A Task's call to consumer `c`: an unowed message marked as this thread's.
-    fn sm_call(&mut self, t: u32, token: u32, c: ConsumerId, input: Value) -> Result<(), Failure> {
+    fn sm_call(&mut self, t: u32, token: u32, c: ConsumerId, payload: Doc) -> Result<(), Failure> {
         let exec = self.sm.threads[t as usize].exec;
         let trigger = self.sm.execs[exec as usize].trigger;
         let mut cause = self.msg_cause(trigger);
@@ -698,7 +716,6 @@ impl Engine {
             cause.hop = self.trace_open(cause, cn, Some(&via));
             self.sm.threads[t as usize].call_hop = cause.hop;
         }
-        let payload = Arc::new(input);
         if self.consumers[c].refuses(&payload) {
             self.tally(cn, Tally::Failed, measuring);
             self.trace_end_hop(cause, "failed", Some("reject_when matched: a 4xx".into()));
@@ -811,22 +828,22 @@ impl Engine {
     }
 
     /// The current state produced `result`: `ResultPath`, `OutputPath`, then on.
-    fn sm_state_done(&mut self, t: u32, result: Value) {
+    fn sm_state_done(&mut self, t: u32, result: Doc) {
         let mi = self.machine_of(t);
         let defs = Arc::clone(&self.machines[mi].defs);
         let th = &mut self.sm.threads[t as usize];
         let state = &defs[th.def].machine.states[th.state];
-        let raw = std::mem::take(&mut th.input);
+        let raw = std::mem::replace(&mut th.input, Arc::clone(&self.sm.null));
         let combined = match &state.result_path {
             None => result,
             Some(None) => raw,
-            Some(Some(p)) => p.set(raw, result),
+            Some(Some(p)) => Arc::new(p.set(owned(raw), owned(result))),
         };
         self.sm_output(t, combined, &defs);
     }
 
     /// `OutputPath` applied to `v`, then the next state or the end.
-    fn sm_output(&mut self, t: u32, v: Value, defs: &[Def]) {
+    fn sm_output(&mut self, t: u32, v: Doc, defs: &[Def]) {
         let th = &self.sm.threads[t as usize];
         let d = &defs[th.def];
         let state = &d.machine.states[th.state];
@@ -837,7 +854,7 @@ impl Engine {
         }
     }
 
-    fn sm_goto(&mut self, t: u32, state: usize, input: Value) {
+    fn sm_goto(&mut self, t: u32, state: usize, input: Doc) {
         let th = &mut self.sm.threads[t as usize];
         th.token = th.token.wrapping_add(1);
         th.state = state;
@@ -918,11 +935,14 @@ impl Engine {
             let exec = self.sm.threads[t as usize].exec;
             self.sm.execs[exec as usize].compensated = true;
             let err = json!({ "Error": f.0, "Cause": f.1 });
-            let raw = std::mem::take(&mut self.sm.threads[t as usize].input);
-            let input = match &c.result_path {
+            let raw = std::mem::replace(
+                &mut self.sm.threads[t as usize].input,
+                Arc::clone(&self.sm.null),
+            );
+            let input = Arc::new(match &c.result_path {
                 None => err,
-                Some(p) => p.set(raw, err),
-            };
+                Some(p) => p.set(owned(raw), err),
+            });
             self.sm_goto(t, d.machine.by_name[&c.next], input);
             return;
         }
@@ -934,7 +954,7 @@ impl Engine {
     }
 
     /// Thread `t` ended: its parent hears of it, or (the root) the execution ends.
-    fn sm_thread_end(&mut self, t: u32, result: Result<Value, Failure>) {
+    fn sm_thread_end(&mut self, t: u32, result: Result<Doc, Failure>) {
         let th = &self.sm.threads[t as usize];
         let (exec, parent) = (th.exec, th.parent);
         if let Some((p, index)) = parent {

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Number, Value};
 
+use super::envelope::{ENVELOPE, Stamp, event_id, fill_envelope, wanted};
 use super::reads::Fields;
 use super::rng::Stream;
 
@@ -13,6 +14,180 @@ pub struct Template {
     root: Node,
     /// True when every part is literal: the engine can share one payload for all events.
     pub is_static: bool,
+    /// How whole events and events with the engine's read fields are built (see
+    /// [`Template::prepare`]), when the template is an object.
+    plans: Option<Box<[Plan; 2]>>,
+}
+
+/// How one template's events are built with their envelope, for one set of fields read.
+///
+/// The event's object is a copy of `proto`: its literal parts (projected to what is read)
+/// and the envelope's defaults, already in the order the fields end in, with `null` where a
+/// part is generated. A copy costs its allocations but no hashing, no insertion and no
+/// growing; `steps` then fill the generated parts in the template's order (so the random
+/// draws are the ones [`Template::generate`] makes) and stamp `id` and `time`.
+#[derive(Clone, Debug)]
+struct Plan {
+    proto: Map<String, Value>,
+    steps: Vec<Fill>,
+}
+
+/// One step of a [`Plan`], in the template's field order, then the envelope's.
+#[derive(Clone, Debug)]
+enum Fill {
+    /// Template field `i` is not read: its random draws only.
+    Skip(usize),
+    /// The next entry is literal, already in the prototype.
+    Keep,
+    /// The next entry is template field `i` (an array or a generator), built whole.
+    Build(usize),
+    /// The next entry is template field `i`, an object, built by its own plan.
+    Nested(usize, Box<Plan>),
+    /// The next entry is template field `i`, which the envelope's value replaces: its
+    /// random draws, then the envelope's value.
+    Replace(usize, Stamped),
+    /// The next entry is the envelope's value.
+    Stamp(Stamped),
+}
+
+/// The envelope fields every event gets its own value of.
+#[derive(Clone, Copy, Debug)]
+enum Stamped {
+    Id,
+    Time,
+}
+
+impl Stamped {
+    fn of(key: &str) -> Option<Stamped> {
+        match key {
+            "id" => Some(Stamped::Id),
+            "time" => Some(Stamped::Time),
+            _ => None,
+        }
+    }
+
+    fn value(self, stamp: &mut Stamp<'_>) -> Value {
+        match self {
+            Stamped::Id => Value::String(event_id(stamp.seed, stamp.event_no)),
+            Stamped::Time => Value::String(stamp.times.at(stamp.now)),
+        }
+    }
+}
+
+impl Plan {
+    /// The plan for an object template's `fields` when `reads` are read (`None`: all);
+    /// `literal`: the template is one literal, which is built whole whatever is read (as
+    /// [`Template::generate_reading`] does); `top`: the event itself (with its envelope), not
+    /// an object inside it.
+    fn new(fields: &[(String, Node)], reads: Option<&Fields>, literal: bool, top: bool) -> Plan {
+        let reads = reads.filter(|r| !r.all);
+        let spare = if top { ENVELOPE.len() } else { 0 };
+        let mut proto = Map::with_capacity(fields.len() + spare);
+        let mut steps = Vec::with_capacity(fields.len() + spare);
+        for (i, (k, n)) in fields.iter().enumerate() {
+            // `None`: not read; `Some(None)`: all of it; `Some(Some(r))`: the fields `r`.
+            let read = match reads {
+                Some(f) if !literal => f.child(k).map(|r| (!r.all).then(|| r.clone())),
+                _ => Some(None),
+            };
+            let Some(read) = read else {
+                steps.push(Fill::Skip(i));
+                continue;
+            };
+            if let Some(s) = Stamped::of(k).filter(|_| top) {
+                proto.insert(k.clone(), Value::Null);
+                steps.push(Fill::Replace(i, s));
+                continue;
+            }
+            match (n, &read) {
+                (Node::Literal(v), None) => {
+                    proto.insert(k.clone(), v.clone());
+                    steps.push(Fill::Keep);
+                }
+                (Node::Literal(v), Some(r)) => {
+                    proto.insert(k.clone(), project(v, r));
+                    steps.push(Fill::Keep);
+                }
+                (Node::Object(inner), read) => {
+                    proto.insert(k.clone(), Value::Null);
+                    let plan = Plan::new(inner, read.as_ref(), false, false);
+                    steps.push(Fill::Nested(i, Box::new(plan)));
+                }
+                _ => {
+                    proto.insert(k.clone(), Value::Null);
+                    steps.push(Fill::Build(i));
+                }
+            }
+        }
+        for (k, fallback) in ENVELOPE {
+            if !top || !wanted(reads, k) || fields.iter().any(|(f, _)| f == k) {
+                continue;
+            }
+            if let Some(d) = fallback {
+                proto.insert(k.to_owned(), d.value());
+                steps.push(Fill::Keep);
+            } else {
+                proto.insert(k.to_owned(), Value::Null);
+                steps.push(Fill::Stamp(Stamped::of(k).unwrap_or(Stamped::Id)));
+            }
+        }
+        // Collected again at its exact size: every event is a copy of it, and a copy keeps
+        // the table's size (a backlog of events holds them all).
+        Plan {
+            proto: proto.into_iter().collect(),
+            steps,
+        }
+    }
+
+    fn build(
+        &self,
+        fields: &[(String, Node)],
+        rng: &mut Stream,
+        seq: u64,
+        trigger: Option<&Value>,
+        stamp: &mut Stamp<'_>,
+    ) -> Value {
+        let mut o = self.proto.clone();
+        let mut entries = o.values_mut();
+        for step in &self.steps {
+            match step {
+                Fill::Skip(i) => skip_node(&fields[*i].1, rng),
+                Fill::Keep => {
+                    entries.next();
+                }
+                Fill::Build(i) => {
+                    let v = gen_node(&fields[*i].1, rng, seq, trigger);
+                    if let Some(slot) = entries.next() {
+                        *slot = v;
+                    }
+                }
+                Fill::Nested(i, plan) => {
+                    let inner = match &fields[*i].1 {
+                        Node::Object(inner) => inner.as_slice(),
+                        _ => &[],
+                    };
+                    let v = plan.build(inner, rng, seq, trigger, stamp);
+                    if let Some(slot) = entries.next() {
+                        *slot = v;
+                    }
+                }
+                Fill::Replace(i, s) => {
+                    if let Some((_, n)) = fields.get(*i) {
+                        skip_node(n, rng);
+                    }
+                    if let Some(slot) = entries.next() {
+                        *slot = s.value(stamp);
+                    }
+                }
+                Fill::Stamp(s) => {
+                    if let Some(slot) = entries.next() {
+                        *slot = s.value(stamp);
+                    }
+                }
+            }
+        }
+        Value::Object(o)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -150,10 +325,69 @@ impl Template {
         let root = compile_node(v, "", in_emits, &mut errors);
         if errors.is_empty() {
             let is_static = matches!(root, Node::Literal(_));
-            Ok(Template { root, is_static })
+            Ok(Template {
+                root,
+                is_static,
+                plans: None,
+            })
         } else {
             Err(errors)
         }
+    }
+
+    /// Prepares building events with their envelope ([`Template::event`]), whole and with
+    /// `reads`, the engine's fields read (`sim::reads`).
+    pub(crate) fn prepare(&mut self, reads: Option<&Fields>) {
+        let literal_fields: Vec<(String, Node)>;
+        let (fields, literal) = match &self.root {
+            Node::Object(fields) => (fields.as_slice(), false),
+            Node::Literal(Value::Object(m)) => {
+                literal_fields = m
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Node::Literal(v.clone())))
+                    .collect();
+                (literal_fields.as_slice(), true)
+            }
+            _ => return,
+        };
+        self.plans = Some(Box::new([
+            Plan::new(fields, None, literal, true),
+            Plan::new(fields, reads, literal, true),
+        ]));
+    }
+
+    /// Builds one event with its envelope: what [`Template::generate`] (`reads` `None`) or
+    /// [`Template::generate_reading`] builds, then `envelope::fill_envelope`. `reads` must be
+    /// what [`Template::prepare`] was given, or `None`.
+    pub(crate) fn event(
+        &self,
+        rng: &mut Stream,
+        seq: u64,
+        trigger: Option<&Value>,
+        reads: Option<&Fields>,
+        stamp: &mut Stamp<'_>,
+    ) -> Value {
+        if let Some(plans) = &self.plans {
+            let fields = match &self.root {
+                Node::Object(fields) => fields.as_slice(),
+                _ => &[],
+            };
+            let plan = &plans[usize::from(reads.is_some())];
+            return plan.build(fields, rng, seq, trigger, stamp);
+        }
+        let mut v = match reads {
+            Some(f) => self.generate_reading(rng, seq, trigger, f),
+            None => self.generate(rng, seq, trigger),
+        };
+        fill_envelope(
+            &mut v,
+            stamp.seed,
+            stamp.event_no,
+            stamp.now,
+            stamp.times,
+            reads,
+        );
+        v
     }
 
     /// Builds one event. `seq` numbers this template's events from 1; `trigger` is the event
@@ -599,6 +833,28 @@ fn skip_node(node: &Node, rng: &mut Stream) {
     }
 }
 
+/// `prefix` then `n` in decimal (what `format!("{prefix}{n}")` writes, without its machinery:
+/// this runs for every generated id).
+fn numbered(prefix: &str, n: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut out = String::with_capacity(prefix.len() + digits.len() - i);
+    out.push_str(prefix);
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+    out
+}
+
 fn gen_node(node: &Node, rng: &mut Stream, seq: u64, trigger: Option<&Value>) -> Value {
     match node {
         Node::Literal(v) => v.clone(),
@@ -610,11 +866,11 @@ fn gen_node(node: &Node, rng: &mut Stream, seq: u64, trigger: Option<&Value>) ->
                 .collect(),
         ),
         Node::Gen(g) => match g {
-            Generator::Seq(prefix) => Value::String(format!("{prefix}{seq}")),
+            Generator::Seq(prefix) => Value::String(numbered(prefix, seq)),
             Generator::Key { prefix, cdf } => {
                 let k = pick(cdf, rng.open01()) + 1;
                 match prefix {
-                    Some(p) => Value::String(format!("{p}{k}")),
+                    Some(p) => Value::String(numbered(p, k as u64)),
                     None => Value::from(k as u64),
                 }
             }
@@ -637,6 +893,14 @@ fn gen_node(node: &Node, rng: &mut Stream, seq: u64, trigger: Option<&Value>) ->
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn numbered_ids_are_the_prefix_and_the_decimal_number() {
+        for n in [0, 7, 10, 99, 100, 123_456_789, u64::MAX] {
+            assert_eq!(numbered("ORD-", n), format!("ORD-{n}"));
+        }
+        assert_eq!(numbered("", 42), "42");
+    }
 
     #[test]
     fn the_contract_example_compiles_and_generates() {
@@ -715,6 +979,73 @@ mod tests {
                 part.clone().next_u64(),
                 "event {seq}"
             );
+        }
+    }
+
+    #[test]
+    fn planned_events_are_the_generated_events_with_their_envelope_field_for_field() {
+        use crate::sim::envelope::{Stamp, TimeText, fill_envelope};
+        let templates = [
+            json!({ "source": "shop", "detail": {
+                "orderId": { "$seq": "ORD-" }, "total": { "$uniform": [0, 9] },
+                "meta": { "channel": "web", "tier": { "$choice": ["a", "b"] } } } }),
+            // Envelope fields set by the template: `id` and `time` are the engine's, drawn
+            // all the same; the others are kept where they are.
+            json!({ "id": { "$int": [1, 9] }, "region": "eu-west-1",
+                    "time": { "$uniform": [0, 1] },
+                    "detail": { "x": { "$bool": 0.5 }, "id": { "$int": [1, 3] } },
+                    "version": "7" }),
+            json!({ "source": "static", "detail": { "a": 1, "b": [2] } }),
+            json!({ "detail-type": "T", "extra": [ { "k": { "$key": { "count": 3 } } } ] }),
+        ];
+        let read = |paths: &[&[&str]]| {
+            let mut f = Fields::default();
+            for p in paths {
+                let p: Vec<String> = p.iter().map(|s| (*s).to_owned()).collect();
+                f.children_add(&p);
+            }
+            f
+        };
+        let reads = [
+            read(&[&["source"], &["detail", "meta", "tier"]]),
+            read(&[
+                &["id"],
+                &["time"],
+                &["account"],
+                &["detail", "x"],
+                &["extra"],
+            ]),
+            read(&[&["version"], &["resources"], &["detail", "b"], &["region"]]),
+            read(&[&[]]),
+        ];
+        for tpl in &templates {
+            for r in &reads {
+                let mut t = Template::compile(tpl, false).unwrap();
+                t.prepare(Some(r));
+                for pruned in [false, true] {
+                    let reads = pruned.then_some(r);
+                    let (mut a, mut b) = (Stream::new(4, "p", "e"), Stream::new(4, "p", "e"));
+                    let (mut ta, mut tb) = (TimeText::default(), TimeText::default());
+                    for seq in 1..50 {
+                        let now = seq * 400_000_000;
+                        let mut want = match reads {
+                            Some(f) => t.generate_reading(&mut a, seq, None, f),
+                            None => t.generate(&mut a, seq, None),
+                        };
+                        fill_envelope(&mut want, 3, seq + 10, now, &mut ta, reads);
+                        let mut stamp = Stamp {
+                            seed: 3,
+                            event_no: seq + 10,
+                            now,
+                            times: &mut tb,
+                        };
+                        let got = t.event(&mut b, seq, None, reads, &mut stamp);
+                        // The text compares the order of the fields too.
+                        assert_eq!(got.to_string(), want.to_string(), "{tpl} {r:?} {seq}");
+                        assert_eq!(a.clone().next_u64(), b.clone().next_u64());
+                    }
+                }
+            }
         }
     }
 

@@ -149,15 +149,39 @@ fn parse_opt_f64(t: &str, what: &str, ok: impl Fn(f64) -> bool) -> Result<Option
     }
 }
 
-/// Pattern-language errors as one line: `path: message; …`.
-fn joined(errors: &[crate::pattern::PatternError]) -> String {
+/// An error located by a path inside the value it is about (a pattern, an ASL definition).
+trait Located {
+    fn path(&self) -> &str;
+    fn message(&self) -> &str;
+}
+
+impl Located for crate::pattern::PatternError {
+    fn path(&self) -> &str {
+        &self.path
+    }
+    fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl Located for crate::model::asl::AslError {
+    fn path(&self) -> &str {
+        &self.path
+    }
+    fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// Located errors as one line: `path: message; …` (the message alone where the path is empty).
+fn joined<E: Located>(errors: &[E]) -> String {
     errors
         .iter()
         .map(|e| {
-            if e.path.is_empty() {
-                e.message.clone()
+            if e.path().is_empty() {
+                e.message().to_owned()
             } else {
-                format!("{}: {}", e.path, e.message)
+                format!("{}: {}", e.path(), e.message())
             }
         })
         .collect::<Vec<_>>()

@@ -31,18 +31,7 @@ fn ids_of(s: &Scenario, kinds: &[Kind]) -> Vec<String> {
 
 /// The errors of a definition, one line, each with its path inside the definition.
 fn definition_errors(s: &Scenario, v: &Value) -> Result<(), String> {
-    let def = Definition::parse(v).map_err(|errs| {
-        errs.iter()
-            .map(|e| {
-                if e.path.is_empty() {
-                    e.message.clone()
-                } else {
-                    format!("{}: {}", e.path, e.message)
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
-    })?;
+    let def = Definition::parse(v).map_err(|e| joined(&e))?;
     let unknown: Vec<String> = def
         .tasks()
         .into_iter()

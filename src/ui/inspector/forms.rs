@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::consumer_v2::Destinations;
 use super::{
-    Inspector, opt_to_text, parse_duration, parse_opt_duration, parse_opt_text,
+    Inspector, joined, opt_to_text, parse_duration, parse_opt_duration, parse_opt_text,
     parse_opt_time_limit, parse_opt_u64,
 };
 use crate::model::defaults::SourceKind;
@@ -303,18 +303,7 @@ impl Inspector {
             self.json_field(ui, "Event pattern", "pattern", &rule.pattern.clone(), |v| {
                 crate::pattern::Pattern::parse(v)
                     .map(|_| ())
-                    .map_err(|errs| {
-                        errs.iter()
-                            .map(|e| {
-                                if e.path.is_empty() {
-                                    e.message.clone()
-                                } else {
-                                    format!("{}: {}", e.path, e.message)
-                                }
-                            })
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    })
+                    .map_err(|e| joined(&e))
             })
         {
             rule.pattern = v;

@@ -707,18 +707,21 @@ impl Engine {
         let st = &mut self.stats[cn];
         st.in_system.add(now, delta);
         let lvl = st.in_system.level();
-        st.waiting
-            .set(now, lvl.saturating_sub(self.consumers[c].in_service));
+        self.set_waiting(c);
         self.series.level(cn.index(), Level::Backlog, now, lvl);
     }
 
-    /// A direct or stream consumer's waiting line after its number in service changed: the
-    /// messages it holds that no slot serves. (A queue's consumer shares the queue's line.)
+    /// A direct or stream consumer's waiting line after its number in service changed. (A
+    /// queue's consumer shares the queue's line.)
     fn consumer_waiting(&mut self, c: ConsumerId) {
-        let cr = &self.consumers[c];
-        if matches!(cr.source, Source::Queue(_)) {
-            return;
+        if !matches!(self.consumers[c].source, Source::Queue(_)) {
+            self.set_waiting(c);
         }
+    }
+
+    /// The consumer's waiting level: the messages it holds that no slot serves.
+    fn set_waiting(&mut self, c: ConsumerId) {
+        let cr = &self.consumers[c];
         let in_service = cr.in_service;
         let st = &mut self.stats[cr.node];
         let held = st.in_system.level();

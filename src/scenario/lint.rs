@@ -430,6 +430,16 @@ fn bus_cycles(s: &Scenario, topology: &Topology) -> Vec<Vec<String>> {
 mod tests {
     use crate::scenario::parse;
 
+    /// The warnings `parse` gives a valid scenario, as text.
+    fn warnings(text: &str) -> Vec<String> {
+        parse(text, "t.json")
+            .unwrap()
+            .warnings
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
     #[test]
     fn rule_cycles_between_buses_and_fifo_queues_without_groups_are_warned() {
         let text = r#"{ "name": "cycle", "duration": "1m",
@@ -438,12 +448,7 @@ mod tests {
                        { "id": "b2", "rules": [ { "id": "r2", "pattern": { "source": ["eventflow"] }, "targets": [ { "to": "b1" }, { "to": "f", "dead_letter": "d" } ] } ] } ],
             "queues": [ { "id": "f", "type": "fifo" }, { "id": "d" } ],
             "consumers": [ { "id": "c", "from": "f", "service_time": { "constant": "1ms" } } ] }"#;
-        let w: Vec<String> = parse(text, "t.json")
-            .unwrap()
-            .warnings
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let w = warnings(text);
         assert!(
             w.iter()
                 .any(|x| x.contains("rule cycle between buses: b1 → b2 → b1")),
@@ -469,12 +474,7 @@ mod tests {
               { "id": "f2", "kind": "function", "service_time": { "constant": "1ms" } },
               { "id": "g", "kind": "function", "service_time": { "constant": "1ms" },
                 "async": { "on_failure": "dlq" } } ] }"#;
-        let w: Vec<String> = parse(text, "t.json")
-            .unwrap()
-            .warnings
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let w = warnings(text);
         let about = |id: &str| {
             w.iter()
                 .filter(|x| x.contains(&format!("function \"{id}\" has no async.on_failure")))
@@ -501,12 +501,7 @@ mod tests {
             "consumers": [ { "id": "c", "from": "q", "service_time": { "constant": "1ms" } },
                            { "id": "echoer", "from": "loop-q", "service_time": { "constant": "1ms" },
                              "emits": [ { "to": "bus", "event": { "source": "echo" } } ] } ] }"#;
-        let w: Vec<String> = parse(text, "t.json")
-            .unwrap()
-            .warnings
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let w = warnings(text);
         let has = |needle: &str| w.iter().any(|x| x.contains(needle));
         assert!(
             has("rules[0].pattern: rule \"never\" can never match"),

@@ -437,17 +437,8 @@ fn the_run_table_lists_a_state_machines_executions_and_states() {
     let o = eventflow(&["run", path, "--json"], "");
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let m = &v["nodes"]["order-saga"]["state_machine"];
-    let grouped = |n: u64| {
-        let s = n.to_string();
-        let mut out = String::new();
-        for (i, ch) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(ch);
-        }
-        out
-    };
+    // Counts are printed with thousands separators (`names::count`, unit-tested there).
+    let grouped = eventflow::names::count;
     let started = grouped(m["started"].as_u64().unwrap());
     assert!(
         text.contains(&format!("executions: started {started},")),

@@ -54,7 +54,7 @@ use std::net::IpAddr;
 use serde_json::Value;
 
 use super::Pattern;
-use super::matcher::{Cond, Node, get, node_matches, starts_with, str_eq, word4, word8};
+use super::matcher::{Cond, Node, ends_with, get, node_matches, starts_with, str_eq, word4, word8};
 
 /// `FxHash` (the rustc hasher): much faster than `SipHash` for short keys, and the tables here are
 /// built from the scenario's own rules, not from untrusted input. Iteration order never reaches
@@ -162,10 +162,30 @@ struct StrTable {
 /// One filled slot of a [`StrTable`]: the key's hash, the key, its bucket.
 type StrSlot = (u64, Box<str>, Bucket);
 
+/// The hash of a table key or event string. Up to 16 bytes (sources, detail-types, enum-like
+/// values) it is two possibly overlapping words and the length, mixed without a loop; longer
+/// strings take `FxHash` over all their bytes.
 #[inline]
 fn str_hash(s: &str) -> u64 {
-    let mut h = FxHasher::default();
-    h.write(s.as_bytes());
+    let b = s.as_bytes();
+    let n = b.len();
+    let (lo, hi) = match n {
+        0 => (0, 0),
+        1..=3 => (
+            u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
+            0,
+        ),
+        4..=7 => (u64::from(word4(b, 0)), u64::from(word4(b, n - 4))),
+        8..=16 => (word8(b, 0), word8(b, n - 8)),
+        _ => {
+            let mut h = FxHasher::default();
+            h.write(b);
+            return h.finish();
+        }
+    };
+    let mut h = FxHasher(n as u64);
+    h.add(lo);
+    h.add(hi);
     h.finish()
 }
 
@@ -740,12 +760,31 @@ fn cond_fast(c: &Cond, v: Option<&Value>) -> bool {
     match (c, v) {
         (Cond::Str(p), Some(Value::String(s))) => str_eq(s, p),
         (Cond::Prefix(p), Some(Value::String(s))) => starts_with(s, p),
+        (Cond::Suffix(p), Some(Value::String(s))) => ends_with(s, p),
         (Cond::AbStrs(set), Some(Value::String(s))) => !set.iter().any(|x| str_eq(x, s)),
         (Cond::Numeric(r), Some(Value::Number(n))) => n.as_f64().is_some_and(|x| r.contains(x)),
         // `exists` on a present scalar, or on a missing field.
         (Cond::Exists(want), Some(Value::String(_) | Value::Number(_) | Value::Bool(_))) => *want,
         (Cond::Exists(want), None) => !*want,
         _ => c.matches_field(v),
+    }
+}
+
+/// A leaf of several entries (an OR): `conds.iter().any(|c| c.matches_field(v))`, with the
+/// operators of [`cond_fast`] inline. On an array (a field such as `tags`), each element is
+/// read once and tried against every entry: an OR over elements and entries in either order,
+/// and an element that is itself an array is flattened by `matches_field` as before. `exists`
+/// is about the whole field, not one element, so a leaf naming it takes the general path.
+#[inline]
+fn leaf_fast(conds: &[Cond], v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Array(items)) if !conds.iter().any(|c| matches!(c, Cond::Exists(_))) => {
+            items.iter().any(|x| match x {
+                Value::Array(_) => conds.iter().any(|c| c.matches_field(Some(x))),
+                _ => conds.iter().any(|c| cond_fast(c, Some(x))),
+            })
+        }
+        _ => conds.iter().any(|c| cond_fast(c, v)),
     }
 }
 
@@ -794,7 +833,7 @@ impl<'e> Eval<'e, '_, '_> {
         };
         let r = match &self.preds[i] {
             Pred::One(c) => self.one(c, v),
-            Pred::Leaf { conds } => conds.iter().any(|c| c.matches_field(v)),
+            Pred::Leaf { conds } => leaf_fast(conds, v),
             Pred::Group { .. } => false,
         };
         self.stamps[i] = self.epoch << 1 | u8::from(r);
@@ -810,7 +849,7 @@ impl<'e> Eval<'e, '_, '_> {
         };
         match &self.preds[id as usize] {
             Pred::One(c) => self.one(c, v),
-            Pred::Leaf { conds } => conds.iter().any(|c| c.matches_field(v)),
+            Pred::Leaf { conds } => leaf_fast(conds, v),
             Pred::Group { .. } => false,
         }
     }

@@ -202,7 +202,7 @@ pub(crate) fn starts_with(s: &str, p: &str) -> bool {
 }
 
 #[inline(always)]
-fn ends_with(s: &str, p: &str) -> bool {
+pub(crate) fn ends_with(s: &str, p: &str) -> bool {
     s.len() >= p.len() && bytes_eq(&s.as_bytes()[s.len() - p.len()..], p.as_bytes())
 }
 

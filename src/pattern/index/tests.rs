@@ -186,3 +186,111 @@ fn single_sub_rules_are_reported_once() {
         assert_eq!(out, want, "{e}");
     }
 }
+
+/// Leaves of several entries (evaluated element by element on arrays, [`leaf_fast`]) and the
+/// short-string hash give exactly `Pattern::matches`: arrays of strings, numbers, nested arrays,
+/// objects inside arrays, empty arrays, missing fields, and `exists` beside other entries.
+#[test]
+fn multi_entry_leaves_agree_with_the_reference() {
+    let patterns = [
+        json!({"tags": ["vip", "b2b", {"suffix": "mo"}]}),
+        json!({"tags": [{"prefix": "pr"}, {"anything-but": ["none"]}]}),
+        json!({"tags": [{"suffix": "mo"}, {"numeric": [">", 3]}, {"equals-ignore-case": "VIP"}]}),
+        json!({"tags": ["x", {"exists": false}]}),
+        json!({"tags": [{"exists": true}, "never"]}),
+        json!({"tags": [{"wildcard": "*o*"}, {"cidr": "10.0.0.0/8"}]}),
+        json!({"tags": [{"anything-but": {"suffix": "mo"}}, 7]}),
+        json!({"source": ["a"], "tags": [{"suffix": "o"}, "b2b"]}),
+    ];
+    let events = [
+        json!({"tags": ["vip", "none"]}),
+        json!({"tags": ["promo"]}),
+        json!({"tags": "promo"}),
+        json!({"tags": ["none"]}),
+        json!({"tags": []}),
+        json!({}),
+        json!({"tags": [["b2b"], "z"]}),
+        json!({"tags": [{"a": "promo"}, "z"]}),
+        json!({"tags": [{"a": 1}]}),
+        json!({"tags": [1, 5, "VIP"]}),
+        json!({"tags": ["10.1.2.3"]}),
+        json!({"tags": [null, true, 7]}),
+        json!({"tags": {"nested": "promo"}}),
+        json!({"source": "a", "tags": ["b2b"]}),
+        json!({"source": "a", "tags": ["zo", ["x"]]}),
+        json!({"tags": ["x", "y"]}),
+        json!({"tags": "x"}),
+    ];
+    let compiled: Vec<Pattern> = patterns
+        .iter()
+        .map(|p| Pattern::parse(p).unwrap())
+        .collect();
+    let m = RuleMatcher::new(compiled.clone());
+    let mut s = MatchScratch::default();
+    let mut out = Vec::new();
+    for e in &events {
+        m.matching(e, &mut s, &mut out);
+        let want: Vec<usize> = (0..compiled.len())
+            .filter(|&k| compiled[k].matches(e))
+            .collect();
+        assert_eq!(out, want, "event {e}");
+    }
+    // The written expectations of a few, independent of the reference: `tags` holds "vip"
+    // (rule 0), no element ends in "mo" (rules 0, 2), an object element is no leaf value.
+    m.matching(&json!({"tags": ["vip", "none"]}), &mut s, &mut out);
+    assert!(out.contains(&0) && !out.contains(&3));
+    m.matching(&json!({"tags": [{"a": "promo"}, "z"]}), &mut s, &mut out);
+    assert!(!out.contains(&0) && !out.contains(&2));
+    m.matching(&json!({}), &mut s, &mut out);
+    assert_eq!(out, vec![3]);
+}
+
+/// The short-string hash is the same for equal strings however they were built, and spreads
+/// strings that differ only in one byte, in the length, or beyond the first 16 bytes.
+#[test]
+fn short_string_hash_separates_near_keys() {
+    let owned = String::from("com.shop.svc12");
+    assert_eq!(str_hash(&owned), str_hash("com.shop.svc12"));
+    let keys = [
+        "",
+        "a",
+        "b",
+        "ab",
+        "ba",
+        "abc",
+        "abcd",
+        "abce",
+        "abcde",
+        "abcdefgh",
+        "abcdefgi",
+        "abcdefghijklmnop",
+        "abcdefghijklmnoq",
+        "abcdefghijklmnopq",
+        "abcdefghijklmnopr",
+        "Svc1.Event1",
+        "Svc1.Event10",
+        "Svc10.Event1",
+        "x\u{e9}",
+        "x\u{e8}",
+    ];
+    let hashes: HashSet<u64> = keys.iter().map(|k| str_hash(k)).collect();
+    assert_eq!(hashes.len(), keys.len());
+    let t = StrTable::new(
+        keys.iter()
+            .enumerate()
+            .map(|(i, k)| {
+                (
+                    (*k).into(),
+                    Bucket {
+                        start: i as u32,
+                        len: 1,
+                    },
+                )
+            })
+            .collect(),
+    );
+    for (i, k) in keys.iter().enumerate() {
+        assert_eq!(t.get(k).map(|b| b.start), Some(i as u32), "{k}");
+    }
+    assert!(t.get("abcdefghijklmnops").is_none());
+}

@@ -239,6 +239,14 @@ impl Engine {
         }
 
         link_payload_readers(&mut queues, &mut consumers, s, &ids);
+        // Plain readers (every reader and pipe is known by now): see `ConsumerRt::plain_for`.
+        for c in consumers.ids() {
+            let plain = consumers[c].plain_for(c, &queues);
+            consumers[c].plain = plain;
+            if let (true, Source::Queue(q)) = (plain, consumers[c].source) {
+                queues[q].plain_reader = Some(c);
+            }
+        }
 
         // A payload is only built per event when something reads it: a bus, topic, pipe or state
         // machine (patterns, filter policies, Choice), a FIFO queue (group key, content-based

@@ -11,9 +11,10 @@ use super::dist::Dist;
 use super::engine::{Dest, Engine, STREAM_RETRY_DELAY};
 use super::envelope::{Stamp, fill_envelope, hash_value, path_of};
 use super::faults::FaultState;
-use super::ids::{ConsumerId, Id, MsgId, NodeId, QueueId, SlotId, StreamId};
+use super::ids::{ConsumerId, Id, MsgId, NodeId, QueueId, SlotId, StreamId, Table};
 use super::ledger::Outcome;
 use super::message::{Caller, Msg};
+use super::queue::QueueRt;
 use super::rng::Stream;
 use super::stats::{Reason, Tally};
 use super::template::{Template, lookup};
@@ -202,6 +203,9 @@ pub(crate) struct ConsumerRt {
     pub(crate) faults: FaultState,
     /// Instances of a stream consumer group: round-robin position per instance.
     pub(crate) instance_cursor: Vec<u32>,
+    /// A plain reader (see [`ConsumerRt::plain_for`]): its queue hands it messages straight
+    /// and a batch that ends with messages visible starts the next in the same slot.
+    pub(crate) plain: bool,
 }
 
 impl ConsumerRt {
@@ -325,7 +329,37 @@ impl ConsumerRt {
             in_service: 0,
             faults: FaultState::NONE,
             instance_cursor: vec![0; concurrency as usize],
+            plain: false,
         })
+    }
+
+    /// Is consumer `me` a *plain* reader of its queue: the sole reader of a standard queue,
+    /// one message a batch, with none of the features that change what a batch does (failure
+    /// rates, `fail_when`, emits, filters, pipes, asynchronous or synchronous invocation,
+    /// batching windows, poller ramps, circuit breakers, ordering checks)? Decided once the
+    /// scenario is compiled; what may change during a run (faults, a timed-out batch, SQS
+    /// duplicates, a lowered concurrency, tracing) is checked where it matters, and falls back
+    /// to the general path. The plain path does what the general one does for such a reader,
+    /// step for step (the same draws, counts and events in the same order), with less asked.
+    pub(crate) fn plain_for(&self, me: ConsumerId, queues: &Table<QueueId, QueueRt>) -> bool {
+        let Source::Queue(q) = self.source else {
+            return false;
+        };
+        let qr = &queues[q];
+        !qr.fifo
+            && qr.sole_consumer() == Some(me)
+            && self.batch == 1
+            && self.asynchronous.is_none()
+            && self.service_rt.is_none()
+            && self.ramp.is_none()
+            && self.filter.is_none()
+            && self.pipe.is_none()
+            && self.batch_window == 0
+            && self.failure_rate <= 0.0
+            && self.fail_when.is_none()
+            && self.breaker_cfg.is_none()
+            && self.emits.is_empty()
+            && self.order_key.is_none()
     }
 
     /// Batches in service now.
@@ -731,12 +765,19 @@ impl Engine {
     /// Starts a batch in a free slot (the last of `free_slots`); `lane` is the stream
     /// partition served, or `u32::MAX`.
     pub(crate) fn start_batch(&mut self, c: ConsumerId, msgs: &[MsgId], lane: u32) {
-        let now = self.now;
-        let cn = self.consumers[c].node;
-        let measuring = self.measuring();
         let Some(slot) = self.consumers[c].free_slots.pop() else {
             return;
         };
+        self.begin_batch(c, slot, msgs, lane, true);
+    }
+
+    /// Starts a batch in `slot`. `fresh`: the slot was idle (it becomes busy); otherwise it
+    /// is a plain reader's slot going straight on from the batch it just finished, which a
+    /// release and a new start would have left as busy as before, at the same instant.
+    fn begin_batch(&mut self, c: ConsumerId, slot: SlotId, msgs: &[MsgId], lane: u32, fresh: bool) {
+        let now = self.now;
+        let cn = self.consumers[c].node;
+        let measuring = self.measuring();
         let cr = &mut self.consumers[c];
         let mut work = 0usize;
         for &m in msgs {
@@ -774,8 +815,10 @@ impl Engine {
         s.msgs.extend_from_slice(msgs);
         s.lane = lane;
         s.busy = true;
-        cr.busy += 1;
-        cr.in_service += msgs.len() as u64;
+        if fresh {
+            cr.busy += 1;
+            cr.in_service += msgs.len() as u64;
+        }
         let per_message = (cr.per_message as f64) * msgs.len() as f64;
         let mut service =
             (cr.service.sample(&mut cr.rng_service) + per_message) * cr.faults.slowdown;
@@ -797,9 +840,17 @@ impl Engine {
         }
         let busy = u64::from(cr.busy);
         let source = cr.source;
-        self.stats[cn].busy.set(now, busy);
-        self.series.level(cn.index(), Level::Busy, now, busy);
-        self.consumer_waiting(c);
+        if fresh {
+            self.stats[cn].busy.set(now, busy);
+            self.series.level(cn.index(), Level::Busy, now, busy);
+            self.consumer_waiting(c);
+        } else if now == self.warmup {
+            // At the window's first instant a momentary level counts toward the maximum
+            // (`TimeAverage::set`): what the release and the new start would have recorded.
+            let st = &mut self.stats[cn].busy;
+            st.set(now, busy - 1);
+            st.set(now, busy);
+        }
         self.events
             .schedule(now + dt, Ev::Done { consumer: c, slot });
         // SQS: a handler slower than the visibility timeout does not keep the message hidden;
@@ -874,6 +925,9 @@ impl Engine {
 
     /// A batch finishes.
     pub(crate) fn done(&mut self, c: ConsumerId, slot: SlotId) {
+        if self.consumers[c].plain && self.done_plain(c, slot) {
+            return;
+        }
         // A pipe's batch ends only when its enrichment and target have answered.
         if self.consumers[c].pipe.is_some() && !self.pipe_advance(c, slot) {
             return;
@@ -1135,6 +1189,88 @@ impl Engine {
             call_results.clear();
             self.call_results = call_results;
         }
+    }
+
+    /// [`Engine::done`] for a plain reader ([`ConsumerRt::plain_for`]) whose batch succeeds
+    /// as a matter of course: no forced failure (a timeout), no injected errors, no duplicate
+    /// or synchronous call in it, no tracing. The message completes; when messages are
+    /// visible the slot receives the next at once (the general path frees the slot and its
+    /// queue's pump takes that same slot back). Returns false, having done nothing, when the
+    /// batch needs the general path.
+    fn done_plain(&mut self, c: ConsumerId, slot: SlotId) -> bool {
+        let cr = &self.consumers[c];
+        let Source::Queue(q) = cr.source else {
+            return false;
+        };
+        let s = &cr.slots[slot.index()];
+        if s.forced.is_some()
+            || s.msgs.len() != 1
+            || cr.faults.error_rate > 0.0
+            || self.tracer.is_some()
+        {
+            return false;
+        }
+        let m = s.msgs[0];
+        let msg = &self.msgs[m];
+        if msg.dup.is_some() || msg.call_of.is_some() {
+            return false;
+        }
+        let cn = cr.node;
+        let measuring = self.measuring();
+        if measuring && msg.owed() {
+            self.stats[cn].unique_completed += 1;
+        }
+        self.tally(cn, Tally::Completed, measuring);
+        self.finish_message(c, m, Source::Queue(q), true);
+        self.queue_levels(q);
+        let cr = &self.consumers[c];
+        if slot.index() < cr.concurrency as usize
+            && cr.faults.outage == 0
+            && self.queues[q].visible > 0
+        {
+            match self.pick_visible(q) {
+                Some(next) if self.receivable(q, next) => {
+                    self.receive_one(q, c, next);
+                    self.begin_batch(c, slot, std::slice::from_ref(&next), u32::MAX, false);
+                    // The general pump goes on while slots are free and messages visible,
+                    // then lets blocked senders in.
+                    if !self.queues[q].blocked_is_empty()
+                        || (self.queues[q].visible > 0 && self.can_start(c))
+                    {
+                        self.pump_queue(q);
+                    }
+                    return true;
+                }
+                Some(next) => {
+                    self.release_plain_slot(c, slot);
+                    self.refuse_on_receive(q, c, next);
+                }
+                None => self.release_plain_slot(c, slot),
+            }
+        } else {
+            self.release_plain_slot(c, slot);
+        }
+        self.pump_queue(q);
+        true
+    }
+
+    /// Frees a plain reader's slot after its one message, as [`Engine::done`] does.
+    fn release_plain_slot(&mut self, c: ConsumerId, slot: SlotId) {
+        let now = self.now;
+        let cr = &mut self.consumers[c];
+        cr.in_service -= 1;
+        let s = &mut cr.slots[slot.index()];
+        s.msgs.clear();
+        s.lane = u32::MAX;
+        s.busy = false;
+        cr.busy -= 1;
+        if slot.index() < cr.concurrency as usize {
+            cr.free_slots.push(slot);
+        }
+        let busy = u64::from(cr.busy);
+        let cn = cr.node;
+        self.stats[cn].busy.set(now, busy);
+        self.series.level(cn.index(), Level::Busy, now, busy);
     }
 
     /// A `set` timeline entry: consumer `c` has `n` slots from now on. Extra slots take work

@@ -141,13 +141,7 @@ impl Engine {
     pub fn run_until(&mut self, until: Nanos) -> bool {
         let until = until.min(self.end);
         while self.stopped.is_none() {
-            let Some(t) = self.events.next_time() else {
-                break;
-            };
-            if t > until {
-                break;
-            }
-            let Some(ev) = self.events.pop() else {
+            let Some((t, ev)) = self.events.pop_due(until) else {
                 break;
             };
             if t == self.now {

@@ -132,6 +132,8 @@ pub struct NodeStats {
     pub(crate) filtered: u64,
     pub(crate) pollers_max: u64,
     pub(crate) bisections: u64,
+    /// Messages in the node's system and waiting in its line, over time. A queue's sole
+    /// consumer keeps neither: its system and line are the queue's (results read the queue's).
     pub(crate) in_system: TimeAverage,
     pub(crate) waiting: TimeAverage,
     pub(crate) busy: TimeAverage,

@@ -337,6 +337,8 @@ impl Engine {
                 .as_ref()
                 .and_then(|x| x.max_messages)
                 .unwrap_or(DEFAULT_MAX_MESSAGES),
+            max_deliveries: 0,
+            max_steps: 0,
             steps_this_instant: 0,
             route_depth: 0,
             cycles: topology.cycles(s),
@@ -360,6 +362,12 @@ impl Engine {
             tracer: None,
             cause: super::journey::Cause::NONE,
         };
+        engine.max_deliveries = engine
+            .max_events
+            .saturating_mul(super::engine::COPIES_PER_EVENT);
+        engine.max_steps = engine
+            .max_events
+            .saturating_mul(super::engine::STEPS_PER_EVENT);
         for p in engine.producers.ids().collect::<Vec<_>>() {
             engine.arm_producer(p, 0);
         }

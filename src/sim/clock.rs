@@ -213,6 +213,23 @@ impl EventQueue {
     /// Removes and returns the next event, with its time, if it is due by `until`.
     #[inline]
     pub(crate) fn pop_due(&mut self, until: Nanos) -> Option<(Nanos, Ev)> {
+        if self.hole
+            && let Some(side) = &self.side
+        {
+            // Below the hole the heap is in order: its next entry is a child of the top. A
+            // side entry before both is next, and the hole waits for the next schedule (one
+            // sift instead of a pop's two).
+            let heap = self.heap.as_slice();
+            if heap[1..heap.len().min(3)].iter().all(|e| side.key < e.key) {
+                let t = (side.key >> 64) as Nanos;
+                if t > until {
+                    return None;
+                }
+                let ev = side.ev;
+                self.side = None;
+                return Some((t, ev));
+            }
+        }
         self.fill_hole();
         if self.side_first() {
             let side = self.side.as_ref()?;
@@ -252,10 +269,12 @@ pub(crate) fn round_nanos(x: f64) -> Nanos {
         // Already integral; the cast saturates (infinity gives u64::MAX, as before).
         x as Nanos
     } else if x > 0.0 {
-        let whole = x as Nanos;
+        // Through `i64` (one instruction each way; the unsigned conversions are several):
+        // exact, as `x` is below 2^52.
+        let whole = x as i64;
         // Exact: both are below 2^52 and `whole <= x < whole + 1`.
         let frac = x - whole as f64;
-        whole + Nanos::from(frac >= 0.5)
+        whole.cast_unsigned() + Nanos::from(frac >= 0.5)
     } else {
         0
     }

@@ -475,12 +475,19 @@ impl Engine {
         } else {
             0
         };
-        qr.waiting.remove(pick)
+        // `remove(pick)` for a pick among the first few: the ones before it move up one and
+        // the front goes (the order of the rest is kept, as `remove` keeps it).
+        let m = qr.waiting[pick];
+        for j in (0..pick).rev() {
+            qr.waiting[j + 1] = qr.waiting[j];
+        }
+        qr.waiting.pop_front();
+        Some(m)
     }
 
     /// May message `m`, just taken from queue `q`, be delivered: is it within the retention
     /// period and received fewer than `max_receives` times?
-    #[inline]
+    #[inline(always)]
     pub(crate) fn receivable(&self, q: QueueId, m: MsgId) -> bool {
         let qr = &self.queues[q];
         let msg = &self.msgs[m];
@@ -511,7 +518,7 @@ impl Engine {
 
     /// Message `m` of queue `q` is received by consumer `c` (one more receive; no longer
     /// visible).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn receive_one(&mut self, q: QueueId, c: ConsumerId, m: MsgId) {
         self.queues[q].visible -= 1;
         self.msgs[m].receives += 1;

@@ -240,7 +240,7 @@ impl Engine {
     }
 
     /// [`Engine::tally`] with the clock deciding whether it is measured.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn tally_now(&mut self, node: NodeId, what: Tally) {
         let measured = self.measuring();
         self.tally(node, what, measured);

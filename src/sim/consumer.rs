@@ -402,6 +402,12 @@ impl ConsumerRt {
             .is_some_and(|p| p.matches(payload))
     }
 
+    /// Takes the free slot [`Engine::start_batch`] would take (the last).
+    #[inline]
+    pub(crate) fn take_free_slot(&mut self) -> Option<SlotId> {
+        self.free_slots.pop()
+    }
+
     /// Makes slot `inst` the next one [`Engine::start_batch`] takes.
     pub(crate) fn reserve_slot(&mut self, inst: u32) {
         let slot = SlotId::from_index(inst as usize);
@@ -1226,7 +1232,7 @@ impl Engine {
             self.stats[cn].unique_completed += 1;
         }
         self.tally(cn, Tally::Completed, measuring);
-        self.finish_message(c, m, Source::Queue(q), true);
+        self.finish_plain(c, q, m);
         self.queue_levels(q);
         let cr = &self.consumers[c];
         if slot.index() < cr.concurrency as usize
@@ -1236,7 +1242,7 @@ impl Engine {
             match self.pick_visible(q) {
                 Some(next) if self.receivable(q, next) => {
                     self.receive_one(q, c, next);
-                    self.begin_batch(c, slot, std::slice::from_ref(&next), u32::MAX, false);
+                    self.begin_plain(c, q, slot, next, false);
                     // The general pump goes on while slots are free and messages visible,
                     // then lets blocked senders in.
                     if !self.queues[q].blocked_is_empty()
@@ -1257,6 +1263,100 @@ impl Engine {
         }
         self.pump_queue(q);
         true
+    }
+
+    /// [`Engine::finish_message`] for a plain reader's message `m` of queue `q`, untraced:
+    /// the same records and counts, read once.
+    fn finish_plain(&mut self, c: ConsumerId, q: QueueId, m: MsgId) {
+        let now = self.now;
+        let cn = self.consumers[c].node;
+        let qn = self.queues[q].node;
+        let msg = &self.msgs[m];
+        let owed = msg.owed();
+        if msg.measured {
+            // Its time in the consumer's system is its time in the queue's (it arrived there).
+            let lat = now - msg.arrived_at;
+            let waited = msg.waited;
+            let origin_at = msg.origin_at;
+            self.stats[cn].latency.record(lat);
+            self.series.latency(cn.index(), now, lat);
+            if owed {
+                self.e2e.record(now - origin_at);
+            }
+            let qs = &mut self.stats[qn];
+            qs.completed += 1;
+            qs.depart(lat);
+            self.stats[cn].depart_waited(lat, waited);
+        }
+        self.queues[q].held -= 1;
+        if owed {
+            self.cons.completed += 1;
+        }
+        self.msgs.free(m);
+    }
+
+    /// [`Engine::begin_batch`] for a plain reader's batch of one, message `m` of queue `q`,
+    /// in `slot` (`fresh` as there): the same draw, counts and events.
+    pub(crate) fn begin_plain(
+        &mut self,
+        c: ConsumerId,
+        q: QueueId,
+        slot: SlotId,
+        m: MsgId,
+        fresh: bool,
+    ) {
+        let now = self.now;
+        let measuring = self.measuring();
+        let msg = &mut self.msgs[m];
+        msg.waited += now - msg.visible_since;
+        let first = msg.receives <= 1;
+        let cr = &mut self.consumers[c];
+        let cn = cr.node;
+        if fresh {
+            cr.busy += 1;
+            cr.in_service += 1;
+        }
+        // `per_message` × 1 message, as `begin_batch` adds it.
+        let service =
+            (cr.service.sample(&mut cr.rng_service) + cr.per_message as f64) * cr.faults.slowdown;
+        let mut dt = round_nanos(service);
+        let mut forced = None;
+        if let Some(limit) = cr.timeout
+            && dt > limit
+        {
+            dt = limit;
+            forced = Some("timed out");
+        }
+        let s = &mut cr.slots[slot.index()];
+        s.msgs.clear();
+        s.msgs.push(m);
+        s.lane = u32::MAX;
+        s.busy = true;
+        s.forced = forced;
+        let busy = u64::from(cr.busy);
+        let st = &mut self.stats[cn];
+        if measuring {
+            st.attempts += 1;
+            st.first_attempts += u64::from(first);
+            st.batches += 1;
+            st.batch_messages += 1;
+        }
+        if fresh {
+            st.busy.set(now, busy);
+            self.series.level(cn.index(), Level::Busy, now, busy);
+        } else if now == self.warmup {
+            // As in `begin_batch`.
+            st.busy.set(now, busy - 1);
+            st.busy.set(now, busy);
+        }
+        self.events
+            .schedule(now + dt, Ev::Done { consumer: c, slot });
+        // As in `begin_batch`: a handler slower than the visibility timeout.
+        let visibility = self.queues[q].visibility;
+        if dt > visibility {
+            self.events
+                .schedule(now + visibility, Ev::VisibilityExpired(m));
+        }
     }
 
     /// Frees a plain reader's slot after its one message, as [`Engine::done`] does.
@@ -1660,28 +1760,30 @@ mod plain_tests {
     #[test]
     fn a_plain_reader_runs_as_the_general_path_does() {
         let text = r#"{ "name": "plain", "seed": 7, "duration": "900s", "warmup": "60s",
-            "producers": [ { "id": "p", "to": "q", "rate": 24 } ],
+            "producers": [ { "id": "p", "to": "q", "rate": 20,
+                             "schedule": [ { "at": "400s", "rate": 4 }, { "at": "520s", "rate": 20 } ] } ],
             "queues": [ { "id": "q", "visibility_timeout": "2s", "max_receives": 3,
                           "dead_letter": "dlq", "retention": "60s" },
                         { "id": "dlq" } ],
             "consumers": [ { "id": "c", "from": "q", "concurrency": 4, "batch_size": 1,
                              "timeout": "5s",
                              "service_time": { "exponential": { "mean": "150ms" } } } ],
-            "faults": [ { "target": "c", "from": "100s", "to": "190s", "kind": "outage" },
-                        { "target": "c", "from": "300s", "to": "360s", "kind": "slowdown",
+            "faults": [ { "target": "c", "from": "100s", "to": "170s", "kind": "outage" },
+                        { "target": "c", "from": "400s", "to": "500s", "kind": "slowdown",
                           "factor": 8 },
-                        { "target": "c", "from": "500s", "to": "530s", "kind": "errors",
+                        { "target": "c", "from": "600s", "to": "630s", "kind": "errors",
                           "rate": 0.3 } ],
-            "timeline": [ { "at": "600s", "set": "c", "concurrency": 2 },
-                          { "at": "700s", "set": "c", "concurrency": 6 } ] }"#;
+            "timeline": [ { "at": "700s", "set": "c", "concurrency": 2 },
+                          { "at": "800s", "set": "c", "concurrency": 6 } ] }"#;
         let (plain, was_plain) = run(text, false);
         let (general, _) = run(text, true);
         assert!(was_plain, "the consumer is a plain reader");
-        let c = &plain["nodes"]["c"];
-        for what in ["completed", "failed", "expired", "duplicates"] {
-            assert!(c[what].as_u64().unwrap() > 0, "{what}: {c}");
+        // Each of those happened (the consumer's figures, and the queue's expiries).
+        let count = |node: &str, what: &str| plain["nodes"][node][what].as_u64().unwrap();
+        for what in ["completed", "failed", "dead_lettered", "duplicates"] {
+            assert!(count("c", what) > 0, "{what}: {}", plain["nodes"]["c"]);
         }
-        assert!(plain["nodes"]["dlq"]["arrived"].as_u64().unwrap() > 0);
+        assert!(count("q", "expired") > 0, "{}", plain["nodes"]["q"]);
         assert_eq!(plain, general);
     }
 }

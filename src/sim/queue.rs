@@ -351,7 +351,7 @@ impl Engine {
     /// Marks the queue's level statistics for an update at the end of the current event: every
     /// change within one event happens at the same instant, so one update per event is exact
     /// (and momentary in-between states are not counted as waiting).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn queue_levels(&mut self, q: QueueId) {
         let qr = &mut self.queues[q];
         if !qr.dirty {
@@ -454,16 +454,21 @@ impl Engine {
                 continue;
             }
             self.receive_one(q, c, m);
-            self.start_batch(c, std::slice::from_ref(&m), u32::MAX);
+            // `can_start` holds: a slot is free (`start_batch` takes the last).
+            if let Some(slot) = self.consumers[c].take_free_slot() {
+                self.begin_plain(c, q, slot, m, true);
+            }
             self.queue_levels(q);
         }
-        self.unblock_senders(q);
+        if !self.queues[q].blocked.is_empty() {
+            self.unblock_senders(q);
+        }
     }
 
     /// Takes one of the oldest visible messages of standard queue `q`: SQS standard queues
     /// order on a best-effort basis, so a receive samples among the oldest few rather than
     /// taking strictly the oldest.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn pick_visible(&mut self, q: QueueId) -> Option<MsgId> {
         let qr = &mut self.queues[q];
         let window = qr.waiting.len().min(ORDERING_WINDOW);

@@ -217,6 +217,7 @@ impl NodeStats {
 
     /// A message left a consumer's system after `sojourn_ns`, having waited `waited_ns` in
     /// line over all its receives.
+    #[inline]
     pub(crate) fn depart_waited(&mut self, sojourn_ns: Nanos, waited_ns: Nanos) {
         self.depart(sojourn_ns);
         self.wait.record(waited_ns);

@@ -324,7 +324,7 @@ mod tests {
         // Every third event is a producer's arrival (which may wait beside the heap).
         let mut schedule = |q: &mut EventQueue, reference: &mut Vec<(Nanos, u64)>, at: Nanos| {
             seq += 1;
-            let ev = if seq % 3 == 0 {
+            let ev = if seq.is_multiple_of(3) {
                 Ev::Produce(ProducerId::from_index(seq as usize))
             } else {
                 Ev::Replay(seq as u32)

@@ -239,6 +239,14 @@ impl Engine {
         }
 
         link_payload_readers(&mut queues, &mut consumers, s, &ids);
+        // Plain readers (every reader and pipe is known by now): see `ConsumerRt::plain_for`.
+        for c in consumers.ids() {
+            let plain = consumers[c].plain_for(c, &queues);
+            consumers[c].plain = plain;
+            if let (true, Source::Queue(q)) = (plain, consumers[c].source) {
+                queues[q].plain_reader = Some(c);
+            }
+        }
 
         // A payload is only built per event when something reads it: a bus, topic, pipe or state
         // machine (patterns, filter policies, Choice), a FIFO queue (group key, content-based
@@ -329,6 +337,8 @@ impl Engine {
                 .as_ref()
                 .and_then(|x| x.max_messages)
                 .unwrap_or(DEFAULT_MAX_MESSAGES),
+            max_deliveries: 0,
+            max_steps: 0,
             steps_this_instant: 0,
             route_depth: 0,
             cycles: topology.cycles(s),
@@ -352,6 +362,12 @@ impl Engine {
             tracer: None,
             cause: super::journey::Cause::NONE,
         };
+        engine.max_deliveries = engine
+            .max_events
+            .saturating_mul(super::engine::COPIES_PER_EVENT);
+        engine.max_steps = engine
+            .max_events
+            .saturating_mul(super::engine::STEPS_PER_EVENT);
         for p in engine.producers.ids().collect::<Vec<_>>() {
             engine.arm_producer(p, 0);
         }

@@ -133,11 +133,18 @@ impl Ord for Entry {
 /// for real before the queue is read again. Which events come out, and in which order, is the
 /// same as with a plain pop: keys are unique (the sequence number), so the order is the total
 /// order of (time, sequence) whatever the heap's shape.
+///
+/// One producer arrival waits beside the heap, in `side`: a producer always has its next
+/// arrival pending, and keeping one out of the heap spares it a sift per arrival (an M/M/c's
+/// heap then holds only its service ends). The next event is the earlier of the heap's top and
+/// `side` by the same key, so the order is unchanged.
 pub(crate) struct EventQueue {
     heap: BinaryHeap<Entry>,
     seq: u64,
     /// The top entry was popped already (see above).
     hole: bool,
+    /// A [`Ev::Produce`] kept out of the heap (see above).
+    side: Option<Entry>,
 }
 
 impl EventQueue {
@@ -147,6 +154,7 @@ impl EventQueue {
             heap: BinaryHeap::with_capacity(1024),
             seq: 0,
             hole: false,
+            side: None,
         }
     }
 
@@ -158,6 +166,10 @@ impl EventQueue {
             key: (u128::from(at) << 64) | u128::from(self.seq),
             ev,
         };
+        if matches!(ev, Ev::Produce(_)) && self.side.is_none() {
+            self.side = Some(entry);
+            return;
+        }
         if self.hole
             && let Some(mut top) = self.heap.peek_mut()
         {
@@ -177,20 +189,72 @@ impl EventQueue {
         }
     }
 
-    /// The time of the next event, if any.
+    /// Is the side entry next (earlier than the heap's top, or the heap is empty)?
     #[inline]
+    fn side_first(&self) -> bool {
+        match (&self.side, self.heap.peek()) {
+            (Some(s), Some(top)) => s.key < top.key,
+            (side, _) => side.is_some(),
+        }
+    }
+
+    /// The time of the next event, if any.
+    #[cfg(test)]
     pub(crate) fn next_time(&mut self) -> Option<Nanos> {
         self.fill_hole();
-        self.heap.peek().map(|e| (e.key >> 64) as Nanos)
+        let key = if self.side_first() {
+            self.side.as_ref()?.key
+        } else {
+            self.heap.peek()?.key
+        };
+        Some((key >> 64) as Nanos)
+    }
+
+    /// Removes and returns the next event, with its time, if it is due by `until`.
+    #[inline]
+    pub(crate) fn pop_due(&mut self, until: Nanos) -> Option<(Nanos, Ev)> {
+        if self.hole
+            && let Some(side) = &self.side
+        {
+            // Below the hole the heap is in order: its next entry is a child of the top. A
+            // side entry before both is next, and the hole waits for the next schedule (one
+            // sift instead of a pop's two).
+            let heap = self.heap.as_slice();
+            if heap[1..heap.len().min(3)].iter().all(|e| side.key < e.key) {
+                let t = (side.key >> 64) as Nanos;
+                if t > until {
+                    return None;
+                }
+                let ev = side.ev;
+                self.side = None;
+                return Some((t, ev));
+            }
+        }
+        self.fill_hole();
+        if self.side_first() {
+            let side = self.side.as_ref()?;
+            let t = (side.key >> 64) as Nanos;
+            if t > until {
+                return None;
+            }
+            let ev = side.ev;
+            self.side = None;
+            return Some((t, ev));
+        }
+        let top = self.heap.peek()?;
+        let t = (top.key >> 64) as Nanos;
+        if t > until {
+            return None;
+        }
+        let ev = top.ev;
+        self.hole = true;
+        Some((t, ev))
     }
 
     /// Removes and returns the next event.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn pop(&mut self) -> Option<Ev> {
-        self.fill_hole();
-        let ev = self.heap.peek()?.ev;
-        self.hole = true;
-        Some(ev)
+        self.pop_due(Nanos::MAX).map(|(_, ev)| ev)
     }
 }
 
@@ -205,10 +269,12 @@ pub(crate) fn round_nanos(x: f64) -> Nanos {
         // Already integral; the cast saturates (infinity gives u64::MAX, as before).
         x as Nanos
     } else if x > 0.0 {
-        let whole = x as Nanos;
+        // Through `i64` (one instruction each way; the unsigned conversions are several):
+        // exact, as `x` is below 2^52.
+        let whole = x as i64;
         // Exact: both are below 2^52 and `whole <= x < whole + 1`.
         let frac = x - whole as f64;
-        whole + Nanos::from(frac >= 0.5)
+        whole.cast_unsigned() + Nanos::from(frac >= 0.5)
     } else {
         0
     }
@@ -255,9 +321,15 @@ mod tests {
             x ^= x << 17;
             x
         };
+        // Every third event is a producer's arrival (which may wait beside the heap).
         let mut schedule = |q: &mut EventQueue, reference: &mut Vec<(Nanos, u64)>, at: Nanos| {
             seq += 1;
-            q.schedule(at, Ev::Replay(seq as u32));
+            let ev = if seq.is_multiple_of(3) {
+                Ev::Produce(ProducerId::from_index(seq as usize))
+            } else {
+                Ev::Replay(seq as u32)
+            };
+            q.schedule(at, ev);
             reference.push((at, seq));
         };
         for _ in 0..20 {
@@ -267,12 +339,14 @@ mod tests {
         let mut now = 0;
         let mut popped = Vec::new();
         while let Some(t) = q.next_time() {
-            let Some(Ev::Replay(s)) = q.pop() else {
-                panic!("only replays were scheduled");
+            let s = match q.pop() {
+                Some(Ev::Replay(s)) => s as usize,
+                Some(Ev::Produce(p)) => p.index(),
+                _ => panic!("only replays and arrivals were scheduled"),
             };
             assert!(t >= now, "time went backwards");
             now = t;
-            popped.push((t, u64::from(s)));
+            popped.push((t, s as u64));
             // Schedule 0, 1 or 2 events, some at the same instant.
             if popped.len() < 400 {
                 for _ in 0..next() % 3 {

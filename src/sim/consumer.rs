@@ -11,9 +11,10 @@ use super::dist::Dist;
 use super::engine::{Dest, Engine, STREAM_RETRY_DELAY};
 use super::envelope::{Stamp, fill_envelope, hash_value, path_of};
 use super::faults::FaultState;
-use super::ids::{ConsumerId, Id, MsgId, NodeId, QueueId, SlotId, StreamId};
+use super::ids::{ConsumerId, Id, MsgId, NodeId, QueueId, SlotId, StreamId, Table};
 use super::ledger::Outcome;
 use super::message::{Caller, Msg};
+use super::queue::QueueRt;
 use super::rng::Stream;
 use super::stats::{Reason, Tally};
 use super::template::{Template, lookup};
@@ -202,6 +203,9 @@ pub(crate) struct ConsumerRt {
     pub(crate) faults: FaultState,
     /// Instances of a stream consumer group: round-robin position per instance.
     pub(crate) instance_cursor: Vec<u32>,
+    /// A plain reader (see [`ConsumerRt::plain_for`]): its queue hands it messages straight
+    /// and a batch that ends with messages visible starts the next in the same slot.
+    pub(crate) plain: bool,
 }
 
 impl ConsumerRt {
@@ -325,7 +329,37 @@ impl ConsumerRt {
             in_service: 0,
             faults: FaultState::NONE,
             instance_cursor: vec![0; concurrency as usize],
+            plain: false,
         })
+    }
+
+    /// Is consumer `me` a *plain* reader of its queue: the sole reader of a standard queue,
+    /// one message a batch, with none of the features that change what a batch does (failure
+    /// rates, `fail_when`, emits, filters, pipes, asynchronous or synchronous invocation,
+    /// batching windows, poller ramps, circuit breakers, ordering checks)? Decided once the
+    /// scenario is compiled; what may change during a run (faults, a timed-out batch, SQS
+    /// duplicates, a lowered concurrency, tracing) is checked where it matters, and falls back
+    /// to the general path. The plain path does what the general one does for such a reader,
+    /// step for step (the same draws, counts and events in the same order), with less asked.
+    pub(crate) fn plain_for(&self, me: ConsumerId, queues: &Table<QueueId, QueueRt>) -> bool {
+        let Source::Queue(q) = self.source else {
+            return false;
+        };
+        let qr = &queues[q];
+        !qr.fifo
+            && qr.sole_consumer() == Some(me)
+            && self.batch == 1
+            && self.asynchronous.is_none()
+            && self.service_rt.is_none()
+            && self.ramp.is_none()
+            && self.filter.is_none()
+            && self.pipe.is_none()
+            && self.batch_window == 0
+            && self.failure_rate <= 0.0
+            && self.fail_when.is_none()
+            && self.breaker_cfg.is_none()
+            && self.emits.is_empty()
+            && self.order_key.is_none()
     }
 
     /// Batches in service now.
@@ -366,6 +400,12 @@ impl ConsumerRt {
             .as_deref()
             .and_then(|s| s.reject_when.as_ref())
             .is_some_and(|p| p.matches(payload))
+    }
+
+    /// Takes the free slot [`Engine::start_batch`] would take (the last).
+    #[inline]
+    pub(crate) fn take_free_slot(&mut self) -> Option<SlotId> {
+        self.free_slots.pop()
     }
 
     /// Makes slot `inst` the next one [`Engine::start_batch`] takes.
@@ -731,12 +771,19 @@ impl Engine {
     /// Starts a batch in a free slot (the last of `free_slots`); `lane` is the stream
     /// partition served, or `u32::MAX`.
     pub(crate) fn start_batch(&mut self, c: ConsumerId, msgs: &[MsgId], lane: u32) {
-        let now = self.now;
-        let cn = self.consumers[c].node;
-        let measuring = self.measuring();
         let Some(slot) = self.consumers[c].free_slots.pop() else {
             return;
         };
+        self.begin_batch(c, slot, msgs, lane, true);
+    }
+
+    /// Starts a batch in `slot`. `fresh`: the slot was idle (it becomes busy); otherwise it
+    /// is a plain reader's slot going straight on from the batch it just finished, which a
+    /// release and a new start would have left as busy as before, at the same instant.
+    fn begin_batch(&mut self, c: ConsumerId, slot: SlotId, msgs: &[MsgId], lane: u32, fresh: bool) {
+        let now = self.now;
+        let cn = self.consumers[c].node;
+        let measuring = self.measuring();
         let cr = &mut self.consumers[c];
         let mut work = 0usize;
         for &m in msgs {
@@ -771,11 +818,18 @@ impl Engine {
         }
         let s = &mut cr.slots[slot.index()];
         s.msgs.clear();
-        s.msgs.extend_from_slice(msgs);
+        if let [m] = msgs {
+            // (No copy call for the common batch of one.)
+            s.msgs.push(*m);
+        } else {
+            s.msgs.extend_from_slice(msgs);
+        }
         s.lane = lane;
         s.busy = true;
-        cr.busy += 1;
-        cr.in_service += msgs.len() as u64;
+        if fresh {
+            cr.busy += 1;
+            cr.in_service += msgs.len() as u64;
+        }
         let per_message = (cr.per_message as f64) * msgs.len() as f64;
         let mut service =
             (cr.service.sample(&mut cr.rng_service) + per_message) * cr.faults.slowdown;
@@ -797,9 +851,17 @@ impl Engine {
         }
         let busy = u64::from(cr.busy);
         let source = cr.source;
-        self.stats[cn].busy.set(now, busy);
-        self.series.level(cn.index(), Level::Busy, now, busy);
-        self.consumer_waiting(c);
+        if fresh {
+            self.stats[cn].busy.set(now, busy);
+            self.series.level(cn.index(), Level::Busy, now, busy);
+            self.consumer_waiting(c);
+        } else if now == self.warmup {
+            // At the window's first instant a momentary level counts toward the maximum
+            // (`TimeAverage::set`): what the release and the new start would have recorded.
+            let st = &mut self.stats[cn].busy;
+            st.set(now, busy - 1);
+            st.set(now, busy);
+        }
         self.events
             .schedule(now + dt, Ev::Done { consumer: c, slot });
         // SQS: a handler slower than the visibility timeout does not keep the message hidden;
@@ -874,6 +936,9 @@ impl Engine {
 
     /// A batch finishes.
     pub(crate) fn done(&mut self, c: ConsumerId, slot: SlotId) {
+        if self.consumers[c].plain && self.done_plain(c, slot) {
+            return;
+        }
         // A pipe's batch ends only when its enrichment and target have answered.
         if self.consumers[c].pipe.is_some() && !self.pipe_advance(c, slot) {
             return;
@@ -1135,6 +1200,182 @@ impl Engine {
             call_results.clear();
             self.call_results = call_results;
         }
+    }
+
+    /// [`Engine::done`] for a plain reader ([`ConsumerRt::plain_for`]) whose batch succeeds
+    /// as a matter of course: no forced failure (a timeout), no injected errors, no duplicate
+    /// or synchronous call in it, no tracing. The message completes; when messages are
+    /// visible the slot receives the next at once (the general path frees the slot and its
+    /// queue's pump takes that same slot back). Returns false, having done nothing, when the
+    /// batch needs the general path.
+    fn done_plain(&mut self, c: ConsumerId, slot: SlotId) -> bool {
+        let cr = &self.consumers[c];
+        let Source::Queue(q) = cr.source else {
+            return false;
+        };
+        let s = &cr.slots[slot.index()];
+        if s.forced.is_some()
+            || s.msgs.len() != 1
+            || cr.faults.error_rate > 0.0
+            || self.tracer.is_some()
+        {
+            return false;
+        }
+        let m = s.msgs[0];
+        let msg = &self.msgs[m];
+        if msg.dup.is_some() || msg.call_of.is_some() {
+            return false;
+        }
+        let cn = cr.node;
+        let measuring = self.measuring();
+        if measuring && msg.owed() {
+            self.stats[cn].unique_completed += 1;
+        }
+        self.tally(cn, Tally::Completed, measuring);
+        self.finish_plain(c, q, m);
+        self.queue_levels(q);
+        let cr = &self.consumers[c];
+        if slot.index() < cr.concurrency as usize
+            && cr.faults.outage == 0
+            && self.queues[q].visible > 0
+        {
+            match self.pick_visible(q) {
+                Some(next) if self.receivable(q, next) => {
+                    self.receive_one(q, c, next);
+                    self.begin_plain(c, q, slot, next, false);
+                    // The general pump goes on while slots are free and messages visible,
+                    // then lets blocked senders in.
+                    if !self.queues[q].blocked_is_empty()
+                        || (self.queues[q].visible > 0 && self.can_start(c))
+                    {
+                        self.pump_queue(q);
+                    }
+                    return true;
+                }
+                Some(next) => {
+                    self.release_plain_slot(c, slot);
+                    self.refuse_on_receive(q, c, next);
+                }
+                None => self.release_plain_slot(c, slot),
+            }
+        } else {
+            self.release_plain_slot(c, slot);
+        }
+        self.pump_queue(q);
+        true
+    }
+
+    /// [`Engine::finish_message`] for a plain reader's message `m` of queue `q`, untraced:
+    /// the same records and counts, read once.
+    fn finish_plain(&mut self, c: ConsumerId, q: QueueId, m: MsgId) {
+        let now = self.now;
+        let cn = self.consumers[c].node;
+        let qn = self.queues[q].node;
+        let msg = &self.msgs[m];
+        let owed = msg.owed();
+        if msg.measured {
+            // Its time in the consumer's system is its time in the queue's (it arrived there).
+            let lat = now - msg.arrived_at;
+            let waited = msg.waited;
+            let origin_at = msg.origin_at;
+            self.stats[cn].latency.record(lat);
+            self.series.latency(cn.index(), now, lat);
+            if owed {
+                self.e2e.record(now - origin_at);
+            }
+            let qs = &mut self.stats[qn];
+            qs.completed += 1;
+            qs.depart(lat);
+            self.stats[cn].depart_waited(lat, waited);
+        }
+        self.queues[q].held -= 1;
+        if owed {
+            self.cons.completed += 1;
+        }
+        self.msgs.free(m);
+    }
+
+    /// [`Engine::begin_batch`] for a plain reader's batch of one, message `m` of queue `q`,
+    /// in `slot` (`fresh` as there): the same draw, counts and events.
+    pub(crate) fn begin_plain(
+        &mut self,
+        c: ConsumerId,
+        q: QueueId,
+        slot: SlotId,
+        m: MsgId,
+        fresh: bool,
+    ) {
+        let now = self.now;
+        let measuring = self.measuring();
+        let msg = &mut self.msgs[m];
+        msg.waited += now - msg.visible_since;
+        let first = msg.receives <= 1;
+        let cr = &mut self.consumers[c];
+        let cn = cr.node;
+        if fresh {
+            cr.busy += 1;
+            cr.in_service += 1;
+        }
+        // `per_message` × 1 message, as `begin_batch` adds it.
+        let service =
+            (cr.service.sample(&mut cr.rng_service) + cr.per_message as f64) * cr.faults.slowdown;
+        let mut dt = round_nanos(service);
+        let mut forced = None;
+        if let Some(limit) = cr.timeout
+            && dt > limit
+        {
+            dt = limit;
+            forced = Some("timed out");
+        }
+        let s = &mut cr.slots[slot.index()];
+        s.msgs.clear();
+        s.msgs.push(m);
+        s.lane = u32::MAX;
+        s.busy = true;
+        s.forced = forced;
+        let busy = u64::from(cr.busy);
+        let st = &mut self.stats[cn];
+        if measuring {
+            st.attempts += 1;
+            st.first_attempts += u64::from(first);
+            st.batches += 1;
+            st.batch_messages += 1;
+        }
+        if fresh {
+            st.busy.set(now, busy);
+            self.series.level(cn.index(), Level::Busy, now, busy);
+        } else if now == self.warmup {
+            // As in `begin_batch`.
+            st.busy.set(now, busy - 1);
+            st.busy.set(now, busy);
+        }
+        self.events
+            .schedule(now + dt, Ev::Done { consumer: c, slot });
+        // As in `begin_batch`: a handler slower than the visibility timeout.
+        let visibility = self.queues[q].visibility;
+        if dt > visibility {
+            self.events
+                .schedule(now + visibility, Ev::VisibilityExpired(m));
+        }
+    }
+
+    /// Frees a plain reader's slot after its one message, as [`Engine::done`] does.
+    fn release_plain_slot(&mut self, c: ConsumerId, slot: SlotId) {
+        let now = self.now;
+        let cr = &mut self.consumers[c];
+        cr.in_service -= 1;
+        let s = &mut cr.slots[slot.index()];
+        s.msgs.clear();
+        s.lane = u32::MAX;
+        s.busy = false;
+        cr.busy -= 1;
+        if slot.index() < cr.concurrency as usize {
+            cr.free_slots.push(slot);
+        }
+        let busy = u64::from(cr.busy);
+        let cn = cr.node;
+        self.stats[cn].busy.set(now, busy);
+        self.series.level(cn.index(), Level::Busy, now, busy);
     }
 
     /// A `set` timeline entry: consumer `c` has `n` slots from now on. Extra slots take work
@@ -1484,5 +1725,65 @@ impl Engine {
             }
             self.wake_consumer(c);
         }
+    }
+}
+
+#[cfg(test)]
+mod plain_tests {
+    use crate::sim::{RunOptions, Simulation};
+
+    /// The results of a run, with the plain path on or (`general`) every consumer and queue
+    /// sent through the general one; the wall clock taken out.
+    fn run(text: &str, general: bool) -> (serde_json::Value, bool) {
+        let s =
+            crate::scenario::parse(text, "t.json").map_or_else(|e| panic!("{e}"), |l| l.scenario);
+        let mut sim = Simulation::new(&s, &RunOptions::default()).unwrap();
+        let plain = sim.engine.consumers.iter().any(|c| c.plain);
+        if general {
+            for c in sim.engine.consumers.iter_mut() {
+                c.plain = false;
+            }
+            for q in sim.engine.queues.iter_mut() {
+                q.plain_reader = None;
+            }
+        }
+        sim.run_to_end();
+        let mut v = serde_json::to_value(sim.results()).unwrap();
+        v["engine"]["wall_seconds"] = serde_json::Value::Null;
+        (v, plain)
+    }
+
+    /// A plain reader's run is the general path's, figure for figure, through what changes
+    /// mid-run (a warm-up, an outage, a slowdown past the visibility timeout and the timeout,
+    /// injected errors with redrive to a dead-letter queue, messages past their retention,
+    /// concurrency lowered and raised).
+    #[test]
+    fn a_plain_reader_runs_as_the_general_path_does() {
+        let text = r#"{ "name": "plain", "seed": 7, "duration": "900s", "warmup": "60s",
+            "producers": [ { "id": "p", "to": "q", "rate": 20,
+                             "schedule": [ { "at": "400s", "rate": 4 }, { "at": "520s", "rate": 20 } ] } ],
+            "queues": [ { "id": "q", "visibility_timeout": "2s", "max_receives": 3,
+                          "dead_letter": "dlq", "retention": "60s" },
+                        { "id": "dlq" } ],
+            "consumers": [ { "id": "c", "from": "q", "concurrency": 4, "batch_size": 1,
+                             "timeout": "5s",
+                             "service_time": { "exponential": { "mean": "150ms" } } } ],
+            "faults": [ { "target": "c", "from": "100s", "to": "170s", "kind": "outage" },
+                        { "target": "c", "from": "400s", "to": "500s", "kind": "slowdown",
+                          "factor": 8 },
+                        { "target": "c", "from": "600s", "to": "630s", "kind": "errors",
+                          "rate": 0.3 } ],
+            "timeline": [ { "at": "700s", "set": "c", "concurrency": 2 },
+                          { "at": "800s", "set": "c", "concurrency": 6 } ] }"#;
+        let (plain, was_plain) = run(text, false);
+        let (general, _) = run(text, true);
+        assert!(was_plain, "the consumer is a plain reader");
+        // Each of those happened (the consumer's figures, and the queue's expiries).
+        let count = |node: &str, what: &str| plain["nodes"][node][what].as_u64().unwrap();
+        for what in ["completed", "failed", "dead_lettered", "duplicates"] {
+            assert!(count("c", what) > 0, "{what}: {}", plain["nodes"]["c"]);
+        }
+        assert!(count("q", "expired") > 0, "{}", plain["nodes"]["q"]);
+        assert_eq!(plain, general);
     }
 }

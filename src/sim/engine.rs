@@ -46,8 +46,8 @@ pub const DEFAULT_MAX_MESSAGES: u64 = 20_000_000;
 /// must move: a burst this large at one nanosecond is a loop, not load).
 const MAX_STEPS_AT_ONE_INSTANT: u64 = 2_000_000;
 /// Engine steps, and owed copies, per allowed produced event before the run is stopped.
-const STEPS_PER_EVENT: u64 = 50;
-const COPIES_PER_EVENT: u64 = 10;
+pub(crate) const STEPS_PER_EVENT: u64 = 50;
+pub(crate) const COPIES_PER_EVENT: u64 = 10;
 /// Bus-to-bus hops handled within one event; deeper routing continues in the next step at the
 /// same instant (routing is iterative, so a rule cycle between buses cannot overflow the stack).
 pub(crate) const MAX_ROUTE_DEPTH: u32 = 16;
@@ -96,6 +96,10 @@ pub struct Engine {
     pub(crate) stopped: Option<Stop>,
     pub(crate) max_events: u64,
     pub(crate) max_messages: u64,
+    /// The loop guard's limits on owed copies and on engine steps, from `max_events`
+    /// ([`COPIES_PER_EVENT`] and [`STEPS_PER_EVENT`] per allowed event).
+    pub(crate) max_deliveries: u64,
+    pub(crate) max_steps: u64,
     /// Steps run at the current instant so far (the zero-time loop guard).
     pub(crate) steps_this_instant: u64,
     /// Bus-to-bus hops within the current event.
@@ -141,13 +145,7 @@ impl Engine {
     pub fn run_until(&mut self, until: Nanos) -> bool {
         let until = until.min(self.end);
         while self.stopped.is_none() {
-            let Some(t) = self.events.next_time() else {
-                break;
-            };
-            if t > until {
-                break;
-            }
-            let Some(ev) = self.events.pop() else {
+            let Some((t, ev)) = self.events.pop_due(until) else {
                 break;
             };
             if t == self.now {
@@ -264,10 +262,16 @@ impl Engine {
     ) -> bool {
         self.cons.deliveries += 1;
         let measured = self.measuring();
-        let shared = self.producers[p]
-            .static_payload
-            .as_ref()
-            .unwrap_or(&self.released);
+        // A queue that keeps no payloads swaps a message's for the released one on arrival
+        // (`arrive_at_queue`): the copy is made with it already (no reference counts move).
+        let shared = if self.queues[q].keep_payload {
+            self.producers[p]
+                .static_payload
+                .as_ref()
+                .unwrap_or(&self.released)
+        } else {
+            &self.released
+        };
         let m = self
             .msgs
             .alloc_shared(shared, event_no, origin_at, self.now, measured, self.cause);
@@ -338,8 +342,8 @@ impl Engine {
         if self.stopped.is_none()
             && (self.msgs.live() > self.max_messages
                 || self.steps_this_instant > MAX_STEPS_AT_ONE_INSTANT
-                || self.cons.deliveries > self.max_events.saturating_mul(COPIES_PER_EVENT)
-                || self.events_processed > self.max_events.saturating_mul(STEPS_PER_EVENT))
+                || self.cons.deliveries > self.max_deliveries
+                || self.events_processed > self.max_steps)
         {
             self.guard_tripped(ev);
         }

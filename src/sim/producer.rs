@@ -84,7 +84,11 @@ impl ProducerRt {
 impl Engine {
     /// The producer's rate now, after any schedule changes that are due.
     fn current_rate(&mut self, p: ProducerId) -> f64 {
-        let now = self.now;
+        self.rate_at(p, self.now)
+    }
+
+    /// The producer's rate at `now`, after any schedule changes due by then.
+    fn rate_at(&mut self, p: ProducerId, now: Nanos) -> f64 {
         let pr = &mut self.producers[p];
         while pr.next_change < pr.schedule.len() && pr.schedule[pr.next_change].0 <= now {
             pr.rate = pr.schedule[pr.next_change].1;
@@ -95,10 +99,7 @@ impl Engine {
 
     /// Schedules the producer's next arrival after `from`.
     pub(crate) fn arm_producer(&mut self, p: ProducerId, from: Nanos) {
-        let saved = self.now;
-        self.now = from;
-        let rate = self.current_rate(p);
-        self.now = saved;
+        let rate = self.rate_at(p, from);
         let pr = &mut self.producers[p];
         if pr.sent >= pr.limit || pr.armed || pr.blocked {
             return;

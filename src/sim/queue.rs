@@ -103,6 +103,9 @@ pub(crate) struct QueueRt {
     pub(crate) keep_payload: bool,
     rng: Stream,
     pub(crate) outage: u32,
+    /// Its sole reader when that is a plain one ([`super::consumer::ConsumerRt::plain_for`]):
+    /// the pump hands it messages one at a time without the general loop.
+    pub(crate) plain_reader: Option<ConsumerId>,
 }
 
 impl QueueRt {
@@ -138,6 +141,7 @@ impl QueueRt {
             keep_payload: true,
             rng: Stream::new(seed, &q.id, "duplicates"),
             outage: 0,
+            plain_reader: None,
         }
     }
 
@@ -155,6 +159,12 @@ impl QueueRt {
     #[inline]
     pub(crate) fn sole_consumer(&self) -> Option<ConsumerId> {
         (self.consumers.len() == 1).then(|| self.consumers[0])
+    }
+
+    /// Does no sender wait for space?
+    #[inline]
+    pub(crate) fn blocked_is_empty(&self) -> bool {
+        self.blocked.is_empty()
     }
 }
 
@@ -341,7 +351,7 @@ impl Engine {
     /// Marks the queue's level statistics for an update at the end of the current event: every
     /// change within one event happens at the same instant, so one update per event is exact
     /// (and momentary in-between states are not counted as waiting).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn queue_levels(&mut self, q: QueueId) {
         let qr = &mut self.queues[q];
         if !qr.dirty {
@@ -371,7 +381,6 @@ impl Engine {
             None
         };
         let is_dlq = qr.is_dlq;
-        let owner = qr.sole_consumer();
         let st = &mut self.stats[node];
         st.in_system.set(now, held);
         st.waiting.set(now, visible);
@@ -385,18 +394,18 @@ impl Engine {
             self.series
                 .observe_max(n, Sampled::LagS, now, age as f64 / 1e9);
         }
-        if let Some(c) = owner {
-            let st = &mut self.stats[self.consumers[c].node];
-            st.in_system.set(now, held);
-            // The waiting line is the visible messages (invisible ones wait for their
-            // visibility timeout, not in line). The backlog series is the queue's: the
-            // consumer shares it (one series, not two).
-            st.waiting.set(now, visible);
-        }
+        // The sole consumer's system is the queue's (held: visible, in flight and invisible)
+        // and its waiting line the visible messages: its results read these two levels off
+        // the queue's statistics rather than keeping copies (`results::build`). The
+        // backlog series is the queue's too (one series, not two).
     }
 
     /// Starts work on a queue while it has visible messages and its consumers free slots.
     pub(crate) fn pump_queue(&mut self, q: QueueId) {
+        if let Some(c) = self.queues[q].plain_reader {
+            self.pump_plain(q, c);
+            return;
+        }
         let n_consumers = self.queues[q].consumers.len();
         if n_consumers == 0 {
             return;
@@ -429,7 +438,102 @@ impl Engine {
                 progress = true;
             }
         }
-        // Unblock senders waiting for space.
+        self.unblock_senders(q);
+    }
+
+    /// [`Engine::pump_queue`] for a queue whose sole reader is plain: no poller ramp, no
+    /// batching window, one message a batch, so the general loop's turn-taking comes down to
+    /// receiving while the reader can start.
+    fn pump_plain(&mut self, q: QueueId, c: ConsumerId) {
+        while self.queues[q].visible > 0 && self.can_start(c) {
+            let Some(m) = self.pick_visible(q) else {
+                break;
+            };
+            if !self.receivable(q, m) {
+                self.refuse_on_receive(q, c, m);
+                continue;
+            }
+            self.receive_one(q, c, m);
+            // `can_start` holds: a slot is free (`start_batch` takes the last).
+            if let Some(slot) = self.consumers[c].take_free_slot() {
+                self.begin_plain(c, q, slot, m, true);
+            }
+            self.queue_levels(q);
+        }
+        if !self.queues[q].blocked.is_empty() {
+            self.unblock_senders(q);
+        }
+    }
+
+    /// Takes one of the oldest visible messages of standard queue `q`: SQS standard queues
+    /// order on a best-effort basis, so a receive samples among the oldest few rather than
+    /// taking strictly the oldest.
+    #[inline(always)]
+    pub(crate) fn pick_visible(&mut self, q: QueueId) -> Option<MsgId> {
+        let qr = &mut self.queues[q];
+        let window = qr.waiting.len().min(ORDERING_WINDOW);
+        if window == 0 {
+            return None;
+        }
+        let pick = if window > 1 {
+            pick_below(qr.rng.next_u64(), window)
+        } else {
+            0
+        };
+        // `remove(pick)` for a pick among the first few: the ones before it move up one and
+        // the front goes (the order of the rest is kept, as `remove` keeps it).
+        let m = qr.waiting[pick];
+        for j in (0..pick).rev() {
+            qr.waiting[j + 1] = qr.waiting[j];
+        }
+        qr.waiting.pop_front();
+        Some(m)
+    }
+
+    /// May message `m`, just taken from queue `q`, be delivered: is it within the retention
+    /// period and received fewer than `max_receives` times?
+    #[inline(always)]
+    pub(crate) fn receivable(&self, q: QueueId, m: MsgId) -> bool {
+        let qr = &self.queues[q];
+        let msg = &self.msgs[m];
+        self.now.saturating_sub(msg.first_attempt_at) < qr.retention
+            && msg.receives < qr.max_receives
+    }
+
+    /// A message taken for consumer `c` that is not [`Engine::receivable`]: past the retention
+    /// period it is deleted; received `max_receives` times already it moves to the dead-letter
+    /// queue now (SQS's redrive policy acts when it would be received once more).
+    pub(crate) fn refuse_on_receive(&mut self, q: QueueId, c: ConsumerId, m: MsgId) {
+        let node = self.queues[q].node;
+        self.queues[q].visible -= 1;
+        self.leave_queue(q, m);
+        if self.now.saturating_sub(self.msgs[m].first_attempt_at) >= self.queues[q].retention {
+            self.trace_end(m, "expired", Some("retention period passed".to_owned()));
+            self.expire(node, m);
+        } else {
+            if self.measuring() {
+                let cn = self.consumers[c].node;
+                self.stats[cn].dead_lettered += 1;
+                self.stats[cn].count_reason(Reason::MaxReceives);
+            }
+            let dlq = self.queues[q].dlq;
+            self.dead_letter(m, dlq, node, Reason::MaxReceives);
+        }
+    }
+
+    /// Message `m` of queue `q` is received by consumer `c` (one more receive; no longer
+    /// visible).
+    #[inline(always)]
+    pub(crate) fn receive_one(&mut self, q: QueueId, c: ConsumerId, m: MsgId) {
+        self.queues[q].visible -= 1;
+        self.msgs[m].receives += 1;
+        let receive = self.msgs[m].receives;
+        let by = self.consumers[c].node;
+        self.trace_start(m, Some(receive), Some(by));
+    }
+
+    /// Lets senders waiting for space in (`when_full: block`).
+    fn unblock_senders(&mut self, q: QueueId) {
         while self.queues[q].held < self.queues[q].capacity {
             let Some(m) = self.queues[q].blocked.pop_front() else {
                 break;
@@ -483,8 +587,8 @@ impl Engine {
             fifo_groups = std::mem::take(&mut self.receive_groups);
             fifo_groups.clear();
         }
-        let qr = &mut self.queues[q];
         if fifo {
+            let qr = &mut self.queues[q];
             // A batch may hold several message groups, in order within each (AWS); a group
             // with a message in flight gets nothing more until it is settled.
             while buf.len() < batch
@@ -507,29 +611,16 @@ impl Engine {
             }
         } else {
             while buf.len() < batch {
-                // SQS standard queues order on a best-effort basis: a receive samples among
-                // the oldest few visible messages rather than taking strictly the oldest.
-                let window = qr.waiting.len().min(ORDERING_WINDOW);
-                if window == 0 {
+                let Some(m) = self.pick_visible(q) else {
                     break;
-                }
-                let pick = if window > 1 {
-                    pick_below(qr.rng.next_u64(), window)
-                } else {
-                    0
                 };
-                if let Some(m) = qr.waiting.remove(pick) {
-                    buf.push(m);
-                }
+                buf.push(m);
             }
         }
         // Messages past the retention period are deleted instead of delivered; a message
         // received `max_receives` times already moves to the dead-letter queue now (SQS's
         // redrive policy acts when it would be received once more); a message the mapping's
         // filter rejects is deleted unprocessed.
-        let retention = self.queues[q].retention;
-        let max_receives = self.queues[q].max_receives;
-        let now = self.now;
         let mut kept = 0;
         let taken = buf.len();
         let node = self.queues[q].node;
@@ -539,20 +630,8 @@ impl Engine {
         let pipe = self.consumers[c].pipe.is_some() && self.queues[q].sole_consumer() != Some(c);
         for i in 0..buf.len() {
             let m = buf[i];
-            if now.saturating_sub(self.msgs[m].first_attempt_at) >= retention {
-                self.queues[q].visible -= 1;
-                self.leave_queue(q, m);
-                self.trace_end(m, "expired", Some("retention period passed".to_owned()));
-                self.expire(node, m);
-            } else if self.msgs[m].receives >= max_receives {
-                self.queues[q].visible -= 1;
-                self.leave_queue(q, m);
-                if self.measuring() {
-                    self.stats[cn].dead_lettered += 1;
-                    self.stats[cn].count_reason(Reason::MaxReceives);
-                }
-                let dlq = self.queues[q].dlq;
-                self.dead_letter(m, dlq, node, Reason::MaxReceives);
+            if !self.receivable(q, m) {
+                self.refuse_on_receive(q, c, m);
             } else if self.consumers[c]
                 .filter
                 .as_ref()
@@ -599,12 +678,8 @@ impl Engine {
             // Progress only if expired messages were removed (then try again).
             return taken > 0;
         }
-        self.queues[q].visible -= buf.len() as u64;
-        let by = self.consumers[c].node;
         for &m in &buf {
-            self.msgs[m].receives += 1;
-            let receive = self.msgs[m].receives;
-            self.trace_start(m, Some(receive), Some(by));
+            self.receive_one(q, c, m);
         }
         self.start_batch(c, &buf, u32::MAX);
         self.batch_buf = buf;

@@ -361,8 +361,19 @@ pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bo
                 pollers_max: st.pollers_max,
                 bisections: st.bisections,
             });
+        // A queue's sole consumer shares the queue's system and waiting line (kept once, in
+        // the queue's statistics).
+        let levels = rt
+            .and_then(|c| match c.source {
+                super::consumer::Source::Queue(q) => e.queues[q]
+                    .sole_consumer()
+                    .is_some_and(|sole| e.consumers[sole].node == i)
+                    .then(|| &e.stats[e.queues[q].node]),
+                _ => None,
+            })
+            .unwrap_or(st);
         let l = if window_ns > 0 {
-            st.in_system.mean(now)
+            levels.in_system.mean(now)
         } else {
             0.0
         };
@@ -420,11 +431,11 @@ pub(super) fn build(e: &Engine, s: &Scenario, wall_seconds: f64, with_series: bo
                 latency_s: st.latency.summary(),
                 queue_depth: QueueDepth {
                     mean: if window_ns > 0 {
-                        st.waiting.mean(now)
+                        levels.waiting.mean(now)
                     } else {
                         0.0
                     },
-                    max: st.waiting.max(),
+                    max: levels.waiting.max(),
                 },
                 lag,
                 lag_s,

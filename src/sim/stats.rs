@@ -132,6 +132,8 @@ pub struct NodeStats {
     pub(crate) filtered: u64,
     pub(crate) pollers_max: u64,
     pub(crate) bisections: u64,
+    /// Messages in the node's system and waiting in its line, over time. A queue's sole
+    /// consumer keeps neither: its system and line are the queue's (results read the queue's).
     pub(crate) in_system: TimeAverage,
     pub(crate) waiting: TimeAverage,
     pub(crate) busy: TimeAverage,
@@ -215,6 +217,7 @@ impl NodeStats {
 
     /// A message left a consumer's system after `sojourn_ns`, having waited `waited_ns` in
     /// line over all its receives.
+    #[inline]
     pub(crate) fn depart_waited(&mut self, sojourn_ns: Nanos, waited_ns: Nanos) {
         self.depart(sojourn_ns);
         self.wait.record(waited_ns);
@@ -238,7 +241,7 @@ impl Engine {
     }
 
     /// [`Engine::tally`] with the clock deciding whether it is measured.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn tally_now(&mut self, node: NodeId, what: Tally) {
         let measured = self.measuring();
         self.tally(node, what, measured);

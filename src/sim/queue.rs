@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::clock::{Ev, Nanos};
 use super::engine::Engine;
-use super::envelope::{hash_value, path_of};
+use super::envelope::{content_hash, hash_value, path_of};
 use super::ids::{ConsumerId, Id, MsgId, NodeId, QueueId};
 use super::journey::Condition;
 use super::ledger::Outcome;
@@ -200,7 +200,7 @@ impl Engine {
             let payload = &self.msgs[m].payload;
             let key = match &self.queues[q].dedup_path {
                 Some(path) => lookup(payload, path).map_or(0, hash_value),
-                None => hash_value(payload),
+                None => content_hash(payload),
             };
             let qr = &mut self.queues[q];
             let window = qr.dedup_window;

@@ -1438,7 +1438,7 @@ impl Engine {
                 self.stats[node].emitted += 1;
             }
             self.cause = self.msg_cause(m);
-            self.send(dest, Arc::new(v), event_no, origin_at, None);
+            self.send(dest, v, event_no, origin_at, None);
             if self.check_loop_guard() {
                 return;
             }

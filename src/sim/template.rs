@@ -2,6 +2,8 @@
 //! literal parts and generators (`$seq`, `$key`, `$uniform`, `$int`, `$normal`, `$lognormal`,
 //! `$exponential`, `$choice`, `$bool`, `$from`) that builds one event per call.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Number, Value};
 
 use super::envelope::{ENVELOPE, Stamp, event_id, fill_envelope, wanted};
@@ -30,6 +32,9 @@ pub struct Template {
 struct Plan {
     proto: Map<String, Value>,
     steps: Vec<Fill>,
+    /// The prototype, shared, when it is every event (nothing read is generated): an event
+    /// is then its random draws and a reference, no allocation.
+    constant: Option<Arc<Value>>,
 }
 
 /// One step of a [`Plan`], in the template's field order, then the envelope's.
@@ -43,6 +48,9 @@ enum Fill {
     Build(usize),
     /// The next entry is template field `i`, an object, built by its own plan.
     Nested(usize, Box<Plan>),
+    /// The next entry is template field `i`, an object whose plan is constant: its value is
+    /// in the prototype already; its random draws only.
+    Drawn(usize),
     /// The next entry is template field `i`, which the envelope's value replaces: its
     /// random draws, then the envelope's value.
     Replace(usize, Stamped),
@@ -109,9 +117,14 @@ impl Plan {
                     steps.push(Fill::Keep);
                 }
                 (Node::Object(inner), read) => {
-                    proto.insert(k.clone(), Value::Null);
                     let plan = Plan::new(inner, read.as_ref(), false, false);
-                    steps.push(Fill::Nested(i, Box::new(plan)));
+                    if plan.constant.is_some() {
+                        proto.insert(k.clone(), Value::Object(plan.proto.clone()));
+                        steps.push(Fill::Drawn(i));
+                    } else {
+                        proto.insert(k.clone(), Value::Null);
+                        steps.push(Fill::Nested(i, Box::new(plan)));
+                    }
                 }
                 _ => {
                     proto.insert(k.clone(), Value::Null);
@@ -133,9 +146,52 @@ impl Plan {
         }
         // Collected again at its exact size: every event is a copy of it, and a copy keeps
         // the table's size (a backlog of events holds them all).
+        let proto: Map<String, Value> = proto.into_iter().collect();
+        let constant = steps
+            .iter()
+            .all(|s| matches!(s, Fill::Skip(_) | Fill::Keep | Fill::Drawn(_)))
+            .then(|| Arc::new(Value::Object(proto.clone())));
         Plan {
-            proto: proto.into_iter().collect(),
+            proto,
             steps,
+            constant,
+        }
+    }
+
+    /// The random draws [`Plan::build`] makes, building nothing (a constant plan's event):
+    /// every part's draws in the template's order, which are [`skip_node`]'s.
+    fn draw(&self, fields: &[(String, Node)], rng: &mut Stream) {
+        for step in &self.steps {
+            match step {
+                Fill::Skip(i)
+                | Fill::Replace(i, _)
+                | Fill::Build(i)
+                | Fill::Nested(i, _)
+                | Fill::Drawn(i) => {
+                    if let Some((_, n)) = fields.get(*i) {
+                        skip_node(n, rng);
+                    }
+                }
+                Fill::Keep | Fill::Stamp(_) => {}
+            }
+        }
+    }
+
+    /// [`Plan::build`]'s event, shared: the constant one, or a new one.
+    fn build_shared(
+        &self,
+        fields: &[(String, Node)],
+        rng: &mut Stream,
+        seq: u64,
+        trigger: Option<&Value>,
+        stamp: &mut Stamp<'_>,
+    ) -> Arc<Value> {
+        match &self.constant {
+            Some(v) => {
+                self.draw(fields, rng);
+                Arc::clone(v)
+            }
+            None => Arc::new(self.build(fields, rng, seq, trigger, stamp)),
         }
     }
 
@@ -170,6 +226,10 @@ impl Plan {
                     if let Some(slot) = entries.next() {
                         *slot = v;
                     }
+                }
+                Fill::Drawn(i) => {
+                    skip_node(&fields[*i].1, rng);
+                    entries.next();
                 }
                 Fill::Replace(i, s) => {
                     if let Some((_, n)) = fields.get(*i) {
@@ -359,6 +419,10 @@ impl Template {
     /// Builds one event with its envelope: what [`Template::generate`] (`reads` `None`) or
     /// [`Template::generate_reading`] builds, then `envelope::fill_envelope`. `reads` must be
     /// what [`Template::prepare`] was given, or `None`.
+    ///
+    /// When nothing read of the event is generated, every event is one value (its random
+    /// draws are made all the same): it is built once and shared, and an event costs no
+    /// allocation.
     pub(crate) fn event(
         &self,
         rng: &mut Stream,
@@ -366,15 +430,27 @@ impl Template {
         trigger: Option<&Value>,
         reads: Option<&Fields>,
         stamp: &mut Stamp<'_>,
-    ) -> Value {
+    ) -> Arc<Value> {
         if let Some(plans) = &self.plans {
             let fields = match &self.root {
                 Node::Object(fields) => fields.as_slice(),
                 _ => &[],
             };
             let plan = &plans[usize::from(reads.is_some())];
-            return plan.build(fields, rng, seq, trigger, stamp);
+            return plan.build_shared(fields, rng, seq, trigger, stamp);
         }
+        Arc::new(self.event_unplanned(rng, seq, trigger, reads, stamp))
+    }
+
+    /// [`Template::event`] of a template without a plan (not an object).
+    fn event_unplanned(
+        &self,
+        rng: &mut Stream,
+        seq: u64,
+        trigger: Option<&Value>,
+        reads: Option<&Fields>,
+        stamp: &mut Stamp<'_>,
+    ) -> Value {
         let mut v = match reads {
             Some(f) => self.generate_reading(rng, seq, trigger, f),
             None => self.generate(rng, seq, trigger),
@@ -669,19 +745,34 @@ pub fn lookup<'a>(event: &'a Value, path: &[String]) -> Option<&'a Value> {
 }
 
 impl Template {
-    /// The trigger paths its `$from` generators read.
-    pub(crate) fn trigger_paths(&self) -> Vec<&[String]> {
-        fn walk<'a>(n: &'a Node, out: &mut Vec<&'a [String]>) {
+    /// Its `$from` generators: for each, the path in the event it builds that the copied value
+    /// lands at (stopping at an array, which is built whole), and the trigger path it copies.
+    pub(crate) fn from_outputs(&self) -> Vec<(Vec<&str>, &[String])> {
+        fn walk<'a>(
+            n: &'a Node,
+            at: &mut Vec<&'a str>,
+            in_array: bool,
+            out: &mut Vec<(Vec<&'a str>, &'a [String])>,
+        ) {
             match n {
-                Node::Literal(_) => {}
-                Node::Object(fields) => fields.iter().for_each(|(_, n)| walk(n, out)),
-                Node::Array(items) => items.iter().for_each(|n| walk(n, out)),
-                Node::Gen(Generator::From(path)) => out.push(path),
-                Node::Gen(_) => {}
+                Node::Gen(Generator::From(path)) => out.push((at.clone(), path)),
+                Node::Object(fields) => {
+                    for (k, n) in fields {
+                        if !in_array {
+                            at.push(k);
+                        }
+                        walk(n, at, in_array, out);
+                        if !in_array {
+                            at.pop();
+                        }
+                    }
+                }
+                Node::Array(items) => items.iter().for_each(|n| walk(n, at, true, out)),
+                Node::Literal(_) | Node::Gen(_) => {}
             }
         }
         let mut out = Vec::new();
-        walk(&self.root, &mut out);
+        walk(&self.root, &mut Vec::new(), false, &mut out);
         out
     }
 
@@ -1046,6 +1137,44 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// When nothing read of an event is generated, every event is the one shared value, and
+    /// its generators still draw what a built event draws.
+    #[test]
+    fn events_whose_read_parts_are_literal_are_one_shared_value() {
+        use crate::sim::envelope::{Stamp, TimeText};
+        let tpl = json!({ "source": "shop", "detail-type": "Order",
+            "detail": { "kind": "k", "orderId": { "$seq": "O-" }, "n": { "$uniform": [0, 1] } },
+            "extra": { "$normal": { "mean": 1, "stddev": 1 } } });
+        let mut f = Fields::default();
+        for p in [&["source"][..], &["detail", "kind"]] {
+            let p: Vec<String> = p.iter().map(|s| (*s).to_owned()).collect();
+            f.children_add(&p);
+        }
+        let mut t = Template::compile(&tpl, false).unwrap();
+        t.prepare(Some(&f));
+        let (mut a, mut b) = (Stream::new(4, "p", "e"), Stream::new(4, "p", "e"));
+        let mut times = TimeText::default();
+        let mut first = None;
+        for seq in 1..20 {
+            let mut stamp = Stamp {
+                seed: 3,
+                event_no: seq,
+                now: seq * 1_000,
+                times: &mut times,
+            };
+            let got = t.event(&mut a, seq, None, Some(&f), &mut stamp);
+            assert_eq!(
+                got.to_string(),
+                r#"{"source":"shop","detail":{"kind":"k"}}"#
+            );
+            let first = first.get_or_insert_with(|| Arc::clone(&got));
+            assert!(Arc::ptr_eq(first, &got), "event {seq} is shared");
+            let built = t.generate_reading(&mut b, seq, None, &f);
+            assert_eq!(built.to_string(), got.to_string());
+            assert_eq!(a.clone().next_u64(), b.clone().next_u64(), "event {seq}");
         }
     }
 

@@ -2,6 +2,9 @@
 //! it owns (`id`, `time`, defaults for the others), and stable hashes of payload values (FIFO
 //! group keys, stream partition keys, order keys, content-based deduplication ids).
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
 use serde_json::Value;
 
 use super::clock::Nanos;
@@ -110,6 +113,31 @@ impl Content {
                 }
             }
         }
+    }
+}
+
+/// A table keyed by one of the hashes here (a group key's, a deduplication id's): the key is a
+/// hash already, so the table only spreads it ([`mix64`]) instead of hashing it again with
+/// `SipHash`.
+pub(crate) type HashKeyed<V> = HashMap<u64, V, BuildHasherDefault<SpreadHasher>>;
+
+/// [`HashKeyed`]'s hasher: a `u64` key, spread.
+#[derive(Default)]
+pub(crate) struct SpreadHasher(u64);
+
+impl Hasher for SpreadHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = mix64(self.0 ^ u64::from(*b));
+        }
+    }
+
+    fn write_u64(&mut self, k: u64) {
+        self.0 = mix64(self.0 ^ k);
     }
 }
 

@@ -1426,7 +1426,7 @@ impl Engine {
             let event_no = self.next_event_no();
             let reads = self.reads.fields(self.tracer.is_some());
             let cr = &mut self.consumers[c];
-            let t = &cr.emits[i].template;
+            let t = &mut cr.emits[i].template;
             let mut stamp = Stamp {
                 seed: self.seed,
                 event_no,

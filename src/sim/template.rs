@@ -35,6 +35,39 @@ struct Plan {
     /// The prototype, shared, when it is every event (nothing read is generated): an event
     /// is then its random draws and a reference, no allocation.
     constant: Option<Arc<Value>>,
+    /// How many different events it builds, when its generated parts read are all drawn
+    /// from finite sets (`$key`, `$choice`, `$bool`) and there are at most [`MAX_SHARED`].
+    count: Option<usize>,
+    /// An event plan with a `count`: each different event, built the first time it is drawn
+    /// and shared after, indexed by its draws (see [`Plan::draw_key`]).
+    shared: Vec<Option<Arc<Value>>>,
+}
+
+/// The most different events a plan keeps to share (a few megabytes at most).
+const MAX_SHARED: usize = 4096;
+
+/// How many values a generator draws from, and which it drew: `None` if its values are
+/// not a small finite set.
+fn finite(node: &Node) -> Option<usize> {
+    match node {
+        Node::Gen(Generator::Key { cdf, .. } | Generator::Choice { cdf, .. }) => Some(cdf.len()),
+        Node::Gen(Generator::Bool(_)) => Some(2),
+        _ => None,
+    }
+}
+
+/// The draw of a [`finite`] generator: what [`gen_node`] draws, as the index of its value.
+fn finite_draw(node: &Node, rng: &mut Stream) -> usize {
+    match node {
+        Node::Gen(Generator::Key { cdf, .. } | Generator::Choice { cdf, .. }) => {
+            pick(cdf, rng.open01())
+        }
+        Node::Gen(Generator::Bool(p)) => usize::from(rng.chance(*p)),
+        other => {
+            skip_node(other, rng);
+            0
+        }
+    }
 }
 
 /// One step of a [`Plan`], in the template's field order, then the envelope's.
@@ -151,11 +184,54 @@ impl Plan {
             .iter()
             .all(|s| matches!(s, Fill::Skip(_) | Fill::Keep | Fill::Drawn(_)))
             .then(|| Arc::new(Value::Object(proto.clone())));
+        let count = steps.iter().try_fold(1usize, |n, s| {
+            let m = match s {
+                Fill::Skip(_) | Fill::Keep | Fill::Drawn(_) => Some(1),
+                Fill::Build(i) => finite(&fields[*i].1),
+                Fill::Nested(_, plan) => plan.count,
+                Fill::Replace(..) | Fill::Stamp(_) => None,
+            }?;
+            n.checked_mul(m).filter(|n| *n <= MAX_SHARED)
+        });
+        let shared = match count {
+            Some(n) if top && constant.is_none() => vec![None; n],
+            _ => Vec::new(),
+        };
         Plan {
             proto,
             steps,
             constant,
+            count,
+            shared,
         }
+    }
+
+    /// The draws [`Plan::build`] makes, building nothing, as the index of the event they
+    /// make among the plan's `count` (the finite draws in mixed radix, in the template's
+    /// order). For a plan with a `count` only.
+    fn draw_key(&self, fields: &[(String, Node)], rng: &mut Stream) -> usize {
+        let mut key = 0;
+        for step in &self.steps {
+            match step {
+                Fill::Skip(i) | Fill::Replace(i, _) | Fill::Drawn(i) => {
+                    if let Some((_, n)) = fields.get(*i) {
+                        skip_node(n, rng);
+                    }
+                }
+                Fill::Build(i) => {
+                    if let Some((_, n)) = fields.get(*i) {
+                        key = key * finite(n).unwrap_or(1) + finite_draw(n, rng);
+                    }
+                }
+                Fill::Nested(i, plan) => {
+                    if let Some((_, Node::Object(inner))) = fields.get(*i) {
+                        key = key * plan.count.unwrap_or(1) + plan.draw_key(inner, rng);
+                    }
+                }
+                Fill::Keep | Fill::Stamp(_) => {}
+            }
+        }
+        key
     }
 
     /// The random draws [`Plan::build`] makes, building nothing (a constant plan's event):
@@ -177,22 +253,35 @@ impl Plan {
         }
     }
 
-    /// [`Plan::build`]'s event, shared: the constant one, or a new one.
+    /// [`Plan::build`]'s event, shared: the constant one, the one of its draws built before,
+    /// or a new one.
     fn build_shared(
-        &self,
+        &mut self,
         fields: &[(String, Node)],
         rng: &mut Stream,
         seq: u64,
         trigger: Option<&Value>,
         stamp: &mut Stamp<'_>,
     ) -> Arc<Value> {
-        match &self.constant {
-            Some(v) => {
-                self.draw(fields, rng);
-                Arc::clone(v)
-            }
-            None => Arc::new(self.build(fields, rng, seq, trigger, stamp)),
+        if let Some(v) = &self.constant {
+            self.draw(fields, rng);
+            return Arc::clone(v);
         }
+        if self.shared.is_empty() {
+            return Arc::new(self.build(fields, rng, seq, trigger, stamp));
+        }
+        let start = rng.clone();
+        let key = self.draw_key(fields, rng);
+        if let Some(Some(v)) = self.shared.get(key) {
+            return Arc::clone(v);
+        }
+        // Built from where the draws began: the same draws, which end where `rng` is now.
+        let mut again = start;
+        let v = Arc::new(self.build(fields, &mut again, seq, trigger, stamp));
+        if let Some(cell) = self.shared.get_mut(key) {
+            *cell = Some(Arc::clone(&v));
+        }
+        v
     }
 
     fn build(
@@ -416,6 +505,24 @@ impl Template {
         ]));
     }
 
+    /// Makes its constant events (see [`Template::event`]) the very values in `seen` that
+    /// equal them, adding those that are new: templates whose events are one value share one
+    /// `Arc`, which a bus then matches once for all of them (`BusRt::memo`).
+    ///
+    /// Values are the same when their JSON texts are (`==` on maps ignores their order, and
+    /// the order is part of an event), which `seen` holds beside each.
+    pub(crate) fn share_constants(&mut self, seen: &mut Vec<(String, Arc<Value>)>) {
+        for plan in self.plans.iter_mut().flat_map(|p| p.iter_mut()) {
+            if let Some(v) = &mut plan.constant {
+                let text = v.to_string();
+                match seen.iter().find(|(t, _)| *t == text) {
+                    Some((_, s)) => *v = Arc::clone(s),
+                    None => seen.push((text, Arc::clone(v))),
+                }
+            }
+        }
+    }
+
     /// Builds one event with its envelope: what [`Template::generate`] (`reads` `None`) or
     /// [`Template::generate_reading`] builds, then `envelope::fill_envelope`. `reads` must be
     /// what [`Template::prepare`] was given, or `None`.
@@ -424,19 +531,19 @@ impl Template {
     /// draws are made all the same): it is built once and shared, and an event costs no
     /// allocation.
     pub(crate) fn event(
-        &self,
+        &mut self,
         rng: &mut Stream,
         seq: u64,
         trigger: Option<&Value>,
         reads: Option<&Fields>,
         stamp: &mut Stamp<'_>,
     ) -> Arc<Value> {
-        if let Some(plans) = &self.plans {
+        if let Some(plans) = &mut self.plans {
             let fields = match &self.root {
                 Node::Object(fields) => fields.as_slice(),
                 _ => &[],
             };
-            let plan = &plans[usize::from(reads.is_some())];
+            let plan = &mut plans[usize::from(reads.is_some())];
             return plan.build_shared(fields, rng, seq, trigger, stamp);
         }
         Arc::new(self.event_unplanned(rng, seq, trigger, reads, stamp))
@@ -739,9 +846,24 @@ fn compile_generator(
 pub fn lookup<'a>(event: &'a Value, path: &[String]) -> Option<&'a Value> {
     let mut cur = event;
     for part in path {
-        cur = cur.as_object()?.get(part)?;
+        cur = field(cur.as_object()?, part)?;
     }
     Some(cur)
+}
+
+/// The objects [`field`] scans rather than hashes into.
+const SCANNED: usize = 16;
+
+/// Field `name` of object `o`. An event's objects have a few fields each (an envelope nine):
+/// comparing their names, most of which differ in length, costs less than hashing the name
+/// with the map's `SipHash`, which was a tenth of a FIFO scenario's instructions.
+#[inline]
+fn field<'a>(o: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    if o.len() <= SCANNED {
+        o.iter().find_map(|(k, v)| (k == name).then_some(v))
+    } else {
+        o.get(name)
+    }
 }
 
 impl Template {
@@ -1176,6 +1298,91 @@ mod tests {
             assert_eq!(built.to_string(), got.to_string());
             assert_eq!(a.clone().next_u64(), b.clone().next_u64(), "event {seq}");
         }
+        // Another template with the same constant event shares its value; one whose fields
+        // come in another order does not.
+        let mut seen = Vec::new();
+        t.share_constants(&mut seen);
+        let mut same = |tpl: Value| {
+            let mut u = Template::compile(&tpl, false).unwrap();
+            u.prepare(Some(&f));
+            u.share_constants(&mut seen);
+            let mut b = Stream::new(4, "p", "e");
+            let mut stamp = Stamp {
+                seed: 3,
+                event_no: 1,
+                now: 0,
+                times: &mut times,
+            };
+            let v = u.event(&mut b, 1, None, Some(&f), &mut stamp);
+            first.as_ref().is_some_and(|f| Arc::ptr_eq(f, &v))
+        };
+        assert!(same(
+            json!({ "source": "shop", "detail": { "kind": "k", "n": { "$bool": 0.5 } } })
+        ));
+        assert!(!same(
+            json!({ "detail": { "kind": "k" }, "source": "shop" })
+        ));
+    }
+
+    /// Events whose read parts are drawn from finite sets are built once per combination and
+    /// shared, with the draws, and so the events, of events built one by one.
+    #[test]
+    fn events_of_finite_draws_are_built_once_each_and_shared() {
+        use crate::sim::envelope::{Stamp, TimeText};
+        let tpl = json!({ "source": "shop", "detail": {
+            "orderId": { "$seq": "O-" },
+            "customerId": { "$key": { "count": 5, "skew": 1.2, "prefix": "C-" } },
+            "amount": { "$uniform": [0, 9] },
+            "flags": { "vip": { "$bool": 0.3 }, "tier": { "$choice": ["a", "b", "c"] } } } });
+        let mut f = Fields::default();
+        for p in [
+            &["source"][..],
+            &["detail", "customerId"],
+            &["detail", "flags", "vip"],
+            &["detail", "flags", "tier"],
+        ] {
+            let p: Vec<String> = p.iter().map(|s| (*s).to_owned()).collect();
+            f.children_add(&p);
+        }
+        let mut t = Template::compile(&tpl, false).unwrap();
+        t.prepare(Some(&f));
+        assert_eq!(t.plans.as_ref().map(|p| p[1].count), Some(Some(5 * 2 * 3)));
+        let (mut a, mut b) = (Stream::new(4, "p", "e"), Stream::new(4, "p", "e"));
+        let mut times = TimeText::default();
+        let mut seen: Vec<Arc<Value>> = Vec::new();
+        for seq in 1..400 {
+            let mut stamp = Stamp {
+                seed: 3,
+                event_no: seq,
+                now: seq * 1_000,
+                times: &mut times,
+            };
+            let got = t.event(&mut a, seq, None, Some(&f), &mut stamp);
+            let built = t.generate_reading(&mut b, seq, None, &f);
+            assert_eq!(got.to_string(), built.to_string(), "event {seq}");
+            assert_eq!(a.clone().next_u64(), b.clone().next_u64(), "event {seq}");
+            match seen.iter().find(|s| ***s == *got) {
+                Some(s) => assert!(Arc::ptr_eq(s, &got), "event {seq} is the one built before"),
+                None => seen.push(got),
+            }
+        }
+        assert_eq!(seen.len(), 30, "every combination drawn in 400 events");
+    }
+
+    #[test]
+    fn lookups_find_fields_in_small_and_large_objects() {
+        let mut big = Map::new();
+        for i in 0..40 {
+            big.insert(format!("k{i}"), json!(i));
+        }
+        let v = json!({ "a": 1, "detail": { "x": { "y": "z" }, "big": big } });
+        let path = |p: &str| p.split('.').map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(lookup(&v, &path("detail.x.y")), Some(&json!("z")));
+        assert_eq!(lookup(&v, &path("a")), Some(&json!(1)));
+        assert_eq!(lookup(&v, &path("detail.big.k37")), Some(&json!(37)));
+        assert_eq!(lookup(&v, &path("detail.big.k40")), None);
+        assert_eq!(lookup(&v, &path("detail.y")), None);
+        assert_eq!(lookup(&v, &path("a.b")), None);
     }
 
     #[test]

@@ -293,6 +293,14 @@ impl Engine {
         ) {
             t.prepare(reads.fields(false));
         }
+        let mut constants = Vec::new();
+        for t in producers.iter_mut().map(|p| &mut p.template).chain(
+            consumers
+                .iter_mut()
+                .flat_map(|c| c.emits.iter_mut().map(|e| &mut e.template)),
+        ) {
+            t.share_constants(&mut constants);
+        }
 
         let faults = s
             .faults

@@ -97,6 +97,10 @@ pub(crate) struct BusRt {
     pub(crate) rng: Stream,
     /// Faults in force.
     pub(crate) faults: FaultState,
+    /// The last shared event routed here and the rules it matched. Matching depends on the
+    /// event alone, and an event is immutable behind its `Arc`: a constant event (one value
+    /// every copy shares, see `Template::event`) is matched once, not once per event.
+    pub(crate) memo: Option<(Arc<Value>, Vec<usize>)>,
 }
 
 impl BusRt {
@@ -127,6 +131,7 @@ impl BusRt {
             throttle: b.throttle.as_ref().map(Bucket::new),
             rng: Stream::new(seed, &b.id, "latency"),
             faults: FaultState::NONE,
+            memo: None,
         })
     }
 }
@@ -183,16 +188,36 @@ impl Engine {
         let node = self.buses[b].node;
         let cause = self.cause;
         let mut matched = std::mem::take(&mut self.matched);
-        match &self.buses[b].routing {
-            Routing::Rules(m) => m.matching(&payload, &mut self.scratch, &mut matched),
-            Routing::Policies(p) => {
-                matched.clear();
-                matched.extend(
-                    p.iter()
-                        .enumerate()
-                        .filter(|(_, f)| f.as_ref().is_none_or(|f| f.matches(&payload)))
-                        .map(|(i, _)| i),
-                );
+        let bus = &mut self.buses[b];
+        if let Some((last, rules)) = &bus.memo
+            && Arc::ptr_eq(last, &payload)
+        {
+            matched.clear();
+            matched.extend_from_slice(rules);
+        } else {
+            match &bus.routing {
+                Routing::Rules(m) => m.matching(&payload, &mut self.scratch, &mut matched),
+                Routing::Policies(p) => {
+                    matched.clear();
+                    matched.extend(
+                        p.iter()
+                            .enumerate()
+                            .filter(|(_, f)| f.as_ref().is_none_or(|f| f.matches(&payload)))
+                            .map(|(i, _)| i),
+                    );
+                }
+            }
+            // Only an event something else holds too can come again: one built for this
+            // route alone is not remembered (no reference-count round trip for it).
+            if Arc::strong_count(&payload) > 1 {
+                match &mut bus.memo {
+                    Some((last, rules)) => {
+                        *last = Arc::clone(&payload);
+                        rules.clear();
+                        rules.extend_from_slice(&matched);
+                    }
+                    None => bus.memo = Some((Arc::clone(&payload), matched.clone())),
+                }
             }
         }
         if self.measuring() {

@@ -1667,7 +1667,7 @@ impl Engine {
             let event_no = self.next_event_no();
             let reads = self.reads.fields(self.tracer.is_some());
             let cr = &mut self.consumers[c];
-            let t = &cr.emits[i].template;
+            let t = &mut cr.emits[i].template;
             let mut stamp = Stamp {
                 seed: self.seed,
                 event_no,
@@ -1679,7 +1679,7 @@ impl Engine {
                 self.stats[node].emitted += 1;
             }
             self.cause = self.msg_cause(m);
-            self.send(dest, Arc::new(v), event_no, origin_at, None);
+            self.send(dest, v, event_no, origin_at, None);
             if self.check_loop_guard() {
                 return;
             }

@@ -210,10 +210,8 @@ impl Engine {
                 now,
                 times: &mut self.times,
             };
-            Arc::new(
-                pr.template
-                    .event(&mut pr.rng_event, seq, None, reads, &mut stamp),
-            )
+            pr.template
+                .event(&mut pr.rng_event, seq, None, reads, &mut stamp)
         };
         if self.measuring() {
             self.stats[node].arrived += 1;

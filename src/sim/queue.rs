@@ -3,12 +3,12 @@
 //! by competing consumers, visibility timeouts, `max_receives` redrive to a dead-letter queue,
 //! retention, and the queue's level statistics (backlog, lag, DLQ depth, oldest message age).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::clock::{Ev, Nanos};
 use super::engine::Engine;
-use super::envelope::{hash_value, path_of};
+use super::envelope::{HashKeyed, content_hash, hash_value, path_of};
 use super::ids::{ConsumerId, Id, MsgId, NodeId, QueueId};
 use super::journey::Condition;
 use super::ledger::Outcome;
@@ -76,7 +76,7 @@ pub(crate) struct QueueRt {
     pub(crate) waiting: VecDeque<MsgId>,
     /// FIFO: message groups, their index by key hash, and the groups ready to be received.
     pub(crate) groups: Vec<Group>,
-    group_index: HashMap<u64, u32>,
+    group_index: HashKeyed<u32>,
     /// Slots of `groups` whose group went idle, for the next new key: a run through millions
     /// of distinct group keys (an order id) holds only the groups with messages.
     free_groups: Vec<u32>,
@@ -93,7 +93,7 @@ pub(crate) struct QueueRt {
     blocked: VecDeque<MsgId>,
     /// FIFO deduplication ids and when each was seen; `dedup_order` lists them by age, so
     /// ids leave as they pass the window (constant work per message, bounded memory).
-    dedup: HashMap<u64, Nanos>,
+    dedup: HashKeyed<Nanos>,
     dedup_order: VecDeque<(Nanos, u64)>,
     /// The order key every consumer of this queue checks, hashed into each message on arrival.
     pub(crate) order_path: Option<Vec<String>>,
@@ -126,7 +126,7 @@ impl QueueRt {
             retention: q.retention_in_force().as_nanos(),
             waiting: VecDeque::new(),
             groups: Vec::new(),
-            group_index: HashMap::new(),
+            group_index: HashKeyed::default(),
             free_groups: Vec::new(),
             ready: VecDeque::new(),
             held: 0,
@@ -135,7 +135,7 @@ impl QueueRt {
             is_dlq: false,
             dirty: false,
             blocked: VecDeque::new(),
-            dedup: HashMap::new(),
+            dedup: HashKeyed::default(),
             dedup_order: VecDeque::new(),
             order_path: None,
             keep_payload: true,
@@ -210,7 +210,7 @@ impl Engine {
             let payload = &self.msgs[m].payload;
             let key = match &self.queues[q].dedup_path {
                 Some(path) => lookup(payload, path).map_or(0, hash_value),
-                None => hash_value(payload),
+                None => content_hash(payload),
             };
             let qr = &mut self.queues[q];
             let window = qr.dedup_window;

@@ -4,7 +4,8 @@
 //! Building a JSON envelope per event was most of a bundled scenario's run (issue 16). The
 //! readers of a payload are known when the scenario is compiled: rule patterns, consumer
 //! `fail_when` / `reject_when` / `filter` patterns, FIFO group and deduplication ids, stream
-//! partition keys, order keys and `$from` paths in emit templates. When every reader is one of
+//! partition keys, order keys and the `$from` paths of emit templates whose copies land in a
+//! field something reads (a copy nothing reads copies nothing). When every reader is one of
 //! these, a template builds only the fields on their paths (and the envelope fields on them);
 //! its generators off those paths still draw their random numbers, so the random streams, and
 //! with them every figure, stay as they were.
@@ -41,6 +42,21 @@ impl Fields {
         self.children
             .iter()
             .find_map(|(k, f)| (k == name).then_some(f))
+    }
+
+    /// Is anything read at `path` or below it (or the whole of something above it)?
+    fn reads_at(&self, path: &[&str]) -> bool {
+        let mut cur = self;
+        for k in path {
+            if cur.all {
+                return true;
+            }
+            match cur.child(k) {
+                Some(c) => cur = c,
+                None => return false,
+            }
+        }
+        true
     }
 
     /// Marks `path` (and everything below it) read (for tests elsewhere in `sim`).
@@ -159,18 +175,31 @@ impl Reads {
         for k in s.streams.iter().filter_map(|x| x.key.as_ref()) {
             f.add(&dotted(k));
         }
-        for t in emit_templates {
-            for path in t.trigger_paths() {
-                f.add(path);
-            }
-        }
         let records = s.consumers.iter().any(|c| {
             c.async_invoke
                 .as_ref()
                 .is_some_and(|a| a.on_failure.is_some() || a.on_success.is_some())
         });
-        if records {
-            request_payload_reads(&mut f);
+        // A `$from` copy is read only when the field it fills is: then what it copies is
+        // read of the triggering event, which may make another copy's field read, so until
+        // nothing new is read. (A feedback loop whose copied fields nothing tests builds none.)
+        let mut froms: Vec<(Vec<&str>, &[String])> =
+            emit_templates.flat_map(Template::from_outputs).collect();
+        loop {
+            let before = f.clone();
+            froms.retain(|(at, path)| {
+                let read = f.reads_at(at);
+                if read {
+                    f.add(path);
+                }
+                !read
+            });
+            if records {
+                request_payload_reads(&mut f);
+            }
+            if f == before {
+                break;
+            }
         }
         if f.all {
             return Reads::Whole;
@@ -477,6 +506,48 @@ mod tests {
             read_paths(&s),
             ["detail.kind", "detail.requestPayload.detail.kind", "source"]
         );
+    }
+
+    #[test]
+    fn a_from_copy_is_read_only_when_the_field_it_fills_is() {
+        let s = scenario(&json!({
+            "format": "eventflow/2", "name": "t", "duration": "1m",
+            "producers": [ { "id": "p", "to": "bus", "rate": 1 } ],
+            "buses": [ { "id": "bus", "rules": [
+                { "id": "r", "pattern": { "source": ["a"],
+                    "detail": { "parent": [ { "exists": true } ] } },
+                  "targets": [ { "to": "q" } ] } ] } ],
+            "queues": [ { "id": "q" } ] }));
+        let tpl = |v: Value| Template::compile(&v, true).unwrap_or_else(|e| panic!("{e:?}"));
+        // Listed first, this one's `detail.id` is read only once the second's copy is.
+        let chained = tpl(json!({ "detail": { "id": { "$from": "detail.root" },
+                                            "x": { "$from": "detail.never" } } }));
+        let tested = tpl(json!({ "source": "a", "detail": {
+            "parent": { "$from": "detail.id" },
+            "copy": { "$from": "detail.other" },
+            "list": [ { "$from": "detail.inList" } ] } }));
+        let Reads::Fields(f) = Reads::of(&s, [&chained, &tested].into_iter()) else {
+            panic!("no whole reader here");
+        };
+        let mut got = Vec::new();
+        paths(&f, "", &mut got);
+        got.sort();
+        assert_eq!(got, ["detail.id", "detail.parent", "detail.root", "source"]);
+        // A feedback loop whose copies nothing tests reads only what its rules test.
+        let loop_only = tpl(json!({ "source": "a", "detail": {
+            "symbol": { "$from": "detail.symbol" } } }));
+        let plain = scenario(&json!({
+            "format": "eventflow/2", "name": "t", "duration": "1m",
+            "producers": [ { "id": "p", "to": "bus", "rate": 1 } ],
+            "buses": [ { "id": "bus", "rules": [
+                { "id": "r", "pattern": { "source": ["a"] }, "targets": [ { "to": "q" } ] } ] } ],
+            "queues": [ { "id": "q" } ] }));
+        let Reads::Fields(f) = Reads::of(&plain, std::iter::once(&loop_only)) else {
+            panic!("no whole reader here");
+        };
+        let mut got = Vec::new();
+        paths(&f, "", &mut got);
+        assert_eq!(got, ["source"]);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! literal parts and generators (`$seq`, `$key`, `$uniform`, `$int`, `$normal`, `$lognormal`,
 //! `$exponential`, `$choice`, `$bool`, `$from`) that builds one event per call.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Number, Value};
 
 use super::envelope::{ENVELOPE, Stamp, event_id, fill_envelope, wanted};
@@ -30,6 +32,42 @@ pub struct Template {
 struct Plan {
     proto: Map<String, Value>,
     steps: Vec<Fill>,
+    /// The prototype, shared, when it is every event (nothing read is generated): an event
+    /// is then its random draws and a reference, no allocation.
+    constant: Option<Arc<Value>>,
+    /// How many different events it builds, when its generated parts read are all drawn
+    /// from finite sets (`$key`, `$choice`, `$bool`) and there are at most [`MAX_SHARED`].
+    count: Option<usize>,
+    /// An event plan with a `count`: each different event, built the first time it is drawn
+    /// and shared after, indexed by its draws (see [`Plan::draw_key`]).
+    shared: Vec<Option<Arc<Value>>>,
+}
+
+/// The most different events a plan keeps to share (a few megabytes at most).
+const MAX_SHARED: usize = 4096;
+
+/// How many values a generator draws from, and which it drew: `None` if its values are
+/// not a small finite set.
+fn finite(node: &Node) -> Option<usize> {
+    match node {
+        Node::Gen(Generator::Key { cdf, .. } | Generator::Choice { cdf, .. }) => Some(cdf.len()),
+        Node::Gen(Generator::Bool(_)) => Some(2),
+        _ => None,
+    }
+}
+
+/// The draw of a [`finite`] generator: what [`gen_node`] draws, as the index of its value.
+fn finite_draw(node: &Node, rng: &mut Stream) -> usize {
+    match node {
+        Node::Gen(Generator::Key { cdf, .. } | Generator::Choice { cdf, .. }) => {
+            pick(cdf, rng.open01())
+        }
+        Node::Gen(Generator::Bool(p)) => usize::from(rng.chance(*p)),
+        other => {
+            skip_node(other, rng);
+            0
+        }
+    }
 }
 
 /// One step of a [`Plan`], in the template's field order, then the envelope's.
@@ -43,6 +81,9 @@ enum Fill {
     Build(usize),
     /// The next entry is template field `i`, an object, built by its own plan.
     Nested(usize, Box<Plan>),
+    /// The next entry is template field `i`, an object whose plan is constant: its value is
+    /// in the prototype already; its random draws only.
+    Drawn(usize),
     /// The next entry is template field `i`, which the envelope's value replaces: its
     /// random draws, then the envelope's value.
     Replace(usize, Stamped),
@@ -109,9 +150,14 @@ impl Plan {
                     steps.push(Fill::Keep);
                 }
                 (Node::Object(inner), read) => {
-                    proto.insert(k.clone(), Value::Null);
                     let plan = Plan::new(inner, read.as_ref(), false, false);
-                    steps.push(Fill::Nested(i, Box::new(plan)));
+                    if plan.constant.is_some() {
+                        proto.insert(k.clone(), Value::Object(plan.proto.clone()));
+                        steps.push(Fill::Drawn(i));
+                    } else {
+                        proto.insert(k.clone(), Value::Null);
+                        steps.push(Fill::Nested(i, Box::new(plan)));
+                    }
                 }
                 _ => {
                     proto.insert(k.clone(), Value::Null);
@@ -133,10 +179,109 @@ impl Plan {
         }
         // Collected again at its exact size: every event is a copy of it, and a copy keeps
         // the table's size (a backlog of events holds them all).
+        let proto: Map<String, Value> = proto.into_iter().collect();
+        let constant = steps
+            .iter()
+            .all(|s| matches!(s, Fill::Skip(_) | Fill::Keep | Fill::Drawn(_)))
+            .then(|| Arc::new(Value::Object(proto.clone())));
+        let count = steps.iter().try_fold(1usize, |n, s| {
+            let m = match s {
+                Fill::Skip(_) | Fill::Keep | Fill::Drawn(_) => Some(1),
+                Fill::Build(i) => finite(&fields[*i].1),
+                Fill::Nested(_, plan) => plan.count,
+                Fill::Replace(..) | Fill::Stamp(_) => None,
+            }?;
+            n.checked_mul(m).filter(|n| *n <= MAX_SHARED)
+        });
+        let shared = match count {
+            Some(n) if top && constant.is_none() => vec![None; n],
+            _ => Vec::new(),
+        };
         Plan {
-            proto: proto.into_iter().collect(),
+            proto,
             steps,
+            constant,
+            count,
+            shared,
         }
+    }
+
+    /// The draws [`Plan::build`] makes, building nothing, as the index of the event they
+    /// make among the plan's `count` (the finite draws in mixed radix, in the template's
+    /// order). For a plan with a `count` only.
+    fn draw_key(&self, fields: &[(String, Node)], rng: &mut Stream) -> usize {
+        let mut key = 0;
+        for step in &self.steps {
+            match step {
+                Fill::Skip(i) | Fill::Replace(i, _) | Fill::Drawn(i) => {
+                    if let Some((_, n)) = fields.get(*i) {
+                        skip_node(n, rng);
+                    }
+                }
+                Fill::Build(i) => {
+                    if let Some((_, n)) = fields.get(*i) {
+                        key = key * finite(n).unwrap_or(1) + finite_draw(n, rng);
+                    }
+                }
+                Fill::Nested(i, plan) => {
+                    if let Some((_, Node::Object(inner))) = fields.get(*i) {
+                        key = key * plan.count.unwrap_or(1) + plan.draw_key(inner, rng);
+                    }
+                }
+                Fill::Keep | Fill::Stamp(_) => {}
+            }
+        }
+        key
+    }
+
+    /// The random draws [`Plan::build`] makes, building nothing (a constant plan's event):
+    /// every part's draws in the template's order, which are [`skip_node`]'s.
+    fn draw(&self, fields: &[(String, Node)], rng: &mut Stream) {
+        for step in &self.steps {
+            match step {
+                Fill::Skip(i)
+                | Fill::Replace(i, _)
+                | Fill::Build(i)
+                | Fill::Nested(i, _)
+                | Fill::Drawn(i) => {
+                    if let Some((_, n)) = fields.get(*i) {
+                        skip_node(n, rng);
+                    }
+                }
+                Fill::Keep | Fill::Stamp(_) => {}
+            }
+        }
+    }
+
+    /// [`Plan::build`]'s event, shared: the constant one, the one of its draws built before,
+    /// or a new one.
+    fn build_shared(
+        &mut self,
+        fields: &[(String, Node)],
+        rng: &mut Stream,
+        seq: u64,
+        trigger: Option<&Value>,
+        stamp: &mut Stamp<'_>,
+    ) -> Arc<Value> {
+        if let Some(v) = &self.constant {
+            self.draw(fields, rng);
+            return Arc::clone(v);
+        }
+        if self.shared.is_empty() {
+            return Arc::new(self.build(fields, rng, seq, trigger, stamp));
+        }
+        let start = rng.clone();
+        let key = self.draw_key(fields, rng);
+        if let Some(Some(v)) = self.shared.get(key) {
+            return Arc::clone(v);
+        }
+        // Built from where the draws began: the same draws, which end where `rng` is now.
+        let mut again = start;
+        let v = Arc::new(self.build(fields, &mut again, seq, trigger, stamp));
+        if let Some(cell) = self.shared.get_mut(key) {
+            *cell = Some(Arc::clone(&v));
+        }
+        v
     }
 
     fn build(
@@ -170,6 +315,10 @@ impl Plan {
                     if let Some(slot) = entries.next() {
                         *slot = v;
                     }
+                }
+                Fill::Drawn(i) => {
+                    skip_node(&fields[*i].1, rng);
+                    entries.next();
                 }
                 Fill::Replace(i, s) => {
                     if let Some((_, n)) = fields.get(*i) {
@@ -356,10 +505,52 @@ impl Template {
         ]));
     }
 
+    /// Makes its constant events (see [`Template::event`]) the very values in `seen` that
+    /// equal them, adding those that are new: templates whose events are one value share one
+    /// `Arc`, which a bus then matches once for all of them (`BusRt::memo`).
+    ///
+    /// Values are the same when their JSON texts are (`==` on maps ignores their order, and
+    /// the order is part of an event), which `seen` holds beside each.
+    pub(crate) fn share_constants(&mut self, seen: &mut Vec<(String, Arc<Value>)>) {
+        for plan in self.plans.iter_mut().flat_map(|p| p.iter_mut()) {
+            if let Some(v) = &mut plan.constant {
+                let text = v.to_string();
+                match seen.iter().find(|(t, _)| *t == text) {
+                    Some((_, s)) => *v = Arc::clone(s),
+                    None => seen.push((text, Arc::clone(v))),
+                }
+            }
+        }
+    }
+
     /// Builds one event with its envelope: what [`Template::generate`] (`reads` `None`) or
     /// [`Template::generate_reading`] builds, then `envelope::fill_envelope`. `reads` must be
     /// what [`Template::prepare`] was given, or `None`.
+    ///
+    /// When nothing read of the event is generated, every event is one value (its random
+    /// draws are made all the same): it is built once and shared, and an event costs no
+    /// allocation.
     pub(crate) fn event(
+        &mut self,
+        rng: &mut Stream,
+        seq: u64,
+        trigger: Option<&Value>,
+        reads: Option<&Fields>,
+        stamp: &mut Stamp<'_>,
+    ) -> Arc<Value> {
+        if let Some(plans) = &mut self.plans {
+            let fields = match &self.root {
+                Node::Object(fields) => fields.as_slice(),
+                _ => &[],
+            };
+            let plan = &mut plans[usize::from(reads.is_some())];
+            return plan.build_shared(fields, rng, seq, trigger, stamp);
+        }
+        Arc::new(self.event_unplanned(rng, seq, trigger, reads, stamp))
+    }
+
+    /// [`Template::event`] of a template without a plan (not an object).
+    fn event_unplanned(
         &self,
         rng: &mut Stream,
         seq: u64,
@@ -367,14 +558,6 @@ impl Template {
         reads: Option<&Fields>,
         stamp: &mut Stamp<'_>,
     ) -> Value {
-        if let Some(plans) = &self.plans {
-            let fields = match &self.root {
-                Node::Object(fields) => fields.as_slice(),
-                _ => &[],
-            };
-            let plan = &plans[usize::from(reads.is_some())];
-            return plan.build(fields, rng, seq, trigger, stamp);
-        }
         let mut v = match reads {
             Some(f) => self.generate_reading(rng, seq, trigger, f),
             None => self.generate(rng, seq, trigger),
@@ -663,25 +846,55 @@ fn compile_generator(
 pub fn lookup<'a>(event: &'a Value, path: &[String]) -> Option<&'a Value> {
     let mut cur = event;
     for part in path {
-        cur = cur.as_object()?.get(part)?;
+        cur = field(cur.as_object()?, part)?;
     }
     Some(cur)
 }
 
+/// The objects [`field`] scans rather than hashes into.
+const SCANNED: usize = 16;
+
+/// Field `name` of object `o`. An event's objects have a few fields each (an envelope nine):
+/// comparing their names, most of which differ in length, costs less than hashing the name
+/// with the map's `SipHash`, which was a tenth of a FIFO scenario's instructions.
+#[inline]
+fn field<'a>(o: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    if o.len() <= SCANNED {
+        o.iter().find_map(|(k, v)| (k == name).then_some(v))
+    } else {
+        o.get(name)
+    }
+}
+
 impl Template {
-    /// The trigger paths its `$from` generators read.
-    pub(crate) fn trigger_paths(&self) -> Vec<&[String]> {
-        fn walk<'a>(n: &'a Node, out: &mut Vec<&'a [String]>) {
+    /// Its `$from` generators: for each, the path in the event it builds that the copied value
+    /// lands at (stopping at an array, which is built whole), and the trigger path it copies.
+    pub(crate) fn from_outputs(&self) -> Vec<(Vec<&str>, &[String])> {
+        fn walk<'a>(
+            n: &'a Node,
+            at: &mut Vec<&'a str>,
+            in_array: bool,
+            out: &mut Vec<(Vec<&'a str>, &'a [String])>,
+        ) {
             match n {
-                Node::Literal(_) => {}
-                Node::Object(fields) => fields.iter().for_each(|(_, n)| walk(n, out)),
-                Node::Array(items) => items.iter().for_each(|n| walk(n, out)),
-                Node::Gen(Generator::From(path)) => out.push(path),
-                Node::Gen(_) => {}
+                Node::Gen(Generator::From(path)) => out.push((at.clone(), path)),
+                Node::Object(fields) => {
+                    for (k, n) in fields {
+                        if !in_array {
+                            at.push(k);
+                        }
+                        walk(n, at, in_array, out);
+                        if !in_array {
+                            at.pop();
+                        }
+                    }
+                }
+                Node::Array(items) => items.iter().for_each(|n| walk(n, at, true, out)),
+                Node::Literal(_) | Node::Gen(_) => {}
             }
         }
         let mut out = Vec::new();
-        walk(&self.root, &mut out);
+        walk(&self.root, &mut Vec::new(), false, &mut out);
         out
     }
 
@@ -1047,6 +1260,129 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// When nothing read of an event is generated, every event is the one shared value, and
+    /// its generators still draw what a built event draws.
+    #[test]
+    fn events_whose_read_parts_are_literal_are_one_shared_value() {
+        use crate::sim::envelope::{Stamp, TimeText};
+        let tpl = json!({ "source": "shop", "detail-type": "Order",
+            "detail": { "kind": "k", "orderId": { "$seq": "O-" }, "n": { "$uniform": [0, 1] } },
+            "extra": { "$normal": { "mean": 1, "stddev": 1 } } });
+        let mut f = Fields::default();
+        for p in [&["source"][..], &["detail", "kind"]] {
+            let p: Vec<String> = p.iter().map(|s| (*s).to_owned()).collect();
+            f.children_add(&p);
+        }
+        let mut t = Template::compile(&tpl, false).unwrap();
+        t.prepare(Some(&f));
+        let (mut a, mut b) = (Stream::new(4, "p", "e"), Stream::new(4, "p", "e"));
+        let mut times = TimeText::default();
+        let mut first = None;
+        for seq in 1..20 {
+            let mut stamp = Stamp {
+                seed: 3,
+                event_no: seq,
+                now: seq * 1_000,
+                times: &mut times,
+            };
+            let got = t.event(&mut a, seq, None, Some(&f), &mut stamp);
+            assert_eq!(
+                got.to_string(),
+                r#"{"source":"shop","detail":{"kind":"k"}}"#
+            );
+            let first = first.get_or_insert_with(|| Arc::clone(&got));
+            assert!(Arc::ptr_eq(first, &got), "event {seq} is shared");
+            let built = t.generate_reading(&mut b, seq, None, &f);
+            assert_eq!(built.to_string(), got.to_string());
+            assert_eq!(a.clone().next_u64(), b.clone().next_u64(), "event {seq}");
+        }
+        // Another template with the same constant event shares its value; one whose fields
+        // come in another order does not.
+        let mut seen = Vec::new();
+        t.share_constants(&mut seen);
+        let mut same = |tpl: Value| {
+            let mut u = Template::compile(&tpl, false).unwrap();
+            u.prepare(Some(&f));
+            u.share_constants(&mut seen);
+            let mut b = Stream::new(4, "p", "e");
+            let mut stamp = Stamp {
+                seed: 3,
+                event_no: 1,
+                now: 0,
+                times: &mut times,
+            };
+            let v = u.event(&mut b, 1, None, Some(&f), &mut stamp);
+            first.as_ref().is_some_and(|f| Arc::ptr_eq(f, &v))
+        };
+        assert!(same(
+            json!({ "source": "shop", "detail": { "kind": "k", "n": { "$bool": 0.5 } } })
+        ));
+        assert!(!same(
+            json!({ "detail": { "kind": "k" }, "source": "shop" })
+        ));
+    }
+
+    /// Events whose read parts are drawn from finite sets are built once per combination and
+    /// shared, with the draws, and so the events, of events built one by one.
+    #[test]
+    fn events_of_finite_draws_are_built_once_each_and_shared() {
+        use crate::sim::envelope::{Stamp, TimeText};
+        let tpl = json!({ "source": "shop", "detail": {
+            "orderId": { "$seq": "O-" },
+            "customerId": { "$key": { "count": 5, "skew": 1.2, "prefix": "C-" } },
+            "amount": { "$uniform": [0, 9] },
+            "flags": { "vip": { "$bool": 0.3 }, "tier": { "$choice": ["a", "b", "c"] } } } });
+        let mut f = Fields::default();
+        for p in [
+            &["source"][..],
+            &["detail", "customerId"],
+            &["detail", "flags", "vip"],
+            &["detail", "flags", "tier"],
+        ] {
+            let p: Vec<String> = p.iter().map(|s| (*s).to_owned()).collect();
+            f.children_add(&p);
+        }
+        let mut t = Template::compile(&tpl, false).unwrap();
+        t.prepare(Some(&f));
+        assert_eq!(t.plans.as_ref().map(|p| p[1].count), Some(Some(5 * 2 * 3)));
+        let (mut a, mut b) = (Stream::new(4, "p", "e"), Stream::new(4, "p", "e"));
+        let mut times = TimeText::default();
+        let mut seen: Vec<Arc<Value>> = Vec::new();
+        for seq in 1..400 {
+            let mut stamp = Stamp {
+                seed: 3,
+                event_no: seq,
+                now: seq * 1_000,
+                times: &mut times,
+            };
+            let got = t.event(&mut a, seq, None, Some(&f), &mut stamp);
+            let built = t.generate_reading(&mut b, seq, None, &f);
+            assert_eq!(got.to_string(), built.to_string(), "event {seq}");
+            assert_eq!(a.clone().next_u64(), b.clone().next_u64(), "event {seq}");
+            match seen.iter().find(|s| ***s == *got) {
+                Some(s) => assert!(Arc::ptr_eq(s, &got), "event {seq} is the one built before"),
+                None => seen.push(got),
+            }
+        }
+        assert_eq!(seen.len(), 30, "every combination drawn in 400 events");
+    }
+
+    #[test]
+    fn lookups_find_fields_in_small_and_large_objects() {
+        let mut big = Map::new();
+        for i in 0..40 {
+            big.insert(format!("k{i}"), json!(i));
+        }
+        let v = json!({ "a": 1, "detail": { "x": { "y": "z" }, "big": big } });
+        let path = |p: &str| p.split('.').map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(lookup(&v, &path("detail.x.y")), Some(&json!("z")));
+        assert_eq!(lookup(&v, &path("a")), Some(&json!(1)));
+        assert_eq!(lookup(&v, &path("detail.big.k37")), Some(&json!(37)));
+        assert_eq!(lookup(&v, &path("detail.big.k40")), None);
+        assert_eq!(lookup(&v, &path("detail.y")), None);
+        assert_eq!(lookup(&v, &path("a.b")), None);
     }
 
     #[test]

@@ -104,6 +104,7 @@ pub(crate) fn compile(
         throttle: None,
         rng: Stream::new(seed, &t.id, "latency"),
         faults: FaultState::NONE,
+        memo: None,
     };
     Ok((rt, targets))
 }

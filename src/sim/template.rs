@@ -869,7 +869,7 @@ fn field<'a>(o: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
 impl Template {
     /// Its `$from` generators: for each, the path in the event it builds that the copied value
     /// lands at (stopping at an array, which is built whole), and the trigger path it copies.
-    pub(crate) fn from_outputs(&self) -> Vec<(Vec<&str>, &[String])> {
+    pub(crate) fn trigger_copies(&self) -> Vec<(Vec<&str>, &[String])> {
         fn walk<'a>(
             n: &'a Node,
             at: &mut Vec<&'a str>,

@@ -70,7 +70,9 @@ use std::net::IpAddr;
 use serde_json::Value;
 
 use super::Pattern;
-use super::matcher::{Cond, Node, ends_with, get, node_matches, starts_with, str_eq, word4, word8};
+use super::matcher::{
+    Cond, Node, ends_with, eq_ic, get, node_matches, parse_ip, starts_with, str_eq, word4, word8,
+};
 
 /// `FxHash` (the rustc hasher): much faster than `SipHash` for short keys, and the tables here are
 /// built from the scenario's own rules, not from untrusted input. Iteration order never reaches
@@ -779,6 +781,8 @@ fn cond_fast(c: &Cond, v: Option<&Value>) -> bool {
         (Cond::Suffix(p), Some(Value::String(s))) => ends_with(s, p),
         (Cond::AbStrs(set), Some(Value::String(s))) => !set.iter().any(|x| str_eq(x, s)),
         (Cond::Numeric(r), Some(Value::Number(n))) => n.as_f64().is_some_and(|x| r.contains(x)),
+        (Cond::Wildcard(w), Some(Value::String(s))) => w.matches(s),
+        (Cond::EqIc(p), Some(Value::String(s))) => eq_ic(s, p),
         // `exists` on a present scalar, or on a missing field.
         (Cond::Exists(want), Some(Value::String(_) | Value::Number(_) | Value::Bool(_))) => *want,
         (Cond::Exists(want), None) => !*want,
@@ -880,7 +884,7 @@ impl<'e> Eval<'e, '_, '_> {
                 let addr = match self.ip {
                     Some((last, a)) if std::ptr::eq(last, s.as_str()) => a,
                     _ => {
-                        let a = s.parse::<IpAddr>().ok();
+                        let a = parse_ip(s);
                         self.ip = Some((s.as_str(), a));
                         a
                     }

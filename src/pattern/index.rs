@@ -779,7 +779,15 @@ fn cond_fast(c: &Cond, v: Option<&Value>) -> bool {
         (Cond::Str(p), Some(Value::String(s))) => str_eq(s, p),
         (Cond::Prefix(p), Some(Value::String(s))) => starts_with(s, p),
         (Cond::Suffix(p), Some(Value::String(s))) => ends_with(s, p),
-        (Cond::AbStrs(set), Some(Value::String(s))) => !set.iter().any(|x| str_eq(x, s)),
+        (Cond::AbStrs(set), Some(Value::String(s))) => {
+            // A plain loop: `Iterator::any` here is an outlined call per candidate.
+            for x in set {
+                if str_eq(x, s) {
+                    return false;
+                }
+            }
+            true
+        }
         (Cond::Numeric(r), Some(Value::Number(n))) => n.as_f64().is_some_and(|x| r.contains(x)),
         (Cond::Wildcard(w), Some(Value::String(s))) => w.matches(s),
         (Cond::EqIc(p), Some(Value::String(s))) => eq_ic(s, p),

@@ -105,7 +105,7 @@ pub(crate) struct Numeric {
 }
 
 impl Numeric {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn contains(&self, x: f64) -> bool {
         let lo_ok = match self.lo {
             None => true,

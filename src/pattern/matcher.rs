@@ -65,23 +65,25 @@ pub(crate) struct Wild {
 }
 
 impl Wild {
-    fn matches(&self, s: &str) -> bool {
+    #[inline]
+    pub(crate) fn matches(&self, s: &str) -> bool {
         let parts = &self.parts;
         let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
             return false;
         };
         if parts.len() == 1 {
-            return s == &**first;
+            return str_eq(s, first);
         }
-        // Anchored at both ends; middle segments found leftmost-first, which is optimal for
-        // globs whose only metacharacter is `*`.
-        let Some(mut rest) = s.strip_prefix(&**first) else {
+        // Anchored at both ends (the two anchors may not overlap); middle segments found
+        // leftmost-first, which is optimal for globs whose only metacharacter is `*`. The
+        // anchors are compared inline: globs are short (`C-3*`), `memcmp` calls are not cheap.
+        if s.len() < first.len() + last.len() || !starts_with(s, first) || !ends_with(s, last) {
             return false;
-        };
-        let Some(r) = rest.strip_suffix(&**last) else {
-            return false;
-        };
-        rest = r;
+        }
+        if parts.len() == 2 {
+            return true;
+        }
+        let mut rest = &s[first.len()..s.len() - last.len()];
         for mid in &parts[1..parts.len() - 1] {
             match rest.find(&**mid) {
                 Some(i) => rest = &rest[i + mid.len()..],
@@ -103,6 +105,7 @@ pub(crate) struct Numeric {
 }
 
 impl Numeric {
+    #[inline(always)]
     pub(crate) fn contains(&self, x: f64) -> bool {
         let lo_ok = match self.lo {
             None => true,
@@ -129,7 +132,7 @@ pub(crate) enum Cidr {
 
 impl Cidr {
     pub(crate) fn contains(&self, s: &str) -> bool {
-        self.contains_addr(s.parse::<IpAddr>().ok())
+        self.contains_addr(parse_ip(s))
     }
 
     /// The same for an already parsed address (`None`: the string is not an IP address), so
@@ -142,6 +145,49 @@ impl Cidr {
             _ => false,
         }
     }
+}
+
+/// An event string as an IP address, as `s.parse::<IpAddr>().ok()` gives it. A plain dotted
+/// quad (the usual case) is read inline; anything else, and anything the quick reader is not
+/// sure of, goes to the standard parser, so the result is the standard one for every input.
+#[inline]
+pub(crate) fn parse_ip(s: &str) -> Option<IpAddr> {
+    match ipv4_quick(s.as_bytes()) {
+        Some(a) => Some(IpAddr::V4(a.into())),
+        None => s.parse().ok(),
+    }
+}
+
+/// Four decimal octets of one to three digits, each at most 255, without leading zeros, joined
+/// by dots: a subset of what `Ipv4Addr::from_str` accepts, read to the same address. `None`
+/// means "not of that form", not "not an address".
+#[inline]
+fn ipv4_quick(b: &[u8]) -> Option<u32> {
+    if !(7..=15).contains(&b.len()) {
+        return None;
+    }
+    let mut addr = 0u32;
+    let mut i = 0;
+    for octet in 0..4 {
+        if octet > 0 {
+            if b.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+        let start = i;
+        let mut v = 0u32;
+        while i < b.len() && i - start < 3 && b[i].is_ascii_digit() {
+            v = v * 10 + u32::from(b[i] - b'0');
+            i += 1;
+        }
+        let digits = i - start;
+        if digits == 0 || v > 255 || (digits > 1 && b[start] == b'0') {
+            return None;
+        }
+        addr = addr << 8 | v;
+    }
+    (i == b.len()).then_some(addr)
 }
 
 /// Numbers are equal by value. Integers are compared exactly (account numbers exceed f64's
@@ -221,11 +267,20 @@ fn ascii_ic_eq(s: &[u8], lowered: &[u8]) -> bool {
             .all(|(a, b)| a.to_ascii_lowercase() == *b)
 }
 
-fn eq_ic(s: &str, lowered: &str) -> bool {
-    if s.is_ascii() {
-        return ascii_ic_eq(s.as_bytes(), lowered.as_bytes());
+pub(crate) fn eq_ic(s: &str, lowered: &str) -> bool {
+    // In one pass: an ASCII byte lower-cases to one ASCII byte, so while `s` is ASCII its
+    // lower-cased form is known byte by byte and a mismatch settles the answer; the first other
+    // character sends the whole string to Unicode lower-casing.
+    let (a, b) = (s.as_bytes(), lowered.as_bytes());
+    for (i, &x) in a.iter().enumerate() {
+        if !x.is_ascii() {
+            return lower(s).eq(lowered.chars());
+        }
+        if b.get(i) != Some(&x.to_ascii_lowercase()) {
+            return false;
+        }
     }
-    lower(s).eq(lowered.chars())
+    a.len() == b.len()
 }
 
 fn prefix_ic(s: &str, lowered: &str) -> bool {
@@ -501,12 +556,63 @@ mod tests {
         assert!(!wild(&["", "x", "y", ""]).matches("yx"));
         assert!(wild(&["abc"]).matches("abc"));
         assert!(!wild(&["abc"]).matches("abcd"));
+        assert!(!wild(&["ab", "ba"]).matches("aba"));
+        assert!(wild(&["ab", "ba"]).matches("abba"));
+        assert!(wild(&["C-3", ""]).matches("C-3"));
+        assert!(!wild(&["C-3", ""]).matches("C-"));
+        assert!(!wild(&["a", "b", "c"]).matches("ab"));
+        assert!(wild(&["a", "b", "c"]).matches("abc"));
+        assert!(!wild(&["a", "bc", "c"]).matches("abc"));
+    }
+
+    #[test]
+    fn quick_ip_reader_agrees_with_the_standard_parser() {
+        let cases = [
+            "10.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "1.2.3.04",
+            "1.2.3.",
+            ".1.2.3",
+            "1..2.3",
+            "1.2.3.4 ",
+            "1234.1.1.1",
+            "1.2.3.999",
+            "a.b.c.d",
+            "::1",
+            "2001:db8::1",
+            "::ffff:10.0.0.1",
+            "10.0.0.1/8",
+            "",
+            "1.2.3.4x",
+            "000.0.0.0",
+            "9.99.199.249",
+        ];
+        for s in cases {
+            assert_eq!(parse_ip(s), s.parse::<IpAddr>().ok(), "{s}");
+        }
+        for a in [0u32, 1, 0x0a00_0001, 0xffff_ffff, 0x7f00_0001, 0xc0a8_6401] {
+            let s = std::net::Ipv4Addr::from(a).to_string();
+            assert_eq!(ipv4_quick(s.as_bytes()), Some(a), "{s}");
+        }
     }
 
     #[test]
     fn case_folding_helpers() {
         assert!(eq_ic("AlIcE", "alice"));
         assert!(!eq_ic("Alic", "alice"));
+        assert!(!eq_ic("Alices", "alice"));
+        assert!(!eq_ic("", "a"));
+        assert!(eq_ic("", ""));
+        assert!(eq_ic("ÉTÉ", "été"));
+        assert!(eq_ic("EtÉ", "eté"));
+        assert!(!eq_ic("XtÉ", "eté"));
+        // U+0130 lower-cases to two characters: lengths differ before and after folding.
+        assert!(eq_ic("\u{130}X", "i\u{307}x"));
         assert!(prefix_ic("EventBridge", "eventb"));
         assert!(!prefix_ic("Even", "eventb"));
         assert!(suffix_ic("IMG.PNG", ".png"));

@@ -184,7 +184,7 @@ impl Reads {
         // read of the triggering event, which may make another copy's field read, so until
         // nothing new is read. (A feedback loop whose copied fields nothing tests builds none.)
         let mut froms: Vec<(Vec<&str>, &[String])> =
-            emit_templates.flat_map(Template::from_outputs).collect();
+            emit_templates.flat_map(Template::copy_outputs).collect();
         loop {
             let before = f.clone();
             froms.retain(|(at, path)| {

@@ -278,14 +278,14 @@ impl Plan {
             return Arc::clone(v);
         }
         if self.shared.is_empty() {
+            // (An oldest still held elsewhere leaves the ring here: the event is built anew.)
             if self.recycle.len() == RECYCLED
                 && let Some(mut oldest) = self.recycle.pop_front()
+                && let Some(Value::Object(o)) = Arc::get_mut(&mut oldest)
             {
-                if let Some(Value::Object(o)) = Arc::get_mut(&mut oldest) {
-                    self.fill(o, fields, rng, seq, trigger, stamp);
-                    self.recycle.push_back(Arc::clone(&oldest));
-                    return oldest;
-                }
+                self.fill(o, fields, rng, seq, trigger, stamp);
+                self.recycle.push_back(Arc::clone(&oldest));
+                return oldest;
             }
             let v = Arc::new(self.build(fields, rng, seq, trigger, stamp));
             self.recycle.push_back(Arc::clone(&v));
@@ -905,7 +905,7 @@ fn field<'a>(o: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
 impl Template {
     /// Its `$from` generators: for each, the path in the event it builds that the copied value
     /// lands at (stopping at an array, which is built whole), and the trigger path it copies.
-    pub(crate) fn from_outputs(&self) -> Vec<(Vec<&str>, &[String])> {
+    pub(crate) fn copy_outputs(&self) -> Vec<(Vec<&str>, &[String])> {
         fn walk<'a>(
             n: &'a Node,
             at: &mut Vec<&'a str>,

@@ -160,12 +160,14 @@ impl Engine {
                 self.stats[node].throttled += 1;
             }
             self.tally(node, Tally::Rejected, measuring);
-            let why = if self.buses[b].faults.outage > 0 {
-                "outage"
-            } else {
-                "PutEvents throttled"
-            };
-            self.trace_end_hop(cause, "rejected", Some(why.to_owned()));
+            if self.tracer.is_some() {
+                let why = if self.buses[b].faults.outage > 0 {
+                    "outage"
+                } else {
+                    "PutEvents throttled"
+                };
+                self.trace_end_hop(cause, "rejected", Some(why.to_owned()));
+            }
             return;
         }
         if let Some(archive) = &mut self.buses[b].archive {
@@ -301,7 +303,7 @@ impl Engine {
             && !bucket.take(now)
         {
             self.tally_now(bus_node, Tally::Throttled);
-            self.trace_end(m, "throttled", Some("the target's throttle".to_owned()));
+            self.trace_end(m, "throttled", || Some("the target's throttle".to_owned()));
             self.target_failed(m, Reason::Throttled);
             return;
         }
@@ -310,7 +312,7 @@ impl Engine {
             if self.measuring() {
                 self.stats[bus_node].failed += 1;
             }
-            self.trace_end(m, "failed", Some("injected bus errors".to_owned()));
+            self.trace_end(m, "failed", || Some("injected bus errors".to_owned()));
             self.trace_note(m, Condition::Failed);
             self.target_failed(m, Reason::RetriesExhausted);
             return;
@@ -327,16 +329,14 @@ impl Engine {
             if self.measuring() {
                 self.stats[bus_node].failed += 1;
             }
-            self.trace_end(
-                m,
-                "failed",
-                Some("the target is unavailable (outage)".to_owned()),
-            );
+            self.trace_end(m, "failed", || {
+                Some("the target is unavailable (outage)".to_owned())
+            });
             self.trace_note(m, Condition::Failed);
             self.target_failed(m, Reason::RetriesExhausted);
             return;
         }
-        self.trace_end(m, "delivered", None);
+        self.trace_end(m, "delivered", || None);
         self.msgs[m].arrived_at = now;
         self.msgs[m].measured = now >= self.warmup;
         match target_dest {

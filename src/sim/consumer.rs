@@ -547,11 +547,9 @@ impl Engine {
                 }
                 self.series
                     .count(cn.index(), crate::metrics::Counter::DeadLettered, now, 1);
-                self.trace_end(
-                    m,
-                    "dead_lettered",
-                    Some(format!("{why}: sent to async.on_failure")),
-                );
+                self.trace_end(m, "dead_lettered", || {
+                    Some(format!("{why}: sent to async.on_failure"))
+                });
                 self.trace_note(m, super::journey::Condition::DeadLettered);
                 let condition = match reason {
                     Reason::MaxAge => "EventAgeExceeded",
@@ -563,7 +561,9 @@ impl Engine {
         } else {
             self.series
                 .count(cn.index(), crate::metrics::Counter::Expired, now, 1);
-            self.trace_end(m, "dropped", Some(format!("{why} (no async.on_failure)")));
+            self.trace_end(m, "dropped", || {
+                Some(format!("{why} (no async.on_failure)"))
+            });
             self.settle(m, Outcome::Dropped);
         }
         self.msgs.free(m);
@@ -675,11 +675,9 @@ impl Engine {
             .is_some_and(|p| p.matches(&self.msgs[m].payload));
         if refused {
             self.tally(cn, Tally::Failed, measuring);
-            self.trace_end(
-                m,
-                "failed",
-                Some("reject_when matched: a 4xx, not retried".to_owned()),
-            );
+            self.trace_end(m, "failed", || {
+                Some("reject_when matched: a 4xx, not retried".to_owned())
+            });
             if let Some(t) = self.msgs[m].target {
                 let (dlq, bus) = (self.targets[t].dlq, self.targets[t].bus);
                 let bus_node = self.buses[bus].node;
@@ -693,7 +691,7 @@ impl Engine {
         if !self.can_start(c) {
             // All slots busy (or broken open): throttled; the target's retry policy applies.
             self.tally(cn, Tally::Throttled, measuring);
-            self.trace_end(m, "throttled", Some("no free slot".to_owned()));
+            self.trace_end(m, "throttled", || Some("no free slot".to_owned()));
             if self.msgs[m].target.is_none() {
                 self.settle(m, Outcome::Dropped);
                 self.msgs.free(m);
@@ -1081,11 +1079,9 @@ impl Engine {
                 if self.consumers[c].handles_failures {
                     // The handler catches the failure, publishes its failure events and
                     // acknowledges the message: a handled failure ends the delivery.
-                    self.trace_end(
-                        m,
-                        "failed",
-                        Some(format!("{why}; handled: failure events emitted")),
-                    );
+                    self.trace_end(m, "failed", || {
+                        Some(format!("{why}; handled: failure events emitted"))
+                    });
                     self.fire_emits(c, m, EmitOn::Failure);
                     self.finish_message(c, m, source, true);
                 } else if self.fail_message(c, m, source, lane, why) && ordered {
@@ -1102,11 +1098,9 @@ impl Engine {
                         self.stats[cn].duplicates += 1;
                     }
                     if self.consumers[c].idempotent {
-                        self.trace_end(
-                            m,
-                            "skipped_duplicate",
-                            Some("a twin was already processed (idempotent)".to_owned()),
-                        );
+                        self.trace_end(m, "skipped_duplicate", || {
+                            Some("a twin was already processed (idempotent)".to_owned())
+                        });
                         self.finish_message(c, m, source, false);
                         continue;
                     }
@@ -1118,11 +1112,9 @@ impl Engine {
                     self.stats[cn].unique_completed += 1;
                 }
                 self.tally(cn, Tally::Completed, measuring);
-                self.trace_end(
-                    m,
-                    "completed",
-                    is_dup.then(|| "processed twice (not idempotent)".to_owned()),
-                );
+                self.trace_end(m, "completed", || {
+                    is_dup.then(|| "processed twice (not idempotent)".to_owned())
+                });
                 if !self.consumers[c].emits.is_empty() {
                     self.fire_emits(c, m, EmitOn::Success);
                 }
@@ -1526,11 +1518,9 @@ impl Engine {
                         self.stats[cn].async_retries += 1;
                     }
                     if self.tracer.is_some() {
-                        self.trace_end(
-                            m,
-                            "failed",
-                            Some(format!("{why}; Lambda retries it in {delay}")),
-                        );
+                        self.trace_end(m, "failed", || {
+                            Some(format!("{why}; Lambda retries it in {delay}"))
+                        });
                         self.trace_msg_open(m, cn, None);
                     }
                     self.msgs[m].visible_since = at;
@@ -1545,7 +1535,7 @@ impl Engine {
                 false
             }
             Source::Direct => {
-                self.trace_end(m, "failed", Some(why.to_owned()));
+                self.trace_end(m, "failed", || Some(why.to_owned()));
                 // The message leaves the consumer; the rule target retries or dead-letters it.
                 let msg = &self.msgs[m];
                 if msg.measured {
@@ -1570,25 +1560,21 @@ impl Engine {
                 self.events.schedule(at, Ev::Visible { msg: m, queue: q });
                 if self.tracer.is_some() {
                     let vis = at - now;
-                    self.trace_end(
-                        m,
-                        "failed",
+                    self.trace_end(m, "failed", || {
                         Some(format!(
                             "{why}; visible again after {:.3}s",
                             vis as f64 / 1e9
-                        )),
-                    );
+                        ))
+                    });
                     self.trace_msg_open(m, qnode, None);
                 }
                 true
             }
             Source::Stream { stream, group } => {
                 if self.tracer.is_some() {
-                    self.trace_end(
-                        m,
-                        "failed",
-                        Some(format!("{why}; the partition waits for the retry")),
-                    );
+                    self.trace_end(m, "failed", || {
+                        Some(format!("{why}; the partition waits for the retry"))
+                    });
                     let snode = self.streams[stream].node;
                     self.trace_msg_open(m, snode, None);
                 }

@@ -69,14 +69,44 @@ impl Content {
             a.copy_from_slice(w);
             self.word(u64::from_le_bytes(a));
         }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let mut a = [0u8; 8];
-            a[..rest.len()].copy_from_slice(rest);
-            self.word(u64::from_le_bytes(a));
+        if !words.remainder().is_empty() {
+            self.word(tail_word(b));
         }
     }
+}
 
+/// The last `b.len() % 8` bytes of `b` (one to seven) as a little-endian word, zero-padded:
+/// read in fixed-size loads, since a copy of a variable length was a `memcpy` call per string
+/// and key, most of them shorter than a word.
+#[inline]
+fn tail_word(b: &[u8]) -> u64 {
+    let n = b.len();
+    let r = n % 8;
+    let word = |i: usize| {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&b[i..i + 8]);
+        u64::from_le_bytes(a)
+    };
+    let half = |i: usize| {
+        let mut a = [0u8; 4];
+        a.copy_from_slice(&b[i..i + 4]);
+        u64::from(u32::from_le_bytes(a))
+    };
+    if n >= 8 {
+        // The word that ends the bytes, its leading bytes (the last full word's) shifted out.
+        word(n - 8) >> (8 * (8 - r))
+    } else if r >= 4 {
+        // Two halves that overlap where r < 8: the overlap holds the same bytes in both.
+        half(0) | (half(r - 4) << (8 * (r - 4)))
+    } else {
+        // One to three bytes: the first, the middle and the last (some of them the same).
+        u64::from(b[0])
+            | (u64::from(b[r / 2]) << (8 * (r / 2)))
+            | (u64::from(b[r - 1]) << (8 * (r - 1)))
+    }
+}
+
+impl Content {
     /// A type tag, then the value: lengths make the walk unambiguous, and a number keeps its
     /// kind (`1` and `1.0` are different texts).
     fn value(&mut self, v: &Value) {
@@ -328,6 +358,29 @@ mod tests {
         assert_eq!(hash_value(&v), stable_hash(v.to_string().as_bytes()));
         let a = serde_json::json!(["é", { "k": -3 }]);
         assert_eq!(hash_value(&a), stable_hash(a.to_string().as_bytes()));
+    }
+
+    #[test]
+    fn a_tail_word_is_the_zero_padded_copy_of_the_last_bytes() {
+        let bytes: Vec<u8> = (0..40u8)
+            .map(|i| i.wrapping_mul(37).wrapping_add(0x81))
+            .collect();
+        for start in 0..8 {
+            for n in 1..=32 {
+                let b = &bytes[start..start + n];
+                let r = n % 8;
+                if r == 0 {
+                    continue;
+                }
+                let mut a = [0u8; 8];
+                a[..r].copy_from_slice(&b[n - r..]);
+                assert_eq!(
+                    tail_word(b),
+                    u64::from_le_bytes(a),
+                    "{n} bytes from {start}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -460,11 +460,18 @@ impl Engine {
         }
     }
 
-    /// Message `m` leaves its hop now with `outcome` (and a reason).
+    /// Message `m` leaves its hop now with `outcome` (and a reason). The reason is made only
+    /// in a traced run: its text (a `to_owned`, often a `format!`) was an allocation on every
+    /// throttled call, retry and dead letter of an untraced one.
     #[inline]
-    pub(crate) fn trace_end(&mut self, m: MsgId, outcome: &'static str, reason: Option<String>) {
+    pub(crate) fn trace_end(
+        &mut self,
+        m: MsgId,
+        outcome: &'static str,
+        reason: impl FnOnce() -> Option<String>,
+    ) {
         if self.tracer.is_some() {
-            self.trace_end_traced(m, outcome, reason);
+            self.trace_end_traced(m, outcome, reason());
         }
     }
 

@@ -177,7 +177,7 @@ impl Engine {
         let measuring = self.measuring();
         if self.queues[q].outage > 0 {
             self.tally(node, Tally::Rejected, measuring);
-            self.trace_end(m, "rejected", Some("outage".to_owned()));
+            self.trace_end(m, "rejected", || Some("outage".to_owned()));
             self.reject(m);
             return false;
         }
@@ -186,7 +186,7 @@ impl Engine {
                 // EventBridge cannot wait on a target: a full queue fails the delivery, which
                 // the rule target's retry policy then retries (or dead-letters).
                 self.tally(node, Tally::Throttled, measuring);
-                self.trace_end(m, "throttled", Some("queue full".to_owned()));
+                self.trace_end(m, "throttled", || Some("queue full".to_owned()));
                 self.target_failed(m, Reason::Throttled);
                 return false;
             }
@@ -199,7 +199,7 @@ impl Engine {
                 return p.is_some();
             }
             self.tally(node, Tally::Rejected, measuring);
-            self.trace_end(m, "rejected", Some("queue full".to_owned()));
+            self.trace_end(m, "rejected", || Some("queue full".to_owned()));
             self.reject(m);
             return false;
         }
@@ -230,11 +230,9 @@ impl Engine {
                     self.stats[node].duplicates += 1;
                     self.stats[node].count_reason(Reason::Deduplicated);
                 }
-                self.trace_end(
-                    m,
-                    "deduplicated",
-                    Some("same event within the deduplication window".to_owned()),
-                );
+                self.trace_end(m, "deduplicated", || {
+                    Some("same event within the deduplication window".to_owned())
+                });
                 self.settle(m, Outcome::Dropped);
                 self.msgs.free(m);
                 return false;
@@ -508,7 +506,7 @@ impl Engine {
         self.queues[q].visible -= 1;
         self.leave_queue(q, m);
         if self.now.saturating_sub(self.msgs[m].first_attempt_at) >= self.queues[q].retention {
-            self.trace_end(m, "expired", Some("retention period passed".to_owned()));
+            self.trace_end(m, "expired", || Some("retention period passed".to_owned()));
             self.expire(node, m);
         } else {
             if self.measuring() {
@@ -646,11 +644,9 @@ impl Engine {
                     self.stats[cn].filtered += 1;
                 }
                 self.tally_now(node, Tally::Completed);
-                self.trace_end(
-                    m,
-                    "filtered",
-                    Some("matches none of the mapping's filter".to_owned()),
-                );
+                self.trace_end(m, "filtered", || {
+                    Some("matches none of the mapping's filter".to_owned())
+                });
                 self.settle(m, Outcome::Completed);
                 self.msgs.free(m);
             } else {
@@ -699,7 +695,7 @@ impl Engine {
         let now = self.now;
         if now.saturating_sub(self.msgs[m].first_attempt_at) >= self.queues[q].retention {
             self.leave_queue(q, m);
-            self.trace_end(m, "expired", Some("retention period passed".to_owned()));
+            self.trace_end(m, "expired", || Some("retention period passed".to_owned()));
             self.expire(node, m);
             return;
         }
@@ -758,7 +754,7 @@ impl Engine {
             }
             self.series
                 .count(node.index(), Counter::DeadLettered, now, 1);
-            self.trace_end(m, "dead_lettered", Some(reason.as_str().to_owned()));
+            self.trace_end(m, "dead_lettered", || Some(reason.as_str().to_owned()));
             self.trace_note(m, Condition::DeadLettered);
             let dlq_node = self.queues[q].node;
             self.trace_msg_open(m, dlq_node, None);
@@ -777,11 +773,9 @@ impl Engine {
                 self.stats[node].count_reason(reason);
             }
             self.series.count(node.index(), Counter::Expired, now, 1);
-            self.trace_end(
-                m,
-                "dropped",
-                Some(format!("{} (no dead-letter queue)", reason.as_str())),
-            );
+            self.trace_end(m, "dropped", || {
+                Some(format!("{} (no dead-letter queue)", reason.as_str()))
+            });
             self.settle(m, Outcome::Dropped);
             self.msgs.free(m);
         }
@@ -876,7 +870,7 @@ impl Engine {
             }
             self.msgs[m].target = None;
             if self.tracer.is_some() {
-                self.trace_end(m, "redriven", None);
+                self.trace_end(m, "redriven", || None);
                 let node = self.queues[to].node;
                 self.trace_msg_open(m, node, None);
             }

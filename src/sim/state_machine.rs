@@ -1030,7 +1030,7 @@ impl Engine {
                 End::Failed => "failed",
                 End::TimedOut => "timed_out",
             },
-            compensated.then(|| "compensated: a Catch ran".to_owned()),
+            || compensated.then(|| "compensated: a Catch ran".to_owned()),
         );
         // The triggering delivery ends with its execution, whatever the ending.
         if self.msgs[m].owed() {

@@ -235,11 +235,9 @@ impl Engine {
                 if measuring {
                     self.stats[cn].filtered += 1;
                 }
-                self.trace_end(
-                    m,
-                    "filtered",
-                    Some("matches none of the mapping's filter".to_owned()),
-                );
+                self.trace_end(m, "filtered", || {
+                    Some("matches none of the mapping's filter".to_owned())
+                });
                 self.settle(m, Outcome::Completed);
                 self.msgs.free(m);
                 continue;
@@ -374,11 +372,9 @@ impl Engine {
                 }
                 self.streams[s].groups[gi].1[l].waiting.pop_front();
                 self.stream_record_leaves(c, m);
-                self.trace_end(
-                    m,
-                    "expired",
-                    Some("trimmed: older than the stream's retention".to_owned()),
-                );
+                self.trace_end(m, "expired", || {
+                    Some("trimmed: older than the stream's retention".to_owned())
+                });
                 self.expire(node, m);
             }
         }
@@ -465,11 +461,9 @@ impl Engine {
         for m in batch {
             self.stream_record_leaves(c, m);
             if expired {
-                self.trace_end(
-                    m,
-                    "expired",
-                    Some("trimmed while its batch was retried".to_owned()),
-                );
+                self.trace_end(m, "expired", || {
+                    Some("trimmed while its batch was retried".to_owned())
+                });
                 self.expire(snode, m);
                 continue;
             }
@@ -480,18 +474,14 @@ impl Engine {
                 if measuring {
                     self.stats[cn].dead_lettered += 1;
                 }
-                self.trace_end(
-                    m,
-                    "dead_lettered",
-                    Some(format!("{}: its batch went to on_failure", reason.as_str())),
-                );
+                self.trace_end(m, "dead_lettered", || {
+                    Some(format!("{}: its batch went to on_failure", reason.as_str()))
+                });
                 self.settle(m, Outcome::DeadLettered);
             } else {
-                self.trace_end(
-                    m,
-                    "dropped",
-                    Some(format!("{} (no on_failure)", reason.as_str())),
-                );
+                self.trace_end(m, "dropped", || {
+                    Some(format!("{} (no on_failure)", reason.as_str()))
+                });
                 self.settle(m, Outcome::Dropped);
             }
             self.msgs.free(m);

@@ -2,6 +2,7 @@
 //! literal parts and generators (`$seq`, `$key`, `$uniform`, `$int`, `$normal`, `$lognormal`,
 //! `$exponential`, `$choice`, `$bool`, `$from`) that builds one event per call.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use serde_json::{Map, Number, Value};
@@ -41,7 +42,15 @@ struct Plan {
     /// An event plan with a `count`: each different event, built the first time it is drawn
     /// and shared after, indexed by its draws (see [`Plan::draw_key`]).
     shared: Vec<Option<Arc<Value>>>,
+    /// Any other event plan: the last [`RECYCLED`] events it built, oldest first. When the
+    /// oldest is held here only (every copy of it is gone), its map is refilled in place for
+    /// the next event: its keys and literal parts are already there, so an event costs only
+    /// its generated values instead of a map, a table and a string per field.
+    recycle: VecDeque<Arc<Value>>,
 }
+
+/// How many events a plan waits for before it refills the oldest (if nothing holds it).
+const RECYCLED: usize = 256;
 
 /// The most different events a plan keeps to share (a few megabytes at most).
 const MAX_SHARED: usize = 4096;
@@ -203,6 +212,7 @@ impl Plan {
             constant,
             count,
             shared,
+            recycle: VecDeque::new(),
         }
     }
 
@@ -268,7 +278,18 @@ impl Plan {
             return Arc::clone(v);
         }
         if self.shared.is_empty() {
-            return Arc::new(self.build(fields, rng, seq, trigger, stamp));
+            // (An oldest still held elsewhere leaves the ring here: the event is built anew.)
+            if self.recycle.len() == RECYCLED
+                && let Some(mut oldest) = self.recycle.pop_front()
+                && let Some(Value::Object(o)) = Arc::get_mut(&mut oldest)
+            {
+                self.fill(o, fields, rng, seq, trigger, stamp);
+                self.recycle.push_back(Arc::clone(&oldest));
+                return oldest;
+            }
+            let v = Arc::new(self.build(fields, rng, seq, trigger, stamp));
+            self.recycle.push_back(Arc::clone(&v));
+            return v;
         }
         let start = rng.clone();
         let key = self.draw_key(fields, rng);
@@ -293,6 +314,21 @@ impl Plan {
         stamp: &mut Stamp<'_>,
     ) -> Value {
         let mut o = self.proto.clone();
+        self.fill(&mut o, fields, rng, seq, trigger, stamp);
+        Value::Object(o)
+    }
+
+    /// Fills the generated parts of `o`, a copy of the prototype or an event this plan built
+    /// before (whose literal parts are the prototype's; its generated parts are replaced).
+    fn fill(
+        &self,
+        o: &mut Map<String, Value>,
+        fields: &[(String, Node)],
+        rng: &mut Stream,
+        seq: u64,
+        trigger: Option<&Value>,
+        stamp: &mut Stamp<'_>,
+    ) {
         let mut entries = o.values_mut();
         for step in &self.steps {
             match step {
@@ -311,9 +347,10 @@ impl Plan {
                         Node::Object(inner) => inner.as_slice(),
                         _ => &[],
                     };
-                    let v = plan.build(inner, rng, seq, trigger, stamp);
-                    if let Some(slot) = entries.next() {
-                        *slot = v;
+                    match entries.next() {
+                        Some(Value::Object(m)) => plan.fill(m, inner, rng, seq, trigger, stamp),
+                        Some(slot) => *slot = plan.build(inner, rng, seq, trigger, stamp),
+                        None => drop(plan.build(inner, rng, seq, trigger, stamp)),
                     }
                 }
                 Fill::Drawn(i) => {
@@ -335,7 +372,6 @@ impl Plan {
                 }
             }
         }
-        Value::Object(o)
     }
 }
 
@@ -1367,6 +1403,69 @@ mod tests {
             }
         }
         assert_eq!(seen.len(), 30, "every combination drawn in 400 events");
+    }
+
+    /// An event nothing holds any more is refilled for a later one: the events are the ones
+    /// built afresh, and an event still held is never touched.
+    #[test]
+    fn recycled_events_are_the_events_built_afresh() {
+        use crate::sim::envelope::{Stamp, TimeText};
+        let tpl = json!({ "source": "shop", "detail": {
+            "orderId": { "$seq": "O-" }, "n": { "$uniform": [0, 9] },
+            "meta": { "c": "web", "k": { "$int": [1, 5] } } } });
+        let (mut t, mut u) = (
+            Template::compile(&tpl, false).unwrap(),
+            Template::compile(&tpl, false).unwrap(),
+        );
+        t.prepare(None);
+        u.prepare(None);
+        let (mut a, mut b) = (Stream::new(4, "p", "e"), Stream::new(4, "p", "e"));
+        let (mut ta, mut tb) = (TimeText::default(), TimeText::default());
+        let mut held = Vec::new();
+        let mut kept = None;
+        let mut first_at = None;
+        let mut reused = 0;
+        for seq in 1..(3 * RECYCLED as u64) {
+            let now = seq * 700_000_000;
+            let mut sa = Stamp {
+                seed: 3,
+                event_no: seq,
+                now,
+                times: &mut ta,
+            };
+            let got = t.event(&mut a, seq, None, None, &mut sa);
+            let mut sb = Stamp {
+                seed: 3,
+                event_no: seq,
+                now,
+                times: &mut tb,
+            };
+            let fresh = u.event(&mut b, seq, None, None, &mut sb);
+            assert_eq!(got.to_string(), fresh.to_string(), "event {seq}");
+            assert_eq!(a.clone().next_u64(), b.clone().next_u64(), "event {seq}");
+            if seq == 5 {
+                kept = Some((Arc::clone(&got), got.to_string()));
+            }
+            // Events 1.. are dropped as soon as they are compared (but the kept one): from
+            // event RECYCLED + 1 on, the ring's oldest is refilled where it is.
+            match first_at {
+                None => first_at = Some(Arc::as_ptr(&got)),
+                Some(p) if std::ptr::eq(p, Arc::as_ptr(&got)) => reused += 1,
+                Some(_) => {}
+            }
+            // `u`'s events are all held, so it builds every one afresh.
+            held.push(fresh);
+        }
+        let (kept, text) = kept.unwrap();
+        assert_eq!(kept.to_string(), text, "a held event is left as it was");
+        assert_eq!(
+            reused, 2,
+            "event 1's map is refilled for events 257 and 513"
+        );
+        // `u` holds every event it built: none is refilled, each is its own.
+        assert!(held.iter().all(|e| Arc::strong_count(e) <= 2));
+        let distinct: std::collections::HashSet<_> = held.iter().map(Arc::as_ptr).collect();
+        assert_eq!(distinct.len(), held.len());
     }
 
     #[test]

@@ -221,25 +221,12 @@ impl EventQueue {
             // sift instead of a pop's two).
             let heap = self.heap.as_slice();
             if heap[1..heap.len().min(3)].iter().all(|e| side.key < e.key) {
-                let t = (side.key >> 64) as Nanos;
-                if t > until {
-                    return None;
-                }
-                let ev = side.ev;
-                self.side = None;
-                return Some((t, ev));
+                return self.take_side(until);
             }
         }
         self.fill_hole();
         if self.side_first() {
-            let side = self.side.as_ref()?;
-            let t = (side.key >> 64) as Nanos;
-            if t > until {
-                return None;
-            }
-            let ev = side.ev;
-            self.side = None;
-            return Some((t, ev));
+            return self.take_side(until);
         }
         let top = self.heap.peek()?;
         let t = (top.key >> 64) as Nanos;
@@ -248,6 +235,20 @@ impl EventQueue {
         }
         let ev = top.ev;
         self.hole = true;
+        Some((t, ev))
+    }
+
+    /// The side arrival, removed, with its time, if it is due by `until`; for when it is the
+    /// next event.
+    #[inline]
+    fn take_side(&mut self, until: Nanos) -> Option<(Nanos, Ev)> {
+        let side = self.side.as_ref()?;
+        let t = (side.key >> 64) as Nanos;
+        if t > until {
+            return None;
+        }
+        let ev = side.ev;
+        self.side = None;
         Some((t, ev))
     }
 

@@ -1154,22 +1154,10 @@ impl Engine {
             self.blocked_groups = blocked_groups;
             self.batch_groups = batch_groups;
         }
-        // Slot release.
-        let cr = &mut self.consumers[c];
-        cr.in_service -= msgs.len() as u64;
-        let s = &mut cr.slots[slot.index()];
-        s.msgs = msgs;
-        s.msgs.clear();
-        s.lane = u32::MAX;
-        s.busy = false;
-        cr.busy -= 1;
-        // A slot beyond a lowered concurrency finishes its batch and takes no more.
-        if slot.index() < cr.concurrency as usize {
-            cr.free_slots.push(slot);
-        }
-        let busy = u64::from(cr.busy);
-        self.stats[cn].busy.set(now, busy);
-        self.series.level(cn.index(), Level::Busy, now, busy);
+        // Slot release; the batch's buffer goes back to the slot for its next batch.
+        let taken = msgs.len() as u64;
+        self.consumers[c].slots[slot.index()].msgs = msgs;
+        self.release_slot(c, slot, taken);
         self.consumer_waiting(c);
         if self.consumers[c].breaker_cfg.is_some() {
             self.breaker_after(c, any_failed, any_ok);
@@ -1245,13 +1233,13 @@ impl Engine {
                     return true;
                 }
                 Some(next) => {
-                    self.release_plain_slot(c, slot);
+                    self.release_slot(c, slot, 1);
                     self.refuse_on_receive(q, c, next);
                 }
-                None => self.release_plain_slot(c, slot),
+                None => self.release_slot(c, slot, 1),
             }
         } else {
-            self.release_plain_slot(c, slot);
+            self.release_slot(c, slot, 1);
         }
         self.pump_queue(q);
         true
@@ -1351,16 +1339,18 @@ impl Engine {
         }
     }
 
-    /// Frees a plain reader's slot after its one message, as [`Engine::done`] does.
-    fn release_plain_slot(&mut self, c: ConsumerId, slot: SlotId) {
+    /// Frees a slot after its batch of `taken` messages: [`Engine::done`]'s release, and a
+    /// plain reader's after its one message.
+    fn release_slot(&mut self, c: ConsumerId, slot: SlotId, taken: u64) {
         let now = self.now;
         let cr = &mut self.consumers[c];
-        cr.in_service -= 1;
+        cr.in_service -= taken;
         let s = &mut cr.slots[slot.index()];
         s.msgs.clear();
         s.lane = u32::MAX;
         s.busy = false;
         cr.busy -= 1;
+        // A slot beyond a lowered concurrency finishes its batch and takes no more.
         if slot.index() < cr.concurrency as usize {
             cr.free_slots.push(slot);
         }

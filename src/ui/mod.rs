@@ -15,7 +15,7 @@
 //! tests never open one. Each view lives in its own file and is a function of `&mut Ui`.
 //!
 //! Modules: [`app`] (state, documents, panels), [`menu`], [`toolbar`] (run controls),
-//! [`canvas`] and [`graph`] (the flow diagram and its layout), [`inspector`] (editing and live
+//! [`canvas`] and [`graph`] (the flow diagram and its layout), [`heap`] (the C heap the GL driver paints with), [`inspector`] (editing and live
 //! figures), [`edit`] (scenario edits), [`undo`], [`live`] (figures and health per node from a
 //! snapshot), [`problems`] (load errors and validation), [`examples`] (bundled scenarios);
 //! part B's views: [`plots`], [`notes`], [`tester`], [`capacity`].
@@ -32,6 +32,7 @@ pub mod export;
 pub mod file_dialog;
 pub mod frame_log;
 pub mod graph;
+pub mod heap;
 pub mod inspector;
 pub mod journeys;
 pub mod live;
@@ -176,6 +177,7 @@ pub fn launch(file: Option<PathBuf>, run: bool, present: bool) -> ExitCode {
         print_headless_help(why);
         return ExitCode::from(crate::exit::EXIT_INTERNAL);
     }
+    heap::keep_freed_memory();
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("eventflow")
         .with_app_id("eventflow")

@@ -1046,6 +1046,9 @@ impl eframe::App for EventflowApp {
         clock.lap("windows");
         if let Some(log) = &mut self.frame_log {
             log.sections(&clock);
+            if log.wants_mesh() {
+                log.mesh(&ctx);
+            }
         }
     }
 

@@ -293,6 +293,47 @@ pub fn decimate(xs: &[f64], values: &[Option<f64>], x0: f64, dx: f64) -> Vec<Vec
     runs
 }
 
+/// Drops the points of a run (time-ordered, as [`decimate`] returns them) that the line drawn
+/// without them passes within `tol` of, measured vertically in plot units. The app passes half a
+/// pixel, so the drawn line looks the same while a flat or straight stretch costs two points
+/// instead of two per pixel column (the throughput of a steady week is hundreds of thousands of
+/// triangles otherwise). Each kept point starts a sleeve: the range of slopes from it that stay
+/// within `tol` of every point skipped so far; a point outside the range ends the stretch at the
+/// point before it. A non-positive or non-finite `tol`, or x not increasing, keeps every point.
+#[must_use]
+pub fn simplify(run: &[[f64; 2]], tol: f64) -> Vec<[f64; 2]> {
+    if run.len() <= 2 || !(tol.is_finite() && tol > 0.0) {
+        return run.to_vec();
+    }
+    let mut out = Vec::with_capacity(run.len().min(64));
+    let mut anchor = run[0];
+    out.push(anchor);
+    let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
+    let mut last = anchor;
+    for &p in &run[1..] {
+        let dx = p[0] - last[0];
+        if dx.is_nan() || dx <= 0.0 {
+            return run.to_vec();
+        }
+        let run_x = p[0] - anchor[0];
+        let slope = (p[1] - anchor[1]) / run_x;
+        if slope < lo || slope > hi {
+            // No line from the anchor reaches p and passes near every skipped point.
+            out.push(last);
+            anchor = last;
+            let run_x = p[0] - anchor[0];
+            lo = (p[1] - tol - anchor[1]) / run_x;
+            hi = (p[1] + tol - anchor[1]) / run_x;
+        } else {
+            lo = lo.max((p[1] - tol - anchor[1]) / run_x);
+            hi = hi.min((p[1] + tol - anchor[1]) / run_x);
+        }
+        last = p;
+    }
+    out.push(last);
+    out
+}
+
 /// A distinct, stable colour per node index, as sRGB bytes: golden-ratio hue steps (as
 /// `egui_plot` picks its own colours), saturation 0.75, value 0.85, in linear light and then
 /// encoded to sRGB exactly as egui's `Hsva` → `Color32` does, so the app and the exported files
@@ -488,6 +529,67 @@ mod tests {
         // Node 0 has hue 0: pure value in red, v·(1 − s) in green and blue, sRGB-encoded.
         let encode = |l: f32| (269.025 * l.powf(1.0 / 2.4) - 14.025).round() as u8;
         assert_eq!(node_rgb(0), [encode(0.85), encode(0.2125), encode(0.2125)]);
+    }
+
+    /// The vertical distance from (x, y) to the polyline `line` (x increasing) at that x.
+    fn distance_at(line: &[[f64; 2]], [x, y]: [f64; 2]) -> f64 {
+        let i = line.partition_point(|p| p[0] < x).clamp(1, line.len() - 1);
+        let ([x0, y0], [x1, y1]) = (line[i - 1], line[i]);
+        let at = if x1 == x0 {
+            y0
+        } else {
+            y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+        };
+        (at - y).abs()
+    }
+
+    #[test]
+    fn simplify_keeps_every_point_within_tolerance_and_the_spikes() {
+        // A slow sine with a spike and a step: every dropped point must lie within tol of the
+        // simplified line, the spike and both ends must stay, and the straight stretches shrink.
+        let run: Vec<[f64; 2]> = (0..2_000)
+            .map(|i| {
+                let x = f64::from(i);
+                let y = match i {
+                    700 => 50.0,
+                    1_200.. => 10.0 + (x * 0.002).sin(),
+                    _ => (x * 0.01).sin(),
+                };
+                [x, y]
+            })
+            .collect();
+        let tol = 0.05;
+        let kept = simplify(&run, tol);
+        assert_eq!(kept.first(), run.first());
+        assert_eq!(kept.last(), run.last());
+        assert!(kept.contains(&[700.0, 50.0]));
+        assert!(
+            kept.len() < run.len() / 10,
+            "{} of {} kept",
+            kept.len(),
+            run.len()
+        );
+        for p in &run {
+            assert!(
+                distance_at(&kept, *p) <= tol + 1e-9,
+                "{p:?} is {} away",
+                distance_at(&kept, *p)
+            );
+        }
+    }
+
+    #[test]
+    fn simplify_of_a_flat_line_is_its_ends_and_noise_above_tolerance_stays() {
+        let flat: Vec<[f64; 2]> = (0..500).map(|i| [f64::from(i), 40.0]).collect();
+        assert_eq!(simplify(&flat, 0.1), vec![[0.0, 40.0], [499.0, 40.0]]);
+        // Alternating by 1.0 with tolerance 0.25: no point may go.
+        let zigzag: Vec<[f64; 2]> = (0..50).map(|i| [f64::from(i), f64::from(i % 2)]).collect();
+        assert_eq!(simplify(&zigzag, 0.25), zigzag);
+        // No usable tolerance, or x not increasing: unchanged.
+        assert_eq!(simplify(&flat, 0.0), flat);
+        assert_eq!(simplify(&flat, f64::NAN), flat);
+        let backwards = vec![[2.0, 1.0], [1.0, 1.0], [0.0, 1.0]];
+        assert_eq!(simplify(&backwards, 1.0), backwards);
     }
 
     #[test]

@@ -35,7 +35,7 @@ use egui_plot::{
 use crate::metrics::{Metric, SeriesData};
 use crate::plots::data::{
     Dash, LittlePair, Unit, bucket_at, bucket_centres, decimate, end_time, format_seconds,
-    little_pairs, node_rgb, peak, plotted_nodes,
+    little_pairs, node_rgb, peak, plotted_nodes, simplify,
 };
 use crate::plots::figure::{self, ERROR_METRICS, Figure, PlotContext, QUANTILES};
 
@@ -393,6 +393,8 @@ impl PlotsView {
             .show(ui, |plot_ui| {
                 let picked = picked_time(plot_ui, end_s);
                 let (x0, dx) = columns(plot_ui);
+                // Half a pixel vertically: what simplifying a line may move it by unseen.
+                let tol = plot_ui.transform().dvalue_dpos()[1].abs() / 2.0;
                 for &node in &nodes {
                     legend_entry(plot_ui, series, node);
                 }
@@ -403,7 +405,7 @@ impl PlotsView {
                     let end = peak(&runs);
                     for run in runs {
                         plot_ui.line(
-                            Line::new(name.clone(), PlotPoints::from(run))
+                            Line::new(name.clone(), PlotPoints::from(simplify(&run, tol)))
                                 .id(node_key(&series.nodes[trace.node]))
                                 .color(color)
                                 .width(width)

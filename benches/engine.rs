@@ -11,23 +11,11 @@ use std::time::Instant;
 
 use eventflow::sim::{RunOptions, Simulation};
 
+mod common;
+use common::{erlang_c_wait, median, mm10};
+
 const CUSTOMERS: u64 = 1_000_000;
 const ROUNDS: usize = 5;
-
-fn scenario() -> eventflow::model::Scenario {
-    let text = format!(
-        r#"{{ "name": "M/M/10 benchmark", "seed": 1, "duration": "{}s",
-            "producers": [ {{ "id": "p", "to": "q", "rate": 9, "limit": {CUSTOMERS} }} ],
-            "queues": [ {{ "id": "q" }} ],
-            "consumers": [ {{ "id": "c", "from": "q", "concurrency": 10,
-                             "service_time": {{ "exponential": {{ "mean": "1s" }} }} }} ] }}"#,
-        CUSTOMERS / 9 + 1000
-    );
-    match eventflow::scenario::parse(&text, "bench.json") {
-        Ok(l) => l.scenario,
-        Err(e) => panic!("{e}"),
-    }
-}
 
 /// Customers per second of one engine run, and the run's mean wait (to check it is M/M/10).
 fn engine_round(s: &eventflow::model::Scenario) -> (f64, f64) {
@@ -77,13 +65,8 @@ fn lean_round(dir: &Path) -> Option<f64> {
     v["customers_per_second"].as_f64()
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
-    let s = scenario();
+    let s = mm10(CUSTOMERS);
     let lean = lean_loop_dir();
     if let Some(dir) = &lean {
         // Build it before timing anything.
@@ -104,8 +87,14 @@ fn main() {
         }
     }
     let e = median(engine);
+    let erlang = erlang_c_wait(9.0, 1.0, 10);
     println!(
-        "engine  M/M/10, {CUSTOMERS} customers, all measurement on: {e:>12.0} customers/s (median of {ROUNDS}; mean wait {wait:.4}s, Erlang C 0.6687s)"
+        "engine  M/M/10, {CUSTOMERS} customers, all measurement on: {e:>12.0} customers/s (median of {ROUNDS}; mean wait {wait:.4}s, Erlang C {erlang:.4}s)"
+    );
+    // A benchmark of something else than an M/M/10 compares nothing with the lean loop.
+    assert!(
+        (wait - erlang).abs() < 0.05 * erlang,
+        "the benchmark is not an M/M/10: mean wait {wait:.4}s against Erlang C {erlang:.4}s"
     );
     if yardstick.is_empty() {
         println!("lean loop: not found (set EVENTFLOW_LEAN_LOOP); no ratio");

@@ -523,6 +523,9 @@ enum Pred {
     /// A leaf of a single entry, stored inline (the matcher's predicates after building):
     /// one indirection less on the candidate loop's path.
     One(Cond),
+    /// A leaf of several entries that all have a flat form (see [`Op::scalar`]), as flat
+    /// operations (the matcher's predicates after building).
+    Ops(Box<[Op]>),
     /// The nested pattern object under a path, for events where that path holds an array: the
     /// recursive evaluator then runs array-consistent matching, starting at the array (not at
     /// the event root).
@@ -700,14 +703,127 @@ struct Entry {
     end: u32,
 }
 
-/// A compiled check: the leaf's path, its predicate (with the [`UNSTAMPED`] flag), and its
-/// enclosing groups `groups[g_start..g_end]` (see [`Check`]).
-#[derive(Debug, Clone, Copy)]
+/// A compiled check: the leaf's path, its predicate, how the candidate loop evaluates it
+/// ([`Op`]), and its enclosing groups `groups[g_start..g_end]` (see [`Check`]).
+#[derive(Debug)]
 struct FlatCheck {
     path: u32,
     pred: u32,
     g_start: u32,
     g_end: u32,
+    op: Op,
+}
+
+/// How the candidate loop evaluates a check: one flat operation with its operand inline for
+/// the conditions rule sets use most on a single scalar (one dispatch and a compare, instead
+/// of a walk from the predicate table through [`Pred`] and [`Cond`]), or through the check's
+/// predicate. A flat operation settles only the value types it names; every other value
+/// (arrays, other types, a missing field where the op does not name it) goes to the predicate,
+/// so results are those of [`Cond::matches_field`] for every input.
+#[derive(Debug)]
+enum Op {
+    /// A costly condition several checks share: its result is stamped once per event.
+    Shared,
+    /// Evaluated through the predicate, without a stamp (no flat form).
+    General,
+    /// Exact string.
+    Str(Box<str>),
+    /// String prefix.
+    Prefix(Box<str>),
+    /// String suffix.
+    Suffix(Box<str>),
+    /// A numeric range with both bounds closed (see [`closed_range`]).
+    Range(f64, f64),
+    /// `anything-but` a set of strings.
+    AbStrs(Box<[Box<str>]>),
+    /// `exists`.
+    Exists(bool),
+}
+
+impl Op {
+    /// The flat operation for an unstamped single-condition predicate.
+    fn of(c: &Cond) -> Op {
+        match c {
+            Cond::Str(s) => Op::Str(s.clone()),
+            Cond::Prefix(s) => Op::Prefix(s.clone()),
+            Cond::Suffix(s) => Op::Suffix(s.clone()),
+            Cond::Numeric(r) => {
+                let (lo, hi) = closed_range(r);
+                Op::Range(lo, hi)
+            }
+            Cond::AbStrs(set) => Op::AbStrs(set.clone()),
+            Cond::Exists(want) => Op::Exists(*want),
+            _ => Op::General,
+        }
+    }
+
+    /// Whether [`Op::scalar`] decides this operation: every flat form but `exists`, which is
+    /// about the whole field, not one value.
+    fn is_scalar(&self) -> bool {
+        matches!(
+            self,
+            Op::Str(_) | Op::Prefix(_) | Op::Suffix(_) | Op::Range(..) | Op::AbStrs(_)
+        )
+    }
+
+    /// [`Cond::matches_scalar`] for a flat operation that [`Op::is_scalar`] accepts, on one
+    /// scalar (never an array or object).
+    #[inline(always)]
+    fn scalar(&self, v: &Value) -> bool {
+        match (self, v) {
+            (Op::Str(p), Value::String(s)) => str_eq(s, p),
+            (Op::Prefix(p), Value::String(s)) => starts_with(s, p),
+            (Op::Suffix(p), Value::String(s)) => ends_with(s, p),
+            (Op::Range(lo, hi), Value::Number(n)) => {
+                n.as_f64().is_some_and(|x| *lo <= x && x <= *hi)
+            }
+            (Op::AbStrs(set), Value::String(s)) => {
+                for x in set {
+                    if str_eq(x, s) {
+                        return false;
+                    }
+                }
+                true
+            }
+            // anything-but is typed: a value of another type is never excluded.
+            (Op::AbStrs(_), _) => true,
+            _ => false,
+        }
+    }
+}
+
+/// A leaf of flat operations (an OR of its entries) on a field value, as
+/// `conds.iter().any(|c| c.matches_field(v))` for the entries they were made from: an absent
+/// field or an object satisfies none, an array (nested arrays flattened) when some scalar
+/// element satisfies some entry.
+fn leaf_ops(ops: &[Op], v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Object(_)) => false,
+        Some(Value::Array(items)) => items.iter().any(|x| match x {
+            Value::Array(_) => leaf_ops(ops, Some(x)),
+            Value::Object(_) => false,
+            _ => ops.iter().any(|o| o.scalar(x)),
+        }),
+        Some(x) => ops.iter().any(|o| o.scalar(x)),
+    }
+}
+
+/// A numeric range as closed bounds `lo <= x && x <= hi`: a missing bound is infinite, an open
+/// bound is moved to the next float inwards. JSON numbers are finite, and for a finite `x`,
+/// `x > b` holds exactly when `x >= b.next_up()` (and `x < b` when `x <= b.next_down()`), so
+/// the test is [`Numeric::contains`] with two compares and no branches on bound kinds.
+fn closed_range(r: &super::matcher::Numeric) -> (f64, f64) {
+    let lo = match r.lo {
+        None => f64::NEG_INFINITY,
+        Some((b, true)) => b,
+        Some((b, false)) => b.next_up(),
+    };
+    let hi = match r.hi {
+        None => f64::INFINITY,
+        Some((b, true)) => b,
+        Some((b, false)) => b.next_down(),
+    };
+    (lo, hi)
 }
 
 /// Flag on [`Entry::pattern`] (and on build-time sub-rule ids): the indexed leaf is proven by
@@ -719,12 +835,6 @@ const PROVEN: u32 = 1 << 31;
 const ONCE: u32 = 1 << 30;
 /// The pattern index in [`Entry::pattern`] (and the sub-rule id in build-time lists).
 const PATTERN: u32 = !(PROVEN | ONCE);
-/// Flag on [`FlatCheck::pred`]: the predicate is evaluated directly, without a per-event
-/// stamp. Stamps pay off for costly conditions that several candidates of one event share;
-/// for a condition no other check names, or one a few instructions decide (exact, prefix,
-/// numeric, exists...), reading the stamp costs more (a cache miss at a thousand rules)
-/// than evaluating again.
-const UNSTAMPED: u32 = 1 << 31;
 
 /// Reusable per-caller working memory for [`RuleMatcher::matching`]. Keep one per thread and
 /// pass it to every call: after the first few events it has grown to its working size and
@@ -872,6 +982,7 @@ impl<'e> Eval<'e, '_, '_> {
         };
         let r = match &self.preds[i] {
             Pred::One(c) => self.one(c, v),
+            Pred::Ops(ops) => leaf_ops(ops, v),
             Pred::Leaf { conds } => leaf_fast(conds, v),
             Pred::Group { .. } => false,
         };
@@ -888,6 +999,7 @@ impl<'e> Eval<'e, '_, '_> {
         };
         match &self.preds[id as usize] {
             Pred::One(c) => self.one(c, v),
+            Pred::Ops(ops) => leaf_ops(ops, v),
             Pred::Leaf { conds } => leaf_fast(conds, v),
             Pred::Group { .. } => false,
         }
@@ -1099,7 +1211,7 @@ impl RuleMatcher {
                 let conds = match &b.preds[c.pred as usize] {
                     Pred::Leaf { conds } => &conds[..],
                     Pred::One(c) => std::slice::from_ref(c),
-                    Pred::Group { .. } => &[],
+                    Pred::Ops(_) | Pred::Group { .. } => &[],
                 };
                 (
                     *i as u32 == proven[s],
@@ -1117,6 +1229,7 @@ impl RuleMatcher {
                     pred: renumber(c.pred),
                     g_start,
                     g_end: groups.len() as u32,
+                    op: Op::Shared,
                 });
             }
             ranges[s] = (start, flat_checks.len() as u32);
@@ -1131,6 +1244,9 @@ impl RuleMatcher {
                     node,
                 },
                 Pred::Leaf { conds } if conds.len() == 1 => Pred::One(conds.into_vec().remove(0)),
+                Pred::Leaf { conds } if conds.iter().all(|c| Op::of(c).is_scalar()) => {
+                    Pred::Ops(conds.iter().map(Op::of).collect())
+                }
                 leaf => leaf,
             })
             .collect();
@@ -1139,13 +1255,18 @@ impl RuleMatcher {
         for c in &flat_checks {
             uses[c.pred as usize] += 1;
         }
+        // Stamps pay off for costly conditions that several candidates of one event share; for
+        // a condition no other check names, or one a few instructions decide (exact, prefix,
+        // numeric, exists...), reading the stamp costs more (a cache miss at a thousand rules)
+        // than evaluating again. Those are evaluated where checked, as a flat operation where
+        // they have one.
         for c in &mut flat_checks {
-            let cheap = match &preds[c.pred as usize] {
-                Pred::One(cond) => cost(std::slice::from_ref(cond)) <= 1,
-                _ => false,
+            let (cheap, one) = match &preds[c.pred as usize] {
+                Pred::One(cond) => (cost(std::slice::from_ref(cond)) <= 1, Some(cond)),
+                _ => (false, None),
             };
             if cheap || uses[c.pred as usize] == 1 {
-                c.pred |= UNSTAMPED;
+                c.op = one.map_or(Op::General, Op::of);
             }
         }
 
@@ -1304,10 +1425,9 @@ impl RuleMatcher {
     #[inline]
     fn rule_matches(&self, e: Entry, end: u32, ev: &mut Eval<'_, '_, '_>) -> bool {
         for c in &self.checks[e.start as usize..end as usize] {
-            let unstamped = c.pred & UNSTAMPED != 0;
             // A predicate already evaluated this event was evaluated on this very path, which
             // then did not cross an array: its result stands without resolving the path again.
-            if !unstamped {
+            if let Op::Shared = c.op {
                 let st = ev.stamps[c.pred as usize];
                 if st >> 1 == ev.epoch {
                     if st & 1 == 0 {
@@ -1317,8 +1437,8 @@ impl RuleMatcher {
                 }
             }
             let slot = ev.paths.resolve(c.path);
-            let ok = match slot {
-                Slot::Complex => {
+            let ok = match (&c.op, slot) {
+                (_, Slot::Complex) => {
                     if let Some(ok) =
                         ev.across_array(&self.groups[c.g_start as usize..c.g_end as usize])
                     {
@@ -1328,8 +1448,30 @@ impl RuleMatcher {
                         return node_matches(&p.alts[e.alt as usize], Some(ev.paths.event));
                     }
                 }
-                _ if unstamped => ev.eval_unstamped(c.pred & !UNSTAMPED, slot),
-                _ => ev.eval_leaf(c.pred, slot),
+                (Op::Str(p), Slot::One(Value::String(s))) => str_eq(s, p),
+                (Op::Prefix(p), Slot::One(Value::String(s))) => starts_with(s, p),
+                (Op::Suffix(p), Slot::One(Value::String(s))) => ends_with(s, p),
+                (Op::Range(lo, hi), Slot::One(Value::Number(n))) => {
+                    n.as_f64().is_some_and(|x| *lo <= x && x <= *hi)
+                }
+                (Op::AbStrs(set), Slot::One(Value::String(s))) => {
+                    // A plain loop: `Iterator::any` here is an outlined call per candidate.
+                    let mut ok = true;
+                    for x in set {
+                        if str_eq(x, s) {
+                            ok = false;
+                            break;
+                        }
+                    }
+                    ok
+                }
+                (
+                    Op::Exists(want),
+                    Slot::One(Value::String(_) | Value::Number(_) | Value::Bool(_)),
+                ) => *want,
+                (Op::Exists(want), Slot::Absent) => !*want,
+                (Op::Shared, _) => ev.eval_leaf(c.pred, slot),
+                _ => ev.eval_unstamped(c.pred, slot),
             };
             if !ok {
                 return false;

@@ -27,6 +27,14 @@
 //!    names) are evaluated where they are checked: reading a per-event stamp costs about as
 //!    much, and at a thousand rules it is a cache miss. A pattern that cannot be found twice
 //!    in one event skips the "already reported" stamp as well.
+//! 4. **Checks as flat operations.** Each check evaluated where it is checked carries its
+//!    condition inline as one flat operation ([`Op`]: exact string, prefix, suffix, numeric
+//!    range with both bounds closed, anything-but strings, exists), so the candidate loop
+//!    dispatches once on the operation and the event value instead of walking from the
+//!    predicate table through the predicate and condition enums; a leaf of several such
+//!    entries (`["vip", {"suffix": "mo"}]`) is a list of flat operations. An operation settles
+//!    only the value types it names; anything else (arrays, other types) takes the predicate,
+//!    so results are unchanged for every input.
 //!
 //! Memory layout is chosen for the candidate loop, which at a thousand rules is bound by cache
 //! misses more than by instructions: each bucket is a contiguous run of entries that carry
@@ -48,23 +56,35 @@
 //! transitions), so a field read by a thousand rules is looked up once per event; values found
 //! by hashing for exact, prefix and ignore-case matches (the exact-value transitions of its
 //! `ByteMachine`) instead of per-rule comparisons; conditions shared between rules evaluated once
-//! (its shared transitions). Not taken: walking every event field in sorted key order through
-//! per-field value machines. Measured here (callgrind, `benches/patterns.rs`), one pass over an
-//! object's keys costs more than looking up the few keys the rules read (a trial that resolved
-//! all children of an object in one pass added 270 instructions per event at 10 rules and 340 at
-//! 1,000), and what a second value machine would save is small: after the first index the
-//! candidates of a dense rule set are the rules of the event's source and detail-type, and each
-//! is rejected by a content condition (amount range, CIDR, wildcard...) whose field must be read
-//! anyway. At 1,000 dense rules (mix A) 3,020 of the 4,350 instructions per event are that
-//! candidate loop (10.7 candidates for 2.4 matches, 13.7 leaf checks, reading about 7 fields of
-//! `detail`), 550 the index look-ups; at 10 rules the whole event costs 815, 380 of them index
-//! look-ups. Of the candidate loop, resolving the paths (each once per event, about 10 at 1,000
-//! rules) takes 900, arrays of objects 410, leaves of several entries (`tags`) 320, reading IP
-//! addresses 110; the rest, about 100 per check, is the check itself: its stamp, the memoized
-//! path, the dispatch on predicate and operator. The candidates fail on content conditions
-//! (amount ranges, CIDR blocks, wildcards...) that no value index removes, and half the checks
-//! are those of the rules that do match, so a lower slowdown needs either much cheaper checks
-//! or indexes over content conditions (numeric ranges, event-ruler's range transitions).
+//! (its shared transitions); and, from its compiled transitions, each remaining condition as
+//! one flat operation with its operand inline, numeric ranges as closed bounds (its range
+//! transitions compare against precomputed bounds the same way).
+//!
+//! Not taken: walking every event field in sorted key order through per-field value machines,
+//! and indexing content conditions (its range transitions: sorted numeric ranges per field,
+//! CIDR blocks as ranges, prefix and suffix tries, with the rules filed under them). Measured
+//! here (callgrind, `benches/patterns.rs`), one pass over an object's keys costs more than
+//! looking up the few keys the rules read (a trial that resolved all children of an object in
+//! one pass added 270 instructions per event at 10 rules and 340 at 1,000). And a content index
+//! does not pay on these rule sets, by count: after the first index the candidates of a dense
+//! rule set (mix A, 1,000 rules) are the 10.9 sub-rules of the event's source and detail-type,
+//! in three buckets (the exact detail-type, its prefix, the source) of about 2.5 to 4 each,
+//! which is where event-ruler's machine would keep its range transitions (in the state after
+//! the detail-type or source transition), so a range index there holds a few ranges and saves
+//! no compares over checking them. Kept across all
+//! rules instead, it would report every rule whose condition holds: an amount lies in about 16
+//! of the 160 amount ranges, and an address in a quarter of the CIDR rules' blocks, each hit to
+//! be intersected with the candidates, to save the 1.7 amount checks and the 0.4 CIDR checks
+//! an event's candidates make.
+//!
+//! Where the instructions go at 1,000 dense rules (mix A), 4,120 per event (from 4,360 before
+//! the flat operations; 813 at 10 rules): the candidate loop 2,820 (10.9 candidates for 2.45
+//! matches, 13.9 checks), in it about 920 resolving about 10 paths (each once per event, 60 to
+//! 90 instructions each: the look-up itself is a hinted key compare, the rest is the call),
+//! 420 arrays of objects (`items`), 270 leaves of several entries (`tags`), 115 parsing IP
+//! addresses; the index look-ups 480 (four string-table probes). Half the checks are those of
+//! the rules that do match, so a lower slowdown now needs fewer path resolutions (reading the
+//! fields of `detail` once per event costs as much as all the checks) or fewer candidates.
 //! Tried and measured worse: key look-ups by scanning instead of position hints (+37
 //! instructions at 10 rules, +190 at 1,000), position hints inside arrays of objects (no gain,
 //! and a second caller of the hinted look-up changed how the path resolver inlines it: +35 and

@@ -27,6 +27,14 @@
 //!    names) are evaluated where they are checked: reading a per-event stamp costs about as
 //!    much, and at a thousand rules it is a cache miss. A pattern that cannot be found twice
 //!    in one event skips the "already reported" stamp as well.
+//! 4. **Checks as flat operations.** Each check evaluated where it is checked carries its
+//!    condition inline as one flat operation ([`Op`]: exact string, prefix, suffix, numeric
+//!    range with both bounds closed, anything-but strings, exists), so the candidate loop
+//!    dispatches once on the operation and the event value instead of walking from the
+//!    predicate table through the predicate and condition enums; a leaf of several such
+//!    entries (`["vip", {"suffix": "mo"}]`) is a list of flat operations. An operation settles
+//!    only the value types it names; anything else (arrays, other types) takes the predicate,
+//!    so results are unchanged for every input.
 //!
 //! Memory layout is chosen for the candidate loop, which at a thousand rules is bound by cache
 //! misses more than by instructions: each bucket is a contiguous run of entries that carry
@@ -48,23 +56,35 @@
 //! transitions), so a field read by a thousand rules is looked up once per event; values found
 //! by hashing for exact, prefix and ignore-case matches (the exact-value transitions of its
 //! `ByteMachine`) instead of per-rule comparisons; conditions shared between rules evaluated once
-//! (its shared transitions). Not taken: walking every event field in sorted key order through
-//! per-field value machines. Measured here (callgrind, `benches/patterns.rs`), one pass over an
-//! object's keys costs more than looking up the few keys the rules read (a trial that resolved
-//! all children of an object in one pass added 270 instructions per event at 10 rules and 340 at
-//! 1,000), and what a second value machine would save is small: after the first index the
-//! candidates of a dense rule set are the rules of the event's source and detail-type, and each
-//! is rejected by a content condition (amount range, CIDR, wildcard...) whose field must be read
-//! anyway. At 1,000 dense rules (mix A) 3,020 of the 4,350 instructions per event are that
-//! candidate loop (10.7 candidates for 2.4 matches, 13.7 leaf checks, reading about 7 fields of
-//! `detail`), 550 the index look-ups; at 10 rules the whole event costs 815, 380 of them index
-//! look-ups. Of the candidate loop, resolving the paths (each once per event, about 10 at 1,000
-//! rules) takes 900, arrays of objects 410, leaves of several entries (`tags`) 320, reading IP
-//! addresses 110; the rest, about 100 per check, is the check itself: its stamp, the memoized
-//! path, the dispatch on predicate and operator. The candidates fail on content conditions
-//! (amount ranges, CIDR blocks, wildcards...) that no value index removes, and half the checks
-//! are those of the rules that do match, so a lower slowdown needs either much cheaper checks
-//! or indexes over content conditions (numeric ranges, event-ruler's range transitions).
+//! (its shared transitions); and, from its compiled transitions, each remaining condition as
+//! one flat operation with its operand inline, numeric ranges as closed bounds (its range
+//! transitions compare against precomputed bounds the same way).
+//!
+//! Not taken: walking every event field in sorted key order through per-field value machines,
+//! and indexing content conditions (its range transitions: sorted numeric ranges per field,
+//! CIDR blocks as ranges, prefix and suffix tries, with the rules filed under them). Measured
+//! here (callgrind, `benches/patterns.rs`), one pass over an object's keys costs more than
+//! looking up the few keys the rules read (a trial that resolved all children of an object in
+//! one pass added 270 instructions per event at 10 rules and 340 at 1,000). And a content index
+//! does not pay on these rule sets, by count: after the first index the candidates of a dense
+//! rule set (mix A, 1,000 rules) are the 10.9 sub-rules of the event's source and detail-type,
+//! in three buckets (the exact detail-type, its prefix, the source) of about 2.5 to 4 each,
+//! which is where event-ruler's machine would keep its range transitions (in the state after
+//! the detail-type or source transition), so a range index there holds a few ranges and saves
+//! no compares over checking them. Kept across all
+//! rules instead, it would report every rule whose condition holds: an amount lies in about 16
+//! of the 160 amount ranges, and an address in a quarter of the CIDR rules' blocks, each hit to
+//! be intersected with the candidates, to save the 1.7 amount checks and the 0.4 CIDR checks
+//! an event's candidates make.
+//!
+//! Where the instructions go at 1,000 dense rules (mix A), 4,120 per event (from 4,360 before
+//! the flat operations; 813 at 10 rules): the candidate loop 2,820 (10.9 candidates for 2.45
+//! matches, 13.9 checks), in it about 920 resolving about 10 paths (each once per event, 60 to
+//! 90 instructions each: the look-up itself is a hinted key compare, the rest is the call),
+//! 420 arrays of objects (`items`), 270 leaves of several entries (`tags`), 115 parsing IP
+//! addresses; the index look-ups 480 (four string-table probes). Half the checks are those of
+//! the rules that do match, so a lower slowdown now needs fewer path resolutions (reading the
+//! fields of `detail` once per event costs as much as all the checks) or fewer candidates.
 //! Tried and measured worse: key look-ups by scanning instead of position hints (+37
 //! instructions at 10 rules, +190 at 1,000), position hints inside arrays of objects (no gain,
 //! and a second caller of the hinted look-up changed how the path resolver inlines it: +35 and
@@ -523,6 +543,9 @@ enum Pred {
     /// A leaf of a single entry, stored inline (the matcher's predicates after building):
     /// one indirection less on the candidate loop's path.
     One(Cond),
+    /// A leaf of several entries that all have a flat form (see [`Op::scalar`]), as flat
+    /// operations (the matcher's predicates after building).
+    Ops(Box<[Op]>),
     /// The nested pattern object under a path, for events where that path holds an array: the
     /// recursive evaluator then runs array-consistent matching, starting at the array (not at
     /// the event root).
@@ -700,14 +723,127 @@ struct Entry {
     end: u32,
 }
 
-/// A compiled check: the leaf's path, its predicate (with the [`UNSTAMPED`] flag), and its
-/// enclosing groups `groups[g_start..g_end]` (see [`Check`]).
-#[derive(Debug, Clone, Copy)]
+/// A compiled check: the leaf's path, its predicate, how the candidate loop evaluates it
+/// ([`Op`]), and its enclosing groups `groups[g_start..g_end]` (see [`Check`]).
+#[derive(Debug)]
 struct FlatCheck {
     path: u32,
     pred: u32,
     g_start: u32,
     g_end: u32,
+    op: Op,
+}
+
+/// How the candidate loop evaluates a check: one flat operation with its operand inline for
+/// the conditions rule sets use most on a single scalar (one dispatch and a compare, instead
+/// of a walk from the predicate table through [`Pred`] and [`Cond`]), or through the check's
+/// predicate. A flat operation settles only the value types it names; every other value
+/// (arrays, other types, a missing field where the op does not name it) goes to the predicate,
+/// so results are those of [`Cond::matches_field`] for every input.
+#[derive(Debug)]
+enum Op {
+    /// A costly condition several checks share: its result is stamped once per event.
+    Shared,
+    /// Evaluated through the predicate, without a stamp (no flat form).
+    General,
+    /// Exact string.
+    Str(Box<str>),
+    /// String prefix.
+    Prefix(Box<str>),
+    /// String suffix.
+    Suffix(Box<str>),
+    /// A numeric range with both bounds closed (see [`closed_range`]).
+    Range(f64, f64),
+    /// `anything-but` a set of strings.
+    AbStrs(Box<[Box<str>]>),
+    /// `exists`.
+    Exists(bool),
+}
+
+impl Op {
+    /// The flat operation for an unstamped single-condition predicate.
+    fn of(c: &Cond) -> Op {
+        match c {
+            Cond::Str(s) => Op::Str(s.clone()),
+            Cond::Prefix(s) => Op::Prefix(s.clone()),
+            Cond::Suffix(s) => Op::Suffix(s.clone()),
+            Cond::Numeric(r) => {
+                let (lo, hi) = closed_range(r);
+                Op::Range(lo, hi)
+            }
+            Cond::AbStrs(set) => Op::AbStrs(set.clone()),
+            Cond::Exists(want) => Op::Exists(*want),
+            _ => Op::General,
+        }
+    }
+
+    /// Whether [`Op::scalar`] decides this operation: every flat form but `exists`, which is
+    /// about the whole field, not one value.
+    fn is_scalar(&self) -> bool {
+        matches!(
+            self,
+            Op::Str(_) | Op::Prefix(_) | Op::Suffix(_) | Op::Range(..) | Op::AbStrs(_)
+        )
+    }
+
+    /// [`Cond::matches_scalar`] for a flat operation that [`Op::is_scalar`] accepts, on one
+    /// scalar (never an array or object).
+    #[inline(always)]
+    fn scalar(&self, v: &Value) -> bool {
+        match (self, v) {
+            (Op::Str(p), Value::String(s)) => str_eq(s, p),
+            (Op::Prefix(p), Value::String(s)) => starts_with(s, p),
+            (Op::Suffix(p), Value::String(s)) => ends_with(s, p),
+            (Op::Range(lo, hi), Value::Number(n)) => {
+                n.as_f64().is_some_and(|x| *lo <= x && x <= *hi)
+            }
+            (Op::AbStrs(set), Value::String(s)) => {
+                for x in set {
+                    if str_eq(x, s) {
+                        return false;
+                    }
+                }
+                true
+            }
+            // anything-but is typed: a value of another type is never excluded.
+            (Op::AbStrs(_), _) => true,
+            _ => false,
+        }
+    }
+}
+
+/// A leaf of flat operations (an OR of its entries) on a field value, as
+/// `conds.iter().any(|c| c.matches_field(v))` for the entries they were made from: an absent
+/// field or an object satisfies none, an array (nested arrays flattened) when some scalar
+/// element satisfies some entry.
+fn leaf_ops(ops: &[Op], v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Object(_)) => false,
+        Some(Value::Array(items)) => items.iter().any(|x| match x {
+            Value::Array(_) => leaf_ops(ops, Some(x)),
+            Value::Object(_) => false,
+            _ => ops.iter().any(|o| o.scalar(x)),
+        }),
+        Some(x) => ops.iter().any(|o| o.scalar(x)),
+    }
+}
+
+/// A numeric range as closed bounds `lo <= x && x <= hi`: a missing bound is infinite, an open
+/// bound is moved to the next float inwards. JSON numbers are finite, and for a finite `x`,
+/// `x > b` holds exactly when `x >= b.next_up()` (and `x < b` when `x <= b.next_down()`), so
+/// the test is [`Numeric::contains`] with two compares and no branches on bound kinds.
+fn closed_range(r: &super::matcher::Numeric) -> (f64, f64) {
+    let lo = match r.lo {
+        None => f64::NEG_INFINITY,
+        Some((b, true)) => b,
+        Some((b, false)) => b.next_up(),
+    };
+    let hi = match r.hi {
+        None => f64::INFINITY,
+        Some((b, true)) => b,
+        Some((b, false)) => b.next_down(),
+    };
+    (lo, hi)
 }
 
 /// Flag on [`Entry::pattern`] (and on build-time sub-rule ids): the indexed leaf is proven by
@@ -719,12 +855,6 @@ const PROVEN: u32 = 1 << 31;
 const ONCE: u32 = 1 << 30;
 /// The pattern index in [`Entry::pattern`] (and the sub-rule id in build-time lists).
 const PATTERN: u32 = !(PROVEN | ONCE);
-/// Flag on [`FlatCheck::pred`]: the predicate is evaluated directly, without a per-event
-/// stamp. Stamps pay off for costly conditions that several candidates of one event share;
-/// for a condition no other check names, or one a few instructions decide (exact, prefix,
-/// numeric, exists...), reading the stamp costs more (a cache miss at a thousand rules)
-/// than evaluating again.
-const UNSTAMPED: u32 = 1 << 31;
 
 /// Reusable per-caller working memory for [`RuleMatcher::matching`]. Keep one per thread and
 /// pass it to every call: after the first few events it has grown to its working size and
@@ -872,6 +1002,7 @@ impl<'e> Eval<'e, '_, '_> {
         };
         let r = match &self.preds[i] {
             Pred::One(c) => self.one(c, v),
+            Pred::Ops(ops) => leaf_ops(ops, v),
             Pred::Leaf { conds } => leaf_fast(conds, v),
             Pred::Group { .. } => false,
         };
@@ -888,6 +1019,7 @@ impl<'e> Eval<'e, '_, '_> {
         };
         match &self.preds[id as usize] {
             Pred::One(c) => self.one(c, v),
+            Pred::Ops(ops) => leaf_ops(ops, v),
             Pred::Leaf { conds } => leaf_fast(conds, v),
             Pred::Group { .. } => false,
         }
@@ -1099,7 +1231,7 @@ impl RuleMatcher {
                 let conds = match &b.preds[c.pred as usize] {
                     Pred::Leaf { conds } => &conds[..],
                     Pred::One(c) => std::slice::from_ref(c),
-                    Pred::Group { .. } => &[],
+                    Pred::Ops(_) | Pred::Group { .. } => &[],
                 };
                 (
                     *i as u32 == proven[s],
@@ -1117,6 +1249,7 @@ impl RuleMatcher {
                     pred: renumber(c.pred),
                     g_start,
                     g_end: groups.len() as u32,
+                    op: Op::Shared,
                 });
             }
             ranges[s] = (start, flat_checks.len() as u32);
@@ -1131,6 +1264,9 @@ impl RuleMatcher {
                     node,
                 },
                 Pred::Leaf { conds } if conds.len() == 1 => Pred::One(conds.into_vec().remove(0)),
+                Pred::Leaf { conds } if conds.iter().all(|c| Op::of(c).is_scalar()) => {
+                    Pred::Ops(conds.iter().map(Op::of).collect())
+                }
                 leaf => leaf,
             })
             .collect();
@@ -1139,13 +1275,18 @@ impl RuleMatcher {
         for c in &flat_checks {
             uses[c.pred as usize] += 1;
         }
+        // Stamps pay off for costly conditions that several candidates of one event share; for
+        // a condition no other check names, or one a few instructions decide (exact, prefix,
+        // numeric, exists...), reading the stamp costs more (a cache miss at a thousand rules)
+        // than evaluating again. Those are evaluated where checked, as a flat operation where
+        // they have one.
         for c in &mut flat_checks {
-            let cheap = match &preds[c.pred as usize] {
-                Pred::One(cond) => cost(std::slice::from_ref(cond)) <= 1,
-                _ => false,
+            let (cheap, one) = match &preds[c.pred as usize] {
+                Pred::One(cond) => (cost(std::slice::from_ref(cond)) <= 1, Some(cond)),
+                _ => (false, None),
             };
             if cheap || uses[c.pred as usize] == 1 {
-                c.pred |= UNSTAMPED;
+                c.op = one.map_or(Op::General, Op::of);
             }
         }
 
@@ -1304,10 +1445,9 @@ impl RuleMatcher {
     #[inline]
     fn rule_matches(&self, e: Entry, end: u32, ev: &mut Eval<'_, '_, '_>) -> bool {
         for c in &self.checks[e.start as usize..end as usize] {
-            let unstamped = c.pred & UNSTAMPED != 0;
             // A predicate already evaluated this event was evaluated on this very path, which
             // then did not cross an array: its result stands without resolving the path again.
-            if !unstamped {
+            if let Op::Shared = c.op {
                 let st = ev.stamps[c.pred as usize];
                 if st >> 1 == ev.epoch {
                     if st & 1 == 0 {
@@ -1317,8 +1457,8 @@ impl RuleMatcher {
                 }
             }
             let slot = ev.paths.resolve(c.path);
-            let ok = match slot {
-                Slot::Complex => {
+            let ok = match (&c.op, slot) {
+                (_, Slot::Complex) => {
                     if let Some(ok) =
                         ev.across_array(&self.groups[c.g_start as usize..c.g_end as usize])
                     {
@@ -1328,8 +1468,30 @@ impl RuleMatcher {
                         return node_matches(&p.alts[e.alt as usize], Some(ev.paths.event));
                     }
                 }
-                _ if unstamped => ev.eval_unstamped(c.pred & !UNSTAMPED, slot),
-                _ => ev.eval_leaf(c.pred, slot),
+                (Op::Str(p), Slot::One(Value::String(s))) => str_eq(s, p),
+                (Op::Prefix(p), Slot::One(Value::String(s))) => starts_with(s, p),
+                (Op::Suffix(p), Slot::One(Value::String(s))) => ends_with(s, p),
+                (Op::Range(lo, hi), Slot::One(Value::Number(n))) => {
+                    n.as_f64().is_some_and(|x| *lo <= x && x <= *hi)
+                }
+                (Op::AbStrs(set), Slot::One(Value::String(s))) => {
+                    // A plain loop: `Iterator::any` here is an outlined call per candidate.
+                    let mut ok = true;
+                    for x in set {
+                        if str_eq(x, s) {
+                            ok = false;
+                            break;
+                        }
+                    }
+                    ok
+                }
+                (
+                    Op::Exists(want),
+                    Slot::One(Value::String(_) | Value::Number(_) | Value::Bool(_)),
+                ) => *want,
+                (Op::Exists(want), Slot::Absent) => !*want,
+                (Op::Shared, _) => ev.eval_leaf(c.pred, slot),
+                _ => ev.eval_unstamped(c.pred, slot),
             };
             if !ok {
                 return false;

@@ -294,3 +294,143 @@ fn short_string_hash_separates_near_keys() {
     }
     assert!(t.get("abcdefghijklmnops").is_none());
 }
+
+/// Open and closed numeric bounds as closed ranges: exactly the values `Numeric::contains`
+/// accepts, at the bound itself, one float either side, at zero of both signs and at the
+/// extremes.
+#[test]
+fn closed_ranges_keep_open_and_closed_bounds() {
+    use super::super::matcher::Numeric;
+    let bounds = [0.0, -0.0, 1.0, -2.5, 500.0, f64::MAX, f64::MIN, 1e-300];
+    let mut xs = vec![0.0, -0.0, f64::MAX, f64::MIN, f64::MIN_POSITIVE];
+    for b in bounds {
+        xs.extend([b, b.next_up(), b.next_down()]);
+    }
+    xs.retain(|x: &f64| x.is_finite());
+    let sides = |b: f64| [None, Some((b, true)), Some((b, false))];
+    for lo in bounds {
+        for hi in bounds {
+            for l in sides(lo) {
+                for h in sides(hi) {
+                    let r = Numeric { lo: l, hi: h };
+                    let (a, z) = closed_range(&r);
+                    for &x in &xs {
+                        assert_eq!(a <= x && x <= z, r.contains(x), "{r:?} at {x:e}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Checks compiled to flat operations (exact, prefix, suffix, numeric ranges with open and
+/// closed bounds, anything-but strings, exists) give exactly `Pattern::matches` on every value
+/// type the operation does not name (arrays, numbers for strings, strings for numbers, null,
+/// objects, missing fields), and the multi-entry leaves of flat entries likewise. The shapes
+/// are asserted too, so that the test fails if these checks stopped being compiled to flat
+/// operations and only the general path were exercised.
+#[test]
+fn flat_operations_agree_with_the_reference() {
+    let patterns = [
+        json!({"source": ["s"], "n": [{"numeric": [">", 10, "<=", 20]}]}),
+        json!({"source": ["s"], "n": [{"numeric": [">=", 10, "<", 20]}]}),
+        json!({"source": ["s"], "n": [{"numeric": ["=", 0]}]}),
+        json!({"source": ["s"], "n": [{"numeric": ["<", -1.5]}]}),
+        json!({"source": ["s"], "x": ["a"]}),
+        json!({"source": ["s"], "x": [{"prefix": "ab"}]}),
+        json!({"source": ["s"], "x": [{"suffix": "yz"}]}),
+        json!({"source": ["s"], "x": [{"anything-but": ["a", "b"]}]}),
+        json!({"source": ["s"], "x": [{"exists": true}]}),
+        json!({"source": ["s"], "x": [{"exists": false}]}),
+        json!({"source": ["s"], "x": [{"anything-but": [1, 2]}]}),
+        json!({"source": ["s"], "$or": [{"x": ["a", "q"]}, {"n": [{"numeric": [">", 15]}]}]}),
+        json!({"source": ["s"], "x": ["a", {"prefix": "q"}, {"numeric": [">", 3]}]}),
+        json!({"source": ["s"], "x": [{"anything-but": ["a"]}, {"suffix": "z"}]}),
+    ];
+    let values = [
+        json!(null),
+        json!(true),
+        json!(0),
+        json!(-0.0),
+        json!(10),
+        json!(10.000000000000002),
+        json!(15),
+        json!(20),
+        json!(20.000000000000004),
+        json!(-1.5),
+        json!(-2),
+        json!(1),
+        json!(4),
+        json!("a"),
+        json!("b"),
+        json!("abc"),
+        json!("xyz"),
+        json!("q1"),
+        json!("z"),
+        json!(""),
+        json!([]),
+        json!(["b", "a"]),
+        json!([15, "c"]),
+        json!([["abc"]]),
+        json!([{"x": "a"}]),
+        json!({"x": "a"}),
+    ];
+    let compiled: Vec<Pattern> = patterns
+        .iter()
+        .map(|p| Pattern::parse(p).unwrap())
+        .collect();
+    let m = RuleMatcher::new(compiled.clone());
+    let flat = m
+        .checks
+        .iter()
+        .filter(|c| !matches!(c.op, Op::Shared | Op::General))
+        .count();
+    let ranges = m
+        .checks
+        .iter()
+        .filter(|c| matches!(c.op, Op::Range(..)))
+        .count();
+    let ops = m.preds.iter().filter(|p| matches!(p, Pred::Ops(_))).count();
+    // Every content check but the shared `exists` and `anything-but` ones is flat; the `$or`
+    // branch's two exact strings and rule 13's leaf are flat multi-entry leaves.
+    assert!(
+        flat >= 10 && ranges >= 4 && ops >= 2,
+        "{flat} {ranges} {ops}"
+    );
+    let mut s = MatchScratch::default();
+    let mut out = Vec::new();
+    let mut events = vec![json!({"source": "s"})];
+    for v in &values {
+        events.push(json!({"source": "s", "n": v}));
+        events.push(json!({"source": "s", "x": v}));
+        events.push(json!({"source": "s", "x": v, "n": 15}));
+    }
+    for e in &events {
+        m.matching(e, &mut s, &mut out);
+        let want: Vec<usize> = (0..compiled.len())
+            .filter(|&k| compiled[k].matches(e))
+            .collect();
+        assert_eq!(out, want, "event {e}");
+    }
+    // Written expectations at the bounds, independent of the reference.
+    let hits = |e: serde_json::Value, s: &mut MatchScratch, out: &mut Vec<usize>| {
+        m.matching(&e, s, out);
+        out.clone()
+    };
+    assert_eq!(
+        hits(json!({"source": "s", "n": 10}), &mut s, &mut out),
+        vec![1, 9]
+    );
+    assert_eq!(
+        hits(json!({"source": "s", "n": 20}), &mut s, &mut out),
+        vec![0, 9, 11]
+    );
+    assert_eq!(
+        hits(json!({"source": "s", "n": -0.0}), &mut s, &mut out),
+        vec![2, 9]
+    );
+    assert_eq!(
+        hits(json!({"source": "s", "x": 1}), &mut s, &mut out),
+        vec![7, 8, 13]
+    );
+}

@@ -61,6 +61,7 @@ impl Content {
     }
 
     /// Its length, then its bytes eight at a time (the last word zero-padded).
+    #[inline]
     fn bytes(&mut self, b: &[u8]) {
         self.word(b.len() as u64);
         let mut words = b.chunks_exact(8);
@@ -193,21 +194,27 @@ impl std::io::Write for Fnv {
 
 /// Deterministic EventBridge-like id (UUID-shaped) from the seed and the event number.
 pub(crate) fn event_id(seed: u64, n: u64) -> String {
+    let mut out = String::with_capacity(36);
+    write_event_id(&mut out, seed, n);
+    out
+}
+
+/// [`event_id`] written into `out` (emptied first): a recycled event's `id` keeps its buffer.
+pub(crate) fn write_event_id(out: &mut String, seed: u64, n: u64) {
     let a = mix64(seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let b = mix64(a ^ n);
     // Written digit by digit: this runs once per event, and `format!` was a tenth of an
     // emitting scenario's run.
-    let mut out = String::with_capacity(36);
-    hex(&mut out, u64::from((a >> 32) as u32), 8);
+    out.clear();
+    hex(out, u64::from((a >> 32) as u32), 8);
     out.push('-');
-    hex(&mut out, u64::from((a >> 16) as u16), 4);
+    hex(out, u64::from((a >> 16) as u16), 4);
     out.push_str("-4");
-    hex(&mut out, u64::from(a as u16 & 0x0fff), 3);
+    hex(out, u64::from(a as u16 & 0x0fff), 3);
     out.push('-');
-    hex(&mut out, u64::from(((b >> 48) as u16 & 0x3fff) | 0x8000), 4);
+    hex(out, u64::from(((b >> 48) as u16 & 0x3fff) | 0x8000), 4);
     out.push('-');
-    hex(&mut out, b & 0xffff_ffff_ffff, 12);
-    out
+    hex(out, b & 0xffff_ffff_ffff, 12);
 }
 
 /// Appends the low `digits` hex digits of `v`, zero-padded, lower case.
@@ -251,12 +258,17 @@ pub(crate) struct TimeText {
 impl TimeText {
     /// The ISO-8601 text of `t` ([`event_time`]), formatted once per simulated second.
     pub(crate) fn at(&mut self, t: Nanos) -> String {
+        self.text_at(t).to_owned()
+    }
+
+    /// [`TimeText::at`], borrowed (for a recycled event's `time`, which keeps its buffer).
+    pub(crate) fn text_at(&mut self, t: Nanos) -> &str {
         let second = t / 1_000_000_000;
         if self.second != Some(second) {
             self.second = Some(second);
             self.text = event_time(t);
         }
-        self.text.clone()
+        &self.text
     }
 }
 

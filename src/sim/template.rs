@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Number, Value};
 
-use super::envelope::{ENVELOPE, Stamp, event_id, fill_envelope, wanted};
+use super::envelope::{ENVELOPE, Stamp, event_id, fill_envelope, wanted, write_event_id};
 use super::reads::Fields;
 use super::rng::Stream;
 
@@ -120,6 +120,22 @@ impl Stamped {
         match self {
             Stamped::Id => Value::String(event_id(stamp.seed, stamp.event_no)),
             Stamped::Time => Value::String(stamp.times.at(stamp.now)),
+        }
+    }
+
+    /// Sets `slot` to [`Stamped::value`], writing into the string a refilled event's slot
+    /// holds already (no allocation, no free).
+    fn fill(self, slot: &mut Value, stamp: &mut Stamp<'_>) {
+        let Value::String(buf) = slot else {
+            *slot = self.value(stamp);
+            return;
+        };
+        match self {
+            Stamped::Id => write_event_id(buf, stamp.seed, stamp.event_no),
+            Stamped::Time => {
+                buf.clear();
+                buf.push_str(stamp.times.text_at(stamp.now));
+            }
         }
     }
 }
@@ -336,12 +352,10 @@ impl Plan {
                 Fill::Keep => {
                     entries.next();
                 }
-                Fill::Build(i) => {
-                    let v = gen_node(&fields[*i].1, rng, seq, trigger);
-                    if let Some(slot) = entries.next() {
-                        *slot = v;
-                    }
-                }
+                Fill::Build(i) => match entries.next() {
+                    Some(slot) => gen_into(&fields[*i].1, slot, rng, seq, trigger),
+                    None => drop(gen_node(&fields[*i].1, rng, seq, trigger)),
+                },
                 Fill::Nested(i, plan) => {
                     let inner = match &fields[*i].1 {
                         Node::Object(inner) => inner.as_slice(),
@@ -362,12 +376,12 @@ impl Plan {
                         skip_node(n, rng);
                     }
                     if let Some(slot) = entries.next() {
-                        *slot = s.value(stamp);
+                        s.fill(slot, stamp);
                     }
                 }
                 Fill::Stamp(s) => {
                     if let Some(slot) = entries.next() {
-                        *slot = s.value(stamp);
+                        s.fill(slot, stamp);
                     }
                 }
             }
@@ -1085,6 +1099,13 @@ fn skip_node(node: &Node, rng: &mut Stream) {
 /// `prefix` then `n` in decimal (what `format!("{prefix}{n}")` writes, without its machinery:
 /// this runs for every generated id).
 fn numbered(prefix: &str, n: u64) -> String {
+    let mut out = String::new();
+    write_numbered(&mut out, prefix, n);
+    out
+}
+
+/// [`numbered`] written into `out` (emptied first): a refilled event keeps the buffer.
+fn write_numbered(out: &mut String, prefix: &str, n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     let mut n = n;
@@ -1096,12 +1117,47 @@ fn numbered(prefix: &str, n: u64) -> String {
             break;
         }
     }
-    let mut out = String::with_capacity(prefix.len() + digits.len() - i);
+    out.clear();
+    out.reserve(prefix.len() + digits.len() - i);
     out.push_str(prefix);
     for &d in &digits[i..] {
         out.push(char::from(d));
     }
-    out
+}
+
+/// Sets `slot` to what [`gen_node`] makes of `node`, with the same draws. A generated string
+/// is written into the string `slot` holds already, if it holds one: refilling a recycled
+/// event (see [`Plan::recycle`]) then allocates and frees nothing for its `$seq`, `$key` and
+/// `$choice` texts.
+fn gen_into(node: &Node, slot: &mut Value, rng: &mut Stream, seq: u64, trigger: Option<&Value>) {
+    if let Value::String(buf) = slot {
+        match node {
+            Node::Gen(Generator::Seq(prefix)) => {
+                write_numbered(buf, prefix, seq);
+                return;
+            }
+            Node::Gen(Generator::Key {
+                prefix: Some(p),
+                cdf,
+            }) => {
+                let k = pick(cdf, rng.open01()) + 1;
+                write_numbered(buf, p, k as u64);
+                return;
+            }
+            Node::Gen(Generator::Choice { values, cdf }) => {
+                match &values[pick(cdf, rng.open01())] {
+                    Value::String(s) => {
+                        buf.clear();
+                        buf.push_str(s);
+                    }
+                    other => *slot = other.clone(),
+                }
+                return;
+            }
+            _ => {}
+        }
+    }
+    *slot = gen_node(node, rng, seq, trigger);
 }
 
 fn gen_node(node: &Node, rng: &mut Stream, seq: u64, trigger: Option<&Value>) -> Value {

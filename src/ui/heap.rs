@@ -20,6 +20,7 @@ pub const MMAP_THRESHOLD: i32 = 32 << 20;
 
 /// Sets glibc's trim and mmap thresholds; call before the window (and its GL context) exists.
 /// Returns whether both were accepted (always false where the C library is not glibc).
+#[must_use]
 pub fn keep_freed_memory() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     #[allow(unsafe_code)]

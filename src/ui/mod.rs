@@ -177,7 +177,8 @@ pub fn launch(file: Option<PathBuf>, run: bool, present: bool) -> ExitCode {
         print_headless_help(why);
         return ExitCode::from(crate::exit::EXIT_INTERNAL);
     }
-    heap::keep_freed_memory();
+    // Refused only where the C library is not glibc, whose allocator this does not concern.
+    let _ = heap::keep_freed_memory();
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("eventflow")
         .with_app_id("eventflow")

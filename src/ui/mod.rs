@@ -15,10 +15,11 @@
 //! tests never open one. Each view lives in its own file and is a function of `&mut Ui`.
 //!
 //! Modules: [`app`] (state, documents, panels), [`menu`], [`toolbar`] (run controls),
-//! [`canvas`] and [`graph`] (the flow diagram and its layout), [`heap`] (the C heap the GL driver paints with), [`inspector`] (editing and live
+//! [`canvas`] and [`graph`] (the flow diagram and its layout), [`inspector`] (editing and live
 //! figures), [`edit`] (scenario edits), [`undo`], [`live`] (figures and health per node from a
-//! snapshot), [`problems`] (load errors and validation), [`examples`] (bundled scenarios);
-//! part B's views: [`plots`], [`notes`], [`tester`], [`capacity`].
+//! snapshot), [`problems`] (load errors and validation), [`examples`] (bundled scenarios),
+//! [`heap`] (glibc's heap settings for the GL driver); part B's views: [`plots`], [`notes`],
+//! [`tester`], [`capacity`].
 
 pub mod analysis;
 pub mod app;

@@ -1197,7 +1197,18 @@ fn gen_node(node: &Node, rng: &mut Stream, seq: u64, trigger: Option<&Value>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::envelope::{Stamp, TimeText};
     use serde_json::json;
+
+    /// The envelope stamp of event `event_no` at `now` under seed 3, as the tests use it.
+    fn stamp_at(event_no: u64, now: u64, times: &mut TimeText) -> Stamp<'_> {
+        Stamp {
+            seed: 3,
+            event_no,
+            now,
+            times,
+        }
+    }
 
     #[test]
     fn numbered_ids_are_the_prefix_and_the_decimal_number() {
@@ -1289,7 +1300,7 @@ mod tests {
 
     #[test]
     fn planned_events_are_the_generated_events_with_their_envelope_field_for_field() {
-        use crate::sim::envelope::{Stamp, TimeText, fill_envelope};
+        use crate::sim::envelope::fill_envelope;
         let templates = [
             json!({ "source": "shop", "detail": {
                 "orderId": { "$seq": "ORD-" }, "total": { "$uniform": [0, 9] },
@@ -1338,12 +1349,7 @@ mod tests {
                             None => t.generate(&mut a, seq, None),
                         };
                         fill_envelope(&mut want, 3, seq + 10, now, &mut ta, reads);
-                        let mut stamp = Stamp {
-                            seed: 3,
-                            event_no: seq + 10,
-                            now,
-                            times: &mut tb,
-                        };
+                        let mut stamp = stamp_at(seq + 10, now, &mut tb);
                         let got = t.event(&mut b, seq, None, reads, &mut stamp);
                         // The text compares the order of the fields too.
                         assert_eq!(got.to_string(), want.to_string(), "{tpl} {r:?} {seq}");
@@ -1358,7 +1364,6 @@ mod tests {
     /// its generators still draw what a built event draws.
     #[test]
     fn events_whose_read_parts_are_literal_are_one_shared_value() {
-        use crate::sim::envelope::{Stamp, TimeText};
         let tpl = json!({ "source": "shop", "detail-type": "Order",
             "detail": { "kind": "k", "orderId": { "$seq": "O-" }, "n": { "$uniform": [0, 1] } },
             "extra": { "$normal": { "mean": 1, "stddev": 1 } } });
@@ -1373,12 +1378,7 @@ mod tests {
         let mut times = TimeText::default();
         let mut first = None;
         for seq in 1..20 {
-            let mut stamp = Stamp {
-                seed: 3,
-                event_no: seq,
-                now: seq * 1_000,
-                times: &mut times,
-            };
+            let mut stamp = stamp_at(seq, seq * 1_000, &mut times);
             let got = t.event(&mut a, seq, None, Some(&f), &mut stamp);
             assert_eq!(
                 got.to_string(),
@@ -1399,12 +1399,7 @@ mod tests {
             u.prepare(Some(&f));
             u.share_constants(&mut seen);
             let mut b = Stream::new(4, "p", "e");
-            let mut stamp = Stamp {
-                seed: 3,
-                event_no: 1,
-                now: 0,
-                times: &mut times,
-            };
+            let mut stamp = stamp_at(1, 0, &mut times);
             let v = u.event(&mut b, 1, None, Some(&f), &mut stamp);
             first.as_ref().is_some_and(|f| Arc::ptr_eq(f, &v))
         };
@@ -1420,7 +1415,6 @@ mod tests {
     /// shared, with the draws, and so the events, of events built one by one.
     #[test]
     fn events_of_finite_draws_are_built_once_each_and_shared() {
-        use crate::sim::envelope::{Stamp, TimeText};
         let tpl = json!({ "source": "shop", "detail": {
             "orderId": { "$seq": "O-" },
             "customerId": { "$key": { "count": 5, "skew": 1.2, "prefix": "C-" } },
@@ -1443,12 +1437,7 @@ mod tests {
         let mut times = TimeText::default();
         let mut seen: Vec<Arc<Value>> = Vec::new();
         for seq in 1..400 {
-            let mut stamp = Stamp {
-                seed: 3,
-                event_no: seq,
-                now: seq * 1_000,
-                times: &mut times,
-            };
+            let mut stamp = stamp_at(seq, seq * 1_000, &mut times);
             let got = t.event(&mut a, seq, None, Some(&f), &mut stamp);
             let built = t.generate_reading(&mut b, seq, None, &f);
             assert_eq!(got.to_string(), built.to_string(), "event {seq}");
@@ -1465,7 +1454,6 @@ mod tests {
     /// built afresh, and an event still held is never touched.
     #[test]
     fn recycled_events_are_the_events_built_afresh() {
-        use crate::sim::envelope::{Stamp, TimeText};
         let tpl = json!({ "source": "shop", "detail": {
             "orderId": { "$seq": "O-" }, "n": { "$uniform": [0, 9] },
             "meta": { "c": "web", "k": { "$int": [1, 5] } } } });
@@ -1483,19 +1471,9 @@ mod tests {
         let mut reused = 0;
         for seq in 1..(3 * RECYCLED as u64) {
             let now = seq * 700_000_000;
-            let mut sa = Stamp {
-                seed: 3,
-                event_no: seq,
-                now,
-                times: &mut ta,
-            };
+            let mut sa = stamp_at(seq, now, &mut ta);
             let got = t.event(&mut a, seq, None, None, &mut sa);
-            let mut sb = Stamp {
-                seed: 3,
-                event_no: seq,
-                now,
-                times: &mut tb,
-            };
+            let mut sb = stamp_at(seq, now, &mut tb);
             let fresh = u.event(&mut b, seq, None, None, &mut sb);
             assert_eq!(got.to_string(), fresh.to_string(), "event {seq}");
             assert_eq!(a.clone().next_u64(), b.clone().next_u64(), "event {seq}");

@@ -3,8 +3,18 @@
 use super::*;
 use serde_json::json;
 
+/// The patterns, compiled one by one (each must parse).
+fn compiled(ps: &[serde_json::Value]) -> Vec<Pattern> {
+    ps.iter().map(|p| Pattern::parse(p).unwrap()).collect()
+}
+
 fn matcher(ps: &[serde_json::Value]) -> RuleMatcher {
-    RuleMatcher::new(ps.iter().map(|p| Pattern::parse(p).unwrap()).collect())
+    RuleMatcher::new(compiled(ps))
+}
+
+/// The rules `e` matches by the reference, `Pattern::matches` one pattern at a time.
+fn reference(rules: &[Pattern], e: &serde_json::Value) -> Vec<usize> {
+    (0..rules.len()).filter(|&k| rules[k].matches(e)).collect()
 }
 
 #[test]
@@ -90,7 +100,7 @@ fn epochs_wrap_and_duplicates_are_reported_once() {
         json!({"s": [{"exists": false}]}),
     ];
     let m = matcher(&ps);
-    let compiled: Vec<Pattern> = ps.iter().map(|p| Pattern::parse(p).unwrap()).collect();
+    let rules = compiled(&ps);
     let mut s = MatchScratch::default();
     let mut out = Vec::new();
     for i in 0..1000u64 {
@@ -101,9 +111,7 @@ fn epochs_wrap_and_duplicates_are_reported_once() {
             _ => json!({"source": src, "s": ["y", "x"]}),
         };
         m.matching(&e, &mut s, &mut out);
-        let want: Vec<usize> = (0..compiled.len())
-            .filter(|&k| compiled[k].matches(&e))
-            .collect();
+        let want = reference(&rules, &e);
         assert_eq!(out, want, "event {i}: {e}");
     }
 }
@@ -168,7 +176,7 @@ fn single_sub_rules_are_reported_once() {
     let m = matcher(&ps);
     assert!(m.entries.iter().any(|e| e.pattern & ONCE != 0));
     assert!(m.entries.iter().any(|e| e.pattern & ONCE == 0));
-    let compiled: Vec<Pattern> = ps.iter().map(|p| Pattern::parse(p).unwrap()).collect();
+    let rules = compiled(&ps);
     let mut s = MatchScratch::default();
     let mut out = Vec::new();
     for e in [
@@ -180,9 +188,7 @@ fn single_sub_rules_are_reported_once() {
         json!({"source": "b", "n": 2}),
     ] {
         m.matching(&e, &mut s, &mut out);
-        let want: Vec<usize> = (0..compiled.len())
-            .filter(|&k| compiled[k].matches(&e))
-            .collect();
+        let want = reference(&rules, &e);
         assert_eq!(out, want, "{e}");
     }
 }
@@ -221,18 +227,13 @@ fn multi_entry_leaves_agree_with_the_reference() {
         json!({"tags": ["x", "y"]}),
         json!({"tags": "x"}),
     ];
-    let compiled: Vec<Pattern> = patterns
-        .iter()
-        .map(|p| Pattern::parse(p).unwrap())
-        .collect();
-    let m = RuleMatcher::new(compiled.clone());
+    let rules = compiled(&patterns);
+    let m = RuleMatcher::new(rules.clone());
     let mut s = MatchScratch::default();
     let mut out = Vec::new();
     for e in &events {
         m.matching(e, &mut s, &mut out);
-        let want: Vec<usize> = (0..compiled.len())
-            .filter(|&k| compiled[k].matches(e))
-            .collect();
+        let want = reference(&rules, e);
         assert_eq!(out, want, "event {e}");
     }
     // The written expectations of a few, independent of the reference: `tags` holds "vip"
@@ -375,11 +376,8 @@ fn flat_operations_agree_with_the_reference() {
         json!([{"x": "a"}]),
         json!({"x": "a"}),
     ];
-    let compiled: Vec<Pattern> = patterns
-        .iter()
-        .map(|p| Pattern::parse(p).unwrap())
-        .collect();
-    let m = RuleMatcher::new(compiled.clone());
+    let rules = compiled(&patterns);
+    let m = RuleMatcher::new(rules.clone());
     let flat = m
         .checks
         .iter()
@@ -407,9 +405,7 @@ fn flat_operations_agree_with_the_reference() {
     }
     for e in &events {
         m.matching(e, &mut s, &mut out);
-        let want: Vec<usize> = (0..compiled.len())
-            .filter(|&k| compiled[k].matches(e))
-            .collect();
+        let want = reference(&rules, e);
         assert_eq!(out, want, "event {e}");
     }
     // Written expectations at the bounds, independent of the reference.
